@@ -1,0 +1,26 @@
+import type { ScalerConfig } from '../config/types.ts';
+import { createEngine } from '../loadtest/index.ts';
+import { decisionText, statsTable } from '../report/text.ts';
+import { runOnce, RunFailed, type RunResult } from '../run.ts';
+import { createStateStore } from '../state/index.ts';
+import { createScaleTarget } from '../target/index.ts';
+import { printJson, type CommandContext } from './context.ts';
+
+export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: { dryRun: boolean }): Promise<RunResult> {
+  const [store, target] = await Promise.all([createStateStore(config), createScaleTarget(config)]);
+  let result: RunResult;
+  try {
+    result = await runOnce(config, { store, target, engine: () => createEngine(config), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
+  } catch (err) {
+    if (err instanceof RunFailed) print(ctx, err.result);
+    throw err;
+  }
+  print(ctx, result);
+  return result;
+}
+
+function print(ctx: CommandContext, result: RunResult): void {
+  if (ctx.output === 'json') return printJson(ctx, result.record);
+  if (result.observations) ctx.out(statsTable(result.observations));
+  ctx.out(decisionText(result.record));
+}

@@ -1,0 +1,22 @@
+import type { ScalerConfig } from '../config/types.ts';
+import { createStateStore } from '../state/index.ts';
+import { printJson, type CommandContext } from './context.ts';
+
+export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
+  const store = await createStateStore(config);
+  const { record, version } = await store.read();
+  if (ctx.output === 'json') return printJson(ctx, { store: store.describe(), version, record });
+  if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);
+  const lines = [
+    `${store.describe()} (version ${version})`,
+    `runs since change: ${record.runsSinceChange}; last replicas: ${record.lastReplicas ?? '-'}; last run: ${record.lastRunAt ?? '-'}; last scale: ${record.lastScaleAt ?? '-'}`,
+    ...record.history.slice(-10).map((h) => `  ${h.at}  ${h.current}→${h.applied}  ${h.reason}`),
+  ];
+  ctx.out(`${lines.join('\n')}\n`);
+}
+
+export async function stateResetCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
+  const store = await createStateStore(config);
+  await store.remove();
+  ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), reset: true })}\n` : `${store.describe()}: state cleared\n`);
+}

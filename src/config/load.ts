@@ -1,0 +1,144 @@
+// Where configuration comes from, lowest precedence first: defaults < YAML file (or inline YAML)
+// < LPA environment aliases < SCALER_* environment < flags < per-invocation overrides.
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { load as loadYaml, YAMLException } from 'js-yaml';
+import { ConfigError } from '../errors.ts';
+import { isObject, show, type Raw } from './fields.ts';
+import { validateConfig, type ValidateOptions } from './validate.ts';
+import type { ScalerConfig } from './types.ts';
+
+interface Override {
+  path: string;
+  env: string;
+  flag?: string;
+  lpa?: string; // the Locust Pod Autoscaler's variable for the same setting
+}
+
+export const OVERRIDES: readonly Override[] = [
+  { path: 'loadTest.host', env: 'SCALER_HOST', flag: 'host', lpa: 'locustHost' },
+  { path: 'loadTest.users', env: 'SCALER_USERS', flag: 'users', lpa: 'locustUsers' },
+  { path: 'loadTest.spawnRate', env: 'SCALER_SPAWN_RATE', flag: 'spawn-rate', lpa: 'locustHatchRate' },
+  { path: 'loadTest.duration', env: 'SCALER_DURATION', flag: 'duration', lpa: 'locustRunTime' },
+  { path: 'loadTest.engine', env: 'SCALER_ENGINE', flag: 'engine' },
+  { path: 'target.kind', env: 'SCALER_TARGET_KIND', flag: 'target-kind' },
+  { path: 'target.apiVersion', env: 'SCALER_TARGET_API_VERSION', flag: 'target-api-version' },
+  { path: 'target.name', env: 'SCALER_TARGET_NAME', flag: 'target-name' },
+  { path: 'target.namespace', env: 'SCALER_TARGET_NAMESPACE', flag: 'target-namespace' },
+  { path: 'target.url', env: 'SCALER_TARGET_URL', flag: 'target-url' },
+  { path: 'replicas.min', env: 'SCALER_MIN_REPLICAS', flag: 'min-replicas' },
+  { path: 'replicas.max', env: 'SCALER_MAX_REPLICAS', flag: 'max-replicas' },
+  { path: 'state.store', env: 'SCALER_STATE_STORE', flag: 'state-store' },
+  { path: 'state.path', env: 'SCALER_STATE_PATH', flag: 'state-path' },
+  { path: 'state.name', env: 'SCALER_STATE_CONFIGMAP' },
+  { path: 'state.table', env: 'SCALER_STATE_TABLE', flag: 'state-table' },
+  { path: 'state.region', env: 'SCALER_STATE_REGION' },
+  { path: 'state.endpoint', env: 'SCALER_STATE_ENDPOINT' },
+];
+
+export interface ConfigSources {
+  /** --config; else SCALER_CONFIG, LPA's evaluationConfigFilePath, then ./scaler.yaml. */
+  configPath?: string | undefined;
+  env: Record<string, string | undefined>;
+  flags?: Record<string, unknown>;
+  /** Dotted paths → values (`--set loadTest.users=20`, a Lambda event's `overrides`). */
+  overrides?: Record<string, unknown>;
+  requireTarget?: boolean;
+}
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export function detectEnvironment(env: Record<string, string | undefined>): ValidateOptions['environment'] {
+  if (env['AWS_LAMBDA_FUNCTION_NAME']) return 'lambda';
+  if (env['KUBERNETES_SERVICE_HOST']) return 'cluster';
+  return 'local';
+}
+
+export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> {
+  const { env } = sources;
+  const origins = new Map<string, string>();
+  const { raw, source } = await readRaw(sources);
+
+  for (const o of OVERRIDES) {
+    if (o.lpa && env[o.lpa] !== undefined) setPath(raw, o.path, env[o.lpa], origins, `environment ${o.lpa}`);
+  }
+  for (const o of OVERRIDES) {
+    if (env[o.env] !== undefined) setPath(raw, o.path, env[o.env], origins, `environment ${o.env}`);
+  }
+  for (const o of OVERRIDES) {
+    const value = o.flag ? sources.flags?.[o.flag] : undefined;
+    if (value !== undefined) setPath(raw, o.path, value, origins, `--${o.flag}`);
+  }
+  for (const [path, value] of Object.entries(sources.overrides ?? {})) setPath(raw, path, value, origins, `override ${path}`);
+
+  const environment = detectEnvironment(env);
+  const target = raw['target'];
+  if (isObject(target)) {
+    if (target['url'] !== undefined && target['kind'] === undefined) target['kind'] = 'http';
+    // In a pod, the namespace defaults to the pod's own, as kubectl's does.
+    if (environment === 'cluster' && target['kind'] !== 'http' && target['namespace'] === undefined && existsSync(SA_NAMESPACE_FILE)) {
+      target['namespace'] = readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+    }
+  }
+  return validateConfig(raw, { source, origins, requireTarget: sources.requireTarget ?? true, environment });
+}
+
+async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: string }> {
+  const { env } = sources;
+  if (!sources.configPath && env['SCALER_CONFIG_YAML']) {
+    return { raw: parseYaml(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML'), source: 'environment SCALER_CONFIG_YAML' };
+  }
+  const explicit = sources.configPath ?? env['SCALER_CONFIG'] ?? env['evaluationConfigFilePath'];
+  const path = explicit ?? (existsSync('scaler.yaml') ? 'scaler.yaml' : undefined);
+  if (!path) {
+    throw new ConfigError([{ path: '--config', message: 'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, or put a scaler.yaml in the working directory' }]);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code;
+    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${why}` }]);
+  }
+  return { raw: parseYaml(text, path), source: path };
+}
+
+function parseYaml(text: string, source: string): Raw {
+  let doc: unknown;
+  try {
+    doc = loadYaml(text, { filename: source });
+  } catch (err) {
+    const reason = err instanceof YAMLException ? err.reason : String(err);
+    const mark = err instanceof YAMLException && err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
+    throw new ConfigError([{ path: '', message: `malformed YAML${mark}: ${reason}` }], source);
+  }
+  if (doc === undefined || doc === null) return {};
+  if (!isObject(doc)) throw new ConfigError([{ path: '', message: `the document is ${show(doc)}, expected a YAML mapping of settings` }], source);
+  return doc;
+}
+
+function setPath(raw: Raw, path: string, value: unknown, origins: Map<string, string>, origin: string): void {
+  const keys = path.split('.');
+  let node: Raw = raw;
+  for (const key of keys.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as Raw;
+  }
+  node[keys.at(-1)!] = value;
+  origins.set(path, origin);
+}
+
+/** `a.b=3` → ['a.b', 3]; the value is read as a YAML scalar so numbers stay numbers. */
+export function parseSet(text: string): [string, unknown] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new ConfigError([{ path: '--set', message: `${show(text)} is not path=value, e.g. loadTest.users=20` }]);
+  const value = text.slice(eq + 1);
+  let parsed: unknown = value;
+  try {
+    parsed = loadYaml(value);
+  } catch {
+    // keep the raw string
+  }
+  return [text.slice(0, eq), parsed ?? value];
+}

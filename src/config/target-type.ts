@@ -1,0 +1,24 @@
+import type { TargetType } from './types.ts';
+
+export const TARGET_TYPES_HELP = 'mean, median, min, max, pNN (e.g. p95, p99.9), failureRatio, rps';
+
+export function parseTargetType(text: string): TargetType | undefined {
+  if (text === 'mean' || text === 'median' || text === 'min' || text === 'max') return { kind: text };
+  if (text === 'failureRatio') return { kind: 'failureRatio' };
+  if (text === 'rps') return { kind: 'rps' };
+  const m = /^p(\d{1,2}(?:\.\d+)?)$/.exec(text);
+  if (m) {
+    const percentile = Number(m[1]);
+    if (percentile > 0 && percentile < 100) return { kind: 'percentile', percentile };
+  }
+  return undefined;
+}
+
+/** Higher is worse for every type but `rps`, which is a floor. */
+export function isFloor(type: TargetType): boolean {
+  return type.kind === 'rps';
+}
+
+export function unitOf(type: TargetType): string {
+  return type.kind === 'failureRatio' ? '' : type.kind === 'rps' ? ' req/s' : ' ms';
+}

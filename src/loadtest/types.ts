@@ -1,0 +1,46 @@
+// What a load-test engine produces: per-request statistics, latencies in milliseconds.
+import type { LoadTestConfig } from '../config/types.ts';
+
+export interface FailureKind {
+  count: number;
+  sample: string; // one message, for the operator
+}
+
+export interface RequestStats {
+  name: string;
+  count: number; // all completed requests, failures included
+  failures: number;
+  rps: number; // completed requests per second of the measured window
+  min: number;
+  max: number;
+  mean: number;
+  median: number;
+  /** Keyed `p50`, `p90`, `p95`, `p99`, `p99.9` … (see percentileKey). */
+  percentiles: Record<string, number>;
+  failuresByKind: Record<string, FailureKind>;
+}
+
+export interface Observations {
+  engine: 'local' | 'locust';
+  startedAt: string; // ISO time
+  measuredMs: number; // the window the statistics cover (warm-up excluded)
+  requests: Record<string, RequestStats>;
+  aggregated: RequestStats;
+  /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
+  precision?: string;
+}
+
+export interface LoadPlan extends LoadTestConfig {
+  /** Percentiles to report, e.g. [50, 90, 95, 99, 99.9] plus those the targets name. */
+  percentiles: number[];
+}
+
+export interface LoadTestEngine {
+  run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations>;
+}
+
+export const DEFAULT_PERCENTILES = [50, 75, 90, 95, 99, 99.9];
+
+export function percentileKey(percentile: number): string {
+  return `p${percentile}`;
+}

@@ -1,0 +1,44 @@
+// The decision record: the one document each run prints (JSON with --output json).
+import type { Decision } from '../decide/decide.ts';
+import type { Observations, RequestStats } from '../loadtest/types.ts';
+
+export interface DecisionRecord {
+  time: string;
+  target: string;
+  state: string;
+  dryRun: boolean;
+  action: Decision['action'];
+  reason: Decision['reason'];
+  message: string;
+  current: number;
+  desired: number;
+  applied: number;
+  limitedBy?: 'min' | 'max';
+  manualChange: boolean;
+  probeFailed: boolean;
+  applyFailed?: string;
+  evaluations: Decision['evaluations'];
+  observations?: { engine: string; measuredMs: number; precision?: string; requests: Record<string, RequestStats>; aggregated: RequestStats };
+}
+
+export function buildRecord(args: { time: number; target: string; state: string; dryRun: boolean; decision: Decision; observations?: Observations | undefined; applyFailed?: string | undefined }): DecisionRecord {
+  const { decision: d, observations: o } = args;
+  return {
+    time: new Date(args.time).toISOString(),
+    target: args.target,
+    state: args.state,
+    dryRun: args.dryRun,
+    action: d.action,
+    reason: d.reason,
+    message: d.message,
+    current: d.current,
+    desired: d.desired,
+    applied: d.applied,
+    ...(d.limitedBy ? { limitedBy: d.limitedBy } : {}),
+    manualChange: d.manualChange,
+    probeFailed: d.probeFailed,
+    ...(args.applyFailed ? { applyFailed: args.applyFailed } : {}),
+    evaluations: d.evaluations,
+    ...(o ? { observations: { engine: o.engine, measuredMs: o.measuredMs, ...(o.precision ? { precision: o.precision } : {}), requests: o.requests, aggregated: o.aggregated } } : {}),
+  };
+}

@@ -1,0 +1,27 @@
+// Human-readable renderings: the Locust-style statistics table and the decision summary.
+import type { Observations, RequestStats } from '../loadtest/types.ts';
+import type { DecisionRecord } from './record.ts';
+
+const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+
+export function statsTable(o: Observations): string {
+  const rows: RequestStats[] = [...Object.values(o.requests), o.aggregated];
+  const width = Math.max(20, ...rows.map((r) => r.name.length));
+  const pct = Object.keys(o.aggregated.percentiles);
+  const head = ['Name'.padEnd(width), '# reqs', '# fails', 'req/s', 'min', 'mean', 'median', 'max', ...pct].map((h, i) => (i === 0 ? h : h.padStart(8))).join(' ');
+  const line = '-'.repeat(head.length);
+  const body = rows.map((r, i) => {
+    const cells = [r.name.padEnd(width), String(r.count), `${r.failures}`, fmt(r.rps), fmt(r.min), fmt(r.mean), fmt(r.median), fmt(r.max), ...pct.map((k) => fmt(r.percentiles[k] ?? 0))];
+    const text = cells.map((c, j) => (j === 0 ? c : c.padStart(8))).join(' ');
+    return i === rows.length - 1 ? `${line}\n${text}` : text;
+  });
+  const failures = rows.slice(0, -1).flatMap((r) => Object.entries(r.failuresByKind).map(([k, f]) => `  ${r.name}: ${f.count} × ${k} (e.g. ${f.sample})`));
+  const precision = o.precision ? `\n(${o.precision})` : '';
+  return `${head}\n${line}\n${body.join('\n')}\nlatencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s${precision}${failures.length ? `\nfailures:\n${failures.join('\n')}` : ''}\n`;
+}
+
+export function decisionText(r: DecisionRecord): string {
+  const lines = [`${r.dryRun ? '[dry run] ' : ''}${r.target}: ${r.message}`];
+  if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,18 @@
+// The one place that picks a state store. Cloud clients load lazily: a run that keeps its
+// state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
+import type { ScalerConfig } from '../config/types.ts';
+import { targetKey } from '../config/validate.ts';
+import { ScalerError } from '../errors.ts';
+import { FileStateStore } from './file.ts';
+import type { StateStore } from './types.ts';
+
+export async function createStateStore(config: ScalerConfig): Promise<StateStore> {
+  const key = targetKey(config.target);
+  const state = config.state;
+  switch (state.store) {
+    case 'file':
+      return new FileStateStore(state.path, key);
+    default:
+      throw new ScalerError(`state.store ${state.store} is not available in this build yet`);
+  }
+}

@@ -1,0 +1,67 @@
+// A webhook scale target: GET url → {"replicas": n, "readyReplicas"?: m, "paused"?: bool};
+// PUT url with {"replicas": n}. For the local demo and platforms that are not Kubernetes.
+// The PUT carries `expectedReplicas` so a server that supports it can refuse (409) a stale write.
+import { request } from 'undici';
+import type { HttpTargetRef } from '../config/types.ts';
+import { ConflictError, TargetError } from '../errors.ts';
+import type { ScaleTarget, TargetStatus } from './types.ts';
+
+const TIMEOUT_MS = 10_000; // 10s: a scale endpoint that takes longer is down
+
+export class HttpScaleTarget implements ScaleTarget {
+  private readonly ref: HttpTargetRef;
+
+  constructor(ref: HttpTargetRef) {
+    this.ref = ref;
+  }
+
+  describe(): string {
+    return `http ${this.ref.url}`;
+  }
+
+  async read(signal?: AbortSignal): Promise<TargetStatus> {
+    const body = await this.call('GET', undefined, signal);
+    const obj = body as Record<string, unknown> | null;
+    const replicas = obj?.['replicas'];
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new TargetError(`GET ${this.ref.url} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`);
+    }
+    const ready = obj?.['readyReplicas'];
+    const status: TargetStatus = { replicas, paused: obj?.['paused'] === true };
+    if (typeof ready === 'number') {
+      status.readyReplicas = ready;
+      if (ready < replicas) status.notSettled = `${ready} of ${replicas} replicas ready`;
+    }
+    return status;
+  }
+
+  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void> {
+    await this.call('PUT', { replicas, expectedReplicas: expectedCurrent }, signal);
+  }
+
+  private async call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.ref.headers };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const timeout = AbortSignal.timeout(TIMEOUT_MS);
+    let res;
+    try {
+      res = await request(this.ref.url, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    } catch (err) {
+      throw new TargetError(`${method} ${this.ref.url} failed: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 409) throw new ConflictError(`${method} ${this.ref.url} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new TargetError(`${method} ${this.ref.url} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    if (text.trim() === '') return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new TargetError(`${method} ${this.ref.url} answered non-JSON: ${text.slice(0, 200)}`);
+    }
+  }
+}

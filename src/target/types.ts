@@ -1,0 +1,24 @@
+// A scale target: anything that has a replica count we can read and set.
+
+export interface TargetStatus {
+  replicas: number; // the desired count in the target's spec
+  readyReplicas?: number;
+  paused: boolean;
+  /** Why the previous change has not taken effect yet (rollout, pods not ready); undefined when settled. */
+  notSettled?: string;
+}
+
+export interface TargetEvent {
+  type: 'Normal' | 'Warning';
+  reason: string; // CamelCase, as Kubernetes Events
+  message: string;
+}
+
+export interface ScaleTarget {
+  describe(): string;
+  read(signal?: AbortSignal): Promise<TargetStatus>;
+  /** Sets the replica count; fails with ConflictError if it is no longer `expectedCurrent`. */
+  apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void>;
+  /** Best effort: where the platform has events (Kubernetes), record one on the target. */
+  recordEvent?(event: TargetEvent): Promise<void>;
+}
