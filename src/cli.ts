@@ -78,6 +78,7 @@ export async function runCli(io: CliIo): Promise<number> {
       const { setReplicasCommand } = await import('./commands/set-replicas.ts');
       await setReplicasCommand(config, ctx, Number(args['replicas']), Boolean(args['force']));
     }))
+    .parserConfiguration({ 'camel-case-expansion': false })
     .strict()
     .version(VERSION)
     .help()
@@ -95,7 +96,8 @@ export async function runCli(io: CliIo): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = exitCodeOf(err);
-    io.stderr(`latency-scaler: ${messageOf(err)}\nRun 'latency-scaler --help' for usage.\n`);
+    if (io.isTTY) io.stderr(`latency-scaler: ${messageOf(err)}\nRun 'latency-scaler --help' for usage.\n`);
+    else createLogger({ json: true, write: io.stderr }).log('error', `${messageOf(err)} Run 'latency-scaler --help' for usage.`, { code: 'INVALID_ARGUMENTS', exitCode });
   }
   return exitCode;
 }

@@ -104,7 +104,7 @@ function readLoadTest(f: Fields, value: unknown): LoadTestConfig | undefined {
     ? f.fail('loadTest.host', 'is required: the base URL of the service to measure, e.g. http://fibonacci:5000 (or set locustHost / SCALER_HOST)')
     : f.url(raw['host'], 'loadTest.host');
   const users = f.number(raw['users'], 'loadTest.users', { int: true, min: 1, max: 100_000 }, 10);
-  const spawnRate = f.number(raw['spawnRate'], 'loadTest.spawnRate', { above: 0 }, users);
+  const spawnRate = f.number(raw['spawnRate'], 'loadTest.spawnRate', { above: 0 }, users ?? 1); // default: every user starts in the first second
   const durationMs = f.durationMs(raw['duration'], 'loadTest.duration', 20_000, { above: 0 }); // LPA's locustRunTime default: 20
   const warmupMs = f.durationMs(raw['warmup'], 'loadTest.warmup', 0);
   const timeoutMs = f.durationMs(raw['timeout'], 'loadTest.timeout', 10_000, { above: 0 });

@@ -1,0 +1,67 @@
+// Real HTTP servers for frame tests: a service that counts the requests it answers, and an http
+// scale target (DESIGN §3) that holds a replica count and counts reads and writes.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface CountingService {
+  url: string;
+  requests: number;
+  delayMs: number;
+  close(): Promise<void>;
+}
+
+export async function startService(delayMs = 0): Promise<CountingService> {
+  const state = { requests: 0, delayMs };
+  const server = createServer((req, res) => {
+    state.requests++;
+    setTimeout(() => res.end('ok'), state.delayMs);
+  });
+  const url = await listen(server);
+  return Object.assign(state, { url, close: () => close(server) });
+}
+
+export interface ScaleServer {
+  url: string;
+  replicas: number;
+  readyReplicas?: number;
+  paused: boolean;
+  reads: number;
+  writes: number[];
+  close(): Promise<void>;
+}
+
+export async function startScaleServer(replicas: number): Promise<ScaleServer> {
+  const state: Omit<ScaleServer, 'url' | 'close'> = { replicas, paused: false, reads: 0, writes: [] };
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const { replicas: next, expectedReplicas } = JSON.parse(body) as { replicas: number; expectedReplicas?: number };
+        if (expectedReplicas !== undefined && expectedReplicas !== state.replicas) {
+          res.writeHead(409).end(JSON.stringify({ error: `replicas are ${state.replicas}, not ${expectedReplicas}` }));
+          return;
+        }
+        state.writes.push(next);
+        state.replicas = next;
+        res.end(JSON.stringify({ replicas: next }));
+      });
+      return;
+    }
+    state.reads++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ replicas: state.replicas, paused: state.paused, ...(state.readyReplicas !== undefined ? { readyReplicas: state.readyReplicas } : {}) }));
+  });
+  const url = `${await listen(server)}/replicas`;
+  return Object.assign(state, { url, close: () => close(server) }) as ScaleServer;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

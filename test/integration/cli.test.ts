@@ -1,0 +1,63 @@
+// The bundle's entry paths: executed directly, through a symlink, and imported as a module.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUNDLE, runBundle } from '../helpers/cli.ts';
+
+let dir: string;
+before(() => (dir = mkdtempSync(join(tmpdir(), 'scaler-cli-'))));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('dist/scale.js', () => {
+  it('--help lists every command and the exit codes', async () => {
+    const r = await runBundle(['--help']);
+    assert.equal(r.code, 0);
+    for (const cmd of ['run', 'validate', 'loadtest', 'state <action>', 'set-replicas <replicas>']) assert.match(r.stdout, new RegExp(`latency-scaler ${cmd}`));
+    assert.match(r.stdout, /Exit codes: 0 .* 2 invalid input/s);
+  });
+
+  for (const cmd of ['run', 'validate', 'loadtest', 'state', 'set-replicas']) {
+    it(`${cmd} --help`, async () => {
+      const r = await runBundle([cmd, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /--config/);
+    });
+  }
+
+  it('--version prints the package version', async () => {
+    const r = await runBundle(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+
+  it('an unknown flag is invalid input (exit 2) naming the flag', async () => {
+    const r = await runBundle(['run', '--bogus', '1']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown argument: bogus/);
+  });
+
+  it('a bad choice is invalid input (exit 2)', async () => {
+    const r = await runBundle(['validate', '--output', 'xml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Invalid values:.*output/s);
+  });
+
+  it('runs through a symlink (an npm bin, a container entrypoint)', async () => {
+    const link = join(dir, 'latency-scaler');
+    symlinkSync(BUNDLE, link);
+    const r = await runBundle(['--version'], { script: link });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+
+  it('importing the bundle exports handler and does not run the CLI', async () => {
+    const probe = `const m = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)}); console.log(typeof m.handler);`;
+    const r = await runBundle(['--input-type=module', '-e', probe], { script: '--no-warnings' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'function');
+    assert.equal(r.stderr, '');
+  });
+});

@@ -1,0 +1,109 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseSet } from '../../../src/config/load.ts';
+import { ConfigError } from '../../../src/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'scaler-load-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// The Locust Pod Autoscaler's own example, byte for byte.
+const LPA_EVALUATION_CONFIG = `targets:
+  - method: "GET"
+    endpoint: "/fibonacci?n=10"
+    type: "mean"
+    target: 7
+decay: 
+  replicas: 1
+  unchangedRuns: 3
+`;
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs an LPA evaluation_config.yaml with LPA environment variables unchanged', async () => {
+    const path = file('evaluation_config.yaml', LPA_EVALUATION_CONFIG);
+    const config = await loadConfig({
+      env: { evaluationConfigFilePath: path, locustHost: 'http://fibonacci:5000', locustUsers: '10', locustHatchRate: '5', locustRunTime: '5', SCALER_TARGET_URL: 'http://127.0.0.1:9/replicas' },
+    });
+    assert.equal(config.loadTest.host, 'http://fibonacci:5000');
+    assert.equal(config.loadTest.users, 10);
+    assert.equal(config.loadTest.spawnRate, 5);
+    assert.equal(config.loadTest.durationMs, 5000);
+    assert.deepEqual(config.loadTest.requests.map((r) => `${r.method} ${r.path}`), ['GET /fibonacci?n=10']);
+    assert.deepEqual(config.decay, { replicas: 1, unchangedRuns: 3 });
+    assert.equal(config.target.kind, 'http'); // a url alone implies the http target
+  });
+
+  it('precedence: file < LPA env < SCALER_* env < flags < overrides', async () => {
+    const path = file('p.yaml', `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1, users: 1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`);
+    const env = { locustUsers: '2', SCALER_USERS: '3' };
+    assert.equal((await loadConfig({ configPath: path, env: { locustUsers: '2' } })).loadTest.users, 2);
+    assert.equal((await loadConfig({ configPath: path, env })).loadTest.users, 3);
+    assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' } })).loadTest.users, 4);
+    assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' }, overrides: { 'loadTest.users': 5 } })).loadTest.users, 5);
+  });
+
+  it('names the environment variable a bad value came from', async () => {
+    const path = file('env.yaml', `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`);
+    const err = await rejection(loadConfig({ configPath: path, env: { locustUsers: 'lots' } }));
+    assert.match(err.message, /loadTest\.users \(from environment locustUsers\): "lots" is not an integer/);
+  });
+
+  it('inline YAML from SCALER_CONFIG_YAML (the Lambda form)', async () => {
+    const config = await loadConfig({ env: { SCALER_CONFIG_YAML: `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n` } });
+    assert.equal(config.source, 'environment SCALER_CONFIG_YAML');
+  });
+
+  it('malformed YAML names the file, line and column', async () => {
+    const path = file('bad.yaml', 'targets:\n  - method: GET\n   endpoint: [\n');
+    const err = await rejection(loadConfig({ configPath: path, env: {} }));
+    assert.match(err.message, /bad\.yaml.*malformed YAML at line \d+, column \d+/);
+  });
+
+  it('a YAML document that is not a mapping', async () => {
+    const err = await rejection(loadConfig({ configPath: file('scalar.yaml', 'just a string\n'), env: {} }));
+    assert.match(err.message, /the document is "just a string", expected a YAML mapping/);
+  });
+
+  it('a missing file', async () => {
+    const err = await rejection(loadConfig({ configPath: join(dir, 'nope.yaml'), env: {} }));
+    assert.match(err.message, /--config: cannot read ".*nope\.yaml": no such file/);
+  });
+
+  it('an unreadable file', async () => {
+    const path = file('locked.yaml', LPA_EVALUATION_CONFIG);
+    chmodSync(path, 0o000);
+    // root reads anything: then a directory stands in for the unreadable file
+    const target = process.getuid?.() === 0 ? dir : path;
+    const err = await rejection(loadConfig({ configPath: target, env: {} }));
+    assert.match(err.message, /--config: cannot read .*: (permission denied|is a directory)/);
+  });
+
+  it('no configuration at all', async () => {
+    const err = await rejection(loadConfig({ env: {} }));
+    assert.match(err.message, /no configuration given: pass --config/);
+  });
+
+  it('parseSet reads values as YAML scalars', () => {
+    assert.deepEqual(parseSet('loadTest.users=20'), ['loadTest.users', 20]);
+    assert.deepEqual(parseSet('loadTest.host=http://x:1'), ['loadTest.host', 'http://x:1']);
+    assert.throws(() => parseSet('users'), /--set: "users" is not path=value/);
+  });
+});
