@@ -1,6 +1,6 @@
 // The one place that picks a state store. Cloud clients load lazily: a run that keeps its
 // state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
-import type { ScalerConfig } from '../config/types.ts';
+import { isHttpTarget, type ScalerConfig } from '../config/types.ts';
 import { targetKey } from '../config/validate.ts';
 import { ScalerError } from '../errors.ts';
 import { FileStateStore } from './file.ts';
@@ -12,6 +12,11 @@ export async function createStateStore(config: ScalerConfig): Promise<StateStore
   switch (state.store) {
     case 'file':
       return new FileStateStore(state.path, key);
+    case 'configmap': {
+      if (isHttpTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes target');
+      const { ConfigMapStateStore, configMapName } = await import('./configmap.ts');
+      return new ConfigMapStateStore({ name: state.name ?? configMapName(config.target), namespace: state.namespace ?? config.target.namespace, targetKey: key });
+    }
     default:
       throw new ScalerError(`state.store ${state.store} is not available in this build yet`);
   }

@@ -61,8 +61,8 @@ describe('validateConfig accepts', () => {
   const durations: [unknown, number][] = [['500ms', 500], ['5s', 5000], ['2m', 120_000], ['1m30s', 90_000], [20, 20_000], ['20', 20_000]];
   for (const [text, ms] of durations) {
     it(`duration ${JSON.stringify(text)} = ${ms} ms`, () => {
-      const raw = base() as ReturnType<typeof base> & { loadTest: Record<string, unknown> };
-      raw.loadTest['duration'] = text;
+      const raw = base();
+      (raw.loadTest as Record<string, unknown>)['duration'] = text;
       assert.equal(validateConfig(raw, opts).loadTest.durationMs, ms);
     });
   }

@@ -1,0 +1,18 @@
+// Per-call options for the generated client: an abort signal and a timeout on every request,
+// set through a middleware (the generated API has no per-call signal parameter).
+import type { ConfigurationOptions } from '@kubernetes/client-node';
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+
+export function callOptions(signal: AbortSignal | undefined, timeoutMs: number): ConfigurationOptions {
+  return {
+    middleware: [{
+      pre: (context) => {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        context.setSignal(signal ? AbortSignal.any([signal, timeout]) : timeout);
+        return of(context);
+      },
+      post: (response) => of(response),
+    }],
+    middlewareMergeStrategy: 'append',
+  };
+}

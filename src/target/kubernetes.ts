@@ -1,0 +1,161 @@
+// Any workload with a /scale subresource (Deployment, StatefulSet, ReplicaSet, custom resources),
+// read and written through /scale as HPA does — never a read-modify-replace of the whole object.
+// The write is a JSON Patch that first tests the value read, so a concurrent change fails (exit 3)
+// instead of being overwritten. Merge patches on custom resources' /scale misbehave
+// (kubernetes/kubernetes#116311), so JSON Patch it is, with the content type set explicitly.
+import type { KubernetesTargetRef } from '../config/types.ts';
+import { ConfigError, ConflictError, TargetError } from '../errors.ts';
+import { apiError, statusOf, withRetry, type ApiCall } from '../kube/errors.ts';
+import { kubeClients, PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
+import { callOptions } from '../kube/options.ts';
+import type { ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
+
+export const PAUSED_ANNOTATION = 'latency-scaler.io/paused';
+const DEADLINE_MS = 30_000; // retries of one API call stop after 30s
+const CALL_TIMEOUT_MS = 10_000; // one API call
+
+interface Resource {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+interface Workload {
+  metadata?: { uid?: string; generation?: number; annotations?: Record<string, string> };
+  spec?: { replicas?: number; paused?: boolean };
+  status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; replicas?: number };
+}
+
+interface Scale {
+  spec?: { replicas?: number };
+  status?: { replicas?: number };
+}
+
+export class KubernetesScaleTarget implements ScaleTarget {
+  private readonly ref: KubernetesTargetRef;
+  private readonly clients: KubeClients;
+  private resource?: Resource;
+  private uid?: string;
+
+  constructor(ref: KubernetesTargetRef, clients: KubeClients = kubeClients()) {
+    this.ref = ref;
+    this.clients = clients;
+  }
+
+  describe(): string {
+    return `${this.ref.kind} ${this.ref.namespace}/${this.ref.name}`;
+  }
+
+  async read(signal?: AbortSignal): Promise<TargetStatus> {
+    const r = await this.resolve(signal);
+    const base = { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name };
+    const workload = await this.call({ verb: 'get', resource: r.plural }, signal, (o) => this.clients.custom.getNamespacedCustomObject(base, o)) as Workload;
+    const scale = await this.call({ verb: 'get', resource: `${r.plural}/scale` }, signal, (o) => this.clients.custom.getNamespacedCustomObjectScale(base, o)) as Scale;
+    this.uid = workload.metadata?.uid;
+    const replicas = scale.spec?.replicas ?? 0;
+    const status: TargetStatus = { replicas, paused: workload.metadata?.annotations?.[PAUSED_ANNOTATION] === 'true' };
+    if (workload.status?.readyReplicas !== undefined || this.ref.kind !== 'Deployment') status.readyReplicas = workload.status?.readyReplicas ?? 0;
+    const notSettled = settleReason(workload, scale, replicas);
+    if (notSettled) status.notSettled = notSettled;
+    return status;
+  }
+
+  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void> {
+    const r = await this.resolve(signal);
+    const body = [
+      { op: 'test', path: '/spec/replicas', value: expectedCurrent },
+      { op: 'replace', path: '/spec/replicas', value: replicas },
+    ];
+    const call: ApiCall = { verb: 'patch', resource: `${r.plural}/scale`, namespace: this.ref.namespace, name: this.ref.name, apiGroup: r.group };
+    try {
+      await withRetry(() => this.clients.custom.patchNamespacedCustomObjectScale(
+        { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name, body, fieldManager: 'latency-scaler' },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, CALL_TIMEOUT_MS)),
+      ), { deadlineMs: DEADLINE_MS, signal });
+    } catch (err) {
+      // A failed JSON Patch `test` is 422: the replicas changed between our read and our write.
+      if (statusOf(err) === 422 && /test/i.test(String((err as { body?: unknown }).body ?? (err as Error).message))) {
+        throw new ConflictError(`${this.describe()}: replicas are no longer ${expectedCurrent} (changed by someone else since the read); nothing applied`, { cause: err });
+      }
+      throw apiError(err, call, this.notFound());
+    }
+  }
+
+  async recordEvent(event: TargetEvent): Promise<void> {
+    const now = new Date();
+    await this.clients.core.createNamespacedEvent({
+      namespace: this.ref.namespace,
+      body: {
+        metadata: { generateName: `${this.ref.name}.` },
+        involvedObject: { apiVersion: this.ref.apiVersion, kind: this.ref.kind, name: this.ref.name, namespace: this.ref.namespace, ...(this.uid ? { uid: this.uid } : {}) },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: 'latency-scaler' },
+        reportingComponent: 'latency-scaler',
+        reportingInstance: process.env['HOSTNAME'] ?? 'latency-scaler',
+        action: event.reason,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    }, callOptions(undefined, CALL_TIMEOUT_MS)).catch((err: unknown) => {
+      throw apiError(err, { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' });
+    });
+  }
+
+  private notFound(): string {
+    return `${this.ref.kind} ${JSON.stringify(this.ref.name)} not found in namespace ${JSON.stringify(this.ref.namespace)}: check target.name and target.namespace (kubectl get ${this.resource?.plural ?? this.ref.kind.toLowerCase()} -n ${this.ref.namespace})`;
+  }
+
+  private async call<T>(what: Omit<ApiCall, 'namespace' | 'name'>, signal: AbortSignal | undefined, fn: (options: ReturnType<typeof callOptions>) => Promise<T>): Promise<T> {
+    const call: ApiCall = { ...what, namespace: this.ref.namespace, name: this.ref.name, apiGroup: this.resource?.group ?? '' };
+    try {
+      return await withRetry(() => fn(callOptions(signal, CALL_TIMEOUT_MS)), { deadlineMs: DEADLINE_MS, signal });
+    } catch (err) {
+      throw apiError(err, call, this.notFound());
+    }
+  }
+
+  /** kind → resource through API discovery, once per process. */
+  private async resolve(signal?: AbortSignal): Promise<Resource> {
+    if (this.resource) return this.resource;
+    const { apiVersion, kind } = this.ref;
+    const slash = apiVersion.indexOf('/');
+    if (slash < 0) throw new ConfigError([{ path: 'target.apiVersion', message: `${JSON.stringify(apiVersion)} is the core group; only named groups are supported (apps/v1, or a custom resource's group/version)` }]);
+    const objects = this.clients.objects as unknown as {
+      resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined>;
+      apiVersionResourceCache: Record<string, { resources: { name: string }[] }>;
+    };
+    let found;
+    try {
+      found = await withRetry(() => objects.resource(apiVersion, kind), { deadlineMs: DEADLINE_MS, signal });
+    } catch (err) {
+      if (statusOf(err) === 404) throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
+      throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace });
+    }
+    if (!found) throw new TargetError(`kind ${kind} is not served by ${apiVersion}: check target.kind (kubectl api-resources --api-group=${apiVersion.slice(0, slash)})`);
+    const names = objects.apiVersionResourceCache[apiVersion]?.resources.map((r) => r.name) ?? [];
+    if (!names.includes(`${found.name}/scale`)) throw new TargetError(`${kind} (${apiVersion}) has no /scale subresource, so it cannot be scaled; for a custom resource, declare subresources.scale in its CRD`);
+    if (!found.namespaced) throw new TargetError(`${kind} (${apiVersion}) is cluster-scoped; only namespaced workloads are supported`);
+    this.resource = { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), plural: found.name };
+    return this.resource;
+  }
+}
+
+/** Why the previous change has not taken effect yet, from the workload's status (pure). */
+export function settleReason(workload: Workload, scale: Scale, replicas: number): string | undefined {
+  const generation = workload.metadata?.generation;
+  const observed = workload.status?.observedGeneration;
+  if (generation !== undefined && observed !== undefined && observed < generation) return `rollout in progress: generation ${generation} not yet observed by the controller (at ${observed})`;
+  const st = workload.status;
+  if (st?.readyReplicas !== undefined || st?.updatedReplicas !== undefined || st?.replicas !== undefined) {
+    const ready = st.readyReplicas ?? 0;
+    if (ready < replicas) return `${ready} of ${replicas} replicas ready`;
+    if (st.updatedReplicas !== undefined && st.updatedReplicas < replicas) return `rollout in progress: ${st.updatedReplicas} of ${replicas} replicas updated`;
+    return undefined;
+  }
+  const current = scale.status?.replicas;
+  if (current !== undefined && current !== replicas) return `${current} of ${replicas} replicas exist`;
+  return undefined;
+}
