@@ -42,7 +42,12 @@ export class ConfigMapStateStore implements StateStore {
       throw apiError(err, this.call('get'));
     }
     const text = cm.data?.[KEY];
-    if (text === undefined) throw new StateError(`${this.describe()} has no ${KEY} key; it is not a latency-scaler state ConfigMap: delete it or set state.name`);
+    if (text === undefined) {
+      // Shipped empty by jobs/ so the Role needs no `create`: no record yet, CAS on its version.
+      const others = Object.keys(cm.data ?? {});
+      if (others.length > 0) throw new StateError(`${this.describe()} holds other data (${others.join(', ')}) and no ${KEY}; it is not a latency-scaler state ConfigMap: set state.name to another name`);
+      return { record: null, version: cm.metadata?.resourceVersion ?? null };
+    }
     let record: StateRecord;
     try {
       record = JSON.parse(text) as StateRecord;
