@@ -8,7 +8,7 @@ import { planFor } from './loadtest/index.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
 import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
-import type { StateStore } from './state/types.ts';
+import type { StateRecord, StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
 
 export interface RunDeps {
@@ -64,10 +64,9 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: { dr
       await target.apply(decision.applied, decision.current, deps.signal);
     } catch (err) {
       applyFailed = messageOf(err);
-      // Best effort: store what really happened, so the next run is not misled by lastReplicas.
-      const truth = { ...decision.state, lastReplicas: decision.current, lastScaleAt: record?.lastScaleAt ?? null };
-      const latest = await store.read().catch(() => undefined);
-      if (latest) await store.write(truth, latest.version).catch(() => undefined);
+      // Best effort: put the record we claimed over back to what it was, so a failed apply leaves
+      // no trace in the state; the next run then sees the real count (a change by someone else).
+      await restore(store, record).catch((e: unknown) => log.log('warn', 'could not restore the state after the failed apply', { error: messageOf(e) }));
       await target.recordEvent?.({ type: 'Warning', reason: 'ScaleFailed', message: `${decision.message}; apply failed: ${applyFailed}` }).catch(() => undefined);
       const result = { record: buildRecord({ ...base, applyFailed }), decision, observations, exitCode: ExitCode.failure as Exit };
       throw new RunFailed(result, err);
@@ -75,6 +74,12 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: { dr
   }
   await recordEvent(target, decision, log);
   return { record: buildRecord(base), decision, observations, exitCode: failed };
+}
+
+async function restore(store: StateStore, prior: StateRecord | null): Promise<void> {
+  const latest = await store.read();
+  if (prior) await store.write(prior, latest.version);
+  else await store.remove();
 }
 
 async function recordEvent(target: ScaleTarget, d: Decision, log: Logger): Promise<void> {

@@ -19,12 +19,18 @@ export interface KubeClients {
 
 let cached: KubeClients | undefined;
 
-/** In-cluster service-account config in a pod; else KUBECONFIG / ~/.kube/config. TLS is always verified. */
+/** In-cluster service-account config in a pod; else KUBECONFIG / ~/.kube/config. Built once per process. */
 export function kubeClients(env: Record<string, string | undefined> = process.env): KubeClients {
   if (cached) return cached;
   const kc = new KubeConfig();
   if (env['KUBERNETES_SERVICE_HOST'] && existsSync(SA_TOKEN) && !env['KUBECONFIG']) kc.loadFromCluster();
   else kc.loadFromDefault();
+  cached = createKubeClients(kc);
+  return cached;
+}
+
+/** Clients for a given config; TLS is always verified. */
+export function createKubeClients(kc: KubeConfig): KubeClients {
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
     throw new ConfigError([{ path: 'kubeconfig', message: `no current cluster: set KUBECONFIG to a kubeconfig file, or run in a pod with a service account (current context ${JSON.stringify(kc.getCurrentContext())})` }]);
@@ -32,11 +38,11 @@ export function kubeClients(env: Record<string, string | undefined> = process.en
   if (cluster.skipTLSVerify) {
     throw new ConfigError([{ path: 'kubeconfig', message: `cluster ${JSON.stringify(cluster.name)} sets insecure-skip-tls-verify; latency-scaler always verifies the API server's certificate: give certificate-authority(-data) instead` }]);
   }
-  cached = { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), objects: KubernetesObjectApi.makeApiClient(kc), server: cluster.server };
-  return cached;
+  return { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), objects: KubernetesObjectApi.makeApiClient(kc), server: cluster.server };
 }
 
-/** For tests: forget the clients built from an earlier environment. */
-export function resetKubeClients(): void {
-  cached = undefined;
+export function kubeClientsFromFile(path: string): KubeClients {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return createKubeClients(kc);
 }

@@ -4,12 +4,10 @@ import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConflictError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry } from '../kube/errors.ts';
 import { kubeClients, type KubeClients } from '../kube/client.ts';
-import { callOptions } from '../kube/options.ts';
+import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
 import type { StateRecord, StateStore, VersionedRecord } from './types.ts';
 
 const KEY = 'state.json';
-const DEADLINE_MS = 30_000;
-const CALL_TIMEOUT_MS = 10_000;
 
 /** `latency-scaler-<kind>-<name>`, within the 253-character limit of object names. */
 export function configMapName(target: KubernetesTargetRef): string {
@@ -22,7 +20,10 @@ export class ConfigMapStateStore implements StateStore {
   private readonly targetKey: string;
   private readonly clients: KubeClients;
 
-  constructor(options: { name: string; namespace: string; targetKey: string }, clients: KubeClients = kubeClients()) {
+  private readonly limits: KubeCallLimits;
+
+  constructor(options: { name: string; namespace: string; targetKey: string }, clients: KubeClients = kubeClients(), limits: KubeCallLimits = DEFAULT_LIMITS) {
+    this.limits = limits;
     this.name = options.name;
     this.namespace = options.namespace;
     this.targetKey = options.targetKey;
@@ -36,7 +37,7 @@ export class ConfigMapStateStore implements StateStore {
   async read(): Promise<VersionedRecord> {
     let cm;
     try {
-      cm = await withRetry(() => this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, CALL_TIMEOUT_MS)), { deadlineMs: DEADLINE_MS });
+      cm = await withRetry(() => this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
     } catch (err) {
       if (statusOf(err) === 404) return { record: null, version: null };
       throw apiError(err, this.call('get'));
@@ -70,8 +71,8 @@ export class ConfigMapStateStore implements StateStore {
     };
     try {
       // Not retried on 409: a conflict is an answer, not a transient failure.
-      if (expected === null) await withRetry(() => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, callOptions(undefined, CALL_TIMEOUT_MS)), { deadlineMs: DEADLINE_MS });
-      else await withRetry(() => this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, callOptions(undefined, CALL_TIMEOUT_MS)), { deadlineMs: DEADLINE_MS });
+      if (expected === null) await withRetry(() => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
+      else await withRetry(() => this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
     } catch (err) {
       if (statusOf(err) === 409) {
         throw new ConflictError(`${this.describe()} changed since it was read (resourceVersion ${expected ?? 'none'}): another run decided first; nothing applied`, { cause: err });
@@ -85,7 +86,7 @@ export class ConfigMapStateStore implements StateStore {
 
   async remove(): Promise<void> {
     try {
-      await this.clients.core.deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, CALL_TIMEOUT_MS));
+      await this.clients.core.deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, this.limits.callTimeoutMs));
     } catch (err) {
       if (statusOf(err) !== 404) throw apiError(err, this.call('delete'));
     }

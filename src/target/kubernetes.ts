@@ -7,12 +7,10 @@ import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, TargetError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall } from '../kube/errors.ts';
 import { kubeClients, PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
-import { callOptions } from '../kube/options.ts';
+import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
 import type { ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
 
 export const PAUSED_ANNOTATION = 'latency-scaler.io/paused';
-const DEADLINE_MS = 30_000; // retries of one API call stop after 30s
-const CALL_TIMEOUT_MS = 10_000; // one API call
 
 interface Resource {
   group: string;
@@ -37,9 +35,12 @@ export class KubernetesScaleTarget implements ScaleTarget {
   private resource?: Resource;
   private uid?: string;
 
-  constructor(ref: KubernetesTargetRef, clients: KubeClients = kubeClients()) {
+  private readonly limits: KubeCallLimits;
+
+  constructor(ref: KubernetesTargetRef, clients: KubeClients = kubeClients(), limits: KubeCallLimits = DEFAULT_LIMITS) {
     this.ref = ref;
     this.clients = clients;
+    this.limits = limits;
   }
 
   describe(): string {
@@ -70,8 +71,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
     try {
       await withRetry(() => this.clients.custom.patchNamespacedCustomObjectScale(
         { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name, body, fieldManager: 'latency-scaler' },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, CALL_TIMEOUT_MS)),
-      ), { deadlineMs: DEADLINE_MS, signal });
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
+      ), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       // A failed JSON Patch `test` is 422: the replicas changed between our read and our write.
       if (statusOf(err) === 422 && /test/i.test(String((err as { body?: unknown }).body ?? (err as Error).message))) {
@@ -99,7 +100,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
         lastTimestamp: now,
         count: 1,
       },
-    }, callOptions(undefined, CALL_TIMEOUT_MS)).catch((err: unknown) => {
+    }, callOptions(undefined, this.limits.callTimeoutMs)).catch((err: unknown) => {
       throw apiError(err, { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' });
     });
   }
@@ -111,7 +112,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
   private async call<T>(what: Omit<ApiCall, 'namespace' | 'name'>, signal: AbortSignal | undefined, fn: (options: ReturnType<typeof callOptions>) => Promise<T>): Promise<T> {
     const call: ApiCall = { ...what, namespace: this.ref.namespace, name: this.ref.name, apiGroup: this.resource?.group ?? '' };
     try {
-      return await withRetry(() => fn(callOptions(signal, CALL_TIMEOUT_MS)), { deadlineMs: DEADLINE_MS, signal });
+      return await withRetry(() => fn(callOptions(signal, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       throw apiError(err, call, this.notFound());
     }
@@ -129,7 +130,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
     };
     let found;
     try {
-      found = await withRetry(() => objects.resource(apiVersion, kind), { deadlineMs: DEADLINE_MS, signal });
+      found = await withRetry(() => objects.resource(apiVersion, kind), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
       throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace });
