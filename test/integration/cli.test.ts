@@ -1,9 +1,9 @@
 // The bundle's entry paths: executed directly, through a symlink, and imported as a module.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUNDLE, runBundle } from '../helpers/cli.ts';
 
@@ -51,6 +51,16 @@ describe('dist/scale.js', () => {
     const r = await runBundle(['--version'], { script: link });
     assert.equal(r.code, 0);
     assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+
+  it('runs as the Dockerfile ships it: the bundle (and its type marker) alone in a directory', async () => {
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    copyFileSync(BUNDLE, join(app, 'scale.js'));
+    copyFileSync(join(dirname(BUNDLE), 'package.json'), join(app, 'package.json'));
+    const r = await runBundle(['run', '--help'], { script: join(app, 'scale.js'), cwd: app });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--dry-run/);
   });
 
   it('importing the bundle exports handler and does not run the CLI', async () => {

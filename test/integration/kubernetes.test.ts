@@ -1,0 +1,253 @@
+// The scaler against a real kube-apiserver (test/harness/kube.ts): Deployments, StatefulSets and a
+// custom resource scaled through /scale, state in a ConfigMap, Events, the Role from jobs/ with a
+// real service-account token, concurrency, and the failure paths.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKube, type KubeCluster } from '../harness/kube.ts';
+import { messages, runBundle } from '../helpers/cli.ts';
+import { create, deployment, manifests, namespace, replicasOf, settle } from '../helpers/kube-objects.ts';
+import { startService, type CountingService } from '../helpers/scale-server.ts';
+import { kubeClientsFromFile } from '../../src/kube/client.ts';
+import { KubernetesScaleTarget } from '../../src/target/kubernetes.ts';
+import { ConfigMapStateStore } from '../../src/state/configmap.ts';
+import { TargetError } from '../../src/errors.ts';
+
+const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
+let kube: KubeCluster;
+let service: CountingService;
+let dir: string;
+
+before(async () => {
+  kube = await startKube();
+  service = await startService(2);
+  dir = mkdtempSync(join(tmpdir(), 'scaler-k8s-'));
+});
+after(async () => {
+  await service?.close();
+  await kube?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+function config(target: { kind: string; name: string; namespace: string; apiVersion?: string }, opts: { limit?: number; unchangedRuns?: number; state?: string } = {}): string {
+  const path = join(dir, `scaler-${++n}.yaml`);
+  writeFileSync(path, `target: ${JSON.stringify({ apiVersion: 'apps/v1', ...target })}
+replicas: { min: 1, max: 5 }
+loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
+targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
+decay: { replicas: 1, unchangedRuns: ${opts.unchangedRuns ?? 1} }
+state: { store: configmap${opts.state ? `, name: ${opts.state}` : ''} }
+`);
+  return path;
+}
+
+const run = (path: string, kubeconfig = kube.kubeconfigPath, extra: string[] = []) => runBundle(['run', '-c', path, '-o', 'json', ...extra], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+
+async function stateOf(ns: string, name: string): Promise<{ runsSinceChange: number; history: { action: string }[] } | undefined> {
+  const r = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  return r.status === 200 && r.body.data?.['state.json'] ? JSON.parse(r.body.data['state.json']) : undefined;
+}
+
+async function events(ns: string, name: string): Promise<{ reason: string; message: string; type: string }[]> {
+  const r = await kube.api('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=${name}`);
+  return r.body.items;
+}
+
+describe('on a real kube-apiserver', () => {
+  it('scales a Deployment up and down through /scale, state in a ConfigMap created on first run, Events recorded', async () => {
+    const ns = await namespace(kube, 'deploy');
+    await create(kube, [deployment('fib', 2)], ns);
+    await settle(kube, APPS, ns, 'fib');
+    let r = await run(config({ kind: 'Deployment', name: 'fib', namespace: ns }));
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.match(JSON.parse(r.stdout).message, /^scale up 2→3: GET \/fib mean/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
+    assert.equal((await stateOf(ns, 'latency-scaler-deployment-fib'))?.history.length, 1);
+    const evs = await events(ns, 'fib');
+    assert.ok(evs.some((e) => e.reason === 'ScaledUp' && e.type === 'Normal' && /scale up 2→3/.test(e.message)), JSON.stringify(evs));
+
+    await settle(kube, APPS, ns, 'fib');
+    const calm = config({ kind: 'Deployment', name: 'fib', namespace: ns }, { limit: 100_000 });
+    r = await run(calm);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.match(JSON.parse(r.stdout).message, /^hold at 3: .*0 of 1 runs before decay/);
+    r = await run(calm);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(JSON.parse(r.stdout).message, 'decay 3→2: 1 runs without change');
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
+    assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaledDown'));
+  });
+
+  it('scales a StatefulSet up and down', async () => {
+    const ns = await namespace(kube, 'sts');
+    const STS = { apiVersion: 'apps/v1', kind: 'StatefulSet' };
+    await create(kube, [deployment('db', 1, 'StatefulSet')], ns);
+    await settle(kube, STS, ns, 'db');
+    let r = await run(config({ kind: 'StatefulSet', name: 'db', namespace: ns }));
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(await replicasOf(kube, STS, ns, 'db'), 2);
+    await settle(kube, STS, ns, 'db');
+    const calm = config({ kind: 'StatefulSet', name: 'db', namespace: ns }, { limit: 100_000 });
+    await run(calm);
+    r = await run(calm);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(await replicasOf(kube, STS, ns, 'db'), 1);
+  });
+
+  it('scales a custom resource with a scale subresource (kind → resource by discovery)', async () => {
+    const ns = await namespace(kube, 'crd');
+    await create(kube, [{
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } }, status: { type: 'object', properties: { replicas: { type: 'integer' }, readyReplicas: { type: 'integer' } } } } } },
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
+        }],
+      },
+    }], '');
+    const WIDGET = { apiVersion: 'example.com/v1', kind: 'Widget' };
+    for (let i = 0; i < 100; i++) {
+      const r = await kube.api('POST', `/apis/example.com/v1/namespaces/${ns}/widgets`, { ...WIDGET, metadata: { name: 'w' }, spec: { replicas: 2 } });
+      if (r.status === 201) break;
+      await new Promise((res) => setTimeout(res, 100)); // until the CRD is established
+    }
+    await settle(kube, WIDGET, ns, 'w', 'widgets');
+    let r = await run(config({ kind: 'Widget', apiVersion: 'example.com/v1', name: 'w', namespace: ns }));
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(await replicasOf(kube, WIDGET, ns, 'w', 'widgets'), 3);
+    await settle(kube, WIDGET, ns, 'w', 'widgets');
+    const calm = config({ kind: 'Widget', apiVersion: 'example.com/v1', name: 'w', namespace: ns }, { limit: 100_000 });
+    await run(calm);
+    r = await run(calm);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(await replicasOf(kube, WIDGET, ns, 'w', 'widgets'), 2);
+  });
+
+  it('runs with a real service-account token bound by exactly the Role in jobs/; another Deployment is a clear 403', async () => {
+    const ns = await namespace(kube, 'rbac');
+    await create(kube, [deployment('fibonacci', 1), deployment('other', 1)], ns);
+    await settle(kube, APPS, ns, 'fibonacci');
+    await settle(kube, APPS, ns, 'other');
+    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
+    const token = await kube.tokenFor(ns, 'latency-scaler');
+    const kubeconfig = kube.kubeconfigForToken(token, ns);
+    let r = await run(config({ kind: 'Deployment', name: 'fibonacci', namespace: ns }), kubeconfig);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(await replicasOf(kube, APPS, ns, 'fibonacci'), 2);
+    assert.equal((await stateOf(ns, 'latency-scaler-deployment-fibonacci'))?.history.length, 1);
+
+    r = await run(config({ kind: 'Deployment', name: 'other', namespace: ns }, { state: 'latency-scaler-deployment-fibonacci' }), kubeconfig);
+    assert.equal(r.code, 1);
+    assert.match(messages(r.stderr), /forbidden: the service account may not get deployments other in namespace rbac\. Add this rule to its Role/);
+    assert.match(messages(r.stderr), /resourceNames: \["other"\]/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'other'), 1);
+    assert.equal((await stateOf(ns, 'latency-scaler-deployment-fibonacci'))?.history.length, 1, 'nothing written');
+  });
+
+  it('two invocations started together: exactly one applies, the other exits 3, one decision in the history', async () => {
+    const ns = await namespace(kube, 'race');
+    await create(kube, [deployment('fib', 2)], ns);
+    await settle(kube, APPS, ns, 'fib');
+    const path = config({ kind: 'Deployment', name: 'fib', namespace: ns });
+    const codes = (await Promise.all([run(path), run(path)])).map((r) => r.code).sort();
+    assert.deepEqual(codes, [0, 3]);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
+    assert.equal((await stateOf(ns, 'latency-scaler-deployment-fib'))?.history.length, 1);
+  });
+
+  it('the paused annotation: no load, no change', async () => {
+    const ns = await namespace(kube, 'paused');
+    const d = deployment('fib', 2);
+    d.metadata['annotations'] = { 'latency-scaler.io/paused': 'true' };
+    await create(kube, [d], ns);
+    await settle(kube, APPS, ns, 'fib');
+    const before = service.requests;
+    const r = await run(config({ kind: 'Deployment', name: 'fib', namespace: ns }));
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.equal(JSON.parse(r.stdout).reason, 'Paused');
+    assert.equal(service.requests, before);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
+  });
+
+  it('not settled (ready replicas below the spec): hold, no second scale-up', async () => {
+    const ns = await namespace(kube, 'settle');
+    await create(kube, [deployment('fib', 3)], ns);
+    await settle(kube, APPS, ns, 'fib', undefined, 1);
+    const r = await run(config({ kind: 'Deployment', name: 'fib', namespace: ns }));
+    assert.equal(r.code, 0, messages(r.stderr));
+    const record = JSON.parse(r.stdout);
+    assert.equal(record.reason, 'NotSettled');
+    assert.match(record.message, /not settled: 1 of 3 replicas ready/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
+  });
+
+  it('a missing target names it; nothing is written', async () => {
+    const ns = await namespace(kube, 'missing');
+    const r = await run(config({ kind: 'Deployment', name: 'nope', namespace: ns }));
+    assert.equal(r.code, 1);
+    assert.match(messages(r.stderr), /Deployment "nope" not found in namespace "missing"/);
+    assert.equal((await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-nope`)).status, 404);
+  });
+
+  it('replicas changed between read and patch: the JSON Patch test fails, exit 3, their value stays, state restored', async () => {
+    const ns = await namespace(kube, 'between');
+    await create(kube, [deployment('fib', 2)], ns);
+    await settle(kube, APPS, ns, 'fib');
+    const path = config({ kind: 'Deployment', name: 'fib', namespace: ns });
+    const running = run(path);
+    await new Promise((res) => setTimeout(res, 700)); // during the 1 s load test
+    const patched = await kube.api('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/fib/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json');
+    assert.equal(patched.status, 200);
+    const r = await running;
+    assert.equal(r.code, 3, messages(r.stderr));
+    assert.match(messages(r.stderr), /replicas are no longer 2 \(changed by someone else/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
+    assert.equal(await stateOf(ns, 'latency-scaler-deployment-fib'), undefined, 'the claimed record was taken back');
+    assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaleFailed' && e.type === 'Warning'));
+  });
+
+  it('an API server that is down or hangs: a clear error within the deadline, nothing written', async () => {
+    const ref = { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'default' };
+    const limits = { deadlineMs: 1500, callTimeoutMs: 400 };
+    const closed = await new Promise<number>((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
+    const hanging: Server = createServer(() => { /* accept, never answer */ });
+    await new Promise<void>((res) => hanging.listen(0, '127.0.0.1', res));
+    try {
+      for (const port of [closed, (hanging.address() as { port: number }).port]) {
+        const cfg = join(dir, `down-${port}.kubeconfig`);
+        writeFileSync(cfg, JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'x', clusters: [{ name: 'x', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority': kube.caPath } }], users: [{ name: 'x', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }] }));
+        const clients = kubeClientsFromFile(cfg);
+        const started = Date.now();
+        await assert.rejects(new KubernetesScaleTarget(ref, clients, limits).read(), (e: Error) => e instanceof TargetError && /failed/.test(e.message));
+        assert.ok(Date.now() - started < 10_000, 'bounded by the deadline');
+        await assert.rejects(new ConfigMapStateStore({ name: 's', namespace: 'default', targetKey: 'k' }, clients, limits).read(), TargetError);
+      }
+    } finally {
+      hanging.close();
+    }
+  });
+
+  it('every manifest in jobs/ and examples/ is accepted by the API server (server-side dry run)', async () => {
+    const ns = await namespace(kube, 'dryrun');
+    const files = ['jobs', 'examples'].flatMap((root) => walk(root)).filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$|scaler\.ya?ml$|evaluation_config\.ya?ml$|template\.ya?ml$|lambda/.test(f));
+    assert.ok(files.length >= 5, files.join(', '));
+    for (const f of files) {
+      const objs = manifests(f).filter((o) => o && typeof o === 'object' && 'kind' in o && 'apiVersion' in o);
+      await assert.doesNotReject(create(kube, objs, ns, { dryRun: true }), f);
+    }
+  });
+});
+
+function walk(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(root, e.name)) : [join(root, e.name)]));
+  } catch {
+    return [];
+  }
+}
