@@ -74,9 +74,13 @@ export class KubernetesScaleTarget implements ScaleTarget {
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
       ), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
-      // A failed JSON Patch `test` is 422: the replicas changed between our read and our write.
-      if (statusOf(err) === 422 && /test/i.test(String((err as { body?: unknown }).body ?? (err as Error).message))) {
-        throw new ConflictError(`${this.describe()}: replicas are no longer ${expectedCurrent} (changed by someone else since the read); nothing applied`, { cause: err });
+      // A failed JSON Patch `test` is a bare 422 ("the server rejected our request"): look again
+      // to tell a concurrent change (a conflict) from a real rejection.
+      if (statusOf(err) === 422) {
+        const now = await this.read(signal).catch(() => undefined);
+        if (now && now.replicas !== expectedCurrent) {
+          throw new ConflictError(`${this.describe()}: replicas are no longer ${expectedCurrent} but ${now.replicas} (changed by someone else since the read); nothing applied`, { cause: err });
+        }
       }
       throw apiError(err, call, this.notFound());
     }
@@ -130,7 +134,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
     };
     let found;
     try {
-      found = await withRetry(() => objects.resource(apiVersion, kind), { deadlineMs: this.limits.deadlineMs, signal });
+      // The discovery client takes no per-call options: bound each attempt by a timer instead.
+      found = await withRetry(() => withTimeout(objects.resource(apiVersion, kind), this.limits.callTimeoutMs, `discovery of ${apiVersion}`), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
       throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace });
@@ -159,4 +164,12 @@ export function settleReason(workload: Workload, scale: Scale, replicas: number)
   const current = scale.status?.replicas;
   if (current !== undefined && current !== replicas) return `${current} of ${replicas} replicas exist`;
   return undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

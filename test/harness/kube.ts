@@ -121,6 +121,8 @@ export async function startKube(): Promise<KubeCluster> {
     '--api-audiences=https://kubernetes.default.svc', '--service-cluster-ip-range=10.96.0.0/16',
     // The ServiceAccount admission plugin waits for token controllers that do not run here.
     '--disable-admission-plugins=ServiceAccount', '--allow-privileged=true', '--v=0',
+    // No Service endpoints to reconcile here, and a loopback address may not be advertised.
+    '--endpoint-reconciler-type=none',
   ], join(dir, 'apiserver.log'));
 
   const ca = readFileSync(join(dir, 'ca.crt'));

@@ -3,7 +3,7 @@
 // real service-account token, concurrency, and the failure paths.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,12 +142,15 @@ describe('on a real kube-apiserver', () => {
     assert.equal(await replicasOf(kube, APPS, ns, 'fibonacci'), 2);
     assert.equal((await stateOf(ns, 'latency-scaler-deployment-fibonacci'))?.history.length, 1);
 
-    r = await run(config({ kind: 'Deployment', name: 'other', namespace: ns }, { state: 'latency-scaler-deployment-fibonacci' }), kubeconfig);
+    // State in a file here, so the only API call left to refuse is the one on the other Deployment.
+    const other = config({ kind: 'Deployment', name: 'other', namespace: ns });
+    writeFileSync(other, readFileSync(other, 'utf8').replace('state: { store: configmap }', `state: { store: file, path: ${join(dir, 'other.json')} }`));
+    r = await run(other, kubeconfig);
     assert.equal(r.code, 1);
     assert.match(messages(r.stderr), /forbidden: the service account may not get deployments other in namespace rbac\. Add this rule to its Role/);
     assert.match(messages(r.stderr), /resourceNames: \["other"\]/);
     assert.equal(await replicasOf(kube, APPS, ns, 'other'), 1);
-    assert.equal((await stateOf(ns, 'latency-scaler-deployment-fibonacci'))?.history.length, 1, 'nothing written');
+    assert.ok(!existsSync(join(dir, 'other.json')), 'nothing written');
   });
 
   it('two invocations started together: exactly one applies, the other exits 3, one decision in the history', async () => {
@@ -206,7 +209,7 @@ describe('on a real kube-apiserver', () => {
     assert.equal(patched.status, 200);
     const r = await running;
     assert.equal(r.code, 3, messages(r.stderr));
-    assert.match(messages(r.stderr), /replicas are no longer 2 \(changed by someone else/);
+    assert.match(messages(r.stderr), /replicas are no longer 2 but 4 \(changed by someone else/);
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
     assert.equal(await stateOf(ns, 'latency-scaler-deployment-fib'), undefined, 'the claimed record was taken back');
     assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaleFailed' && e.type === 'Warning'));
