@@ -30,7 +30,8 @@ export interface LocustEngineConfig {
   url: string;
   username?: string;
   password?: string;
-  workers?: { target: KubernetesTargetRef; usersPerWorker: number; readyTimeoutMs: number };
+  /** Wait for ceil(users / usersPerWorker) ready workers; scale the worker Deployment first if `target` is set. */
+  workers?: { target?: KubernetesTargetRef; usersPerWorker: number; readyTimeoutMs: number };
 }
 
 export interface LoadTestConfig {

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.ts';
 import { Fields, isObject, show, type Raw } from './fields.ts';
 import { parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
+import { LOCUST_PERCENTILES } from '../loadtest/locust-stats.ts';
 import { isHttpTarget } from './types.ts';
 import type {
   HttpMethod, KubernetesTargetRef, LoadTestConfig, LocustEngineConfig, RequestSpec, ScalerConfig,
@@ -183,11 +184,11 @@ function readLocust(f: Fields, value: unknown, engine: string | undefined): Locu
   let workers: LocustEngineConfig['workers'];
   if (workersRaw) {
     f.known(workersRaw, 'loadTest.locust.workers', ['target', 'usersPerWorker', 'readyTimeout']);
-    const targetRaw = f.object(workersRaw['target'], 'loadTest.locust.workers.target', true);
+    const targetRaw = f.object(workersRaw['target'], 'loadTest.locust.workers.target');
     const target = targetRaw ? readKubernetesRef(f, targetRaw, 'loadTest.locust.workers.target') : undefined;
     const usersPerWorker = f.number(workersRaw['usersPerWorker'], 'loadTest.locust.workers.usersPerWorker', { int: true, min: 1 });
     const readyTimeoutMs = f.durationMs(workersRaw['readyTimeout'], 'loadTest.locust.workers.readyTimeout', 60_000);
-    if (target && usersPerWorker !== undefined && readyTimeoutMs !== undefined) workers = { target, usersPerWorker, readyTimeoutMs };
+    if (usersPerWorker !== undefined && readyTimeoutMs !== undefined) workers = { ...(target ? { target } : {}), usersPerWorker, readyTimeoutMs };
   }
   if (url === undefined) return undefined;
   return { url, ...(username ? { username } : {}), ...(password ? { password } : {}), ...(workers ? { workers } : {}) };
@@ -208,6 +209,9 @@ function readTargets(f: Fields, value: unknown, loadTest: LoadTestConfig | undef
     const typeText = f.string(raw['type'], `${path}.type`);
     const type = typeText === undefined ? undefined : parseTargetType(typeText);
     if (typeText !== undefined && !type) f.fail(`${path}.type`, `${show(typeText)} is not one of ${TARGET_TYPES_HELP}`);
+    if (type?.kind === 'percentile' && loadTest?.engine === 'locust' && !(LOCUST_PERCENTILES as readonly number[]).includes(type.percentile)) {
+      f.fail(`${path}.type`, `${show(typeText)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`);
+    }
     const limits = type?.kind === 'failureRatio' ? { min: 0, max: 1 } : { min: 0 };
     const target = f.number(raw['target'], `${path}.target`, limits);
     const tolerance = f.number(raw['tolerance'], `${path}.tolerance`, { min: 0 }, 0);

@@ -6,7 +6,20 @@ import { DEFAULT_PERCENTILES, type LoadPlan, type LoadTestEngine } from './types
 
 export async function createEngine(config: ScalerConfig): Promise<LoadTestEngine> {
   if (config.loadTest.engine === 'local') return new LocalEngine();
-  throw new ScalerError(`loadTest.engine ${config.loadTest.engine} is not available in this build yet`);
+  const locust = config.loadTest.locust;
+  if (!locust) throw new ScalerError('loadTest.engine locust needs loadTest.locust.url');
+  const { LocustEngine } = await import('./locust.ts');
+  const workerTarget = locust.workers?.target;
+  if (!workerTarget) return new LocustEngine(locust);
+  // The worker Deployment is scaled through the same /scale code as any target.
+  const { KubernetesScaleTarget } = await import('../target/kubernetes.ts');
+  const workers = new KubernetesScaleTarget(workerTarget);
+  return new LocustEngine(locust, {
+    scaleWorkers: async (replicas, signal) => {
+      const { replicas: current } = await workers.read(signal);
+      if (current !== replicas) await workers.apply(replicas, current, signal);
+    },
+  });
 }
 
 /** The default percentiles plus every percentile a target names. */

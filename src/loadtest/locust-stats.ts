@@ -1,0 +1,65 @@
+// Locust's CSV statistics → the same Observations the local engine produces (pure).
+import { percentileKey, type FailureKind, type Observations, type RequestStats } from './types.ts';
+
+/** The percentiles Locust reports per request (its PERCENTILES_TO_REPORT). */
+export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
+
+export const LOCUST_PRECISION = 'Locust engine: median and percentiles come from Locust\'s rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact';
+
+const num = (v: string | undefined): number => {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+};
+
+export function toObservations(requestsCsv: Record<string, string>[], failuresCsv: Record<string, string>[], startedAt: number, measuredMs: number): Observations {
+  const failures = new Map<string, Record<string, FailureKind>>();
+  for (const f of failuresCsv) {
+    const key = `${f['Method']} ${f['Name']}`;
+    const kinds = failures.get(key) ?? {};
+    const error = f['Error'] ?? 'error';
+    kinds[error.slice(0, 80)] = { count: num(f['Occurrences']), sample: error };
+    failures.set(key, kinds);
+  }
+  const requests: Record<string, RequestStats> = {};
+  let aggregated: RequestStats | undefined;
+  for (const row of requestsCsv) {
+    const isTotal = row['Name'] === 'Aggregated' && (row['Type'] ?? '') === '';
+    const name = isTotal ? 'Aggregated' : `${row['Type']} ${row['Name']}`;
+    const stats = toStats(name, row, failures.get(name) ?? {});
+    if (isTotal) aggregated = stats;
+    else requests[name] = stats;
+  }
+  // Requests named in the locustfile (`name=`) are also found by their bare name, when unique.
+  for (const [key, s] of Object.entries({ ...requests })) {
+    const bare = key.slice(key.indexOf(' ') + 1);
+    if (!(bare in requests) && Object.keys(requests).filter((k) => k.endsWith(` ${bare}`)).length === 1) requests[bare] = s;
+  }
+  return {
+    engine: 'locust',
+    startedAt: new Date(startedAt).toISOString(),
+    measuredMs,
+    requests,
+    aggregated: aggregated ?? toStats('Aggregated', {}, {}),
+    precision: LOCUST_PRECISION,
+  };
+}
+
+function toStats(name: string, row: Record<string, string>, failuresByKind: Record<string, FailureKind>): RequestStats {
+  const percentiles: Record<string, number> = {};
+  for (const p of LOCUST_PERCENTILES) {
+    const v = row[`${p}%`];
+    if (v !== undefined && v !== 'N/A') percentiles[percentileKey(p)] = num(v);
+  }
+  return {
+    name,
+    count: num(row['Request Count']),
+    failures: num(row['Failure Count']),
+    rps: num(row['Requests/s']),
+    min: num(row['Min Response Time']),
+    max: num(row['Max Response Time']),
+    mean: num(row['Average Response Time']),
+    median: num(row['Median Response Time']),
+    percentiles,
+    failuresByKind,
+  };
+}

@@ -1,0 +1,119 @@
+// The remote engine: drives an existing Locust master (and its workers) over its web API, so
+// services that need more load than one pod can give are measured the same way.
+import type { LocustEngineConfig } from '../config/types.ts';
+import { ProbeError } from '../errors.ts';
+import { LocustMaster, parseCsv, type WorkerInfo } from './locust-master.ts';
+import { toObservations } from './locust-stats.ts';
+import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
+
+/** Workers a swarm can use; `missing` ones stopped sending heartbeats (a known state after a rescale). */
+const USABLE = new Set(['ready', 'spawning', 'running', 'stopped']);
+const REPORT_INTERVAL_MS = 3_500; // workers send statistics every 3 s: wait one report after /stop
+
+export interface LocustEngineDeps {
+  /** Scales the worker Deployment; given when loadTest.locust.workers.target is set. */
+  scaleWorkers?: (replicas: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+export class LocustEngine implements LoadTestEngine {
+  private readonly config: LocustEngineConfig;
+  private readonly master: LocustMaster;
+  private readonly deps: LocustEngineDeps;
+
+  constructor(config: LocustEngineConfig, deps: LocustEngineDeps = {}) {
+    this.config = config;
+    this.master = new LocustMaster(config.url, config);
+    this.deps = deps;
+  }
+
+  async run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations> {
+    const sleep = this.deps.sleep ?? abortableSleep;
+    const now = this.deps.now ?? Date.now;
+    const workers = this.config.workers;
+    if (workers) {
+      const wanted = Math.ceil(plan.users / workers.usersPerWorker);
+      await this.deps.scaleWorkers?.(wanted, signal);
+      await this.waitForWorkers(wanted, workers.readyTimeoutMs, signal);
+    }
+    let swarming = false;
+    try {
+      await this.master.reset(signal);
+      await this.master.swarm(plan.users, plan.spawnRate, plan.host, signal);
+      swarming = true;
+      const rampMs = Math.ceil((plan.users / plan.spawnRate) * 1000);
+      await sleep(rampMs, signal);
+      await this.expectUsers(plan.users, signal);
+      // Statistics cover the run after ramp-up and warm-up, as the local engine's after warm-up.
+      await sleep(plan.warmupMs, signal);
+      await this.master.reset(signal);
+      const startedAt = now();
+      await sleep(plan.durationMs - plan.warmupMs, signal);
+      const distributed = (await this.master.status(signal)).workers !== undefined;
+      await this.master.stop(signal);
+      swarming = false;
+      if (distributed) await sleep(REPORT_INTERVAL_MS, signal);
+      const [requests, failures] = await Promise.all([this.master.requestsCsv(signal), this.master.failuresCsv(signal)]);
+      return toObservations(parseCsv(requests), parseCsv(failures), startedAt, plan.durationMs - plan.warmupMs);
+    } finally {
+      // Never leave a swarm running: on abort, deadline or any failure, stop it (best effort).
+      if (swarming) await this.master.stop().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A worker killed moments ago is still listed as ready until its heartbeats lapse (~3 s), and
+   * takes its share of users with it: measuring then would report latency under less load than
+   * configured. So the swarm must reach its user count (reported with the workers' heartbeats).
+   */
+  private async expectUsers(users: number, signal?: AbortSignal): Promise<void> {
+    const sleep = this.deps.sleep ?? abortableSleep;
+    const now = this.deps.now ?? Date.now;
+    const deadline = now() + 2 * REPORT_INTERVAL_MS;
+    for (;;) {
+      const status = await this.master.status(signal);
+      if (status.user_count >= users) return;
+      if (now() >= deadline) {
+        const missing = (status.workers ?? []).filter((w) => w.state === 'missing' || w.user_count === 0).map((w) => `${w.id} (${w.state})`);
+        throw new ProbeError(`locust master ${this.config.url}: the swarm reached only ${status.user_count} of ${users} users${missing.length ? `; workers running none: ${missing.join(', ')}` : ''}. Not measuring under less load than configured`);
+      }
+      await sleep(500, signal);
+    }
+  }
+
+  /** Until the master reports `wanted` usable workers, or the deadline passes. */
+  async waitForWorkers(wanted: number, timeoutMs: number, signal?: AbortSignal): Promise<WorkerInfo[]> {
+    const sleep = this.deps.sleep ?? abortableSleep;
+    const now = this.deps.now ?? Date.now;
+    const deadline = now() + timeoutMs;
+    let last: WorkerInfo[] = [];
+    for (;;) {
+      const status = await this.master.status(signal);
+      if (!status.workers) throw new ProbeError(`locust master ${this.config.url} does not run distributed (no workers list); remove loadTest.locust.workers or start it with --master`);
+      last = status.workers;
+      const usable = last.filter((w) => USABLE.has(w.state));
+      if (usable.length >= wanted) return usable;
+      if (now() >= deadline) break;
+      await sleep(1000, signal);
+    }
+    const missing = last.filter((w) => w.state === 'missing').map((w) => w.id);
+    throw new ProbeError(`locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, it reports ${last.filter((w) => USABLE.has(w.state)).length} ready of ${last.length}${missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : ''}`);
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
