@@ -87,7 +87,7 @@ export class LocustEngine implements LoadTestEngine {
     const sleep = this.deps.sleep ?? abortableSleep;
     const now = this.deps.now ?? Date.now;
     const deadline = now() + timeoutMs;
-    let last: WorkerInfo[] = [];
+    let last: WorkerInfo[];
     for (;;) {
       const status = await this.master.status(signal);
       if (!status.workers) throw new ProbeError(`locust master ${this.config.url} does not run distributed (no workers list); remove loadTest.locust.workers or start it with --master`);
