@@ -84,6 +84,10 @@ export function decide(input: DecideInput): Decision {
   }
 
   const within = evaluations.map((e) => e.text).join('; ');
+  if (runs >= policy.decay.unchangedRuns && policy.decay.replicas > 0 && current <= policy.replicas.min) {
+    // Nothing to decay at the floor: say so, and keep counting (LPA reset its counter here).
+    return finish(input, prior, { ...base, action: 'hold', reason: 'WithinTargets', desired: current, probeFailed: false, why: `${within} within target; at replicas.min ${policy.replicas.min}, nothing to decay`, unsettledSince }, runs);
+  }
   if (runs >= policy.decay.unchangedRuns && policy.decay.replicas > 0) {
     const maxLoad = policy.decay.maxLoad;
     const heaviest = Math.max(...evaluations.map((e) => e.load ?? 0));

@@ -1,0 +1,145 @@
+// The one-command local demo (`npm run demo`): a pool of Fibonacci replicas behind one port, a
+// background load that rises, holds and stops, and dist/scale.js run on a short schedule with the
+// file state store and the http scale target. Shows each run live; ends by itself; leaves nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { startPool, type Pool } from './pool.ts';
+
+const BUNDLE = fileURLToPath(new URL('../../dist/scale.js', import.meta.url));
+
+export interface DemoOptions {
+  /** Seconds of each phase: quiet, load, quiet again. */
+  phases: { idle: number; load: number; cooldown: number };
+  loadRps: number;
+  targetMs: number;
+  out: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DemoRun {
+  at: number; // seconds since start
+  replicas: number;
+  observed: number | null;
+  action: string;
+  message: string;
+}
+
+export interface DemoResult {
+  runs: DemoRun[];
+  maxReplicas: number;
+  finalReplicas: number;
+  statePath: string;
+  pids: number[];
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'latency-scaler-demo-'));
+  const pool = await startPool({ replicas: 1, serviceMs: 10, max: 8 });
+  const statePath = join(dir, 'state.json');
+  const config = join(dir, 'scaler.yaml');
+  writeFileSync(config, `target: { kind: http, url: ${pool.scaleUrl} }
+replicas: { min: 1, max: 8 }
+loadTest:
+  host: ${pool.url}
+  users: 4
+  duration: 2s
+  waitTime: 100ms
+  requests: [{ method: GET, path: /fibonacci?n=10 }]
+targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${options.targetMs} }]
+decay: { replicas: 1, unchangedRuns: 2 }
+settle: { timeout: 0s }
+state: { store: file, path: ${statePath} }
+`);
+  const started = Date.now();
+  const elapsed = (): number => (Date.now() - started) / 1000;
+  const { idle, load, cooldown } = options.phases;
+  const runs: DemoRun[] = [];
+  const background = backgroundLoad(pool, options.loadRps, idle, idle + load, options.signal);
+  options.out(`demo: service ${pool.url}, scale target ${pool.scaleUrl}, target mean ${options.targetMs} ms`);
+  options.out(`      quiet ${idle}s → ${options.loadRps} req/s for ${load}s → quiet ${cooldown}s; a scaler run every ~3 s\n`);
+  try {
+    while (elapsed() < idle + load + cooldown && !options.signal?.aborted) {
+      const record = await runScaler(config, options.signal);
+      const run: DemoRun = { at: Math.round(elapsed()), replicas: pool.replicas(), observed: record?.evaluations?.[0]?.value ?? null, action: record?.action ?? 'error', message: record?.message ?? 'run failed' };
+      runs.push(run);
+      const phase = run.at < idle ? 'quiet' : run.at < idle + load ? 'LOAD ' : 'quiet';
+      const mean = run.observed === null ? '   -   ' : `${run.observed.toFixed(1).padStart(6)} ms`;
+      options.out(`t=${String(run.at).padStart(3)}s ${phase} replicas ${run.replicas} ${bar(run.replicas)} mean ${mean} (target ${options.targetMs} ms)  ${run.message}`);
+      await sleep(500, options.signal);
+    }
+  } finally {
+    await background.stop();
+    await pool.close();
+  }
+  const result = { runs, maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)), finalReplicas: runs.at(-1)?.replicas ?? 1, statePath, pids: pool.pids() };
+  options.out(`\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`);
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+const bar = (n: number): string => `${'█'.repeat(n)}${' '.repeat(Math.max(0, 8 - n))}`;
+
+interface ScalerRecord {
+  action?: string;
+  message?: string;
+  evaluations?: { value: number | null }[];
+}
+
+function runScaler(config: string, signal?: AbortSignal): Promise<ScalerRecord | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BUNDLE, 'run', '--config', config, '--output', 'json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'], ...(signal ? { signal } : {}) });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.on('error', () => resolve(undefined));
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out) as ScalerRecord);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+/** Open-loop arrivals at `rps` between `from` and `to` seconds, bounded in flight. */
+function backgroundLoad(pool: Pool, rps: number, from: number, to: number, signal?: AbortSignal): { stop(): Promise<void> } {
+  const agent = new Agent({ connections: 64 });
+  const started = Date.now();
+  let inFlight = 0;
+  const tick = 20; // ms
+  const timer = setInterval(() => {
+    const t = (Date.now() - started) / 1000;
+    if (t < from || t > to || signal?.aborted) return;
+    for (let i = 0; i < (rps * tick) / 1000 && inFlight < 256; i++) {
+      inFlight++;
+      request(`${pool.url}/fibonacci?n=10`, { dispatcher: agent }).then((r) => r.body.dump(), () => undefined).finally(() => inFlight--);
+    }
+  }, tick);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await agent.destroy();
+    },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  await runDemo({ phases: { idle: 6, load: 40, cooldown: 48 }, loadRps: 300, targetMs: 20, out: (l) => console.log(l), signal: controller.signal });
+}
