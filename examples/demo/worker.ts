@@ -21,5 +21,6 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
   process.send?.({ port });
 });
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// This file is a process entry point: it ends itself when the pool goes away.
+process.on('disconnect', () => process.exit(0)); // eslint-disable-line no-restricted-syntax
+process.on('SIGTERM', () => server.close(() => process.exit(0))); // eslint-disable-line no-restricted-syntax
