@@ -137,9 +137,9 @@ interface Draft {
 
 function finish(input: DecideInput, prior: StateRecord, d: Draft, runs: number): Decision {
   const { min, max } = input.policy.replicas;
-  // Probe failures never scale down, whatever the bounds say about the current count.
-  const low = d.probeFailed ? Math.max(min, Math.min(d.current, max)) : min;
-  let applied = Math.min(Math.max(d.desired, low), max);
+  let applied = Math.min(Math.max(d.desired, min), max);
+  // Nothing measured is no reason to remove capacity, not even to reach max: the run exits 1.
+  if (d.probeFailed && applied < d.current) applied = d.current;
   if (d.reason === 'Paused' || (d.reason === 'ZeroReplicas' && d.desired === 0)) applied = d.current;
   const limitedBy = applied < d.desired ? 'max' : applied > d.desired ? 'min' : undefined;
   const action = applied > d.current ? 'up' : applied < d.current ? 'down' : 'hold';
