@@ -68,10 +68,11 @@ export async function runCli(io: CliIo): Promise<number> {
       const { loadtestCommand } = await import('./commands/loadtest.ts');
       await loadtestCommand(config, ctx);
     }))
-    .command('state <action>', 'inspect (show) or clear (reset) the stored record of the target', (y) => withCommon(y).positional('action', { choices: ['show', 'reset'] as const, describe: 'show | reset' }), act(async (args, ctx) => {
+    .command('state <action>', 'inspect (show) or clear (reset) the stored record of the target; init creates the DynamoDB table', (y) => withCommon(y).positional('action', { choices: ['show', 'reset', 'init'] as const, describe: 'show | reset | init' }), act(async (args, ctx) => {
       const config = await configFrom(args, ctx);
-      const { stateShowCommand, stateResetCommand } = await import('./commands/state.ts');
-      await (args['action'] === 'reset' ? stateResetCommand(config, ctx) : stateShowCommand(config, ctx));
+      const { stateShowCommand, stateResetCommand, stateInitCommand } = await import('./commands/state.ts');
+      const action = args['action'];
+      await (action === 'reset' ? stateResetCommand(config, ctx) : action === 'init' ? stateInitCommand(config, ctx) : stateShowCommand(config, ctx));
     }))
     .command('set-replicas <replicas>', 'scale by hand through the same target (within min/max unless --force) and restart the decay count', (y) => withCommon(y).positional('replicas', { type: 'number', describe: 'the replica count to set' }).option('force', { type: 'boolean', describe: 'allow a count outside replicas.min..max' }), act(async (args, ctx) => {
       const config = await configFrom(args, ctx);

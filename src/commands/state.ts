@@ -1,5 +1,6 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { createStateStore } from '../state/index.ts';
+import type { StateStore } from '../state/types.ts';
 import { printJson, type CommandContext } from './context.ts';
 
 export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
@@ -19,4 +20,12 @@ export async function stateResetCommand(config: ScalerConfig, ctx: CommandContex
   const store = await createStateStore(config);
   await store.remove();
   ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), reset: true })}\n` : `${store.describe()}: state cleared\n`);
+}
+
+/** First use of DynamoDB: creates the table (on demand, point-in-time recovery). Other stores need nothing. */
+export async function stateInitCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
+  const store = await createStateStore(config);
+  const withTable = store as StateStore & { createTable?: () => Promise<'created' | 'exists'> };
+  const result = withTable.createTable ? await withTable.createTable() : 'nothing to create';
+  ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), init: result })}\n` : `${store.describe()}: ${result === 'created' ? 'table created' : result === 'exists' ? 'table already exists' : 'nothing to create'}\n`);
 }

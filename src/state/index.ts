@@ -17,7 +17,9 @@ export async function createStateStore(config: ScalerConfig): Promise<StateStore
       const { ConfigMapStateStore, configMapName } = await import('./configmap.ts');
       return new ConfigMapStateStore({ name: state.name ?? configMapName(config.target), namespace: state.namespace ?? config.target.namespace, targetKey: key });
     }
-    default:
-      throw new ScalerError(`state.store ${state.store} is not available in this build yet`);
+    case 'dynamodb': {
+      const { DynamoDbStateStore } = await import('./dynamodb.ts');
+      return new DynamoDbStateStore({ table: state.table, region: state.region, endpoint: state.endpoint, targetKey: key });
+    }
   }
 }

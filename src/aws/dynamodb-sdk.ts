@@ -1,0 +1,6 @@
+// The one module that imports the DynamoDB client, loaded lazily by the state factory: runs that
+// keep state elsewhere never load the AWS SDK (cold start). Named imports keep it tree-shaken.
+export {
+  ConditionalCheckFailedException, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient,
+  GetItemCommand, PutItemCommand, ResourceInUseException, UpdateContinuousBackupsCommand,
+} from '@aws-sdk/client-dynamodb';
