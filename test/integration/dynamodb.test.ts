@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
-import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
+import { startScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
 import { emptyRecord } from '../../src/state/types.ts';
 import { ConflictError } from '../../src/errors.ts';
