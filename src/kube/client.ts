@@ -19,11 +19,26 @@ export interface KubeClients {
 
 let cached: KubeClients | undefined;
 
-/** In-cluster service-account config in a pod; else KUBECONFIG / ~/.kube/config. Built once per process. */
-export function kubeClients(env: Record<string, string | undefined> = process.env): KubeClients {
+/**
+ * In a pod: the service account. In AWS Lambda for EKS (SCALER_EKS_CLUSTER, SCALER_EKS_ENDPOINT,
+ * SCALER_EKS_CA_DATA): a token made like `aws eks get-token`. Else KUBECONFIG / ~/.kube/config.
+ * Built once per process.
+ */
+export async function kubeClients(env: Record<string, string | undefined> = process.env): Promise<KubeClients> {
   if (cached) return cached;
   const kc = new KubeConfig();
-  if (env['KUBERNETES_SERVICE_HOST'] && existsSync(SA_TOKEN) && !env['KUBECONFIG']) kc.loadFromCluster();
+  const eks = env['SCALER_EKS_CLUSTER'];
+  if (eks) {
+    const server = env['SCALER_EKS_ENDPOINT'];
+    const caData = env['SCALER_EKS_CA_DATA'];
+    const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+    const missing = [!server && 'SCALER_EKS_ENDPOINT', !caData && 'SCALER_EKS_CA_DATA', !region && 'AWS_REGION'].filter(Boolean);
+    if (missing.length) throw new ConfigError(missing.map((m) => ({ path: `environment ${m}`, message: `is required with SCALER_EKS_CLUSTER=${eks}` })));
+    const { eksToken, eksKubeConfig } = await import('../aws/eks-token.ts');
+    const { defaultProvider } = await import('../aws/credentials.ts');
+    const token = await eksToken({ clusterName: eks, region: region!, credentials: defaultProvider() });
+    kc.loadFromOptions(eksKubeConfig({ clusterName: eks, server: server!, caData: caData!, token }));
+  } else if (env['KUBERNETES_SERVICE_HOST'] && existsSync(SA_TOKEN) && !env['KUBECONFIG']) kc.loadFromCluster();
   else kc.loadFromDefault();
   cached = createKubeClients(kc);
   return cached;

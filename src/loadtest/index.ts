@@ -12,8 +12,8 @@ export async function createEngine(config: ScalerConfig): Promise<LoadTestEngine
   const workerTarget = locust.workers?.target;
   if (!workerTarget) return new LocustEngine(locust);
   // The worker Deployment is scaled through the same /scale code as any target.
-  const { KubernetesScaleTarget } = await import('../target/kubernetes.ts');
-  const workers = new KubernetesScaleTarget(workerTarget);
+  const [{ KubernetesScaleTarget }, { kubeClients }] = await Promise.all([import('../target/kubernetes.ts'), import('../kube/client.ts')]);
+  const workers = new KubernetesScaleTarget(workerTarget, await kubeClients());
   return new LocustEngine(locust, {
     scaleWorkers: async (replicas, signal) => {
       const { replicas: current } = await workers.read(signal);

@@ -3,7 +3,7 @@
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConflictError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry } from '../kube/errors.ts';
-import { kubeClients, type KubeClients } from '../kube/client.ts';
+import type { KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
 import type { StateRecord, StateStore, VersionedRecord } from './types.ts';
 
@@ -22,7 +22,7 @@ export class ConfigMapStateStore implements StateStore {
 
   private readonly limits: KubeCallLimits;
 
-  constructor(options: { name: string; namespace: string; targetKey: string }, clients: KubeClients = kubeClients(), limits: KubeCallLimits = DEFAULT_LIMITS) {
+  constructor(options: { name: string; namespace: string; targetKey: string }, clients: KubeClients, limits: KubeCallLimits = DEFAULT_LIMITS) {
     this.limits = limits;
     this.name = options.name;
     this.namespace = options.namespace;

@@ -14,8 +14,8 @@ export async function createStateStore(config: ScalerConfig): Promise<StateStore
       return new FileStateStore(state.path, key);
     case 'configmap': {
       if (isHttpTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes target');
-      const { ConfigMapStateStore, configMapName } = await import('./configmap.ts');
-      return new ConfigMapStateStore({ name: state.name ?? configMapName(config.target), namespace: state.namespace ?? config.target.namespace, targetKey: key });
+      const [{ ConfigMapStateStore, configMapName }, { kubeClients }] = await Promise.all([import('./configmap.ts'), import('../kube/client.ts')]);
+      return new ConfigMapStateStore({ name: state.name ?? configMapName(config.target), namespace: state.namespace ?? config.target.namespace, targetKey: key }, await kubeClients());
     }
     case 'dynamodb': {
       const { DynamoDbStateStore } = await import('./dynamodb.ts');

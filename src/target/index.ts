@@ -5,6 +5,6 @@ import type { ScaleTarget } from './types.ts';
 
 export async function createScaleTarget(config: ScalerConfig): Promise<ScaleTarget> {
   if (isHttpTarget(config.target)) return new HttpScaleTarget(config.target);
-  const { KubernetesScaleTarget } = await import('./kubernetes.ts');
-  return new KubernetesScaleTarget(config.target);
+  const [{ KubernetesScaleTarget }, { kubeClients }] = await Promise.all([import('./kubernetes.ts'), import('../kube/client.ts')]);
+  return new KubernetesScaleTarget(config.target, await kubeClients());
 }

@@ -6,7 +6,7 @@
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, TargetError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall } from '../kube/errors.ts';
-import { kubeClients, PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
+import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
 import type { ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
 
@@ -37,7 +37,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
 
   private readonly limits: KubeCallLimits;
 
-  constructor(ref: KubernetesTargetRef, clients: KubeClients = kubeClients(), limits: KubeCallLimits = DEFAULT_LIMITS) {
+  constructor(ref: KubernetesTargetRef, clients: KubeClients, limits: KubeCallLimits = DEFAULT_LIMITS) {
     this.ref = ref;
     this.clients = clients;
     this.limits = limits;

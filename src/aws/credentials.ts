@@ -1,0 +1,2 @@
+// The AWS default credential chain (environment, the Lambda role, profiles), loaded lazily.
+export { defaultProvider } from '@aws-sdk/credential-provider-node';
