@@ -13,6 +13,7 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   isTTY: boolean;
+  stderrIsTTY?: boolean;
   signal: AbortSignal;
   now?: () => number;
 }
@@ -38,7 +39,7 @@ export async function runCli(io: CliIo): Promise<number> {
     const output = (args['output'] as 'text' | 'json' | undefined) ?? (io.isTTY ? 'text' : 'json');
     const level = args['quiet'] ? 'warn' : args['verbose'] ? 'debug' : 'info';
     const log = createLogger({ json: !io.isTTY, level, write: io.stderr });
-    return { out: io.stdout, log, now: io.now ?? Date.now, signal: io.signal, output, env: io.env };
+    return { out: io.stdout, log, now: io.now ?? Date.now, signal: io.signal, output, env: io.env, progress: io.stderrIsTTY && output === 'text' ? io.stderr : undefined };
   };
   const act = (fn: (args: CommonArgs, ctx: CommandContext) => Promise<number | void> | number | void) => async (args: CommonArgs) => {
     const ctx = ctxFor(args);

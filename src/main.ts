@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     signal: controller.signal,
   });
   process.off('SIGINT', stop);

@@ -37,8 +37,8 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: { dr
   let probeError: string | undefined;
   // Paused or at zero: no load is sent (DESIGN §4.7, §4.8).
   if (!status.paused && status.replicas > 0) {
+    const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
     try {
-      const engine = await deps.engine();
       observations = await engine.run(planFor(config), deps.signal);
     } catch (err) {
       if (deps.signal?.aborted) throw err;

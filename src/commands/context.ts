@@ -10,6 +10,8 @@ export interface CommandContext {
   signal: AbortSignal;
   output: 'text' | 'json';
   env: Record<string, string | undefined>;
+  /** Set on a TTY in text mode: the live progress line of a load test. */
+  progress?: ((line: string) => void) | undefined;
 }
 
 export interface CommonArgs {

@@ -1,6 +1,6 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { createEngine } from '../loadtest/index.ts';
-import { decisionText, statsTable } from '../report/text.ts';
+import { decisionText, progressLine, statsTable } from '../report/text.ts';
 import { runOnce, RunFailed, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
@@ -10,7 +10,7 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
   const [store, target] = await Promise.all([createStateStore(config), createScaleTarget(config)]);
   let result: RunResult;
   try {
-    result = await runOnce(config, { store, target, engine: () => createEngine(config), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
+    result = await runOnce(config, { store, target, engine: () => createEngine(config, { onProgress: ctx.progress ? (p) => ctx.progress?.(progressLine(p)) : undefined }), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
   } catch (err) {
     if (err instanceof RunFailed) print(ctx, err.result);
     throw err;
@@ -21,6 +21,7 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
 
 function print(ctx: CommandContext, result: RunResult): void {
   if (ctx.output === 'json') return printJson(ctx, result.record);
+  if (ctx.progress && result.observations) ctx.progress('\n');
   if (result.observations) ctx.out(statsTable(result.observations));
   ctx.out(decisionText(result.record));
 }

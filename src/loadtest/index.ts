@@ -1,11 +1,14 @@
 // The one place that picks a load-test engine, and the plan it is given.
 import type { ScalerConfig } from '../config/types.ts';
 import { ScalerError } from '../errors.ts';
-import { LocalEngine } from './local.ts';
+import { LocalEngine, type LocalEngineOptions } from './local.ts';
 import { DEFAULT_PERCENTILES, type LoadPlan, type LoadTestEngine } from './types.ts';
 
-export async function createEngine(config: ScalerConfig): Promise<LoadTestEngine> {
-  if (config.loadTest.engine === 'local') return new LocalEngine();
+export async function createEngine(config: ScalerConfig, options: { onProgress?: LocalEngineOptions['onProgress'] } = {}): Promise<LoadTestEngine> {
+  if (config.loadTest.engine === 'local') {
+    const scenario = config.loadTest.script ? await (await import('./scenario.ts')).loadScenario(config.loadTest.script) : undefined;
+    return new LocalEngine({ scenario, onProgress: options.onProgress });
+  }
   const locust = config.loadTest.locust;
   if (!locust) throw new ScalerError('loadTest.engine locust needs loadTest.locust.url');
   const { LocustEngine } = await import('./locust.ts');

@@ -1,106 +1,111 @@
-// The local engine: Locust's closed workload model (users started at spawnRate, each picking a
-// request by weight, then waiting its think time) on undici.
-import { Agent, request } from 'undici';
-import type { RequestSpec } from '../config/types.ts';
-import { mergeSets, newSampleSet, recordFailure, summarise, type SampleSet } from './summary.ts';
-import type { LoadPlan, LoadTestEngine, Observations, RequestStats } from './types.ts';
+// The local engine: Locust's closed workload model on undici. `users` virtual users start at
+// `spawnRate` per second; each picks a request (or a script task) by weight, runs it, then waits
+// its think time, until the duration ends. Warm-up is excluded. At the end, or on abort, the
+// connection pool is destroyed: in-flight requests are cut and no socket is left open.
+import { Pool } from 'undici';
+import { HttpUser } from './http-user.ts';
+import { StatsRecorder } from './recorder.ts';
+import type { Scenario } from './scenario.ts';
+import { pickWeighted, spawnOffsets, thinkTimeMs } from './schedule.ts';
+import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
+
+export interface Progress {
+  elapsedMs: number;
+  users: number;
+  requests: number;
+  failures: number;
+  meanMs: number;
+}
+
+export interface LocalEngineOptions {
+  scenario?: Scenario | undefined;
+  onProgress?: ((p: Progress) => void) | undefined;
+  random?: () => number;
+}
 
 export class LocalEngine implements LoadTestEngine {
+  private readonly options: LocalEngineOptions;
+
+  constructor(options: LocalEngineOptions = {}) {
+    this.options = options;
+  }
+
   async run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations> {
-    const agent = new Agent({ connections: plan.users, pipelining: 1, keepAliveTimeout: 10_000 });
-    const sets = new Map<string, SampleSet>(plan.requests.map((r) => [r.name, newSampleSet()]));
-    const startedAt = Date.now();
-    const measureFrom = startedAt + plan.warmupMs;
-    const deadline = startedAt + plan.durationMs;
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => stop.abort(), plan.durationMs);
-    const totalWeight = plan.requests.reduce((sum, r) => sum + r.weight, 0);
-    const pick = (): RequestSpec => {
-      let x = Math.random() * totalWeight;
-      for (const r of plan.requests) if ((x -= r.weight) < 0) return r;
-      return plan.requests.at(-1)!;
-    };
-
-    const user = async (): Promise<void> => {
-      while (!stop.signal.aborted && Date.now() < deadline) {
-        const spec = pick();
-        const t0 = performance.now();
-        const outcome = await send(agent, plan, spec, stop.signal);
-        const ms = performance.now() - t0;
-        // Requests cut short by the end of the run are not failures of the service.
-        if (outcome.aborted && stop.signal.aborted) break;
-        if (Date.now() >= measureFrom) {
-          const set = sets.get(spec.name)!;
-          if (outcome.failure) recordFailure(set, outcome.failure.kind, outcome.failure.message);
-          else set.latencies.push(ms);
-        }
-        const wait = plan.waitTime.minMs + Math.random() * (plan.waitTime.maxMs - plan.waitTime.minMs);
-        if (wait > 0) await sleep(Math.min(wait, deadline - Date.now()), stop.signal);
-      }
-    };
-
-    const users: Promise<void>[] = [];
-    try {
-      for (let i = 0; i < plan.users && !stop.signal.aborted; i++) {
-        users.push(user());
-        if (i + 1 < plan.users) await sleep(1000 / plan.spawnRate, stop.signal);
-      }
-      await Promise.all(users);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      await agent.destroy();
-    }
-    const measuredMs = Math.max(1, Math.min(Date.now(), deadline) - measureFrom);
-    const requests: Record<string, RequestStats> = {};
-    for (const [name, set] of sets) requests[name] = summarise(name, set, measuredMs, plan.percentiles);
-    return {
-      engine: 'local',
-      startedAt: new Date(startedAt).toISOString(),
-      measuredMs,
-      requests,
-      aggregated: summarise('Aggregated', mergeSets([...sets.values()]), measuredMs, plan.percentiles),
-    };
-  }
-}
-
-interface Outcome {
-  failure?: { kind: string; message: string };
-  aborted?: boolean;
-}
-
-async function send(agent: Agent, plan: LoadPlan, spec: RequestSpec, stop: AbortSignal): Promise<Outcome> {
-  const timeout = AbortSignal.timeout(plan.timeoutMs);
-  try {
-    const res = await request(plan.host + spec.path, {
-      dispatcher: agent,
-      method: spec.method,
-      headers: { ...plan.headers, ...spec.headers },
-      ...(spec.body !== undefined ? { body: spec.body } : {}),
-      signal: AbortSignal.any([stop, timeout]),
+    const random = this.options.random ?? Math.random;
+    const scenario = this.options.scenario;
+    const pool = new Pool(plan.host, {
+      connections: plan.users,
+      pipelining: 1,
+      headersTimeout: plan.timeoutMs,
+      bodyTimeout: plan.timeoutMs,
+      connect: { timeout: Math.min(plan.timeoutMs, 10_000) },
+      keepAliveTimeout: 30_000,
     });
-    await res.body.dump();
-    const ok = spec.expectStatus ? spec.expectStatus.includes(res.statusCode) : res.statusCode >= 200 && res.statusCode < 400;
-    return ok ? {} : { failure: { kind: `HTTP ${res.statusCode}`, message: `${spec.method} ${spec.path} answered ${res.statusCode}` } };
-  } catch (err) {
-    if (timeout.aborted) return { failure: { kind: 'timeout', message: `${spec.method} ${spec.path} took longer than ${plan.timeoutMs} ms` } };
-    if (stop.aborted) return { aborted: true };
-    const code = (err as { code?: string }).code ?? (err as Error).name;
-    return { failure: { kind: code, message: `${spec.method} ${spec.path}: ${(err as Error).message}` } };
-  }
-}
+    const recorder = new StatsRecorder(scenario ? [] : plan.requests.map((r) => r.name));
+    recorder.measuring = plan.warmupMs === 0;
+    const started = performance.now();
+    let measureFrom = started + plan.warmupMs;
+    let ended = 0;
+    let stopped = false;
+    const sleepers = new Set<() => void>();
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      ended = performance.now();
+      for (const wake of sleepers) wake();
+      void pool.destroy().catch(() => undefined); // cuts in-flight requests: the run ends on time
+    };
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
+      if (stopped || ms <= 0) return resolve();
+      const wake = (): void => {
+        clearTimeout(t);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+    const timers = [setTimeout(stop, plan.durationMs)];
+    if (plan.warmupMs > 0) timers.push(setTimeout(() => { recorder.measuring = true; measureFrom = performance.now(); }, plan.warmupMs));
+    let active = 0;
+    const progress = this.options.onProgress;
+    if (progress) timers.push(setInterval(() => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }), 1000) as unknown as NodeJS.Timeout);
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
+    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeoutMs, stopped: () => stopped };
+    const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
+    const runUser = async (id: number, offset: number): Promise<void> => {
+      await sleep(offset);
+      if (stopped) return;
+      active++;
+      const user = new HttpUser(id, ctx);
+      try {
+        if (scenario?.onStart) await scenario.onStart(user);
+        while (!stopped) {
+          const i = pickWeighted(weights, random);
+          if (scenario) await scenario.tasks[i]!.run(user);
+          else {
+            const r = plan.requests[i]!;
+            await user.fire(r.method, r.path, { name: r.name, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}), ...(r.expectStatus ? { expect: r.expectStatus } : {}) });
+          }
+          await sleep(thinkTimeMs(plan.waitTime, random));
+        }
+      } catch (err) {
+        // A script's own error ends that user, as an exception in a Locust task is counted.
+        if (!stopped) recorder.failure('script error', { kind: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) });
+      }
+    };
+    try {
+      await Promise.all(spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset)));
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      signal?.removeEventListener('abort', stop);
+      stop();
+      await pool.destroy().catch(() => undefined);
     }
-    signal.addEventListener('abort', done, { once: true });
-  });
+    const measuredMs = Math.max(1, ended - measureFrom);
+    const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
+    return { engine: 'local', startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(), measuredMs, requests, aggregated };
+  }
 }

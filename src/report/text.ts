@@ -25,3 +25,22 @@ export function decisionText(r: DecisionRecord): string {
   if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The live line while a load test runs (rewritten in place with \r). */
+export function progressLine(p: { elapsedMs: number; users: number; requests: number; failures: number; meanMs: number }): string {
+  const secs = p.elapsedMs / 1000;
+  return `\r  ${secs.toFixed(0).padStart(3)}s  ${String(p.users).padStart(4)} users  ${String(p.requests).padStart(7)} requests  ${String(p.failures).padStart(5)} failures  ${(p.requests / Math.max(secs, 0.001)).toFixed(0).padStart(6)} req/s  mean ${p.meanMs.toFixed(2)} ms `;
+}
+
+/** Per-request entries keyed by name, percentiles as top-level fields (p50, p90, p99.9 …). */
+export function flatStats(o: Observations): Record<string, unknown> {
+  const flat = (r: RequestStats) => {
+    const { percentiles, failuresByKind, ...rest } = r;
+    return { ...rest, ...percentiles, failuresByKind };
+  };
+  return {
+    engine: o.engine, startedAt: o.startedAt, measuredMs: o.measuredMs, ...(o.precision ? { precision: o.precision } : {}),
+    requests: Object.fromEntries(Object.entries(o.requests).map(([k, r]) => [k, flat(r)])),
+    aggregated: flat(o.aggregated),
+  };
+}

@@ -1,0 +1,97 @@
+// One virtual user's HTTP calls: timed, classified and recorded under a name. Also the `user`
+// object a scenario script receives (get/post/put/delete/request, as a locustfile's self.client).
+import type { Pool } from 'undici';
+import { errorFailure, statusFailure } from './failures.ts';
+import type { StatsRecorder } from './recorder.ts';
+
+export interface CallOptions {
+  name?: string; // statistics key; default `METHOD path`
+  headers?: Record<string, string>;
+  body?: string;
+  json?: unknown; // sent as the body, with content-type application/json
+  expect?: number[]; // statuses that succeed; default 2xx and 3xx
+}
+
+export interface Response {
+  status: number;
+  ok: boolean; // counted as a success
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json<T = unknown>(): T;
+}
+
+const BODY_LIMIT = 64 * 1024 * 1024; // read (and discard) bodies up to 64 MiB without closing the connection
+
+export interface UserContext {
+  pool: Pool;
+  recorder: StatsRecorder;
+  headers: Record<string, string>; // loadTest.headers, sent with every request
+  timeoutMs: number;
+  stopped: () => boolean;
+}
+
+export class HttpUser {
+  readonly id: number;
+  /** Per-user state for scripts (a token after login, a row of test data …). */
+  readonly data: Record<string, unknown> = {};
+  private readonly ctx: UserContext;
+
+  constructor(id: number, ctx: UserContext) {
+    this.id = id;
+    this.ctx = ctx;
+  }
+
+  get(path: string, options?: CallOptions): Promise<Response | undefined> {
+    return this.request('GET', path, options);
+  }
+
+  post(path: string, options?: CallOptions): Promise<Response | undefined> {
+    return this.request('POST', path, options);
+  }
+
+  put(path: string, options?: CallOptions): Promise<Response | undefined> {
+    return this.request('PUT', path, options);
+  }
+
+  delete(path: string, options?: CallOptions): Promise<Response | undefined> {
+    return this.request('DELETE', path, options);
+  }
+
+  /** Records the call; resolves undefined when it failed at the transport or the run ended. */
+  async request(method: string, path: string, options: CallOptions = {}): Promise<Response | undefined> {
+    const text = await this.send(method, path, options, true);
+    return text;
+  }
+
+  /** The fast path for declarative requests: the body is discarded, not decoded. */
+  async fire(method: string, path: string, options: CallOptions): Promise<void> {
+    await this.send(method, path, options, false);
+  }
+
+  private async send(method: string, path: string, options: CallOptions, keepBody: boolean): Promise<Response | undefined> {
+    const { pool, recorder, timeoutMs } = this.ctx;
+    const name = options.name ?? `${method} ${path}`;
+    const headers = { ...this.ctx.headers, ...options.headers };
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const started = performance.now();
+    try {
+      const res = await pool.request({ method: method as 'GET', path, headers, ...(body !== undefined ? { body } : {}) });
+      let text = '';
+      if (keepBody) text = await res.body.text();
+      else await res.body.dump({ limit: BODY_LIMIT });
+      const ms = performance.now() - started;
+      const failure = statusFailure(res.statusCode, options.expect, name);
+      if (failure) recorder.failure(name, failure);
+      else recorder.success(name, ms);
+      return { status: res.statusCode, ok: !failure, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+    } catch (err) {
+      // Requests cut short by the end of the run are not failures of the service.
+      if (!this.ctx.stopped()) recorder.failure(name, errorFailure(err, name, timeoutMs));
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// Accumulates outcomes per request name while the load runs, and summarises them (the reduce step).
+import { LatencyHistogram } from './histogram.ts';
+import type { Failure } from './failures.ts';
+import { percentileKey, type FailureKind, type RequestStats } from './types.ts';
+
+interface Entry {
+  hist: LatencyHistogram; // successful requests only: a failure's latency is no service latency
+  failures: Record<string, FailureKind>;
+  failureCount: number;
+}
+
+export class StatsRecorder {
+  private readonly entries = new Map<string, Entry>();
+  /** False during warm-up: outcomes are not recorded. */
+  measuring = true;
+
+  constructor(names: readonly string[] = []) {
+    for (const n of names) this.entry(n);
+  }
+
+  success(name: string, ms: number): void {
+    if (this.measuring) this.entry(name).hist.record(ms);
+  }
+
+  failure(name: string, failure: Failure): void {
+    if (!this.measuring) return;
+    const e = this.entry(name);
+    e.failureCount++;
+    const kind = e.failures[failure.kind];
+    if (kind) kind.count++;
+    else e.failures[failure.kind] = { count: 1, sample: failure.message };
+  }
+
+  /** Requests and failures so far, for the progress line. */
+  totals(): { requests: number; failures: number; meanMs: number } {
+    let requests = 0;
+    let failures = 0;
+    let sum = 0;
+    for (const e of this.entries.values()) {
+      requests += e.hist.count + e.failureCount;
+      failures += e.failureCount;
+      sum += e.hist.mean * e.hist.count;
+    }
+    const ok = requests - failures;
+    return { requests, failures, meanMs: ok ? sum / ok : 0 };
+  }
+
+  summarise(measuredMs: number, percentiles: readonly number[]): { requests: Record<string, RequestStats>; aggregated: RequestStats } {
+    const requests: Record<string, RequestStats> = {};
+    const all: Entry = { hist: new LatencyHistogram(), failures: {}, failureCount: 0 };
+    for (const [name, e] of this.entries) {
+      requests[name] = toStats(name, e, measuredMs, percentiles);
+      all.hist.add(e.hist);
+      all.failureCount += e.failureCount;
+      for (const [k, f] of Object.entries(e.failures)) {
+        const a = all.failures[k];
+        if (a) a.count += f.count;
+        else all.failures[k] = { ...f };
+      }
+    }
+    return { requests, aggregated: toStats('Aggregated', all, measuredMs, percentiles) };
+  }
+
+  private entry(name: string): Entry {
+    let e = this.entries.get(name);
+    if (!e) this.entries.set(name, (e = { hist: new LatencyHistogram(), failures: {}, failureCount: 0 }));
+    return e;
+  }
+}
+
+function toStats(name: string, e: Entry, measuredMs: number, percentiles: readonly number[]): RequestStats {
+  const count = e.hist.count + e.failureCount;
+  const stats: RequestStats = {
+    name, count, failures: e.failureCount, rps: measuredMs > 0 ? count / (measuredMs / 1000) : 0,
+    min: e.hist.min, max: e.hist.max, mean: e.hist.mean, median: e.hist.percentile(50),
+    percentiles: {}, failuresByKind: e.failures,
+  };
+  for (const q of percentiles) stats.percentiles[percentileKey(q)] = e.hist.percentile(q);
+  return stats;
+}

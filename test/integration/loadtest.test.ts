@@ -1,0 +1,127 @@
+// The local engine against real HTTP servers: statistics, failure kinds, bounds, abort, scripts.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { LocalEngine } from '../../src/loadtest/local.ts';
+import { loadScenario } from '../../src/loadtest/scenario.ts';
+import type { LoadPlan } from '../../src/loadtest/types.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { failing, fast, hanging, resetting, serve, slow } from '../helpers/servers.ts';
+
+function plan(host: string, o: Partial<LoadPlan> = {}): LoadPlan {
+  return { engine: 'local', host, users: 5, spawnRate: 100, durationMs: 1000, warmupMs: 0, waitTime: { minMs: 0, maxMs: 0 }, timeoutMs: 2000, headers: {}, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {} }], percentiles: [50, 90, 99, 99.9], ...o };
+}
+
+describe('local engine', () => {
+  it('a fast server: counts, rates, percentiles; no socket left open', async () => {
+    const s = await fast();
+    const o = await new LocalEngine().run(plan(s.url));
+    const r = o.requests['GET /']!;
+    assert.ok(r.count > 100, `count ${r.count}`);
+    assert.equal(r.failures, 0);
+    assert.ok(Math.abs(r.rps - r.count / (o.measuredMs / 1000)) < 1e-6);
+    assert.ok(r.min <= r.median && r.median <= r.percentiles['p99']! && r.percentiles['p99']! <= r.max);
+    assert.deepEqual(Object.keys(r.percentiles), ['p50', 'p90', 'p99', 'p99.9']);
+    assert.ok(Math.abs(s.hits - r.count) <= 5, 'every answered request counted (up to those cut at the end)');
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(s.openSockets(), 0);
+    await s.close();
+  });
+
+  it('a slow server (25 ms): the latency is measured, not rounded', async () => {
+    const s = await slow(25);
+    const r = (await new LocalEngine().run(plan(s.url, { users: 2 }))).requests['GET /']!;
+    assert.ok(r.mean >= 25 && r.mean < 40, `mean ${r.mean}`);
+    assert.notEqual(r.mean, Math.round(r.mean));
+    await s.close();
+  });
+
+  it('a failing server: HTTP 500 counted as a kind, with a sample', async () => {
+    const s = await failing();
+    const r = (await new LocalEngine().run(plan(s.url, { users: 2 }))).requests['GET /']!;
+    assert.ok(Math.abs(r.failures - r.count / 2) <= 2, `${r.failures} of ${r.count}`);
+    assert.equal(r.failuresByKind['HTTP 500']!.count, r.failures);
+    assert.equal(r.failuresByKind['HTTP 500']!.sample, 'GET / answered 500');
+    await s.close();
+  });
+
+  it('expect.status decides what succeeds', async () => {
+    const s = await failing();
+    const r = (await new LocalEngine().run(plan(s.url, { users: 1, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {}, expectStatus: [500] }] }))).requests['GET /']!;
+    assert.equal(r.failuresByKind['HTTP 200']?.count, r.failures);
+    await s.close();
+  });
+
+  it('a resetting server: connection resets counted', async () => {
+    const s = await resetting();
+    const r = (await new LocalEngine().run(plan(s.url, { users: 2 }))).requests['GET /']!;
+    assert.ok(r.failuresByKind['connection reset']!.count > 0, JSON.stringify(r.failuresByKind));
+    assert.ok(r.count - r.failures > 0);
+    await s.close();
+  });
+
+  it('a refused connection is a failure kind, not a crash', async () => {
+    const r = (await new LocalEngine().run(plan('http://127.0.0.1:9', { users: 1, durationMs: 300 }))).requests['GET /']!;
+    assert.ok(r.failuresByKind['connection refused']!.count > 0);
+  });
+
+  it('a hanging server cannot hang the run past duration + timeout; its requests time out', async () => {
+    const s = await hanging();
+    const started = Date.now();
+    const r = (await new LocalEngine().run(plan(s.url, { users: 2, durationMs: 1500, timeoutMs: 400 }))).requests['GET /']!;
+    assert.ok(Date.now() - started < 1500 + 400 + 1000, `took ${Date.now() - started} ms`);
+    assert.ok(r.failuresByKind['timeout']!.count >= 2, JSON.stringify(r.failuresByKind));
+    assert.equal(r.failuresByKind['timeout']!.sample, 'GET / took longer than 400 ms');
+    await s.close();
+  });
+
+  it('abort stops the run early and cleanly', async () => {
+    const s = await slow(5);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const o = await new LocalEngine().run(plan(s.url, { durationMs: 10_000 }), controller.signal);
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(o.requests['GET /']!.count > 0);
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(s.openSockets(), 0);
+    await s.close();
+  });
+
+  it('warm-up is excluded from the statistics', async () => {
+    const s = await fast();
+    const o = await new LocalEngine().run(plan(s.url, { users: 1, durationMs: 1000, warmupMs: 500, waitTime: { minMs: 10, maxMs: 10 } }));
+    assert.ok(o.measuredMs < 600 && o.measuredMs > 400, String(o.measuredMs));
+    assert.ok(o.requests['GET /']!.count < s.hits * 0.7, `${o.requests['GET /']!.count} of ${s.hits}`);
+    await s.close();
+  });
+
+  it('weights and think time shape the load', async () => {
+    const s = await fast();
+    const o = await new LocalEngine().run(plan(s.url, { users: 2, waitTime: { minMs: 20, maxMs: 20 }, requests: [{ name: 'a', method: 'GET', path: '/a', weight: 3, headers: {} }, { name: 'b', method: 'GET', path: '/b', weight: 1, headers: {} }] }));
+    const a = o.requests['a']!.count;
+    const b = o.requests['b']!.count;
+    assert.ok(a + b < 2 * (1000 / 20) + 4, `think time bounds the rate: ${a + b}`);
+    assert.ok(a > b * 1.8, `${a} vs ${b}`);
+    await s.close();
+  });
+
+  it('runs a scenario script (log in, then call with the token), recording under its names', async () => {
+    const s = await serve((req, res) => {
+      if (req.url === '/login') return void res.setHeader('content-type', 'application/json').end(JSON.stringify({ token: 't0k' }));
+      res.writeHead(req.headers.authorization === 'Bearer t0k' ? 200 : 401).end('[]');
+    });
+    const scenario = await loadScenario(fileURLToPath(new URL('../../examples/scripts/login-then-call.ts', import.meta.url)));
+    const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 3, waitTime: { minMs: 5, maxMs: 5 } }));
+    assert.equal(o.requests['login']!.count, 3);
+    assert.ok(o.requests['GET /items']!.count > 0);
+    assert.ok(o.requests['GET /items/:id']!.count > 0);
+    assert.equal(o.aggregated.failures, 0, JSON.stringify(o.aggregated.failuresByKind));
+    await s.close();
+  });
+
+  it('a broken script is a configuration error naming it', async () => {
+    await assert.rejects(loadScenario('/nonexistent/scenario.mjs'), (e: Error) => e instanceof ConfigError && /loadTest\.script: cannot load "\/nonexistent\/scenario\.mjs"/.test(e.message));
+    await assert.rejects(loadScenario(fileURLToPath(new URL('../fixtures/locustfile.py', import.meta.url))), ConfigError);
+  });
+});
