@@ -1,6 +1,6 @@
 // One virtual user's HTTP calls: timed, classified and recorded under a name. Also the `user`
 // object a scenario script receives (get/post/put/delete/request, as a locustfile's self.client).
-import type { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { errorFailure, statusFailure } from './failures.ts';
 import type { StatsRecorder } from './recorder.ts';
 
@@ -10,6 +10,13 @@ export interface CallOptions {
   body?: string;
   json?: unknown; // sent as the body, with content-type application/json
   expect?: number[]; // statuses that succeed; default 2xx and 3xx
+}
+
+/** A declarative request, its dispatch options built once per run. */
+export interface PreparedRequest {
+  name: string;
+  options: Dispatcher.DispatchOptions;
+  expect?: number[] | undefined;
 }
 
 export interface Response {
@@ -63,9 +70,34 @@ export class HttpUser {
     return text;
   }
 
-  /** The fast path for declarative requests: the body is discarded, not decoded. */
-  async fire(method: string, path: string, options: CallOptions): Promise<void> {
-    await this.send(method, path, options, false);
+  /**
+   * The fast path for declarative requests: undici's dispatch with a minimal handler — no response
+   * stream, no body decoding — and the clock read when the last byte arrives.
+   */
+  fire(request: PreparedRequest): Promise<void> {
+    const { pool, recorder, timeoutMs } = this.ctx;
+    return new Promise((resolve) => {
+      const started = performance.now();
+      let status = 0;
+      pool.dispatch(request.options, {
+        onRequestStart: () => {},
+        onResponseStart: (_controller, statusCode) => {
+          status = statusCode;
+        },
+        onResponseData: () => {},
+        onResponseEnd: () => {
+          const ms = performance.now() - started;
+          const failure = statusFailure(status, request.expect, request.name);
+          if (failure) recorder.failure(request.name, failure);
+          else recorder.success(request.name, ms);
+          resolve();
+        },
+        onResponseError: (_controller, err) => {
+          if (!this.ctx.stopped()) recorder.failure(request.name, errorFailure(err, request.name, timeoutMs));
+          resolve();
+        },
+      });
+    });
   }
 
   private async send(method: string, path: string, options: CallOptions, keepBody: boolean): Promise<Response | undefined> {

@@ -3,7 +3,7 @@
 // its think time, until the duration ends. Warm-up is excluded. At the end, or on abort, the
 // connection pool is destroyed: in-flight requests are cut and no socket is left open.
 import { Pool } from 'undici';
-import { HttpUser } from './http-user.ts';
+import { HttpUser, type PreparedRequest } from './http-user.ts';
 import { StatsRecorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 import { pickWeighted, spawnOffsets, thinkTimeMs } from './schedule.ts';
@@ -74,6 +74,11 @@ export class LocalEngine implements LoadTestEngine {
     signal?.addEventListener('abort', stop, { once: true });
 
     const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeoutMs, stopped: () => stopped };
+    const prepared: PreparedRequest[] = plan.requests.map((r) => ({
+      name: r.name,
+      expect: r.expectStatus,
+      options: { method: r.method, path: r.path, headers: { ...plan.headers, ...r.headers }, ...(r.body !== undefined ? { body: r.body } : {}) },
+    }));
     const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
     const runUser = async (id: number, offset: number): Promise<void> => {
       await sleep(offset);
@@ -85,10 +90,7 @@ export class LocalEngine implements LoadTestEngine {
         while (!stopped) {
           const i = pickWeighted(weights, random);
           if (scenario) await scenario.tasks[i]!.run(user);
-          else {
-            const r = plan.requests[i]!;
-            await user.fire(r.method, r.path, { name: r.name, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}), ...(r.expectStatus ? { expect: r.expectStatus } : {}) });
-          }
+          else await user.fire(prepared[i]!);
           await sleep(thinkTimeMs(plan.waitTime, random));
         }
       } catch (err) {
