@@ -81,6 +81,11 @@ export async function runCli(io: CliIo): Promise<number> {
       await setReplicasCommand(config, ctx, Number(args['replicas']), Boolean(args['force']));
     }))
     .parserConfiguration({ 'camel-case-expansion': false })
+    .command('history', 'write the stored history as a self-contained HTML picture (replicas and latency vs target)', (y) => withCommon(y).option('out', { type: 'string', default: 'latency-scaler-history.html', describe: 'the HTML file to write' }), act(async (args, ctx) => {
+      const config = await configFrom(args, ctx);
+      const { historyCommand } = await import('./commands/history.ts');
+      await historyCommand(config, ctx, String(args['out']));
+    }))
     .strict()
     .version(VERSION)
     .help()

@@ -2,12 +2,14 @@
 // background load that rises, holds and stops, and dist/scale.js run on a short schedule with the
 // file state store and the http scale target. Shows each run live; ends by itself; leaves nothing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startPool, type Pool } from './pool.ts';
+import { historyHtml } from '../../src/report/history-html.ts';
+import type { StateRecord } from '../../src/state/types.ts';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/scale.js', import.meta.url));
 
@@ -18,6 +20,8 @@ export interface DemoOptions {
   targetMs: number;
   out: (line: string) => void;
   signal?: AbortSignal;
+  /** Where to write the history picture at the end. */
+  historyFile?: string;
 }
 
 export interface DemoRun {
@@ -77,6 +81,12 @@ state: { store: file, path: ${statePath} }
   }
   const result = { runs, maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)), finalReplicas: runs.at(-1)?.replicas ?? 1, statePath, pids: pool.pids() };
   options.out(`\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`);
+  if (options.historyFile && existsSync(statePath)) {
+    const { record } = JSON.parse(readFileSync(statePath, 'utf8')) as { record: StateRecord };
+    mkdirSync(dirname(options.historyFile), { recursive: true });
+    writeFileSync(options.historyFile, historyHtml(record, 'latency-scaler demo: replicas and latency over time'));
+    options.out(`history: ${options.historyFile} (open it in a browser; hover a point for the decision)`);
+  }
   rmSync(dir, { recursive: true, force: true });
   return result;
 }
@@ -141,5 +151,5 @@ if (import.meta.main) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  await runDemo({ phases: { idle: 6, load: 40, cooldown: 48 }, loadRps: 300, targetMs: 20, out: (l) => console.log(l), signal: controller.signal });
+  await runDemo({ phases: { idle: 6, load: 40, cooldown: 48 }, loadRps: 300, targetMs: 20, out: (l) => console.log(l), signal: controller.signal, historyFile: resolve('.latency-scaler/demo-history.html') });
 }
