@@ -1,50 +1,60 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd once from the Go module proxy and caches them outside the repo:
-#   ${LATENCY_SCALER_CACHE:-~/.cache/latency-scaler}/kube/<k8s>-<etcd>/bin/{kube-apiserver,etcd}
-# k8s.io/kubernetes is not meant to be a dependency: its go.mod points the staging modules
-# (k8s.io/api, apimachinery, …) at ./staging. A throwaway module replaces each with its published
-# v0.X.Y twin, then builds cmd/kube-apiserver. Prints the bin directory.
+# Builds kube-apiserver and etcd once from the Go module proxy (no clones, no other downloads) and
+# caches them outside the repo:
+#   ${LATENCY_SCALER_CACHE:-~/.cache/latency-scaler}/kube/<k8s version>/bin/{kube-apiserver,etcd}
+# Prints that bin directory on stdout (progress and timings go to stderr); returns at once when both
+# binaries are there. Needs only Go (>= the go directive of k8s.io/kubernetes, or GOTOOLCHAIN=auto).
 set -euo pipefail
-K8S_VERSION="${K8S_VERSION:-v1.37.2}"
-ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"   # newest stable k8s.io/kubernetes on the proxy when pinned
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}" # newest v3.6 patch; Kubernetes 1.37 supports etcd 3.5/3.6
 cache="${LATENCY_SCALER_CACHE:-$HOME/.cache/latency-scaler}"
-bin="$cache/kube/$K8S_VERSION-$ETCD_VERSION/bin"
-if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ]; then echo "$bin"; exit 0; fi
-# The harness asks where the binaries are without building (a test must not start a 20-minute build).
+bin="$cache/kube/$K8S_VERSION/bin"
+
+# The directory is keyed by the Kubernetes version only, so etcd is checked by its own --version.
+etcd_ok() { [ -x "$bin/etcd" ] && "$bin/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}"; }
+if [ -x "$bin/kube-apiserver" ] && etcd_ok; then echo "$bin"; exit 0; fi
+# kube.ts asks where the binaries are without building: a test must not start a 10-minute build.
 if [ -n "${KUBE_BUILD_CHECK_ONLY:-}" ]; then echo "$bin"; exit 0; fi
+
 command -v go >/dev/null || { echo "build.sh: Go is required to build kube-apiserver and etcd" >&2; exit 1; }
 mkdir -p "$bin"
+# -mod=mod: the throwaway modules have no complete go.sum; go build may add to it.
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-start=$SECONDS
+flags=(-trimpath -ldflags='-s -w')
 
-if [ ! -x "$bin/etcd" ]; then
+if ! etcd_ok; then
+  t=$SECONDS
   mkdir -p "$work/etcd" && cd "$work/etcd"
   go mod init etcdbuild >/dev/null 2>&1
   go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
-  go build -trimpath -ldflags='-s -w' -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3 >&2
+  # The server module's root package is etcd's main (the same binary as the release tarball's etcd).
+  go build "${flags[@]}" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3 >&2
   mv "$bin/etcd.tmp" "$bin/etcd"
-  echo "built etcd $ETCD_VERSION in $((SECONDS - start))s" >&2
+  echo "build.sh: etcd $ETCD_VERSION built in $((SECONDS - t))s" >&2
 fi
 
 if [ ! -x "$bin/kube-apiserver" ]; then
   t=$SECONDS
   mkdir -p "$work/kube" && cd "$work/kube"
   go mod init kubebuild >/dev/null 2>&1
+  # k8s.io/kubernetes is not meant to be a dependency: its go.mod requires the staging modules
+  # (k8s.io/api, apimachinery, apiserver, client-go, …) at v0.0.0 and replaces them with ./staging,
+  # and replaces only apply in the main module. So this module replaces each one with its published
+  # twin: v1.X.Y -> v0.X.Y.
   gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\s*"GoMod": "\(.*\)",\?$/\1/p')
   staging_version="v0${K8S_VERSION#v1}"
-  # Every `k8s.io/x => ./staging/src/k8s.io/x` becomes `k8s.io/x => k8s.io/x v0.Y.Z`.
-  grep -oE '^\s*k8s\.io/[a-z0-9-]+(/[a-z0-9-]+)* => \./staging' "$gomod" | awk '{print $1}' | sort -u | while read -r m; do
-    go mod edit -replace "$m=$m@$staging_version"
-  done
-  go mod edit -require "k8s.io/kubernetes@$K8S_VERSION"
-  # The main module must also require what kubernetes' go.mod pins, at those versions.
-  go mod edit -go="$(sed -n 's/^go //p' "$gomod")"
-  cp "$gomod" "$work/kubernetes.go.mod"
+  replaces=()
+  while read -r m; do replaces+=(-replace "$m=$m@$staging_version"); done \
+    < <(sed -n 's#^\s*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$gomod" | sort -u)
+  [ "${#replaces[@]}" -gt 0 ] || { echo "build.sh: no staging replaces found in $gomod" >&2; exit 1; }
+  echo "build.sh: replacing $((${#replaces[@]} / 2)) staging modules with $staging_version" >&2
+  go mod edit -go="$(sed -n 's/^go //p' "$gomod")" "${replaces[@]}" -require "k8s.io/kubernetes@$K8S_VERSION"
   go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" >&2
-  go build -trimpath -ldflags='-s -w' -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
+  go build "${flags[@]}" -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
   mv "$bin/kube-apiserver.tmp" "$bin/kube-apiserver"
-  echo "built kube-apiserver $K8S_VERSION in $((SECONDS - t))s" >&2
+  echo "build.sh: kube-apiserver $K8S_VERSION built in $((SECONDS - t))s" >&2
 fi
+echo "build.sh: done in ${SECONDS}s" >&2
 echo "$bin"
