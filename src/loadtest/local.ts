@@ -4,6 +4,8 @@
 // connection pool is destroyed: in-flight requests are cut and no socket is left open.
 import { Pool } from 'undici';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
+import { statusFailure } from './failures.ts';
+import { RawConnection, serializeRequest } from './raw-http.ts';
 import { StatsRecorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 import { pickWeighted, spawnOffsets, thinkTimeMs } from './schedule.ts';
@@ -54,6 +56,7 @@ export class LocalEngine implements LoadTestEngine {
       ended = performance.now();
       for (const wake of sleepers) wake();
       void pool.destroy().catch(() => undefined); // cuts in-flight requests: the run ends on time
+      destroyConnections();
     };
     const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
       if (stopped || ms <= 0) return resolve();
@@ -70,10 +73,15 @@ export class LocalEngine implements LoadTestEngine {
     let active = 0;
     const progress = this.options.onProgress;
     if (progress) timers.push(setInterval(() => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }), 1000) as unknown as NodeJS.Timeout);
-    if (signal?.aborted) stop();
-    signal?.addEventListener('abort', stop, { once: true });
 
     const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeoutMs, stopped: () => stopped };
+    // Plain http without a script: the raw-socket fast path, one connection per user.
+    const url = new URL(plan.host);
+    const raw = !scenario && url.protocol === 'http:' ? plan.requests.map((r) => serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body)) : undefined;
+    const connections: RawConnection[] = [];
+    const destroyConnections = (): void => connections.forEach((c) => c.destroy());
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
     const prepared: PreparedRequest[] = plan.requests.map((r) => ({
       name: r.name,
       expect: r.expectStatus,
@@ -85,11 +93,14 @@ export class LocalEngine implements LoadTestEngine {
       if (stopped) return;
       active++;
       const user = new HttpUser(id, ctx);
+      const connection = raw ? new RawConnection(url, plan.timeoutMs) : undefined;
+      if (connection) connections.push(connection);
       try {
         if (scenario?.onStart) await scenario.onStart(user);
         while (!stopped) {
           const i = pickWeighted(weights, random);
           if (scenario) await scenario.tasks[i]!.run(user);
+          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped);
           else await user.fire(prepared[i]!);
           await sleep(thinkTimeMs(plan.waitTime, random));
         }
@@ -110,4 +121,15 @@ export class LocalEngine implements LoadTestEngine {
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
     return { engine: 'local', startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(), measuredMs, requests, aggregated };
   }
+}
+
+async function sendRaw(connection: RawConnection, request: Buffer, prepared: PreparedRequest, recorder: StatsRecorder, stopped: () => boolean): Promise<void> {
+  const started = performance.now();
+  const outcome = await connection.send(request, prepared.options.method, prepared.name);
+  if (stopped() && !outcome.status) return; // cut by the end of the run
+  if (outcome.failure) return recorder.failure(prepared.name, outcome.failure);
+  if (outcome.status === undefined) return;
+  const failure = statusFailure(outcome.status, prepared.expect, prepared.name);
+  if (failure) recorder.failure(prepared.name, failure);
+  else recorder.success(prepared.name, performance.now() - started);
 }

@@ -120,6 +120,34 @@ describe('local engine', () => {
     await s.close();
   });
 
+  it('HTTP/1.1 edges on the raw path: chunked bodies, Connection: close, HEAD, 204, a POST body', async () => {
+    const bodies: string[] = [];
+    const s = await serve((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.url === '/chunked') {
+          res.write('a'.repeat(5000));
+          setTimeout(() => res.end('b'.repeat(70_000)), 2);
+        } else if (req.url === '/close') res.writeHead(200, { connection: 'close' }).end('bye');
+        else if (req.url === '/empty') res.writeHead(204).end();
+        else if (req.url === '/post') {
+          bodies.push(body);
+          res.writeHead(201).end('created');
+        } else res.writeHead(200, { 'content-length': '10' }).end(req.method === 'HEAD' ? undefined : '0123456789');
+      });
+    });
+    const req = (name: string, method: 'GET' | 'HEAD' | 'POST', path: string, extra: object = {}) => ({ name, method, path, weight: 1, headers: {}, ...extra });
+    const o = await new LocalEngine().run(plan(s.url, { users: 3, durationMs: 800, waitTime: { minMs: 2, maxMs: 2 }, requests: [req('chunked', 'GET', '/chunked'), req('close', 'GET', '/close'), req('empty', 'GET', '/empty'), req('head', 'HEAD', '/head'), req('post', 'POST', '/post', { body: '{"a":1}', expectStatus: [201] })] }));
+    for (const name of ['chunked', 'close', 'empty', 'head', 'post']) {
+      const r = o.requests[name]!;
+      assert.ok(r.count > 3, `${name}: ${r.count}`);
+      assert.equal(r.failures, 0, `${name}: ${JSON.stringify(r.failuresByKind)}`);
+    }
+    assert.ok(bodies.length > 0 && bodies.every((b) => b === '{"a":1}'));
+    await s.close();
+  });
+
   it('a broken script is a configuration error naming it', async () => {
     await assert.rejects(loadScenario('/nonexistent/scenario.mjs'), (e: Error) => e instanceof ConfigError && /loadTest\.script: cannot load "\/nonexistent\/scenario\.mjs"/.test(e.message));
     await assert.rejects(loadScenario(fileURLToPath(new URL('../fixtures/locustfile.py', import.meta.url))), ConfigError);
