@@ -52,7 +52,11 @@ if [ ! -x "$bin/kube-apiserver" ]; then
   echo "build.sh: replacing $((${#replaces[@]} / 2)) staging modules with $staging_version" >&2
   go mod edit -go="$(sed -n 's/^go //p' "$gomod")" "${replaces[@]}" -require "k8s.io/kubernetes@$K8S_VERSION"
   go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" >&2
-  go build "${flags[@]}" -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
+  # Without these, /version and --version say v0.0.0-master (the release build sets them from git).
+  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  v=k8s.io/component-base/version
+  go build -trimpath -ldflags="-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+    -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
   mv "$bin/kube-apiserver.tmp" "$bin/kube-apiserver"
   echo "build.sh: kube-apiserver $K8S_VERSION built in $((SECONDS - t))s" >&2
 fi
