@@ -7,13 +7,18 @@ export interface CountingService {
   url: string;
   requests: number;
   delayMs: number;
+  /** Called on the next request only: lets a test act while a load test is running. */
+  onRequest?: (() => void) | undefined;
   close(): Promise<void>;
 }
 
 export async function startService(delayMs = 0): Promise<CountingService> {
-  const state = { requests: 0, delayMs };
+  const state: { requests: number; delayMs: number; onRequest?: (() => void) | undefined } = { requests: 0, delayMs };
   const server = createServer((req, res) => {
     state.requests++;
+    const hook = state.onRequest;
+    state.onRequest = undefined; // once: the next request that arrives
+    hook?.();
     setTimeout(() => res.end('ok'), state.delayMs);
   });
   const url = await listen(server);

@@ -203,11 +203,11 @@ describe('on a real kube-apiserver', () => {
     await create(kube, [deployment('fib', 2)], ns);
     await settle(kube, APPS, ns, 'fib');
     const path = config({ kind: 'Deployment', name: 'fib', namespace: ns });
-    const running = run(path);
-    await new Promise((res) => setTimeout(res, 700)); // during the 1 s load test
-    const patched = await kube.api('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/fib/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json');
-    assert.equal(patched.status, 200);
-    const r = await running;
+    // Someone scales the Deployment while the load test runs (after our read, before our patch).
+    let patched: Promise<{ status: number }> | undefined;
+    service.onRequest = () => (patched = kube.api('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/fib/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json'));
+    const r = await run(path);
+    assert.equal((await patched)?.status, 200);
     assert.equal(r.code, 3, messages(r.stderr));
     assert.match(messages(r.stderr), /replicas are no longer 2 but 4 \(changed by someone else/);
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);

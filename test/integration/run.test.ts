@@ -146,10 +146,8 @@ describe('run', () => {
 
   it('the target changed between read and apply (HTTP 409): exit 3', async () => {
     const path = config();
-    const run = runBundle(['run', '-c', path, '-o', 'json']);
-    await new Promise((r) => setTimeout(r, 600)); // during the 1 s load test
-    scale.replicas = 4;
-    const r = await run;
+    service.onRequest = () => (scale.replicas = 4); // someone rescales while the load test runs
+    const r = await runBundle(['run', '-c', path, '-o', 'json']);
     assert.equal(r.code, 3, r.stderr);
     assert.deepEqual(scale.writes, []);
   });
