@@ -1,52 +1,88 @@
-// The history picture: rendered from a record, checked for content, then opened in headless
-// Chromium (Debian's chromium) and screenshotted with no error in the console.
-import { after, before, it } from 'node:test';
+// The history picture for real: `scale.js history` writes it from the file state store after real
+// runs, and headless Chromium (Debian's chromium) opens and screenshots it with nothing in the console.
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { historyHtml } from '../../src/report/history-html.ts';
-import { emptyRecord, type HistoryEntry } from '../../src/state/types.ts';
+import { runBundle } from '../helpers/cli.ts';
+import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 
 let dir: string;
-before(() => (dir = mkdtempSync(join(tmpdir(), 'scaler-history-'))));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function record() {
-  const t0 = Date.parse('2026-11-22T10:00:00Z');
-  const history: HistoryEntry[] = [1, 2, 3, 3, 2].map((applied, i) => ({
-    at: new Date(t0 + i * 60_000).toISOString(), current: i ? [1, 2, 3, 3, 2][i - 1]! : 1, desired: applied, applied,
-    action: i < 3 ? 'up' : i === 4 ? 'down' : 'hold',
-    reason: i === 1 ? 'scale up 1→2: GET /fibonacci?n=10 mean 12.4 ms > 7 ms <&>' : `decision ${i}`,
-    observations: [{ target: 'GET /fibonacci?n=10 mean', value: [15, 12.4, 9, 6, 5][i]!, limit: 7 }],
-  }));
-  return { ...emptyRecord('k'), history };
-}
-
-it('renders replicas and latency against the target, reasons on hover, nothing fetched', () => {
-  const html = historyHtml(record(), 'latency-scaler: Deployment default/fibonacci');
-  assert.match(html, /<title>latency-scaler: Deployment default\/fibonacci<\/title>/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 2, 'one chart for replicas, one for the target');
-  assert.equal((html.match(/<circle /g) ?? []).length, 10);
-  assert.equal((html.match(/class="pt breach"/g) ?? []).length, 3, 'points above the target are marked');
-  assert.match(html, /<title>2026-11-22T10:01:00.000Z\nscale up 1→2: GET \/fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;<\/title>/);
-  assert.match(html, /class="limit"/);
-  assert.doesNotMatch(html, /(src|href)=["']?https?:/, 'self-contained');
+let service: CountingService;
+let target: ScaleServer;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scaler-history-'));
+  service = await startService(30); // 30 ms per request: above the 5 ms target
+  target = await startScaleServer(1);
+});
+after(async () => {
+  await service?.close();
+  await target?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-it('opens in headless Chromium without console errors, and screenshots', () => {
+/** Opens a page in headless Chromium; returns the screenshot's size and every console line. */
+function openInChromium(page: string, name: string): { shot: number; console: string[]; stderr: string } {
   const chromium = ['chromium', 'chromium-browser'].find((c) => spawnSync('which', [c]).status === 0);
   assert.ok(chromium, 'Chromium is required (apt-get install chromium; .ci/run installs it)');
-  const page = join(dir, 'history.html');
-  const shot = join(dir, 'history.png');
-  writeFileSync(page, historyHtml(record(), 'history'));
+  const shot = join(dir, `${name}.png`);
   const r = spawnSync(chromium, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--enable-logging=stderr', '--v=0',
-    '--window-size=1000,700', `--screenshot=${shot}`, `file://${page}`,
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, `profile-${name}`)}`, '--enable-logging=stderr', '--v=0',
+    '--window-size=1000,900', `--screenshot=${shot}`, `file://${page}`,
   ], { encoding: 'utf8', timeout: 60_000 });
-  assert.ok(existsSync(shot) && statSync(shot).size > 5000, `no screenshot: ${r.stderr.slice(-1500)}`);
-  const console = r.stderr.split('\n').filter((l) => /CONSOLE|Uncaught/.test(l));
-  assert.deepEqual(console.filter((l) => /error|Uncaught/i.test(l)), [], console.join('\n'));
+  // Chromium logs every console message of the page as INFO:CONSOLE whatever its level, and the page
+  // itself logs nothing: so any console line (an error, a failed load) is a failure.
+  const console = r.stderr.split('\n').filter((l) => /:CONSOLE|Uncaught/.test(l));
+  return { shot: existsSync(shot) ? statSync(shot).size : 0, console, stderr: r.stderr };
+}
+
+describe('history', () => {
+  const config = (): string => {
+    const path = join(dir, 'scaler.yaml');
+    writeFileSync(path, `target: { kind: http, url: ${target.url} }
+replicas: { min: 1, max: 5 }
+loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
+targets: [{ method: GET, endpoint: /fib, type: mean, target: 5 }]
+settle: { timeout: 0s }
+state: { store: file, path: ${join(dir, 'state.json')} }
+`);
+    return path;
+  };
+
+  it('before any run: says there is no history, writes nothing, exits 1', async () => {
+    const out = join(dir, 'none.html');
+    const r = await runBundle(['history', '--config', config(), '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no history recorded yet/);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('after two runs: writes the picture of both decisions, says where', async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await runBundle(['run', '--config', config(), '--output', 'json'])).code, 0);
+    assert.equal(target.replicas, 3, 'two scale-ups');
+    const out = join(dir, 'history.html');
+    const r = await runBundle(['history', '--config', config(), '--out', out, '--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { file: out, decisions: 2 });
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /<title>latency-scaler: .*<\/title>/);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+    assert.match(html, /scale up 1→2: GET \/fib mean [\d.]+ ms &#62; 5 ms/);
+
+    const opened = openInChromium(out, 'history');
+    assert.ok(opened.shot > 5000, `no screenshot: ${opened.stderr.slice(-1500)}`);
+    assert.deepEqual(opened.console, []);
+  });
+
+  it('the console check is real: a page that logs an error is caught', () => {
+    const page = join(dir, 'bad.html');
+    writeFileSync(page, '<!doctype html><title>bad</title><p>bad</p><script>console.error("broken chart"); missing();</script>');
+    const opened = openInChromium(page, 'bad');
+    assert.ok(opened.shot > 0, opened.stderr.slice(-1500));
+    assert.ok(opened.console.some((l) => l.includes('broken chart')), opened.stderr.slice(-1500));
+    assert.ok(opened.console.some((l) => /Uncaught ReferenceError/.test(l)), opened.stderr.slice(-1500));
+  });
 });
