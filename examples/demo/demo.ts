@@ -67,10 +67,13 @@ state: { store: file, path: ${statePath} }
   options.out(`      quiet ${idle}s → ${options.loadRps} req/s for ${load}s → quiet ${cooldown}s; a scaler run every ~3 s\n`);
   try {
     while (elapsed() < idle + load + cooldown && !options.signal?.aborted) {
+      const startedAt = elapsed();
       const record = await runScaler(config, options.signal);
+      if (options.signal?.aborted) break; // the run was cut short by Ctrl-C: nothing to show
       const run: DemoRun = { at: Math.round(elapsed()), replicas: pool.replicas(), observed: record?.evaluations?.[0]?.value ?? null, action: record?.action ?? 'error', message: record?.message ?? 'run failed' };
       runs.push(run);
-      const phase = run.at < idle ? 'quiet' : run.at < idle + load ? 'LOAD ' : 'quiet';
+      // The phase the run measured: the one it started in.
+      const phase = startedAt < idle ? 'quiet' : startedAt < idle + load ? 'LOAD ' : 'quiet';
       const mean = run.observed === null ? '   -   ' : `${run.observed.toFixed(1).padStart(6)} ms`;
       options.out(`t=${String(run.at).padStart(3)}s ${phase} replicas ${run.replicas} ${bar(run.replicas)} mean ${mean} (target ${options.targetMs} ms)  ${run.message}`);
       await sleep(500, options.signal);
@@ -80,6 +83,7 @@ state: { store: file, path: ${statePath} }
     await pool.close();
   }
   const result = { runs, maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)), finalReplicas: runs.at(-1)?.replicas ?? 1, statePath, pids: pool.pids() };
+  if (options.signal?.aborted) options.out('\nstopped (Ctrl-C): every process of the demo has ended');
   options.out(`\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`);
   if (options.historyFile && existsSync(statePath)) {
     const { record } = JSON.parse(readFileSync(statePath, 'utf8')) as { record: StateRecord };
