@@ -5,6 +5,9 @@ export const ExitCode = {
   failure: 1, // runtime failure: API error, probe failure, apply failed
   invalidInput: 2, // config, flags, environment: nothing sent, nothing written
   conflict: 3, // another invocation won the compare-and-swap: nothing applied
+  deadline: 124, // the run's deadline passed before the decision was complete (as timeout(1))
+  sigint: 130, // 128 + SIGINT: interrupted before the decision was complete
+  sigterm: 143, // 128 + SIGTERM: likewise (pod eviction, a Job's activeDeadlineSeconds)
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -53,6 +56,32 @@ export class ConfigError extends ScalerError {
 export class ConflictError extends ScalerError {
   override readonly code = 'CONFLICT';
   override readonly exitCode = ExitCode.conflict;
+}
+
+/** Why a run stopped before its decision was complete. */
+export type Interruption = 'SIGINT' | 'SIGTERM' | 'deadline';
+
+/**
+ * The run was interrupted before its decision was complete: it decides nothing, writes nothing
+ * and applies nothing (DESIGN §1). The exit code says why: 130 SIGINT, 143 SIGTERM, 124 deadline.
+ */
+export class InterruptedError extends ScalerError {
+  override readonly code = 'INTERRUPTED';
+  override readonly exitCode: ExitCode;
+  readonly by: Interruption;
+
+  constructor(by: Interruption, detail = '') {
+    const what = by === 'deadline' ? 'the run\'s deadline passed' : `interrupted by ${by}`;
+    super(`${what}${detail ? ` ${detail}` : ''}: no decision made; nothing written, nothing applied`);
+    this.by = by;
+    this.exitCode = by === 'SIGINT' ? ExitCode.sigint : by === 'SIGTERM' ? ExitCode.sigterm : ExitCode.deadline;
+  }
+}
+
+/** The scheduler delivered an event this target already handled (same event id): skipped, not re-run. */
+export class DuplicateEventError extends ScalerError {
+  override readonly code = 'DUPLICATE_EVENT';
+  override readonly exitCode = ExitCode.ok;
 }
 
 /** The load test could not measure a target (no successful sample, host unreachable). */

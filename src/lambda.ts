@@ -1,19 +1,31 @@
 // The cloud-function entry (AWS Lambda on an EventBridge schedule): one cycle per invocation.
-// Resolves with the decision record; a conflict (another invocation won) resolves too, marked as
-// such, because it is not a failure to alarm on; every other failure rejects, so the platform
-// records it. Configuration comes from the environment: SCALER_CONFIG (a path, relative to the
-// bundle's directory) or SCALER_CONFIG_YAML (inline), plus the usual SCALER_* overrides.
+// Resolves with the decision record; a conflict (another invocation won) and a redelivered event
+// resolve too, marked as such, because neither is a failure to alarm on; every other failure
+// rejects, so the platform records it. Configuration comes from the environment: SCALER_CONFIG (a
+// path, relative to the bundle's directory) or SCALER_CONFIG_YAML (inline), plus SCALER_* overrides.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config/load.ts';
-import { ConfigError, ExitCode, messageOf, ScalerError } from './errors.ts';
+import type { ScalerConfig } from './config/types.ts';
+import { formatDuration } from './config/duration.ts';
+import {
+  ConfigError, DuplicateEventError, ExitCode, InterruptedError, messageOf, ProbeError, ScalerError, type FieldIssue,
+} from './errors.ts';
+import { estimatedLoadMs } from './loadtest/plan.ts';
 import { createLogger } from './report/log.ts';
 
 export interface ScheduleEvent {
+  /** EventBridge's event id: a redelivery of the same event is skipped, not run twice. */
+  id?: string;
   /** Dotted setting paths → values, applied over the configuration for this invocation. */
   overrides?: Record<string, unknown>;
   dryRun?: boolean;
-  [key: string]: unknown; // EventBridge's own fields (id, time, detail-type, …) are ignored
+  [key: string]: unknown; // EventBridge's other fields (time, detail-type, …) are ignored
+}
+
+/** The part of Lambda's context object the handler uses. */
+export interface InvocationContext {
+  getRemainingTimeInMillis?: () => number;
 }
 
 export interface ConflictResult {
@@ -21,39 +33,86 @@ export interface ConflictResult {
   message: string;
 }
 
-export async function handler(event: unknown = {}): Promise<unknown> {
+export interface DuplicateResult {
+  duplicate: true;
+  eventId: string;
+  message: string;
+}
+
+/** Time kept back from the invocation's deadline for the decision, the claim and the apply. */
+export const DECIDE_MARGIN_MS = 5_000;
+
+export async function handler(event: unknown = {}, context: InvocationContext = {}): Promise<unknown> {
   const env = process.env;
   const log = createLogger({ json: true });
-  const { overrides, dryRun } = readEvent(event);
-  const configPath = env['SCALER_CONFIG'] && !isAbsolute(env['SCALER_CONFIG']) ? resolve(bundleDir(), env['SCALER_CONFIG']) : env['SCALER_CONFIG'];
+  const controller = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
   try {
+    const { overrides, dryRun, eventId } = readEvent(event);
+    const configured = env['SCALER_CONFIG'];
+    const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
     const config = await loadConfig({ env, configPath, overrides });
+    const remaining = context.getRemainingTimeInMillis?.();
+    if (remaining !== undefined) {
+      refuseIfTooShort(config, remaining);
+      const abort = (): void => controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
+      deadline = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
+    }
     const { runCommand } = await import('./commands/run.ts');
-    const result = await runCommand(config, { out: () => {}, log, now: Date.now, signal: new AbortController().signal, output: 'json', env }, { dryRun });
+    const ctx = { out: () => {}, log, now: Date.now, signal: controller.signal, output: 'json' as const, env };
+    const result = await runCommand(config, ctx, { dryRun, eventId });
     log.log('info', result.record.message, { target: result.record.target, action: result.record.action });
-    if (result.exitCode !== 0) throw new ScalerError(`run finished with exit code ${result.exitCode}: ${result.record.message}`, { context: { record: result.record } });
+    if (result.exitCode !== ExitCode.ok) {
+      throw new ProbeError(`the run could not measure the service: ${result.record.message}`, { context: { record: result.record } });
+    }
     return result.record;
   } catch (err) {
     if (err instanceof ScalerError && err.exitCode === ExitCode.conflict) {
       log.log('warn', err.message, { code: err.code });
       return { conflict: true, message: err.message } satisfies ConflictResult;
     }
+    if (err instanceof DuplicateEventError) {
+      log.log('warn', err.message, { code: err.code });
+      return { duplicate: true, eventId: (event as ScheduleEvent).id ?? '', message: err.message } satisfies DuplicateResult;
+    }
     log.log('error', messageOf(err), { code: err instanceof ScalerError ? err.code : 'UNEXPECTED' });
     throw err;
+  } finally {
+    clearTimeout(deadline);
   }
 }
 
-function readEvent(event: unknown): { overrides: Record<string, unknown>; dryRun: boolean } {
+/** A load test that cannot finish before the invocation's deadline is refused before any load is sent. */
+function refuseIfTooShort(config: ScalerConfig, remainingMs: number): void {
+  const needed = estimatedLoadMs(config.loadTest) + DECIDE_MARGIN_MS;
+  if (remainingMs >= needed) return;
+  const message = `${formatDuration(Math.floor(remainingMs / 1000) * 1000)} left in this invocation, but the load test`
+    + ` needs about ${formatDuration(estimatedLoadMs(config.loadTest))} plus ${formatDuration(DECIDE_MARGIN_MS)} to decide`
+    + ' and apply: raise the function\'s Timeout or shorten loadTest.duration';
+  throw new ConfigError([{ path: 'Lambda Timeout', message }], 'the invocation');
+}
+
+function readEvent(event: unknown): { overrides: Record<string, unknown>; dryRun: boolean; eventId?: string } {
   if (event === null || event === undefined) return { overrides: {}, dryRun: false };
-  if (typeof event !== 'object' || Array.isArray(event)) throw new ConfigError([{ path: 'event', message: `${JSON.stringify(event)?.slice(0, 80)} is not an object; expected a schedule event, optionally with overrides and dryRun` }]);
-  const e = event as ScheduleEvent;
-  const issues = [];
-  if (e.overrides !== undefined && (typeof e.overrides !== 'object' || e.overrides === null || Array.isArray(e.overrides))) {
-    issues.push({ path: 'event.overrides', message: `${JSON.stringify(e.overrides)?.slice(0, 80)} is not an object of setting paths, e.g. {"loadTest.users": 20}` });
+  const show = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v);
+  if (typeof event !== 'object' || Array.isArray(event)) {
+    const message = `${show(event)} is not an object; expected a schedule event, optionally with overrides and dryRun`;
+    throw new ConfigError([{ path: 'event', message }]);
   }
-  if (e.dryRun !== undefined && typeof e.dryRun !== 'boolean') issues.push({ path: 'event.dryRun', message: `${JSON.stringify(e.dryRun)} is not true or false` });
+  const e = event as ScheduleEvent;
+  const issues: FieldIssue[] = [];
+  const { overrides } = e;
+  if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
+    issues.push({ path: 'event.overrides', message: `${show(overrides)} is not an object of setting paths, e.g. {"loadTest.users": 20}` });
+  }
+  if (e.dryRun !== undefined && typeof e.dryRun !== 'boolean') issues.push({ path: 'event.dryRun', message: `${show(e.dryRun)} is not true or false` });
+  if (e.id !== undefined && typeof e.id !== 'string') issues.push({ path: 'event.id', message: `${show(e.id)} is not a string` });
   if (issues.length) throw new ConfigError(issues, 'the invocation event');
-  return { overrides: (e.overrides as Record<string, unknown> | undefined) ?? {}, dryRun: e.dryRun === true };
+  return {
+    overrides: overrides ?? {},
+    dryRun: e.dryRun === true,
+    ...(typeof e.id === 'string' && e.id !== '' ? { eventId: e.id } : {}),
+  };
 }
 
 function bundleDir(): string {

@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './cli.ts';
+import { InterruptedError } from './errors.ts';
 
 export { handler } from './lambda.ts';
 
@@ -21,9 +22,19 @@ function executedDirectly(): boolean {
 
 async function main(): Promise<void> {
   const controller = new AbortController();
-  const stop = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const started = Date.now();
+  // The first signal interrupts the run (it stops within a second, writing nothing unless the
+  // decision was already claimed); a second one ends the process at once.
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    // eslint-disable-next-line no-restricted-syntax -- the entry point: a second signal means now
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    const after = `${((Date.now() - started) / 1000).toFixed(1)} s into the run`;
+    controller.abort(new InterruptedError(signal, after));
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   process.exitCode = await runCli({
     argv: process.argv.slice(2),
     env: process.env,
@@ -33,8 +44,8 @@ async function main(): Promise<void> {
     stderrIsTTY: Boolean(process.stderr.isTTY),
     signal: controller.signal,
   });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
 }
 
 if (executedDirectly()) await main();

@@ -1,14 +1,18 @@
 // One invocation (DESIGN §1), the imperative shell around the pure decision:
 // read state → read target → load test → decide → claim state (CAS) → apply → report.
+// Until the claim, an interruption (signal, deadline) stops the run with nothing written; after
+// it, the decision is complete and the apply runs to its end (or the claim is put back).
+import { randomUUID } from 'node:crypto';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
-import { targetKey } from './config/validate.ts';
 import { decide, type Decision } from './decide/decide.ts';
-import { ExitCode, messageOf, ScalerError, type ExitCode as Exit } from './errors.ts';
-import { planFor } from './loadtest/index.ts';
+import { ConflictError, DuplicateEventError, ExitCode, messageOf, ScalerError, type ExitCode as Exit } from './errors.ts';
+import { planFor } from './loadtest/plan.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
+import { emptyRecord, type StateRecord } from './model/state-record.ts';
+import { targetKey } from './model/target-key.ts';
 import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
-import type { StateRecord, StateStore } from './state/types.ts';
+import type { StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
 
 export interface RunDeps {
@@ -17,7 +21,16 @@ export interface RunDeps {
   engine: () => Promise<LoadTestEngine>; // created only when load is sent
   now: () => number;
   log: Logger;
-  signal?: AbortSignal;
+  /** Aborted by a signal or a deadline; its reason is the error the run ends with. */
+  signal?: AbortSignal | undefined;
+  /** Unique per run (default: a random UUID): the claim that a retried write recognises. */
+  runId?: string;
+}
+
+export interface RunOptions {
+  dryRun: boolean;
+  /** The scheduler's event id (a Lambda tick): an event already handled is skipped. */
+  eventId?: string | undefined;
 }
 
 export interface RunResult {
@@ -27,68 +40,138 @@ export interface RunResult {
   exitCode: Exit;
 }
 
-export async function runOnce(config: ScalerConfig, deps: RunDeps, options: { dryRun: boolean }): Promise<RunResult> {
-  const { store, target, log } = deps;
+export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunOptions): Promise<RunResult> {
+  const { store, target, log, signal } = deps;
+  signal?.throwIfAborted();
   const { record, version } = await store.read();
-  const status = await target.read(deps.signal);
-  log.log('debug', 'read target and state', { target: target.describe(), replicas: status.replicas, state: store.describe(), version });
-
-  let observations: Observations | undefined;
-  let probeError: string | undefined;
-  // Paused or at zero: no load is sent (DESIGN §4.7, §4.8).
-  if (!status.paused && status.replicas > 0) {
-    const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
-    try {
-      observations = await engine.run(planFor(config), deps.signal);
-    } catch (err) {
-      if (deps.signal?.aborted) throw err;
-      probeError = messageOf(err);
-      log.log('warn', 'load test failed', { error: probeError });
-    }
+  if (options.eventId !== undefined && record?.lastEventId === options.eventId) {
+    throw new DuplicateEventError(`event ${options.eventId} was already handled for ${store.describe()}: skipped`);
   }
+  const status = await target.read(signal);
+  const where = { target: target.describe(), replicas: status.replicas, state: store.describe(), version };
+  log.log('debug', 'read target and state', where);
 
-  const decision = decide({ targetKey: targetKey(config.target), status, record, observations, probeError, policy: config, now: deps.now() });
-  const base = { time: deps.now(), target: describeTarget(config.target), state: store.describe(), dryRun: options.dryRun, decision, observations };
-  const failed = (decision.probeFailed ? ExitCode.failure : ExitCode.ok) as Exit;
+  const { observations, probeError } = await measure(config, deps, status);
+  signal?.throwIfAborted(); // a decision is never made on a truncated load test
+
+  const key = targetKey(config.target);
+  const decision = decide({ targetKey: key, status, record, observations, probeError, policy: config, now: deps.now() });
+  const base = {
+    time: deps.now(), target: describeTarget(config.target), state: store.describe(),
+    dryRun: options.dryRun, decision, observations,
+  };
+  const exitCode = (decision.probeFailed ? ExitCode.failure : ExitCode.ok) as Exit;
   if (options.dryRun || decision.reason === 'Paused') {
-    return { record: buildRecord(base), decision, observations, exitCode: failed };
+    return { record: buildRecord(base), decision, observations, exitCode };
   }
 
+  signal?.throwIfAborted(); // the last point at which an interruption leaves nothing behind
+  const runId = deps.runId ?? randomUUID();
+  const claimed: StateRecord = {
+    ...decision.state,
+    claim: { id: runId, at: new Date(deps.now()).toISOString() },
+    lastEventId: options.eventId ?? decision.state.lastEventId,
+  };
   // The claim: of two overlapping runs that read the same state, only the one whose CAS
   // succeeds applies anything; the other gets a ConflictError (exit 3).
-  await store.write(decision.state, version);
+  const written = await claim(store, claimed, version, log);
 
-  let applyFailed: string | undefined;
   if (decision.applied !== decision.current) {
-    try {
-      await target.apply(decision.applied, decision.current, deps.signal);
-    } catch (err) {
-      applyFailed = messageOf(err);
-      // Best effort: put the record we claimed over back to what it was, so a failed apply leaves
-      // no trace in the state; the next run then sees the real count (a change by someone else).
-      await restore(store, record).catch((e: unknown) => log.log('warn', 'could not restore the state after the failed apply', { error: messageOf(e) }));
-      await target.recordEvent?.({ type: 'Warning', reason: 'ScaleFailed', message: `${decision.message}; apply failed: ${applyFailed}` }).catch(() => undefined);
-      const result = { record: buildRecord({ ...base, applyFailed }), decision, observations, exitCode: ExitCode.failure as Exit };
-      throw new RunFailed(result, err);
+    const failure = await apply(target, decision, log);
+    if (failure) {
+      const putBack = record ?? emptyRecord(key);
+      await restore(store, putBack, written, decision, log);
+      const message = `${decision.message}; apply failed: ${messageOf(failure)}`;
+      await target.recordEvent?.({ type: 'Warning', reason: 'ScaleFailed', message }).catch(() => undefined);
+      const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
+      const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
+      throw new RunFailed(result, failure);
     }
   }
+  if (signal?.aborted) log.log('warn', 'interrupted after the decision was claimed: the run finished its apply first');
   await recordEvent(target, decision, log);
-  return { record: buildRecord(base), decision, observations, exitCode: failed };
+  return { record: buildRecord(base), decision, observations, exitCode };
 }
 
-async function restore(store: StateStore, prior: StateRecord | null): Promise<void> {
-  const latest = await store.read();
-  if (prior) await store.write(prior, latest.version);
-  else await store.remove();
+/** Paused or at zero: no load is sent (DESIGN §4.7, §4.8). A failed load test is a probe failure. */
+async function measure(
+  config: ScalerConfig, deps: RunDeps, status: { paused: boolean; replicas: number },
+): Promise<{ observations?: Observations; probeError?: string }> {
+  if (status.paused || status.replicas === 0) return {};
+  const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
+  try {
+    return { observations: await engine.run(planFor(config), deps.signal) };
+  } catch (err) {
+    if (deps.signal?.aborted) throw deps.signal.reason;
+    if (err instanceof ScalerError && err.exitCode === ExitCode.invalidInput) throw err;
+    const probeError = messageOf(err);
+    deps.log.log('warn', 'load test failed', { error: probeError });
+    return { probeError };
+  }
+}
+
+/**
+ * Writes the claimed record. A write retried after a lost answer meets its own first attempt as a
+ * conflict: re-read, and if the stored record carries our claim id, it is ours (DESIGN §1).
+ */
+export async function claim(store: StateStore, record: StateRecord, expected: string | null, log: Logger): Promise<string> {
+  try {
+    return await store.write(record, expected);
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    const now = await store.read().catch(() => undefined);
+    if (now?.version && now.record?.claim?.id === record.claim?.id) {
+      log.log('info', 'the state write met its own earlier attempt (an answer was lost): the claim is ours', { state: store.describe() });
+      return now.version;
+    }
+    throw new ConflictError(`${err.message}; nothing applied`, { cause: err });
+  }
+}
+
+/**
+ * Applies the decision, not cut short by an interruption (the claim is made). A failure whose
+ * answer may have been lost is checked by reading the target again: at the applied count, the
+ * change is in place. Returns the failure, or undefined when the count is applied.
+ */
+export async function apply(target: ScaleTarget, d: Pick<Decision, 'applied' | 'current'>, log: Logger): Promise<unknown> {
+  try {
+    await target.apply(d.applied, d.current);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ConflictError) return err;
+    const now = await target.read().catch(() => undefined);
+    if (now?.replicas === d.applied) {
+      log.log('warn', 'the apply reported a failure, but the target is at the applied count: the change is in place', { error: messageOf(err) });
+      return undefined;
+    }
+    return err;
+  }
+}
+
+/**
+ * Puts back the record the claim replaced, with a CAS on the version this run wrote: never over a
+ * newer record, never by deleting the store object. If that fails, says what the state now holds.
+ */
+export async function restore(store: StateStore, prior: StateRecord, written: string, d: Pick<Decision, 'applied' | 'current'>, log: Logger): Promise<void> {
+  try {
+    await store.write(prior, written);
+  } catch (err) {
+    const holds = `${store.describe()} still records ${d.applied} replicas while the target has ${d.current}`;
+    const next = 'the next run treats the difference as a change by someone else and decides from the real count';
+    const why = err instanceof ConflictError ? 'another run wrote the state after ours' : messageOf(err);
+    log.log('warn', `could not put the state back after the failed apply (${why}): ${holds}; ${next}`);
+  }
 }
 
 async function recordEvent(target: ScaleTarget, d: Decision, log: Logger): Promise<void> {
   if (!target.recordEvent) return;
   const event = d.probeFailed
     ? { type: 'Warning' as const, reason: 'ProbeFailed', message: d.message }
-    : d.applied !== d.current
-      ? { type: 'Normal' as const, reason: d.action === 'up' ? 'ScaledUp' : 'ScaledDown', message: d.message }
-      : undefined;
+    : d.reason === 'FailingService'
+      ? { type: 'Warning' as const, reason: 'FailingService', message: d.message }
+      : d.applied !== d.current
+        ? { type: 'Normal' as const, reason: d.action === 'up' ? 'ScaledUp' : 'ScaledDown', message: d.message }
+        : undefined;
   if (!event) return;
   try {
     await target.recordEvent(event);
@@ -107,6 +190,7 @@ export class RunFailed extends ScalerError {
     super(`applying ${result.decision.current}→${result.decision.applied} failed: ${messageOf(cause)}`, { cause });
     this.result = result;
     // The target changed under us (HTTP 409, a failed JSON Patch test): a conflict, exit 3.
-    this.exitCode = cause instanceof ScalerError && cause.exitCode === ExitCode.conflict ? ExitCode.conflict : ExitCode.failure;
+    const conflict = cause instanceof ScalerError && cause.exitCode === ExitCode.conflict;
+    this.exitCode = conflict ? ExitCode.conflict : ExitCode.failure;
   }
 }

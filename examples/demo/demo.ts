@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startPool, type Pool } from './pool.ts';
 import { historyHtml } from '../../src/report/history-html.ts';
-import type { StateRecord } from '../../src/state/types.ts';
+import type { StateRecord } from '../../src/model/state-record.ts';
 
 const BUNDLE = fileURLToPath(new URL('../../dist/scale.js', import.meta.url));
 

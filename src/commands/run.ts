@@ -1,12 +1,12 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { createEngine } from '../loadtest/index.ts';
 import { decisionText, progressLine, statsTable } from '../report/text.ts';
-import { runOnce, RunFailed, type RunResult } from '../run.ts';
+import { runOnce, RunFailed, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 
-export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: { dryRun: boolean }): Promise<RunResult> {
+export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
   const [store, target] = await Promise.all([createStateStore(config), createScaleTarget(config)]);
   let result: RunResult;
   try {

@@ -10,7 +10,7 @@ export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext
   if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);
   const lines = [
     `${store.describe()} (version ${version})`,
-    `runs since change: ${record.runsSinceChange}; last replicas: ${record.lastReplicas ?? '-'}; last run: ${record.lastRunAt ?? '-'}; last scale: ${record.lastScaleAt ?? '-'}`,
+    `calm runs: ${record.calmRuns}; last replicas: ${record.lastReplicas ?? '-'}; last run: ${record.lastRunAt ?? '-'}; last scale: ${record.lastScaleAt ?? '-'}`,
     ...record.history.slice(-10).map((h) => `  ${h.at}  ${h.current}→${h.applied}  ${h.reason}`),
   ];
   ctx.out(`${lines.join('\n')}\n`);

@@ -70,13 +70,13 @@ export interface ScaleUpPolicy {
   mode: 'step' | 'proportional';
   step: number;
   maxStep: number; // proportional: at most this many replicas added in one run
-  tolerance: number; // proportional: inside this band nothing changes
 }
 
 export interface DecayPolicy {
   replicas: number;
-  unchangedRuns: number;
-  maxLoad?: number; // no decay while any observed/target is above this ratio
+  unchangedRuns: number; // calm runs before a decay
+  maxFailureRatio: number; // a run with more failures is not calm and never lowers the count
+  maxLoad?: number; // a run with any observed/target above this ratio is not calm
 }
 
 export type StateConfig =
@@ -104,6 +104,9 @@ export function isHttpTarget(t: TargetRef): t is HttpTargetRef {
   return t.kind === 'http';
 }
 
+/** For records, Events and logs: an http target by origin and path only (its query may carry a token). */
 export function describeTarget(t: TargetRef): string {
-  return isHttpTarget(t) ? `http ${t.url}` : `${t.kind} ${t.namespace}/${t.name}`;
+  if (!isHttpTarget(t)) return `${t.kind} ${t.namespace}/${t.name}`;
+  const url = new URL(t.url);
+  return `http ${url.origin}${url.pathname}`;
 }

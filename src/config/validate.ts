@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.ts';
 import { Fields, isObject, show, type Raw } from './fields.ts';
 import { parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
 import { LOCUST_PERCENTILES } from '../loadtest/locust-stats.ts';
-import { isHttpTarget } from './types.ts';
+import { defaultStatePath } from '../model/target-key.ts';
 import type {
   HttpMethod, KubernetesTargetRef, LoadTestConfig, LocustEngineConfig, RequestSpec, ScalerConfig,
   StateConfig, TargetRef, TargetSpec,
@@ -252,22 +252,27 @@ function resolveRequest(f: Fields, raw: Raw, path: string, loadTest: LoadTestCon
 
 function readScaleUp(f: Fields, value: unknown): ScalerConfig['scaleUp'] | undefined {
   const raw = f.object(value, 'scaleUp') ?? {};
+  if (raw['tolerance'] !== undefined) {
+    // Accepted by 0.1 and never read: say so rather than let a setting do nothing.
+    f.fail('scaleUp.tolerance', 'is no longer a setting (it never had an effect); use targets[].tolerance, the band around each target');
+  }
   f.known(raw, 'scaleUp', ['mode', 'step', 'maxStep', 'tolerance']);
   const mode = f.oneOf(raw['mode'], 'scaleUp.mode', ['step', 'proportional'] as const, 'step');
   const step = f.number(raw['step'], 'scaleUp.step', { int: true, min: 1 }, 1);
   const maxStep = f.number(raw['maxStep'], 'scaleUp.maxStep', { int: true, min: 1 }, Number.MAX_SAFE_INTEGER);
-  const tolerance = f.number(raw['tolerance'], 'scaleUp.tolerance', { min: 0, max: 1 }, 0.1); // HPA's 10% band
-  return mode && step !== undefined && maxStep !== undefined && tolerance !== undefined ? { mode, step, maxStep, tolerance } : undefined;
+  return mode && step !== undefined && maxStep !== undefined ? { mode, step, maxStep } : undefined;
 }
 
 function readDecay(f: Fields, value: unknown): ScalerConfig['decay'] | undefined {
   const raw = f.object(value, 'decay') ?? {};
-  f.known(raw, 'decay', ['replicas', 'unchangedRuns', 'maxLoad']);
+  f.known(raw, 'decay', ['replicas', 'unchangedRuns', 'maxLoad', 'maxFailureRatio']);
   const replicas = f.number(raw['replicas'], 'decay.replicas', { int: true, min: 0 }, 1);
   const unchangedRuns = f.number(raw['unchangedRuns'], 'decay.unchangedRuns', { int: true, min: 1 }, 3);
   const maxLoad = raw['maxLoad'] === undefined ? undefined : f.number(raw['maxLoad'], 'decay.maxLoad', { above: 0 });
-  if (replicas === undefined || unchangedRuns === undefined) return undefined;
-  return { replicas, unchangedRuns, ...(maxLoad !== undefined ? { maxLoad } : {}) };
+  // Failures above this share of requests never lower the replica count (DESIGN §4.11).
+  const maxFailureRatio = f.number(raw['maxFailureRatio'], 'decay.maxFailureRatio', { min: 0, max: 1 }, 0.01);
+  if (replicas === undefined || unchangedRuns === undefined || maxFailureRatio === undefined) return undefined;
+  return { replicas, unchangedRuns, maxFailureRatio, ...(maxLoad !== undefined ? { maxLoad } : {}) };
 }
 
 function readState(f: Fields, value: unknown, target: TargetRef | undefined, environment: ValidateOptions['environment']): StateConfig | undefined {
@@ -298,13 +303,3 @@ function readState(f: Fields, value: unknown, target: TargetRef | undefined, env
   }
 }
 
-/** One file per target, so two targets run from one directory never share a record. */
-export function defaultStatePath(target: TargetRef | undefined): string {
-  return `.latency-scaler/${target ? targetKey(target) : 'default'}.json`;
-}
-
-/** A stable, file- and key-safe identity of a target. */
-export function targetKey(target: TargetRef): string {
-  if (isHttpTarget(target)) return `http-${new URL(target.url).host}${new URL(target.url).pathname}`.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
-  return `${target.namespace}.${target.kind.toLowerCase()}.${target.name}`;
-}

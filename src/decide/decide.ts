@@ -1,23 +1,29 @@
 // The decision: a pure function of (observations, target status, stored state, policy, now).
 // No I/O, no clock: `now` is passed in, the new state is returned, nothing is mutated.
+// DESIGN §4 is the contract; the LPA defaults reproduce the Locust Pod Autoscaler where only the
+// scaler changes the replicas and the service answers.
 import type { ScalerConfig } from '../config/types.ts';
 import type { Observations } from '../loadtest/types.ts';
-import { appendHistory, emptyRecord, type StateRecord } from '../state/types.ts';
+import { appendHistory, emptyRecord, type StateRecord } from '../model/state-record.ts';
 import type { TargetStatus } from '../target/types.ts';
-import { evaluateTargets, round, type TargetEvaluation } from './evaluate.ts';
+import { evaluateTargets, failureSummary, round, type FailureSummary, type TargetEvaluation } from './evaluate.ts';
 
 export type Reason =
-  | 'TargetBreached' // scale up: a target is missed
-  | 'Decay' // scale down: enough runs without change
-  | 'WithinTargets' // hold
-  | 'DecayGuarded' // hold: decay due but load above decay.maxLoad
-  | 'Stabilizing' // hold or smaller step down: a higher recommendation within the window
-  | 'ProbeFailed' // nothing measured: never down
+  | 'TargetBreached' // scale up: a measured target is missed
+  | 'Decay' // scale down: enough calm runs
+  | 'WithinTargets' // hold: a calm run
+  | 'DecayGuarded' // hold: within target, but above decay.maxLoad: not calm
+  | 'Stabilizing' // hold or smaller step down: a higher need within the window
+  | 'FailingService' // hold: failures above decay.maxFailureRatio: never down
+  | 'ProbeFailed' // a target could not be measured: never down
   | 'Paused'
   | 'ZeroReplicas' // scaled to zero by someone: no load sent
-  | 'NotSettled'; // the previous change is not in effect yet
+  | 'NotSettled'; // a change in flight, or replicas not ready
 
-export type Policy = Pick<ScalerConfig, 'replicas' | 'targets' | 'scaleUp' | 'decay' | 'onProbeFailure' | 'stabilization' | 'settle' | 'historyLimit'>;
+export type Policy = Pick<
+  ScalerConfig,
+  'replicas' | 'targets' | 'scaleUp' | 'decay' | 'onProbeFailure' | 'stabilization' | 'settle' | 'historyLimit'
+>;
 
 export interface DecideInput {
   targetKey: string;
@@ -39,8 +45,34 @@ export interface Decision {
   limitedBy?: 'min' | 'max';
   manualChange: boolean; // someone else changed the replicas since our last run
   probeFailed: boolean;
+  /** Calm (DESIGN §4.3): every target measured and within, failures at most the ratio, settled. */
+  calm: boolean;
   evaluations: TargetEvaluation[];
+  failures?: FailureSummary | undefined;
   state: StateRecord; // the record to store
+}
+
+/** What one branch of the decision wants, before bounds and the new state are applied. */
+interface Draft {
+  reason: Reason;
+  desired: number;
+  why: string;
+  calm: boolean;
+  /** Never lower the count, not even to reach max (nothing measured, a failing service). */
+  neverDown?: boolean;
+  probeFailed?: boolean;
+}
+
+interface Context {
+  input: DecideInput;
+  prior: StateRecord;
+  current: number;
+  manualChange: boolean;
+  /** Calm runs before this one that still count (0 after a change by someone else). */
+  calmBefore: number;
+  evaluations: TargetEvaluation[];
+  failures: FailureSummary | undefined;
+  unsettledSince: string | null;
 }
 
 export function decide(input: DecideInput): Decision {
@@ -48,62 +80,108 @@ export function decide(input: DecideInput): Decision {
   const prior = input.record ?? emptyRecord(input.targetKey);
   const current = status.replicas;
   const manualChange = prior.lastReplicas !== null && prior.lastReplicas !== current;
-  // A change by someone else restarts the count of runs without change (DESIGN §4.5).
-  const runs = manualChange ? 0 : prior.runsSinceChange;
-  const evaluations = evaluateTargets(policy.targets, input.observations);
-  const base = { current, manualChange, evaluations };
+  const settling = status.notSettled && policy.settle.timeoutMs > 0 ? status.notSettled : undefined;
+  const ctx: Context = {
+    input, prior, current, manualChange,
+    // A change by someone else restarts the count of calm runs (DESIGN §4.5).
+    calmBefore: manualChange ? 0 : prior.calmRuns,
+    evaluations: evaluateTargets(policy.targets, input.observations),
+    failures: failureSummary(input.observations),
+    unsettledSince: settling ? (prior.unsettledSince ?? new Date(now).toISOString()) : null,
+  };
+  if (status.paused) return paused(ctx);
+  return finish(ctx, draft(ctx));
+}
 
-  if (status.paused) {
-    return finish(input, prior, { ...base, action: 'hold', reason: 'Paused', desired: current, probeFailed: false, why: 'paused by annotation latency-scaler.io/paused' }, runs);
-  }
+function draft(ctx: Context): Draft {
+  const { input, current, evaluations, failures } = ctx;
+  const { policy, status } = input;
+  const hold = (reason: Reason, why: string, extra: Partial<Draft> = {}): Draft =>
+    ({ reason, desired: current, why, calm: false, ...extra });
+
   if (current === 0) {
-    const desired = Math.max(policy.replicas.min, 0);
-    const why = desired > 0 ? `target has 0 replicas, below min ${desired}` : 'target has 0 replicas; no load sent';
-    return finish(input, prior, { ...base, action: desired > 0 ? 'up' : 'hold', reason: 'ZeroReplicas', desired, probeFailed: false, why }, runs);
+    const min = Math.max(policy.replicas.min, 0);
+    const why = min > 0 ? `target has 0 replicas, below min ${min}` : 'target has 0 replicas; no load sent';
+    return { reason: 'ZeroReplicas', desired: min, why, calm: false };
   }
+  const settle = settleState(ctx);
+  if (settle === 'wait') return hold('NotSettled', `not settled: ${status.notSettled!.reason}`);
 
-  let unsettledSince: string | null = null;
-  if (status.notSettled && policy.settle.timeoutMs > 0) {
-    unsettledSince = prior.unsettledSince ?? new Date(now).toISOString();
-    const waited = now - Date.parse(unsettledSince);
-    if (waited < policy.settle.timeoutMs) {
-      return finish(input, prior, { ...base, action: 'hold', reason: 'NotSettled', desired: current, probeFailed: false, why: `not settled: ${status.notSettled}`, unsettledSince }, runs);
-    }
-  }
-
+  const measured = evaluations.filter((e) => e.value !== null);
   const unmeasured = evaluations.filter((e) => e.value === null);
-  if (input.probeError !== undefined || unmeasured.length > 0) {
-    const what = input.probeError ?? unmeasured.map((e) => e.text).join('; ');
-    const up = policy.onProbeFailure === 'scaleUp';
-    return finish(input, prior, { ...base, action: up ? 'up' : 'hold', reason: 'ProbeFailed', desired: up ? current + policy.scaleUp.step : current, probeFailed: true, why: `probe failed: ${what}`, unsettledSince }, runs);
+  if (input.probeError !== undefined || measured.length === 0) {
+    return probeFailed(ctx, input.probeError ?? unmeasured.map((e) => e.text).join('; '));
   }
-
-  const breached = evaluations.filter((e) => e.breached);
+  if (failures?.unreachable) return probeFailed(ctx, `the service could not be reached: ${failures.text}`);
+  const breached = measured.filter((e) => e.breached);
   if (breached.length > 0) {
-    return finish(input, prior, { ...base, action: 'up', reason: 'TargetBreached', desired: scaleUpTo(current, evaluations, policy), probeFailed: false, why: breached.map((e) => e.text).join('; '), unsettledSince }, runs);
+    // A measured breach wins over unmeasured targets (DESIGN §4.2).
+    const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
+    return { reason: 'TargetBreached', desired: scaleUpTo(current, measured, policy), why: breached.map((e) => e.text).join('; ') + missing, calm: false };
   }
+  if (unmeasured.length > 0) return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
 
-  const within = evaluations.map((e) => e.text).join('; ');
-  if (runs >= policy.decay.unchangedRuns && policy.decay.replicas > 0 && current <= policy.replicas.min) {
+  const within = measured.map((e) => e.text).join('; ');
+  if (failures && failures.ratio > policy.decay.maxFailureRatio) {
+    const limit = `${round(policy.decay.maxFailureRatio * 100)}%`;
+    return hold('FailingService', `${failures.text} > ${limit}`, { neverDown: true });
+  }
+  if (settle === 'no-decay') {
+    return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
+  }
+  const maxLoad = policy.decay.maxLoad;
+  const heaviest = Math.max(...measured.map((e) => e.load ?? 0));
+  if (maxLoad !== undefined && heaviest > maxLoad) {
+    return hold('DecayGuarded', `${within}; load ${round(heaviest)} of target above decay.maxLoad ${maxLoad}: not calm`);
+  }
+  return calmRun(ctx, within);
+}
+
+/**
+ * A change in flight (a rollout; new replicas starting after a change by us or by someone else)
+ * is waited for, so a slow start-up is not answered with a second scale-up (overshoot). Replicas
+ * that stop being ready with no change in flight (overload failing readiness probes) are not
+ * waited for: a breach still scales up, only decay waits. After settle.timeout, neither.
+ */
+function settleState(ctx: Context): 'settled' | 'wait' | 'no-decay' {
+  const { input, prior, manualChange, unsettledSince } = ctx;
+  const notSettled = input.status.notSettled;
+  const timeout = input.policy.settle.timeoutMs;
+  if (!notSettled || timeout <= 0 || unsettledSince === null) return 'settled';
+  if (input.now - Date.parse(unsettledSince) >= timeout) return 'settled';
+  const ourChange = prior.lastScaleAt !== null && input.now - Date.parse(prior.lastScaleAt) < timeout;
+  const inFlight = notSettled.kind === 'rollout' || manualChange || ourChange;
+  return inFlight ? 'wait' : 'no-decay';
+}
+
+function probeFailed(ctx: Context, what: string): Draft {
+  const { policy } = ctx.input;
+  const up = policy.onProbeFailure === 'scaleUp';
+  const desired = up ? ctx.current + policy.scaleUp.step : ctx.current;
+  return { reason: 'ProbeFailed', desired, why: `probe failed: ${what}`, calm: false, neverDown: true, probeFailed: true };
+}
+
+function calmRun(ctx: Context, within: string): Draft {
+  const { current, calmBefore, input } = ctx;
+  const { decay, replicas, stabilization } = input.policy;
+  const due = calmBefore >= decay.unchangedRuns && decay.replicas > 0;
+  if (!due) {
+    const left = decay.replicas > 0 ? `; ${calmBefore} of ${decay.unchangedRuns} calm runs before decay` : '';
+    return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
+  }
+  if (current <= replicas.min) {
     // Nothing to decay at the floor: say so, and keep counting (LPA reset its counter here).
-    return finish(input, prior, { ...base, action: 'hold', reason: 'WithinTargets', desired: current, probeFailed: false, why: `${within} within target; at replicas.min ${policy.replicas.min}, nothing to decay`, unsettledSince }, runs);
+    const why = `${within} within target; at replicas.min ${replicas.min}, nothing to decay`;
+    return { reason: 'WithinTargets', desired: current, why, calm: true };
   }
-  if (runs >= policy.decay.unchangedRuns && policy.decay.replicas > 0) {
-    const maxLoad = policy.decay.maxLoad;
-    const heaviest = Math.max(...evaluations.map((e) => e.load ?? 0));
-    if (maxLoad !== undefined && heaviest > maxLoad) {
-      return finish(input, prior, { ...base, action: 'hold', reason: 'DecayGuarded', desired: current, probeFailed: false, why: `${within}; decay held: load ${round(heaviest)} of target above decay.maxLoad ${maxLoad}`, unsettledSince }, runs);
-    }
-    const desired = current - policy.decay.replicas;
-    const floor = stabilizedFloor(prior, policy, now);
-    if (floor !== undefined && floor > desired) {
-      const to = Math.min(floor, current);
-      return finish(input, prior, { ...base, action: to < current ? 'down' : 'hold', reason: 'Stabilizing', desired: to, probeFailed: false, why: `${within}; ${runs} runs without change, but ${floor} replicas were recommended within the stabilization window`, unsettledSince }, runs);
-    }
-    return finish(input, prior, { ...base, action: 'down', reason: 'Decay', desired, probeFailed: false, why: `${runs} runs without change`, unsettledSince }, runs);
+  const desired = current - decay.replicas;
+  const floor = neededWithin(ctx.prior, stabilization.downscaleWindowMs, input.now);
+  if (floor !== undefined && floor > desired) {
+    const to = Math.min(floor, current);
+    const why = `${within}; ${calmBefore} calm runs, but ${floor} replicas were needed within the stabilization window`;
+    return { reason: 'Stabilizing', desired: to, why, calm: true };
   }
-  const left = policy.decay.replicas > 0 ? `; ${runs} of ${policy.decay.unchangedRuns} runs before decay` : '';
-  return finish(input, prior, { ...base, action: 'hold', reason: 'WithinTargets', desired: current, probeFailed: false, why: `${within} within target${left}`, unsettledSince }, runs);
+  return { reason: 'Decay', desired, why: `${calmBefore} calm runs`, calm: true };
 }
 
 function scaleUpTo(current: number, evaluations: TargetEvaluation[], policy: Policy): number {
@@ -115,57 +193,71 @@ function scaleUpTo(current: number, evaluations: TargetEvaluation[], policy: Pol
   return Math.min(Math.max(wanted, current + 1), current + maxStep);
 }
 
-/** The highest recommendation within the downscale window (HPA's stabilization), if any. */
-function stabilizedFloor(prior: StateRecord, policy: Policy, now: number): number | undefined {
-  const window = policy.stabilization.downscaleWindowMs;
-  if (window <= 0) return undefined;
-  const recent = prior.history.filter((h) => now - Date.parse(h.at) <= window).map((h) => h.desired);
-  return recent.length > 0 ? Math.max(...recent) : undefined;
+/**
+ * The highest replica count needed within the downscale window (HPA's stabilization). Each run
+ * stores what it needed — a calm run fewer than it had — so under steady calm load the maximum
+ * falls and a window delays decay, never blocks it. Entries stamped in the future (a clock that
+ * went back) are ignored rather than trusted to block.
+ */
+function neededWithin(prior: StateRecord, windowMs: number, now: number): number | undefined {
+  if (windowMs <= 0) return undefined;
+  const recent = prior.history.filter((h) => {
+    const at = Date.parse(h.at);
+    return at <= now && now - at <= windowMs;
+  });
+  return recent.length > 0 ? Math.max(...recent.map((h) => h.needed ?? h.desired)) : undefined;
 }
 
-interface Draft {
-  action: Decision['action'];
-  reason: Reason;
-  desired: number;
-  current: number;
-  manualChange: boolean;
-  probeFailed: boolean;
-  evaluations: TargetEvaluation[];
-  why: string;
-  unsettledSince?: string | null;
+function paused(ctx: Context): Decision {
+  const { current } = ctx;
+  const message = 'hold at ' + current + ': paused by annotation latency-scaler.io/paused';
+  return {
+    action: 'hold', reason: 'Paused', message, current, desired: current, applied: current,
+    manualChange: ctx.manualChange, probeFailed: false, calm: false, evaluations: ctx.evaluations,
+    failures: ctx.failures, state: ctx.prior, // a paused target's state is left as it was
+  };
 }
 
-function finish(input: DecideInput, prior: StateRecord, d: Draft, runs: number): Decision {
+function finish(ctx: Context, d: Draft): Decision {
+  const { input, prior, current } = ctx;
   const { min, max } = input.policy.replicas;
   let applied = Math.min(Math.max(d.desired, min), max);
-  // Nothing measured is no reason to remove capacity, not even to reach max: the run exits 1.
-  if (d.probeFailed && applied < d.current) applied = d.current;
-  if (d.reason === 'Paused' || (d.reason === 'ZeroReplicas' && d.desired === 0)) applied = d.current;
+  // Nothing measured, or a failing service, is no reason to remove capacity, not even to reach max.
+  const failing = ctx.failures !== undefined && ctx.failures.ratio > input.policy.decay.maxFailureRatio;
+  if ((d.neverDown || failing) && applied < current) applied = current;
+  if (d.reason === 'ZeroReplicas' && d.desired === 0) applied = current;
   const limitedBy = applied < d.desired ? 'max' : applied > d.desired ? 'min' : undefined;
-  const action = applied > d.current ? 'up' : applied < d.current ? 'down' : 'hold';
-  const message = describe(action, d, applied, limitedBy, input.policy);
+  const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
+  const message = describe(ctx, d, action, applied, limitedBy);
   const at = new Date(input.now).toISOString();
-  const changed = applied !== d.current;
-  const state: StateRecord = d.reason === 'Paused' ? prior : {
+  const changed = applied !== current;
+  // A calm run needs fewer replicas than it has; a run that could not tell needs what it has.
+  const needed = changed ? applied : d.calm ? current - input.policy.decay.replicas : current;
+  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
+  const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations };
+  const state: StateRecord = {
     ...prior,
-    // Counters reset only when the count really changes: a decay clamped at min is no change.
-    runsSinceChange: changed ? 0 : runs + 1,
+    calmRuns: changed || !d.calm ? 0 : ctx.calmBefore + 1,
     lastReplicas: applied,
     lastRunAt: at,
     lastScaleAt: changed ? at : prior.lastScaleAt,
-    unsettledSince: changed ? null : d.unsettledSince ?? null,
-    history: appendHistory(prior.history, {
-      at, current: d.current, desired: d.desired, applied, action, reason: message,
-      observations: d.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit })),
-    }, input.policy.historyLimit),
+    unsettledSince: changed ? null : ctx.unsettledSince,
+    history: appendHistory(prior.history, entry, input.policy.historyLimit),
   };
-  return { action, reason: d.reason, message, current: d.current, desired: d.desired, applied, ...(limitedBy ? { limitedBy } : {}), manualChange: d.manualChange, probeFailed: d.probeFailed, evaluations: d.evaluations, state };
+  return {
+    action, reason: d.reason, message, current, desired: d.desired, applied, ...(limitedBy ? { limitedBy } : {}),
+    manualChange: ctx.manualChange, probeFailed: d.probeFailed ?? false, calm: d.calm,
+    evaluations: ctx.evaluations, failures: ctx.failures, state,
+  };
 }
 
-function describe(action: Decision['action'], d: Draft, applied: number, limitedBy: string | undefined, policy: Policy): string {
+function describe(ctx: Context, d: Draft, action: Decision['action'], applied: number, limitedBy?: string): string {
+  const { policy } = ctx.input;
   const verb = action === 'up' ? 'scale up' : action === 'down' ? (d.reason === 'Decay' ? 'decay' : 'scale down') : 'hold';
-  const arrow = action === 'hold' ? ` at ${applied}` : ` ${d.current}→${applied}`;
-  const bound = limitedBy === 'max' ? ` (limited by max ${policy.replicas.max})` : limitedBy === 'min' ? ` (limited by min ${policy.replicas.min})` : '';
-  const manual = d.manualChange ? ' [replicas changed by someone else since the last run]' : '';
+  const arrow = action === 'hold' ? ` at ${applied}` : ` ${ctx.current}→${applied}`;
+  const bound = limitedBy === 'max'
+    ? ` (limited by max ${policy.replicas.max})`
+    : limitedBy === 'min' ? ` (limited by min ${policy.replicas.min})` : '';
+  const manual = ctx.manualChange ? ' [replicas changed by someone else since the last run]' : '';
   return `${verb}${arrow}: ${d.why}${bound}${manual}`;
 }

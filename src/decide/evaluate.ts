@@ -21,7 +21,7 @@ function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetE
   const name = `${t.request} ${t.label}`;
   const value = stats ? valueOf(t, stats) : null;
   if (value === null) {
-    const why = !stats || stats.count === 0 ? 'no request completed' : `all ${stats.count} requests failed`;
+    const why = !stats || stats.count === 0 ? 'no request completed' : `none of ${stats.count} requests was timed`;
     return { target: name, limit: t.target, value: null, load: null, breached: false, text: `${name}: not measured (${why})` };
   }
   const floor = isFloor(t.type);
@@ -33,7 +33,10 @@ function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetE
   return { target: name, limit: t.target, value, load, breached, text: `${name} ${round(value)}${unit} ${op} ${t.target}${unit}` };
 }
 
-/** Latency statistics need a successful sample; the failure ratio and rps are measured on any. */
+/**
+ * Any completed request measures a target: latencies count failed requests' times too (a timeout
+ * at least its timeout), as Locust does. Only untimed outcomes (a script's exception) measure none.
+ */
 function valueOf(t: TargetSpec, s: RequestStats): number | null {
   if (s.count === 0) return null;
   switch (t.type.kind) {
@@ -44,7 +47,7 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
     default:
       break;
   }
-  if (s.count - s.failures <= 0) return null;
+  if ((s.timed ?? s.count) <= 0) return null;
   switch (t.type.kind) {
     case 'mean': return s.mean;
     case 'median': return s.median;
@@ -56,4 +59,28 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
 
 export function round(n: number): number {
   return Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100;
+}
+
+/** The failures of a run, over every request of the load test (DESIGN §4.11). */
+export interface FailureSummary {
+  requests: number;
+  failures: number;
+  ratio: number; // 0–1
+  /** Every request failed without reaching the service: nothing was measured (a probe failure). */
+  unreachable: boolean;
+  text: string; // `48% of requests failed (timeout 45, HTTP 503 3)`
+}
+
+export function failureSummary(observations: Observations | undefined): FailureSummary | undefined {
+  const all = observations?.aggregated;
+  if (!observations || !all || all.count === 0) return undefined;
+  const kinds = new Map<string, number>();
+  for (const r of Object.values(observations.requests)) {
+    for (const [kind, f] of Object.entries(r.failuresByKind)) kinds.set(kind, (kinds.get(kind) ?? 0) + f.count);
+  }
+  const ratio = all.failures / all.count;
+  const byKind = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const text = `${round(ratio * 100)}% of requests failed${byKind ? ` (${byKind})` : ''}`;
+  const unreachable = Object.values(observations.requests).reduce((n, r) => n + (r.unreachable ?? 0), 0);
+  return { requests: all.count, failures: all.failures, ratio, unreachable: unreachable >= all.count, text };
 }

@@ -1,6 +1,7 @@
 // Kubernetes API failures → errors an operator can act on, and bounded retries for the
 // transient ones (429, 5xx, connection failures, timeouts).
 import { ConflictError, ScalerError, TargetError } from '../errors.ts';
+import { transportCause } from '../transport.ts';
 
 export interface ApiCall {
   verb: string; // get, patch, create, update
@@ -15,9 +16,11 @@ interface StatusBody {
   reason?: string;
 }
 
+/** The HTTP status of an API answer; undefined for transport failures (a DOMException's code is no status). */
 export function statusOf(err: unknown): number | undefined {
+  if (err instanceof DOMException) return undefined;
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
+  return typeof code === 'number' && code >= 100 && code <= 599 ? code : undefined;
 }
 
 function bodyMessage(err: unknown): string {
@@ -37,26 +40,57 @@ export function describeCall(call: ApiCall): string {
   return `${call.verb} ${call.resource}${call.name ? ` ${call.name}` : ''} in namespace ${call.namespace}`;
 }
 
-/** The error to raise for a failed call; `notFound` phrases a 404 for this call. */
-export function apiError(err: unknown, call: ApiCall, notFound?: string): ScalerError {
+export interface CallContext {
+  notFound?: string | undefined; // phrases a 404 for this call
+  server?: string | undefined; // the API server's address, named in transport failures
+  timeoutMs?: number | undefined; // one request's time limit
+}
+
+/** The error to raise for a failed call. */
+export function apiError(err: unknown, call: ApiCall, context: CallContext = {}): ScalerError {
+  const { notFound, server } = context;
+  if (err instanceof ScalerError) return err;
   const status = statusOf(err);
   const what = describeCall(call);
+  const options = { cause: err, context: { status } };
+  if (status === undefined) {
+    const at = server ? ` at ${server}` : '';
+    return new TargetError(`the Kubernetes API${at}: ${transportCause(err, context.timeoutMs)} (${what})`, { cause: err });
+  }
   const detail = bodyMessage(err);
   if (status === 403) {
-    const rule = `- apiGroups: ["${call.apiGroup ?? ''}"]\n  resources: ["${call.resource}"]\n  verbs: ["${call.verb}"]${call.name ? `\n  resourceNames: ["${call.name}"]` : ''}`;
-    return new TargetError(`forbidden: the service account may not ${what}. Add this rule to its Role (see jobs/rbac.yaml):\n${rule}\nAPI server said: ${detail}`, { cause: err, context: { status } });
+    const names = call.name ? `\n  resourceNames: ["${call.name}"]` : '';
+    const rule = `- apiGroups: ["${call.apiGroup ?? ''}"]\n  resources: ["${call.resource}"]\n  verbs: ["${call.verb}"]${names}`;
+    const add = `Add this rule to its Role (see jobs/rbac.yaml):\n${rule}\nAPI server said: ${detail}`;
+    return new TargetError(`forbidden: the service account may not ${what}. ${add}`, options);
   }
-  if (status === 404) return new TargetError(notFound ?? `not found: ${what} (${detail})`, { cause: err, context: { status } });
-  if (status === 409) return new ConflictError(`conflict on ${what}: changed by someone else since it was read (${detail}); nothing applied`, { cause: err, context: { status } });
-  if (status === 401) return new TargetError(`unauthorized: the API server rejected our credentials for ${what}; check the service-account token or kubeconfig (${detail})`, { cause: err, context: { status } });
-  if (status !== undefined) return new TargetError(`${what} failed: HTTP ${status}: ${detail}`, { cause: err, context: { status } });
-  return new TargetError(`${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  if (status === 404) return new TargetError(notFound ?? `not found: ${what} (${detail})`, options);
+  if (status === 409) {
+    return new ConflictError(`conflict on ${what}: changed by someone else since it was read (${detail})`, options);
+  }
+  if (status === 401) {
+    const check = 'check the service-account token or kubeconfig';
+    return new TargetError(`unauthorized: the API server rejected our credentials for ${what}; ${check} (${detail})`, options);
+  }
+  return new TargetError(`${what} failed: the API server answered HTTP ${status}: ${detail}`, options);
 }
 
 export function isTransient(err: unknown): boolean {
   const status = statusOf(err);
   if (status !== undefined) return status === 429 || status >= 500;
+  if ((err as Error)?.name === 'AbortError') return false; // our own abort (interrupted), not the server
   return !(err instanceof ScalerError); // connection refused/reset, timeouts
+}
+
+/** A 429/503's `Retry-After` in ms (seconds or an HTTP date), if the answer carried one. */
+export function retryAfterMs(err: unknown, now: number): number | undefined {
+  const headers = (err as { headers?: Record<string, string | undefined> })?.headers;
+  const value = headers?.['retry-after'] ?? headers?.['Retry-After'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export interface RetryOptions {
@@ -65,18 +99,24 @@ export interface RetryOptions {
   signal?: AbortSignal | undefined;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  random?: () => number;
 }
 
-/** Retries transient failures with exponential backoff and full jitter, within a deadline. */
+/**
+ * Retries transient failures with exponential backoff and full jitter (or the server's
+ * Retry-After, when it gave one), within a deadline.
+ */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
   const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const start = now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      const delay = Math.random() * Math.min(5000, (options.baseMs ?? 200) * 2 ** attempt);
+      const backoff = random() * Math.min(5000, (options.baseMs ?? 200) * 2 ** attempt);
+      const delay = retryAfterMs(err, now()) ?? backoff;
       if (!isTransient(err) || options.signal?.aborted || now() - start + delay > options.deadlineMs) throw err;
       await sleep(delay);
     }

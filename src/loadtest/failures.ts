@@ -3,7 +3,12 @@
 export interface Failure {
   kind: string;
   message: string;
+  /** The request never reached the service (refused, unknown host, no connection): no answer to time. */
+  unreachable?: boolean;
 }
+
+/** Kinds of failure that mean the service was never reached; a run with only these measured nothing. */
+const UNREACHABLE = new Set(['connection refused', 'unknown host', 'connect timeout', 'host unreachable']);
 
 const CODES: Record<string, string> = {
   UND_ERR_HEADERS_TIMEOUT: 'timeout',
@@ -15,6 +20,8 @@ const CODES: Record<string, string> = {
   EPIPE: 'connection reset',
   ENOTFOUND: 'unknown host',
   EAI_AGAIN: 'unknown host',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'host unreachable',
 };
 
 export function statusFailure(status: number, expect: readonly number[] | undefined, what: string): Failure | undefined {
@@ -28,5 +35,10 @@ export function errorFailure(err: unknown, what: string, timeoutMs: number): Fai
   const code = e.code ?? e.cause?.code ?? e.name ?? 'error';
   const kind = CODES[code] ?? code;
   if (kind === 'timeout') return { kind, message: `${what} took longer than ${timeoutMs} ms` };
-  return { kind, message: `${what}: ${e.message ?? String(err)}` };
+  return { kind, message: `${what}: ${e.message ?? String(err)}`, ...(UNREACHABLE.has(kind) ? { unreachable: true } : {}) };
+}
+
+/** The time a failed request counts in the statistics: its elapsed time, a timeout at least its timeout. */
+export function failureMs(failure: Failure, elapsedMs: number, timeoutMs: number): number {
+  return failure.kind === 'timeout' ? Math.max(elapsedMs, timeoutMs) : elapsedMs;
 }

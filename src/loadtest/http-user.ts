@@ -1,7 +1,7 @@
 // One virtual user's HTTP calls: timed, classified and recorded under a name. Also the `user`
 // object a scenario script receives (get/post/put/delete/request, as a locustfile's self.client).
 import type { Dispatcher, Pool } from 'undici';
-import { errorFailure, statusFailure } from './failures.ts';
+import { errorFailure, failureMs, statusFailure } from './failures.ts';
 import type { StatsRecorder } from './recorder.ts';
 
 export interface CallOptions {
@@ -88,12 +88,15 @@ export class HttpUser {
         onResponseEnd: () => {
           const ms = performance.now() - started;
           const failure = statusFailure(status, request.expect, request.name);
-          if (failure) recorder.failure(request.name, failure);
+          if (failure) recorder.failure(request.name, failure, ms);
           else recorder.success(request.name, ms);
           resolve();
         },
         onResponseError: (_controller, err) => {
-          if (!this.ctx.stopped()) recorder.failure(request.name, errorFailure(err, request.name, timeoutMs));
+          if (!this.ctx.stopped()) {
+            const failure = errorFailure(err, request.name, timeoutMs);
+            recorder.failure(request.name, failure, failureMs(failure, performance.now() - started, timeoutMs));
+          }
           resolve();
         },
       });
@@ -117,12 +120,15 @@ export class HttpUser {
       else await res.body.dump({ limit: BODY_LIMIT });
       const ms = performance.now() - started;
       const failure = statusFailure(res.statusCode, options.expect, name);
-      if (failure) recorder.failure(name, failure);
+      if (failure) recorder.failure(name, failure, ms);
       else recorder.success(name, ms);
       return { status: res.statusCode, ok: !failure, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
     } catch (err) {
       // Requests cut short by the end of the run are not failures of the service.
-      if (!this.ctx.stopped()) recorder.failure(name, errorFailure(err, name, timeoutMs));
+      if (!this.ctx.stopped()) {
+        const failure = errorFailure(err, name, timeoutMs);
+        recorder.failure(name, failure, failureMs(failure, performance.now() - started, timeoutMs));
+      }
       return undefined;
     }
   }

@@ -2,7 +2,9 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { ScalerError } from '../errors.ts';
 import { LocalEngine, type LocalEngineOptions } from './local.ts';
-import { DEFAULT_PERCENTILES, type LoadPlan, type LoadTestEngine } from './types.ts';
+import type { LoadTestEngine } from './types.ts';
+
+export { planFor } from './plan.ts';
 
 export async function createEngine(config: ScalerConfig, options: { onProgress?: LocalEngineOptions['onProgress'] } = {}): Promise<LoadTestEngine> {
   if (config.loadTest.engine === 'local') {
@@ -25,9 +27,3 @@ export async function createEngine(config: ScalerConfig, options: { onProgress?:
   });
 }
 
-/** The default percentiles plus every percentile a target names. */
-export function planFor(config: ScalerConfig): LoadPlan {
-  const wanted = new Set(DEFAULT_PERCENTILES);
-  for (const t of config.targets) if (t.type.kind === 'percentile') wanted.add(t.type.percentile);
-  return { ...config.loadTest, percentiles: [...wanted].sort((a, b) => a - b) };
-}

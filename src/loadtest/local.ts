@@ -4,7 +4,7 @@
 // connection pool is destroyed: in-flight requests are cut and no socket is left open.
 import { Pool } from 'undici';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
-import { statusFailure } from './failures.ts';
+import { failureMs, statusFailure } from './failures.ts';
 import { RawConnection, serializeRequest } from './raw-http.ts';
 import { StatsRecorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
@@ -100,7 +100,7 @@ export class LocalEngine implements LoadTestEngine {
         while (!stopped) {
           const i = pickWeighted(weights, random);
           if (scenario) await scenario.tasks[i]!.run(user);
-          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped);
+          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped, plan.timeoutMs);
           else await user.fire(prepared[i]!);
           await sleep(thinkTimeMs(plan.waitTime, random));
         }
@@ -117,19 +117,25 @@ export class LocalEngine implements LoadTestEngine {
       stop();
       await pool.destroy().catch(() => undefined);
     }
+    // Interrupted: no statistics at all, so nothing can decide on a truncated load test (DESIGN §1).
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('load test aborted');
     const measuredMs = Math.max(1, ended - measureFrom);
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
     return { engine: 'local', startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(), measuredMs, requests, aggregated };
   }
 }
 
-async function sendRaw(connection: RawConnection, request: Buffer, prepared: PreparedRequest, recorder: StatsRecorder, stopped: () => boolean): Promise<void> {
+async function sendRaw(
+  connection: RawConnection, request: Buffer, prepared: PreparedRequest, recorder: StatsRecorder,
+  stopped: () => boolean, timeoutMs: number,
+): Promise<void> {
   const started = performance.now();
   const outcome = await connection.send(request, prepared.options.method, prepared.name);
+  const ms = performance.now() - started;
   if (stopped() && !outcome.status) return; // cut by the end of the run
-  if (outcome.failure) return recorder.failure(prepared.name, outcome.failure);
+  if (outcome.failure) return recorder.failure(prepared.name, outcome.failure, failureMs(outcome.failure, ms, timeoutMs));
   if (outcome.status === undefined) return;
   const failure = statusFailure(outcome.status, prepared.expect, prepared.name);
-  if (failure) recorder.failure(prepared.name, failure);
-  else recorder.success(prepared.name, performance.now() - started);
+  if (failure) recorder.failure(prepared.name, failure, ms);
+  else recorder.success(prepared.name, ms);
 }

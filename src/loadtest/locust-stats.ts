@@ -6,6 +6,9 @@ export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 
 
 export const LOCUST_PRECISION = 'Locust engine: median and percentiles come from Locust\'s rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact';
 
+/** Locust's error texts for a request that never reached the service (refused, DNS, no route). */
+const UNREACHABLE = /ConnectionRefused|Connection refused|NameResolution|gaierror|Name or service not known|ConnectTimeout|No route to host/i;
+
 const num = (v: string | undefined): number => {
   const n = Number(v);
   return Number.isFinite(n) ? n : 0;
@@ -13,8 +16,10 @@ const num = (v: string | undefined): number => {
 
 export function toObservations(requestsCsv: Record<string, string>[], failuresCsv: Record<string, string>[], startedAt: number, measuredMs: number): Observations {
   const failures = new Map<string, Record<string, FailureKind>>();
+  const unreachable = new Map<string, number>();
   for (const f of failuresCsv) {
     const key = `${f['Method']} ${f['Name']}`;
+    if (UNREACHABLE.test(f['Error'] ?? '')) unreachable.set(key, (unreachable.get(key) ?? 0) + num(f['Occurrences']));
     const kinds = failures.get(key) ?? {};
     const error = f['Error'] ?? 'error';
     kinds[error.slice(0, 80)] = { count: num(f['Occurrences']), sample: error };
@@ -25,7 +30,7 @@ export function toObservations(requestsCsv: Record<string, string>[], failuresCs
   for (const row of requestsCsv) {
     const isTotal = row['Name'] === 'Aggregated' && (row['Type'] ?? '') === '';
     const name = isTotal ? 'Aggregated' : `${row['Type']} ${row['Name']}`;
-    const stats = toStats(name, row, failures.get(name) ?? {});
+    const stats = { ...toStats(name, row, failures.get(name) ?? {}), unreachable: unreachable.get(name) ?? 0 };
     if (isTotal) aggregated = stats;
     else requests[name] = stats;
   }
@@ -54,6 +59,7 @@ function toStats(name: string, row: Record<string, string>, failuresByKind: Reco
     name,
     count: num(row['Request Count']),
     failures: num(row['Failure Count']),
+    timed: num(row['Request Count']), // Locust times every request, failures included
     rps: num(row['Requests/s']),
     min: num(row['Min Response Time']),
     max: num(row['Max Response Time']),

@@ -3,7 +3,7 @@
 // a minimal HTTP/1.1 response parser (status, Content-Length or chunked, Connection: close). The
 // clock stops at the last byte of the body. https and scripts go through undici instead.
 import { connect, type Socket } from 'node:net';
-import type { Failure } from './failures.ts';
+import { errorFailure, type Failure } from './failures.ts';
 
 export interface RawOutcome {
   status?: number;
@@ -160,6 +160,5 @@ export class RawConnection {
 }
 
 function errorKind(err: NodeJS.ErrnoException, what: string): Failure {
-  const kinds: Record<string, string> = { ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', EPIPE: 'connection reset', ENOTFOUND: 'unknown host', EAI_AGAIN: 'unknown host' };
-  return { kind: kinds[err.code ?? ''] ?? err.code ?? 'error', message: `${what}: ${err.message}` };
+  return errorFailure(err, what, 0);
 }

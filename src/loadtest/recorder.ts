@@ -4,9 +4,15 @@ import type { Failure } from './failures.ts';
 import { percentileKey, type FailureKind, type RequestStats } from './types.ts';
 
 interface Entry {
-  hist: LatencyHistogram; // successful requests only: a failure's latency is no service latency
+  /**
+   * Every timed request, failures included, as Locust counts them: a timeout or a fast 503 is
+   * what the user got. Leaving failures out made an outage look fast (DESIGN §4.1).
+   */
+  hist: LatencyHistogram;
   failures: Record<string, FailureKind>;
   failureCount: number;
+  untimed: number; // failures with no request time (a scenario script's own exception)
+  unreachable: number; // failures that never reached the service (refused, unknown host)
 }
 
 export class StatsRecorder {
@@ -22,10 +28,14 @@ export class StatsRecorder {
     if (this.measuring) this.entry(name).hist.record(ms);
   }
 
-  failure(name: string, failure: Failure): void {
+  /** `ms`: the request's elapsed time (for a timeout, at least the timeout); omitted when untimed. */
+  failure(name: string, failure: Failure, ms?: number): void {
     if (!this.measuring) return;
     const e = this.entry(name);
     e.failureCount++;
+    if (failure.unreachable) e.unreachable++;
+    if (ms === undefined) e.untimed++;
+    else e.hist.record(ms);
     const kind = e.failures[failure.kind];
     if (kind) kind.count++;
     else e.failures[failure.kind] = { count: 1, sample: failure.message };
@@ -36,22 +46,25 @@ export class StatsRecorder {
     let requests = 0;
     let failures = 0;
     let sum = 0;
+    let timed = 0;
     for (const e of this.entries.values()) {
-      requests += e.hist.count + e.failureCount;
+      requests += e.hist.count + e.untimed;
       failures += e.failureCount;
       sum += e.hist.mean * e.hist.count;
+      timed += e.hist.count;
     }
-    const ok = requests - failures;
-    return { requests, failures, meanMs: ok ? sum / ok : 0 };
+    return { requests, failures, meanMs: timed ? sum / timed : 0 };
   }
 
   summarise(measuredMs: number, percentiles: readonly number[]): { requests: Record<string, RequestStats>; aggregated: RequestStats } {
     const requests: Record<string, RequestStats> = {};
-    const all: Entry = { hist: new LatencyHistogram(), failures: {}, failureCount: 0 };
+    const all: Entry = { hist: new LatencyHistogram(), failures: {}, failureCount: 0, untimed: 0, unreachable: 0 };
     for (const [name, e] of this.entries) {
       requests[name] = toStats(name, e, measuredMs, percentiles);
       all.hist.add(e.hist);
       all.failureCount += e.failureCount;
+      all.untimed += e.untimed;
+      all.unreachable += e.unreachable;
       for (const [k, f] of Object.entries(e.failures)) {
         const a = all.failures[k];
         if (a) a.count += f.count;
@@ -63,15 +76,15 @@ export class StatsRecorder {
 
   private entry(name: string): Entry {
     let e = this.entries.get(name);
-    if (!e) this.entries.set(name, (e = { hist: new LatencyHistogram(), failures: {}, failureCount: 0 }));
+    if (!e) this.entries.set(name, (e = { hist: new LatencyHistogram(), failures: {}, failureCount: 0, untimed: 0, unreachable: 0 }));
     return e;
   }
 }
 
 function toStats(name: string, e: Entry, measuredMs: number, percentiles: readonly number[]): RequestStats {
-  const count = e.hist.count + e.failureCount;
+  const count = e.hist.count + e.untimed;
   const stats: RequestStats = {
-    name, count, failures: e.failureCount, rps: measuredMs > 0 ? count / (measuredMs / 1000) : 0,
+    name, count, failures: e.failureCount, timed: e.hist.count, unreachable: e.unreachable, rps: measuredMs > 0 ? count / (measuredMs / 1000) : 0,
     min: e.hist.min, max: e.hist.max, mean: e.hist.mean, median: e.hist.percentile(50),
     percentiles: {}, failuresByKind: e.failures,
   };

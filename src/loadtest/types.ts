@@ -10,7 +10,12 @@ export interface RequestStats {
   name: string;
   count: number; // all completed requests, failures included
   failures: number;
+  /** Requests with a time (all but untimed script errors): the latency statistics cover these. */
+  timed?: number;
+  /** Failures that never reached the service (connection refused, unknown host): if all are, nothing was measured. */
+  unreachable?: number;
   rps: number; // completed requests per second of the measured window
+  /** Latencies in ms over every timed request, failures included (a timeout counts its timeout). */
   min: number;
   max: number;
   mean: number;

@@ -1,7 +1,7 @@
 // The stored history as a picture: one self-contained HTML file (inline SVG, no network) plotting
 // replicas, and each target's observed value against its limit, over time. Hovering a point shows
 // that decision's reason (SVG <title>). Pure: record in, HTML out.
-import type { HistoryEntry, StateRecord } from '../state/types.ts';
+import type { HistoryEntry, StateRecord } from '../model/state-record.ts';
 
 const W = 900;
 const H = 220;

@@ -1,17 +1,27 @@
 // State in a ConfigMap beside the target: created on first run, then replaced with
 // compare-and-swap on resourceVersion. A 409 is a conflict (exit 3), never an overwrite.
+// The ConfigMap itself is never deleted: jobs/ ships it so the Role needs no `create`, and a
+// scaler that deleted it could not make it again. A reset empties it instead.
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConflictError, StateError } from '../errors.ts';
-import { apiError, statusOf, withRetry } from '../kube/errors.ts';
+import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
-import type { StateRecord, StateStore, VersionedRecord } from './types.ts';
+import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import type { StateStore, VersionedRecord } from './types.ts';
 
 const KEY = 'state.json';
+/** A ConfigMap holds at most 1 MiB; leave room for metadata and managedFields. */
+const MAX_RECORD_BYTES = 900 * 1024;
 
 /** `latency-scaler-<kind>-<name>`, within the 253-character limit of object names. */
 export function configMapName(target: KubernetesTargetRef): string {
   return `latency-scaler-${target.kind.toLowerCase()}-${target.name}`.slice(0, 253).replace(/[-.]+$/, '');
+}
+
+interface ConfigMapBody {
+  metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string };
+  data: Record<string, string>;
 }
 
 export class ConfigMapStateStore implements StateStore {
@@ -19,10 +29,13 @@ export class ConfigMapStateStore implements StateStore {
   readonly namespace: string;
   private readonly targetKey: string;
   private readonly clients: KubeClients;
-
   private readonly limits: KubeCallLimits;
 
-  constructor(options: { name: string; namespace: string; targetKey: string }, clients: KubeClients, limits: KubeCallLimits = DEFAULT_LIMITS) {
+  constructor(
+    options: { name: string; namespace: string; targetKey: string },
+    clients: KubeClients,
+    limits: KubeCallLimits = DEFAULT_LIMITS,
+  ) {
     this.limits = limits;
     this.name = options.name;
     this.namespace = options.namespace;
@@ -37,59 +50,97 @@ export class ConfigMapStateStore implements StateStore {
   async read(): Promise<VersionedRecord> {
     let cm;
     try {
-      cm = await withRetry(() => this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
+      const get = () => this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
+      cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs });
     } catch (err) {
       if (statusOf(err) === 404) return { record: null, version: null };
-      throw apiError(err, this.call('get'));
+      throw apiError(err, this.call('get'), this.context());
     }
+    const version = cm.metadata?.resourceVersion ?? null;
     const text = cm.data?.[KEY];
     if (text === undefined) {
-      // Shipped empty by jobs/ so the Role needs no `create`: no record yet, CAS on its version.
+      // Shipped empty by jobs/ (or emptied by a reset): no record yet, CAS on its version.
       const others = Object.keys(cm.data ?? {});
-      if (others.length > 0) throw new StateError(`${this.describe()} holds other data (${others.join(', ')}) and no ${KEY}; it is not a latency-scaler state ConfigMap: set state.name to another name`);
-      return { record: null, version: cm.metadata?.resourceVersion ?? null };
+      if (others.length > 0) {
+        const why = `holds other data (${others.join(', ')}) and no ${KEY}; it is not a latency-scaler state ConfigMap`;
+        throw new StateError(`${this.describe()} ${why}: set state.name to another name`);
+      }
+      return { record: null, version };
     }
     let record: StateRecord;
     try {
-      record = JSON.parse(text) as StateRecord;
+      record = decodeRecord(JSON.parse(text));
     } catch (err) {
-      throw new StateError(`${this.describe()}: ${KEY} is not valid JSON (${(err as Error).message}); fix it or run 'latency-scaler state reset'`, { cause: err });
+      const why = `${KEY} is not a valid state record (${(err as Error).message})`;
+      throw new StateError(`${this.describe()}: ${why}; fix it or run 'latency-scaler state reset'`, { cause: err });
     }
-    if (record.target !== this.targetKey) throw new StateError(`${this.describe()} holds the state of ${record.target}, not ${this.targetKey}; give each target its own state.name`);
-    return { record, version: cm.metadata?.resourceVersion ?? null };
+    if (record.target !== this.targetKey) {
+      const why = `holds the state of ${record.target}, not ${this.targetKey}`;
+      throw new StateError(`${this.describe()} ${why}; give each target its own state.name`);
+    }
+    return { record, version };
   }
 
-  async write(record: StateRecord, expected: string | null): Promise<void> {
-    const body = {
+  async write(record: StateRecord, expected: string | null): Promise<string> {
+    return this.put({ [KEY]: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) }, expected);
+  }
+
+  /** Empties the ConfigMap (compare-and-swap on the version read); never deletes it. */
+  async remove(): Promise<void> {
+    const { version } = await this.readRaw();
+    if (version === null) return;
+    await this.put({}, version);
+  }
+
+  private async readRaw(): Promise<{ version: string | null }> {
+    try {
+      const cm = await this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
+      return { version: cm.metadata?.resourceVersion ?? null };
+    } catch (err) {
+      if (statusOf(err) === 404) return { version: null };
+      throw apiError(err, this.call('get'), this.context());
+    }
+  }
+
+  private async put(data: Record<string, string>, expected: string | null): Promise<string> {
+    const body: ConfigMapBody = {
       metadata: {
         name: this.name,
         namespace: this.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'latency-scaler' },
         ...(expected !== null ? { resourceVersion: expected } : {}),
       },
-      data: { [KEY]: JSON.stringify(record) },
+      data,
     };
+    const verb = expected === null ? 'create' : 'update';
+    const send = expected === null
+      ? () => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, this.options())
+      : () => this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, this.options());
     try {
-      // Not retried on 409: a conflict is an answer, not a transient failure.
-      if (expected === null) await withRetry(() => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
-      else await withRetry(() => this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, callOptions(undefined, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs });
+      // A transient failure is retried; if the first attempt had landed, the retry meets a 409 and
+      // the run recognises its own claim by the record's claim id (run.ts).
+      const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs });
+      const version = written.metadata?.resourceVersion;
+      if (!version) throw new StateError(`${this.describe()}: the API server's answer to ${verb} carried no resourceVersion`);
+      return version;
     } catch (err) {
       if (statusOf(err) === 409) {
-        throw new ConflictError(`${this.describe()} changed since it was read (resourceVersion ${expected ?? 'none'}): another run decided first; nothing applied`, { cause: err });
+        const read = `resourceVersion ${expected ?? 'none'}`;
+        throw new ConflictError(`${this.describe()} changed since it was read (${read}): another run decided first`, { cause: err });
       }
       if (statusOf(err) === 404 && expected !== null) {
-        throw new ConflictError(`${this.describe()} was deleted since it was read: another run or a person reset it; nothing applied`, { cause: err });
+        throw new ConflictError(`${this.describe()} was deleted since it was read (by a person or another tool)`, { cause: err });
       }
-      throw apiError(err, this.call(expected === null ? 'create' : 'update'));
+      throw apiError(err, this.call(verb), this.context());
     }
   }
 
-  async remove(): Promise<void> {
-    try {
-      await this.clients.core.deleteNamespacedConfigMap({ name: this.name, namespace: this.namespace }, callOptions(undefined, this.limits.callTimeoutMs));
-    } catch (err) {
-      if (statusOf(err) !== 404) throw apiError(err, this.call('delete'));
-    }
+  private context(): CallContext {
+    return { server: this.clients.server, timeoutMs: this.limits.callTimeoutMs };
+  }
+
+  private options(): ReturnType<typeof callOptions> {
+    return callOptions(undefined, this.limits.callTimeoutMs);
   }
 
   private call(verb: string): { verb: string; resource: string; namespace: string; name: string; apiGroup: string } {

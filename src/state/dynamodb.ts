@@ -8,7 +8,12 @@ import {
   ConditionalCheckFailedException, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient,
   GetItemCommand, PutItemCommand, ResourceInUseException, UpdateContinuousBackupsCommand,
 } from '../aws/dynamodb-sdk.ts';
-import type { StateRecord, StateStore, VersionedRecord } from './types.ts';
+import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import { transportCause } from '../transport.ts';
+import type { StateStore, VersionedRecord } from './types.ts';
+
+/** An item holds at most 400 KB, attribute names included: keep the record well inside it. */
+const MAX_RECORD_BYTES = 350 * 1000;
 
 export interface DynamoOptions {
   table: string;
@@ -23,16 +28,20 @@ export class DynamoDbStateStore implements StateStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly key: string;
+  private readonly where: string;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: DynamoOptions, client?: DynamoDBClient) {
     this.table = options.table;
     this.key = options.targetKey;
+    this.where = options.endpoint ?? `the ${options.region ?? 'default'} region`;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.client = client ?? new DynamoDBClient({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       maxAttempts: options.maxAttempts ?? 6, // throttling: up to 5 retries, with the SDK's backoff
       retryMode: 'adaptive',
-      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 5000, connectionTimeout: 2000 },
+      requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000 },
     });
   }
 
@@ -41,7 +50,7 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async read(): Promise<VersionedRecord> {
-    const out = await this.send('read', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true })));
+    const out = await this.send('read (GetItem)', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true })));
     const item = out.Item;
     if (!item) return { record: null, version: null };
     const text = item['record']?.S;
@@ -49,33 +58,45 @@ export class DynamoDbStateStore implements StateStore {
     if (text === undefined || version === undefined) throw new StateError(`${this.describe()}: the item has no record/version attributes; it was not written by latency-scaler`);
     let record: StateRecord;
     try {
-      record = JSON.parse(text) as StateRecord;
+      record = decodeRecord(JSON.parse(text));
     } catch (err) {
-      throw new StateError(`${this.describe()}: the record is not valid JSON (${(err as Error).message}); run 'latency-scaler state reset'`, { cause: err });
+      const why = `the record is not a valid state record (${(err as Error).message})`;
+      throw new StateError(`${this.describe()}: ${why}; run 'latency-scaler state reset'`, { cause: err });
     }
+    if (record.target !== this.key) throw new StateError(`${this.describe()} holds the state of ${record.target}`);
     return { record, version };
   }
 
-  async write(record: StateRecord, expected: string | null): Promise<void> {
-    const next = expected === null ? 1 : Number(expected) + 1;
+  async write(record: StateRecord, expected: string | null): Promise<string> {
+    const next = String(expected === null ? 1 : Number(expected) + 1);
+    const first = expected === null;
     try {
+      // The SDK retries a write whose answer was lost; if the first attempt had landed, the retry
+      // fails its condition, and the run recognises its own claim by the record's claim id (run.ts).
       await this.client.send(new PutItemCommand({
         TableName: this.table,
-        Item: { target: { S: this.key }, version: { N: String(next) }, record: { S: JSON.stringify(record) }, updatedAt: { S: new Date().toISOString() } },
-        ConditionExpression: expected === null ? 'attribute_not_exists(#t)' : '#v = :expected',
-        ExpressionAttributeNames: expected === null ? { '#t': 'target' } : { '#v': 'version' },
-        ...(expected === null ? {} : { ExpressionAttributeValues: { ':expected': { N: expected } } }),
+        Item: {
+          target: { S: this.key },
+          version: { N: next },
+          record: { S: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) },
+          updatedAt: { S: new Date().toISOString() },
+        },
+        ConditionExpression: first ? 'attribute_not_exists(#t)' : '#v = :expected',
+        ExpressionAttributeNames: first ? { '#t': 'target' } : { '#v': 'version' },
+        ...(first ? {} : { ExpressionAttributeValues: { ':expected': { N: expected } } }),
       }));
+      return next;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`${this.describe()} changed since it was read (version ${expected ?? 'none'}): another invocation decided first; nothing applied`, { cause: err });
+        const read = `version ${expected ?? 'none'}`;
+        throw new ConflictError(`${this.describe()} changed since it was read (${read}): another invocation decided first`, { cause: err });
       }
-      throw this.failure('write', err);
+      throw this.failure('write (PutItem)', err);
     }
   }
 
   async remove(): Promise<void> {
-    await this.send('delete', () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } } })));
+    await this.send('delete (DeleteItem)', () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } } })));
   }
 
   /** `state init`: the table, on demand, with point-in-time recovery; an existing table is fine. */
@@ -114,8 +135,18 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   private failure(what: string, err: unknown): StateError {
-    const name = (err as Error)?.name ?? 'Error';
-    const hint = name === 'ResourceNotFoundException' ? ` (create it with 'latency-scaler state init')` : name === 'AccessDeniedException' ? ' (the IAM policy must allow dynamodb:GetItem, PutItem and DeleteItem on this table)' : '';
-    return new StateError(`${this.describe()}: ${what} failed: ${name}: ${(err as Error)?.message ?? String(err)}${hint}`, { cause: err });
+    const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    const name = e?.name ?? 'Error';
+    if (e?.$metadata?.httpStatusCode === undefined && !name.endsWith('Exception')) {
+      // Never reached DynamoDB, or no answer from it: say so, not the SDK's error class.
+      const cause = transportCause(err, this.requestTimeoutMs);
+      return new StateError(`${this.describe()}: ${what} failed: DynamoDB at ${this.where}: ${cause}`, { cause: err });
+    }
+    const hint = name === 'ResourceNotFoundException'
+      ? ` (create it with 'latency-scaler state init')`
+      : name === 'AccessDeniedException'
+        ? ' (the IAM policy must allow dynamodb:GetItem, PutItem and DeleteItem on this table)'
+        : '';
+    return new StateError(`${this.describe()}: ${what} failed: ${name}: ${e?.message ?? String(err)}${hint}`, { cause: err });
   }
 }

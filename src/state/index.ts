@@ -1,7 +1,7 @@
 // The one place that picks a state store. Cloud clients load lazily: a run that keeps its
 // state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
 import { isHttpTarget, type ScalerConfig } from '../config/types.ts';
-import { targetKey } from '../config/validate.ts';
+import { targetKey } from '../model/target-key.ts';
 import { ScalerError } from '../errors.ts';
 import { FileStateStore } from './file.ts';
 import type { StateStore } from './types.ts';

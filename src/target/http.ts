@@ -4,6 +4,8 @@
 import { request } from 'undici';
 import type { HttpTargetRef } from '../config/types.ts';
 import { ConflictError, TargetError } from '../errors.ts';
+import { redactUrl } from '../report/redact.ts';
+import { transportCause } from '../transport.ts';
 import type { ScaleTarget, TargetStatus } from './types.ts';
 
 const TIMEOUT_MS = 10_000; // 10s: a scale endpoint that takes longer is down
@@ -16,7 +18,7 @@ export class HttpScaleTarget implements ScaleTarget {
   }
 
   describe(): string {
-    return `http ${this.ref.url}`;
+    return `http ${redactUrl(this.ref.url)}`;
   }
 
   async read(signal?: AbortSignal): Promise<TargetStatus> {
@@ -24,13 +26,13 @@ export class HttpScaleTarget implements ScaleTarget {
     const obj = body as Record<string, unknown> | null;
     const replicas = obj?.['replicas'];
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new TargetError(`GET ${this.ref.url} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`);
+      throw new TargetError(`GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`);
     }
     const ready = obj?.['readyReplicas'];
     const status: TargetStatus = { replicas, paused: obj?.['paused'] === true };
     if (typeof ready === 'number') {
       status.readyReplicas = ready;
-      if (ready < replicas) status.notSettled = `${ready} of ${replicas} replicas ready`;
+      if (ready < replicas) status.notSettled = { kind: 'starting', reason: `${ready} of ${replicas} replicas ready` };
     }
     return status;
   }
@@ -52,16 +54,18 @@ export class HttpScaleTarget implements ScaleTarget {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {
-      throw new TargetError(`${method} ${this.ref.url} failed: ${(err as Error).message}`, { cause: err });
+      if (signal?.aborted) throw signal.reason;
+      const cause = transportCause(err, TIMEOUT_MS);
+      throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, { cause: err });
     }
     const text = await res.body.text();
-    if (res.statusCode === 409) throw new ConflictError(`${method} ${this.ref.url} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`);
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new TargetError(`${method} ${this.ref.url} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    if (res.statusCode === 409) throw new ConflictError(`${method} ${redactUrl(this.ref.url)} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new TargetError(`${method} ${redactUrl(this.ref.url)} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
     if (text.trim() === '') return null;
     try {
       return JSON.parse(text);
     } catch {
-      throw new TargetError(`${method} ${this.ref.url} answered non-JSON: ${text.slice(0, 200)}`);
+      throw new TargetError(`${method} ${redactUrl(this.ref.url)} answered non-JSON: ${text.slice(0, 200)}`);
     }
   }
 }

@@ -5,10 +5,10 @@
 // (kubernetes/kubernetes#116311), so JSON Patch it is, with the content type set explicitly.
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, TargetError } from '../errors.ts';
-import { apiError, statusOf, withRetry, type ApiCall } from '../kube/errors.ts';
+import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
-import type { ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
+import type { NotSettled, ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
 
 export const PAUSED_ANNOTATION = 'latency-scaler.io/paused';
 
@@ -74,15 +74,18 @@ export class KubernetesScaleTarget implements ScaleTarget {
         setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
       ), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
-      // A failed JSON Patch `test` is a bare 422 ("the server rejected our request"): look again
-      // to tell a concurrent change (a conflict) from a real rejection.
+      // A failed JSON Patch `test` is a bare 422 ("the server rejected our request"): look again.
+      // At our own value: an earlier attempt whose answer was lost had landed — success. At
+      // another value: a concurrent change (a conflict).
       if (statusOf(err) === 422) {
         const now = await this.read(signal).catch(() => undefined);
+        if (now?.replicas === replicas) return;
         if (now && now.replicas !== expectedCurrent) {
-          throw new ConflictError(`${this.describe()}: replicas are no longer ${expectedCurrent} but ${now.replicas} (changed by someone else since the read); nothing applied`, { cause: err });
+          const why = `replicas are no longer ${expectedCurrent} but ${now.replicas} (changed by someone else since the read)`;
+          throw new ConflictError(`${this.describe()}: ${why}`, { cause: err });
         }
       }
-      throw apiError(err, call, this.notFound());
+      throw apiError(err, call, this.context());
     }
   }
 
@@ -105,8 +108,12 @@ export class KubernetesScaleTarget implements ScaleTarget {
         count: 1,
       },
     }, callOptions(undefined, this.limits.callTimeoutMs)).catch((err: unknown) => {
-      throw apiError(err, { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' });
+      throw apiError(err, { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' }, this.context());
     });
+  }
+
+  private context(): CallContext {
+    return { notFound: this.notFound(), server: this.clients.server, timeoutMs: this.limits.callTimeoutMs };
   }
 
   private notFound(): string {
@@ -118,7 +125,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
     try {
       return await withRetry(() => fn(callOptions(signal, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
-      throw apiError(err, call, this.notFound());
+      throw apiError(err, call, this.context());
     }
   }
 
@@ -138,7 +145,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
       found = await withRetry(() => withTimeout(objects.resource(apiVersion, kind), this.limits.callTimeoutMs, `discovery of ${apiVersion}`), { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
-      throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace });
+      throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace }, this.context());
     }
     if (!found) throw new TargetError(`kind ${kind} is not served by ${apiVersion}: check target.kind (kubectl api-resources --api-group=${apiVersion.slice(0, slash)})`);
     const names = objects.apiVersionResourceCache[apiVersion]?.resources.map((r) => r.name) ?? [];
@@ -149,20 +156,25 @@ export class KubernetesScaleTarget implements ScaleTarget {
   }
 }
 
-/** Why the previous change has not taken effect yet, from the workload's status (pure). */
-export function settleReason(workload: Workload, scale: Scale, replicas: number): string | undefined {
+/** Why the target is not settled, from the workload's status (pure). */
+export function settleReason(workload: Workload, scale: Scale, replicas: number): NotSettled | undefined {
   const generation = workload.metadata?.generation;
   const observed = workload.status?.observedGeneration;
-  if (generation !== undefined && observed !== undefined && observed < generation) return `rollout in progress: generation ${generation} not yet observed by the controller (at ${observed})`;
+  if (generation !== undefined && observed !== undefined && observed < generation) {
+    const reason = `rollout in progress: generation ${generation} not yet observed by the controller (at ${observed})`;
+    return { kind: 'rollout', reason };
+  }
   const st = workload.status;
   if (st?.readyReplicas !== undefined || st?.updatedReplicas !== undefined || st?.replicas !== undefined) {
+    if (st.updatedReplicas !== undefined && st.updatedReplicas < Math.min(replicas, st.replicas ?? replicas)) {
+      return { kind: 'rollout', reason: `rollout in progress: ${st.updatedReplicas} of ${replicas} replicas updated` };
+    }
     const ready = st.readyReplicas ?? 0;
-    if (ready < replicas) return `${ready} of ${replicas} replicas ready`;
-    if (st.updatedReplicas !== undefined && st.updatedReplicas < replicas) return `rollout in progress: ${st.updatedReplicas} of ${replicas} replicas updated`;
+    if (ready < replicas) return { kind: 'starting', reason: `${ready} of ${replicas} replicas ready` };
     return undefined;
   }
   const current = scale.status?.replicas;
-  if (current !== undefined && current !== replicas) return `${current} of ${replicas} replicas exist`;
+  if (current !== undefined && current !== replicas) return { kind: 'starting', reason: `${current} of ${replicas} replicas exist` };
   return undefined;
 }
 

@@ -7,7 +7,7 @@ export const POLICIES: Record<string, Policy> = {
   'LPA default': basePolicy(),
   recommended: basePolicy({
     targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: TARGET_MS, tolerance: 0.1 }],
-    scaleUp: { mode: 'step', step: 2, maxStep: Number.MAX_SAFE_INTEGER, tolerance: 0.1 },
+    scaleUp: { mode: 'step', step: 2, maxStep: Number.MAX_SAFE_INTEGER },
     decay: { replicas: 1, unchangedRuns: 2, maxLoad: 0.5 },
   }),
 };

@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
 import { startScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
-import { emptyRecord } from '../../src/state/types.ts';
+import { emptyRecord } from '../../src/model/state-record.ts';
 import { ConflictError } from '../../src/errors.ts';
 import { runOnce } from '../../src/run.ts';
 import { HttpScaleTarget } from '../../src/target/http.ts';
-import { targetKey, validateConfig } from '../../src/config/validate.ts';
+import { validateConfig } from '../../src/config/validate.ts';
+import { targetKey } from '../../src/model/target-key.ts';
 import { silentLogger } from '../../src/report/log.ts';
 import type { LoadTestEngine, Observations } from '../../src/loadtest/types.ts';
 import { handler } from '../../src/lambda.ts';
@@ -50,11 +51,11 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     assert.equal(await store(table).createTable(), 'exists');
     const s = store(table);
     assert.deepEqual(await s.read(), { record: null, version: null });
-    await s.write({ ...emptyRecord('k'), runsSinceChange: 1 }, null);
+    await s.write({ ...emptyRecord('k'), calmRuns: 1 }, null);
     const first = await s.read();
     assert.equal(first.version, '1');
-    assert.equal(first.record?.runsSinceChange, 1);
-    await s.write({ ...first.record!, runsSinceChange: 2 }, first.version);
+    assert.equal(first.record?.calmRuns, 1);
+    await s.write({ ...first.record!, calmRuns: 2 }, first.version);
     assert.equal((await s.read()).version, '2');
   });
 
@@ -62,11 +63,11 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     const table = await newTable();
     const s = store(table);
     await s.write(emptyRecord('k'), null);
-    await assert.rejects(s.write({ ...emptyRecord('k'), runsSinceChange: 9 }, null), ConflictError);
-    await assert.rejects(s.write({ ...emptyRecord('k'), runsSinceChange: 9 }, '7'), ConflictError);
+    await assert.rejects(s.write({ ...emptyRecord('k'), calmRuns: 9 }, null), ConflictError);
+    await assert.rejects(s.write({ ...emptyRecord('k'), calmRuns: 9 }, '7'), ConflictError);
     const now = await s.read();
     assert.equal(now.version, '1');
-    assert.equal(now.record?.runsSinceChange, 0);
+    assert.equal(now.record?.calmRuns, 0);
   });
 
   it('a missing table says how to create it', async () => {

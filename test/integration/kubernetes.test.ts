@@ -47,7 +47,7 @@ state: { store: configmap${opts.state ? `, name: ${opts.state}` : ''} }
 
 const run = (path: string, kubeconfig = kube.kubeconfigPath, extra: string[] = []) => runBundle(['run', '-c', path, '-o', 'json', ...extra], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
 
-async function stateOf(ns: string, name: string): Promise<{ runsSinceChange: number; history: { action: string }[] } | undefined> {
+async function stateOf(ns: string, name: string): Promise<{ calmRuns: number; history: { action: string }[] } | undefined> {
   const r = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/${name}`);
   return r.status === 200 && r.body.data?.['state.json'] ? JSON.parse(r.body.data['state.json']) : undefined;
 }

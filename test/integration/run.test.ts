@@ -51,7 +51,7 @@ ${overrides.extra ?? ''}`);
 }
 
 const statePath = () => join(work, 'state.json');
-const state = () => JSON.parse(readFileSync(statePath(), 'utf8')) as { version: number; record: { runsSinceChange: number; lastReplicas: number; history: unknown[] } };
+const state = () => JSON.parse(readFileSync(statePath(), 'utf8')) as { version: number; record: { calmRuns: number; lastReplicas: number; history: unknown[] } };
 
 describe('run', () => {
   it('load-tests, decides, applies and persists, printing the decision record', async () => {
@@ -65,7 +65,7 @@ describe('run', () => {
     assert.ok(service.requests > 10);
     assert.deepEqual(scale.writes, [3]);
     assert.equal(state().record.lastReplicas, 3);
-    assert.equal(state().record.runsSinceChange, 0);
+    assert.equal(state().record.calmRuns, 0);
   });
 
   it('holds, counts, then decays (LPA rule) over consecutive runs', async () => {
@@ -76,9 +76,9 @@ describe('run', () => {
       assert.equal(r.code, 0, r.stderr);
       messages.push(JSON.parse(r.stdout).message as string);
     }
-    assert.match(messages[0]!, /^hold at 2: .* within target; 0 of 2 runs before decay$/);
-    assert.match(messages[1]!, /^hold at 2: .*; 1 of 2 runs before decay$/);
-    assert.equal(messages[2], 'decay 2→1: 2 runs without change');
+    assert.match(messages[0]!, /^hold at 2: .* within target; 0 of 2 calm runs before decay$/);
+    assert.match(messages[1]!, /^hold at 2: .*; 1 of 2 calm runs before decay$/);
+    assert.equal(messages[2], 'decay 2→1: 2 calm runs');
     assert.deepEqual(scale.writes, [1]);
     assert.equal(state().record.history.length, 3);
   });
@@ -157,7 +157,7 @@ describe('run', () => {
     let r = await runBundle(['set-replicas', '3', '-c', path, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(scale.writes, [3]);
-    assert.equal(state().record.runsSinceChange, 0);
+    assert.equal(state().record.calmRuns, 0);
     r = await runBundle(['set-replicas', '9', '-c', path]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /9 is outside replicas\.min\.\.max \(1\.\.4\); pass --force/);

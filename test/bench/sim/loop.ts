@@ -1,7 +1,7 @@
 // Runs the real decide() in closed loop against the service model through a load profile.
 import { decide, type Policy } from '../../../src/decide/decide.ts';
 import type { Observations } from '../../../src/loadtest/types.ts';
-import type { StateRecord } from '../../../src/state/types.ts';
+import type { StateRecord } from '../../../src/model/state-record.ts';
 import { meanLatencyMs, normal, oracleReplicas, seeded } from './service.ts';
 
 export const TARGET_MS = 20;
@@ -79,16 +79,17 @@ export function reversals(series: number[]): number {
   return flips;
 }
 
-export function basePolicy(overrides: Partial<Policy> = {}): Policy {
+export function basePolicy(overrides: Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> } = {}): Policy {
+  const { decay, ...rest } = overrides;
   return {
     replicas: { min: 1, max: 100 },
     targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: TARGET_MS, tolerance: 0 }],
-    scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER, tolerance: 0.1 },
-    decay: { replicas: 1, unchangedRuns: 3 },
+    scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
+    decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
     onProbeFailure: 'hold',
     stabilization: { downscaleWindowMs: 0 },
     settle: { timeoutMs: 0 },
     historyLimit: 50,
-    ...overrides,
+    ...rest,
   };
 }

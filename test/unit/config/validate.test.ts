@@ -27,7 +27,7 @@ describe('validateConfig accepts', () => {
     assert.equal(c.loadTest.durationMs, 5000);
     assert.equal(c.loadTest.spawnRate, 10); // defaults to users: all start in the first second
     assert.deepEqual(c.replicas, { min: 1, max: 10 }); // CPA's defaults
-    assert.deepEqual(c.decay, { replicas: 1, unchangedRuns: 3 });
+    assert.deepEqual(c.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(c.targets[0]!.request, 'GET /fibonacci?n=10');
     assert.equal(c.targets[0]!.tolerance, 0);
     assert.equal(c.state.store, 'file');
@@ -108,6 +108,8 @@ describe('validateConfig rejects, naming field, value and rule', () => {
     ['path without slash', (r) => { r['loadTest'].requests[0].path = 'fib'; }, /loadTest\.requests\[0\]\.path: "fib" must start with \//],
     ['duplicate request names', (r) => { r['loadTest'].requests.push({ method: 'GET', path: '/fibonacci?n=10' }); }, /loadTest\.requests\[1\]\.name: "GET \/fibonacci\?n=10" is used by two requests/],
     ['decay unchangedRuns 0', (r) => { r['decay'] = { unchangedRuns: 0 }; }, /decay\.unchangedRuns: 0 is below the minimum 1/],
+    ['maxFailureRatio above 1', (r) => { r['decay'] = { maxFailureRatio: 1.5 }; }, /decay\.maxFailureRatio: 1\.5 is above the maximum 1/],
+    ['scaleUp.tolerance, which never had an effect', (r) => { r['scaleUp'] = { tolerance: 0.1 }; }, /scaleUp\.tolerance: is no longer a setting \(it never had an effect\); use targets\[\]\.tolerance/],
     ['unknown state store', (r) => { r['state'] = { store: 'redis' }; }, /state\.store: "redis" is not one of file, configmap, dynamodb/],
     ['configmap with an http target', (r) => { r['state'] = { store: 'configmap' }; }, /state\.store: "configmap" needs a Kubernetes target/],
     ['dynamodb without a table', (r) => { r['state'] = { store: 'dynamodb' }; }, /state\.table: is required/],

@@ -1,22 +1,26 @@
 // Builders for decision tests: a policy with LPA's defaults and observations from plain numbers.
 import type { Policy } from '../../../src/decide/decide.ts';
 import type { Observations, RequestStats } from '../../../src/loadtest/types.ts';
-import type { StateRecord } from '../../../src/state/types.ts';
-import { emptyRecord } from '../../../src/state/types.ts';
+import type { StateRecord } from '../../../src/model/state-record.ts';
+import { emptyRecord } from '../../../src/model/state-record.ts';
 
 export const REQ = 'GET /fibonacci?n=10';
 
-export function policy(overrides: Partial<Policy> = {}): Policy {
+/** Policy overrides; `decay` may name only the fields that differ. */
+export type PolicyOverrides = Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> };
+
+export function policy(overrides: PolicyOverrides = {}): Policy {
+  const { decay, ...rest } = overrides;
   return {
     replicas: { min: 1, max: 10 },
     targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: 7, tolerance: 0 }],
-    scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER, tolerance: 0.1 },
-    decay: { replicas: 1, unchangedRuns: 3 },
+    scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
+    decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
     onProbeFailure: 'hold',
     stabilization: { downscaleWindowMs: 0 },
     settle: { timeoutMs: 5 * 60_000 },
     historyLimit: 50,
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -29,6 +33,6 @@ export function observe(mean: number | null, extra: Partial<RequestStats> = {}):
   return { engine: 'local', startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 5000, requests: { [REQ]: s }, aggregated: { ...s, name: 'Aggregated' } };
 }
 
-export function record(runsSinceChange: number, lastReplicas: number | null, extra: Partial<StateRecord> = {}): StateRecord {
-  return { ...emptyRecord('k'), runsSinceChange, lastReplicas, ...extra };
+export function record(calmRuns: number, lastReplicas: number | null, extra: Partial<StateRecord> = {}): StateRecord {
+  return { ...emptyRecord('k'), calmRuns, lastReplicas, ...extra };
 }

@@ -10,9 +10,10 @@ const arbInput: fc.Arbitrary<DecideInput> = fc.record({
   span: fc.integer({ min: 0, max: 10 }),
   current: fc.integer({ min: 0, max: 20 }),
   paused: fc.boolean(),
-  notSettled: fc.option(fc.constant('2 of 3 replicas ready'), { nil: undefined }),
+  notSettled: fc.option(fc.constantFrom({ kind: 'starting' as const, reason: '2 of 3 replicas ready' }, { kind: 'rollout' as const, reason: 'rollout in progress' }), { nil: undefined }),
   mean: fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: null }),
   failures: fc.integer({ min: 0, max: 100 }),
+  maxFailureRatio: fc.constantFrom(0, 0.01, 0.5),
   target: fc.double({ min: 0.1, max: 50, noNaN: true }),
   tolerance: fc.constantFrom(0, 0.1),
   runs: fc.integer({ min: 0, max: 12 }),
@@ -33,8 +34,8 @@ const arbInput: fc.Arbitrary<DecideInput> = fc.record({
   policy: policy({
     replicas: { min: r.min, max: Math.max(1, r.min + r.span) },
     targets: [{ label: 'mean', request: 'GET /fibonacci?n=10', type: { kind: 'mean' }, target: r.target, tolerance: r.tolerance }],
-    scaleUp: { mode: r.mode, step: r.step, maxStep: 4, tolerance: 0.1 },
-    decay: { replicas: r.decayBy, unchangedRuns: r.unchangedRuns, ...(r.maxLoad !== undefined ? { maxLoad: r.maxLoad } : {}) },
+    scaleUp: { mode: r.mode, step: r.step, maxStep: 4 },
+    decay: { replicas: r.decayBy, unchangedRuns: r.unchangedRuns, maxFailureRatio: r.maxFailureRatio, ...(r.maxLoad !== undefined ? { maxLoad: r.maxLoad } : {}) },
     onProbeFailure: r.onProbeFailure,
     stabilization: { downscaleWindowMs: r.window },
     settle: { timeoutMs: r.settle },
@@ -45,20 +46,23 @@ const arbInput: fc.Arbitrary<DecideInput> = fc.record({
 const RUNS = { numRuns: 2000 };
 
 describe('decide: invariants', () => {
-  it('applied ∈ [min, max], except when paused or when nothing was measured above max', () => {
+  it('applied ∈ [min, max], except when paused, or when a never-down run (nothing measured, failing) is above max', () => {
     fc.assert(fc.property(arbInput, (i) => {
       const d = decide(i);
       const { min, max } = i.policy.replicas;
       if (d.reason === 'Paused') return d.applied === i.status.replicas;
-      if (d.probeFailed && i.status.replicas > max) return d.applied === i.status.replicas;
+      const failing = d.failures !== undefined && d.failures.ratio > i.policy.decay.maxFailureRatio;
+      const neverDown = d.probeFailed || failing;
+      if (neverDown && i.status.replicas > max) return d.applied === i.status.replicas;
       return d.applied >= min && d.applied <= max;
     }), RUNS);
   });
 
-  it('never down on a probe failure', () => {
+  it('never down on a probe failure, nor with failures above decay.maxFailureRatio', () => {
     fc.assert(fc.property(arbInput, (i) => {
       const d = decide(i);
-      return !d.probeFailed || d.applied >= i.status.replicas;
+      const failing = d.failures !== undefined && d.failures.ratio > i.policy.decay.maxFailureRatio;
+      return !(d.probeFailed || failing) || d.applied >= i.status.replicas;
     }), RUNS);
   });
 
@@ -71,11 +75,13 @@ describe('decide: invariants', () => {
     }), RUNS);
   });
 
-  it('the decay counter resets iff the replica count changes', () => {
+  it('the calm count: +1 after a calm run without change, else 0; a paused run leaves the state alone', () => {
     fc.assert(fc.property(arbInput, (i) => {
       const d = decide(i);
       if (d.reason === 'Paused') return d.state === i.record;
-      return (d.state.runsSinceChange === 0) === (d.applied !== d.current);
+      const before = i.record && i.record.lastReplicas !== null && i.record.lastReplicas !== i.status.replicas ? 0 : (i.record?.calmRuns ?? 0);
+      const expected = d.calm && d.applied === d.current ? before + 1 : 0;
+      return d.state.calmRuns === expected;
     }), RUNS);
   });
 

@@ -51,9 +51,9 @@ describe('apiError', () => {
   });
 
   it('404 uses the message given for the call; 409 is a conflict; 401 says to check the credentials', () => {
-    assert.equal(apiError(api(404), call, 'Deployment "web" not found').message, 'Deployment "web" not found');
+    assert.equal(apiError(api(404), call, { notFound: 'Deployment "web" not found' }).message, 'Deployment "web" not found');
     assert.ok(apiError(api(409), call) instanceof ConflictError);
     assert.match(apiError(api(401), call).message, /^unauthorized: .*check the service-account token or kubeconfig/);
-    assert.match(apiError(api(500, 'etcd down'), call).message, /patch deployments\/scale web in namespace prod failed: HTTP 500: etcd down/);
+    assert.match(apiError(api(500, 'etcd down'), call).message, /patch deployments\/scale web in namespace prod failed: the API server answered HTTP 500: etcd down/);
   });
 });

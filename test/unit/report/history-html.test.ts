@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { historyHtml } from '../../../src/report/history-html.ts';
-import { emptyRecord, type HistoryEntry, type StateRecord } from '../../../src/state/types.ts';
+import { emptyRecord, type HistoryEntry, type StateRecord } from '../../../src/model/state-record.ts';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 

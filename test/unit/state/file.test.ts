@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStateStore } from '../../../src/state/file.ts';
-import { emptyRecord } from '../../../src/state/types.ts';
+import { emptyRecord } from '../../../src/model/state-record.ts';
 import { ConflictError, StateError } from '../../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scaler-state-'));
@@ -16,11 +16,11 @@ describe('FileStateStore', () => {
   it('reads nothing before the first write, then the record and a new version', async () => {
     const store = fresh();
     assert.deepEqual(await store.read(), { record: null, version: null });
-    await store.write({ ...emptyRecord('http-a'), runsSinceChange: 2 }, null);
+    await store.write({ ...emptyRecord('http-a'), calmRuns: 2 }, null);
     const { record, version } = await store.read();
-    assert.equal(record?.runsSinceChange, 2);
+    assert.equal(record?.calmRuns, 2);
     assert.equal(version, '1');
-    await store.write({ ...record!, runsSinceChange: 3 }, version);
+    await store.write({ ...record!, calmRuns: 3 }, version);
     assert.equal((await store.read()).version, '2');
   });
 
@@ -28,15 +28,15 @@ describe('FileStateStore', () => {
     const store = fresh();
     await store.write(emptyRecord('http-a'), null);
     const before = readFileSync(store.path, 'utf8');
-    await assert.rejects(store.write({ ...emptyRecord('http-a'), runsSinceChange: 9 }, null), ConflictError);
-    await assert.rejects(store.write({ ...emptyRecord('http-a'), runsSinceChange: 9 }, '7'), ConflictError);
+    await assert.rejects(store.write({ ...emptyRecord('http-a'), calmRuns: 9 }, null), ConflictError);
+    await assert.rejects(store.write({ ...emptyRecord('http-a'), calmRuns: 9 }, '7'), ConflictError);
     assert.equal(readFileSync(store.path, 'utf8'), before);
   });
 
   it('of ten concurrent writers on the same version, exactly one wins', async () => {
     const store = fresh();
     await store.write(emptyRecord('http-a'), null);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => new FileStateStore(store.path, 'http-a').write({ ...emptyRecord('http-a'), runsSinceChange: i }, '1')));
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => new FileStateStore(store.path, 'http-a').write({ ...emptyRecord('http-a'), calmRuns: i }, '1')));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError);
     assert.equal((await store.read()).version, '2');

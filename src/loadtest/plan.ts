@@ -1,0 +1,17 @@
+// The plan a load-test engine is given: the configured load plus the percentiles to report.
+import type { ScalerConfig } from '../config/types.ts';
+import { DEFAULT_PERCENTILES, type LoadPlan } from './types.ts';
+
+/** The default percentiles plus every percentile a target names. */
+export function planFor(config: ScalerConfig): LoadPlan {
+  const wanted = new Set(DEFAULT_PERCENTILES);
+  for (const t of config.targets) if (t.type.kind === 'percentile') wanted.add(t.type.percentile);
+  return { ...config.loadTest, percentiles: [...wanted].sort((a, b) => a - b) };
+}
+
+/** How long a load test takes from start to statistics, for deadlines (Lambda's time limit). */
+export function estimatedLoadMs(loadTest: ScalerConfig['loadTest']): number {
+  if (loadTest.engine === 'local') return loadTest.durationMs; // the ramp is part of the duration
+  const rampMs = (loadTest.users / loadTest.spawnRate) * 1000;
+  return rampMs + loadTest.durationMs + 3_500 + 2 * 10_000; // + one worker report, + the master's calls
+}

@@ -1,0 +1,168 @@
+// Decisions that stay right when the service fails, the run is cut short, or the window lies
+// (DESIGN §1, §4), through the bundle with the http scale target and the file store, against real
+// local servers whose failures are scripted by request count (deterministic, no randomness).
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUNDLE, runBundle } from '../helpers/cli.ts';
+import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
+import { serve, type TestServer } from '../helpers/servers.ts';
+
+let dir: string;
+let scale: ScaleServer;
+let service: TestServer | undefined;
+let n = 0;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'scaler-trust-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(async () => {
+  n++;
+});
+afterEach(async () => {
+  await scale?.close();
+  await service?.close();
+  service = undefined;
+});
+
+/** How the service answers its hit-th request (1-based). */
+type Behaviour = (hit: number) => { status?: number; delayMs: number } | 'hang';
+
+async function startServiceWith(behaviour: { current: Behaviour }): Promise<TestServer> {
+  return serve((_req, res, hit) => {
+    const b = behaviour.current(hit);
+    if (b === 'hang') return; // the client's timeout ends it; close() destroys the socket
+    setTimeout(() => res.writeHead(b.status ?? 200).end('ok'), b.delayMs);
+  });
+}
+
+function config(host: string, extra = '', targetMs = 7, opts: { max?: number; duration?: string } = {}): string {
+  const path = join(dir, `scaler-${n}.yaml`);
+  writeFileSync(path, `target: { kind: http, url: ${scale.url} }
+replicas: { min: 1, max: ${opts.max ?? 10} }
+loadTest:
+  host: ${host}
+  users: 4
+  duration: ${opts.duration ?? '1s'}
+  timeout: 500ms
+  requests:
+    - { method: GET, path: /work }
+targets:
+  - { method: GET, endpoint: /work, type: mean, target: ${targetMs} }
+decay: { replicas: 1, unchangedRuns: 2 }
+state: { store: file, path: ${statePath()} }
+${extra}`);
+  return path;
+}
+
+const statePath = (): string => join(dir, `state-${n}.json`);
+
+async function run(path: string): Promise<{ code: number | null; record: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await runBundle(['run', '-c', path, '-o', 'json']);
+  assert.ok(r.stdout.trim().startsWith('{'), `no decision record (exit ${r.code}): ${r.stderr}`);
+  return { code: r.code, record: JSON.parse(r.stdout) };
+}
+
+describe('trust: failures count, failing services keep their replicas', () => {
+  it('60% of requests time out at 500 ms, 40% answer in 2 ms, target mean 7: scales up (timeouts count)', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: (hit) => (hit % 5 < 3 ? 'hang' : { delayMs: 2 }) });
+    const { code, record } = await run(config(service.url, '', 7, { duration: '2s' }));
+    assert.equal(code, 0);
+    const stats = record.observations.requests['GET /work'];
+    assert.ok(stats.failures > 0 && stats.failuresByKind.timeout.count === stats.failures, JSON.stringify(stats));
+    assert.ok(stats.mean > 100, `mean ${stats.mean} should include the 500 ms timeouts`);
+    assert.equal(record.action, 'up', record.message);
+    assert.deepEqual(scale.writes, [4]);
+  });
+
+  it('half the requests answer 503 in 1 ms: latency looks fine, but the count never goes down', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: (hit) => ({ status: hit % 2 ? 503 : 200, delayMs: 1 }) });
+    const path = config(service.url, '', 50);
+    const messages: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { code, record } = await run(path);
+      assert.equal(code, 0);
+      assert.equal(record.reason, 'FailingService', record.message);
+      messages.push(record.message);
+    }
+    assert.match(messages[0]!, /^hold at 3: (49|50|51)(\.\d+)?% of requests failed \(HTTP 503 \d+\) > 1%$/);
+    assert.deepEqual(scale.writes, []);
+    assert.equal(scale.replicas, 3);
+  });
+
+  it('at max, three breached runs then calm runs (unchangedRuns 2): the breaches restart the count, as LPA', async () => {
+    scale = await startScaleServer(4);
+    const behaviour: { current: Behaviour } = { current: () => ({ delayMs: 30 }) };
+    service = await startServiceWith(behaviour);
+    const path = config(service.url, '', 15, { max: 4 });
+    const actions: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      if (i === 3) behaviour.current = () => ({ delayMs: 1 });
+      const { record } = await run(path);
+      actions.push(`${record.action}${record.reason === 'TargetBreached' ? '(breach)' : ''}`);
+    }
+    // LPA's count: stored runs without change ≥ unchangedRuns → decay on the third calm run.
+    assert.deepEqual(actions, ['hold(breach)', 'hold(breach)', 'hold(breach)', 'hold', 'hold', 'down']);
+    assert.deepEqual(scale.writes, [3]);
+  });
+
+  it('a 3 s stabilization window with calm runs about a second apart decays within 8 runs, then again', async () => {
+    scale = await startScaleServer(4);
+    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+    const path = config(service.url, 'stabilization: { downscaleWindow: 3s }', 50);
+    const applied: number[] = [];
+    for (let i = 0; i < 8; i++) applied.push((await run(path)).record.applied);
+    const first = applied.findIndex((a) => a < 4);
+    assert.ok(first >= 0 && first < 8, `no decay in 8 runs: ${applied.join(' ')}`);
+    assert.ok(applied.at(-1)! <= 3, `${applied.join(' ')}`);
+    assert.ok(scale.writes.length >= 1 && scale.writes[0] === 3, `${scale.writes}`);
+  });
+});
+
+describe('trust: an interrupted run decides nothing', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} two seconds into a 20 s load test: non-zero exit within a few seconds, no state file, no PUT`, async () => {
+      scale = await startScaleServer(3);
+      service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+      const path = config(service.url, '', 50, { duration: '20s' });
+      const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.ok(service!.hits > 0, 'the load test had started');
+      const sentAt = Date.now();
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      const tookMs = Date.now() - sentAt;
+      assert.equal(code, signal === 'SIGTERM' ? 143 : 130, stderr);
+      assert.ok(tookMs < 3000, `took ${tookMs} ms to stop`);
+      assert.match(stderr, new RegExp(`interrupted by ${signal} .*: no decision made; nothing written, nothing applied`));
+      assert.equal(stdout, '');
+      assert.ok(!existsSync(statePath()), 'no state file');
+      assert.deepEqual(scale.writes, []);
+      const hits = service!.hits;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(service!.hits, hits, 'no request after the exit');
+    });
+  }
+
+  it('the same run uninterrupted writes its state (the test above can fail)', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+    const { code } = await run(config(service.url, '', 50));
+    assert.equal(code, 0);
+    assert.ok(existsSync(statePath()));
+    assert.equal(JSON.parse(readFileSync(statePath(), 'utf8')).record.lastReplicas, 3);
+  });
+});
