@@ -1,16 +1,16 @@
 import type { ScalerConfig } from '../config/types.ts';
-import { createEngine } from '../loadtest/index.ts';
-import { decisionText, progressLine, statsTable } from '../report/text.ts';
+import { engineFor } from './engine.ts';
+import { decisionText, statsTable } from '../report/text.ts';
 import { runOnce, RunFailed, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 
 export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
-  const [store, target] = await Promise.all([createStateStore(config), createScaleTarget(config)]);
+  const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   let result: RunResult;
   try {
-    result = await runOnce(config, { store, target, engine: () => createEngine(config, { onProgress: ctx.progress ? (p) => ctx.progress?.(progressLine(p)) : undefined }), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
+    result = await runOnce(config, { store, target, engine: () => engineFor(config, ctx), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
   } catch (err) {
     if (err instanceof RunFailed) print(ctx, err.result);
     throw err;

@@ -19,7 +19,7 @@ export async function setReplicasCommand(config: ScalerConfig, ctx: CommandConte
     const message = `${replicas} is outside replicas.min..max (${min}..${max}); pass --force to set it anyway`;
     throw new ConfigError([{ path: argument, message }]);
   }
-  const [store, target] = await Promise.all([createStateStore(config), createScaleTarget(config)]);
+  const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   const { record, version } = await store.read();
   const status = await target.read(ctx.signal);
   if (status.paused && !force) {

@@ -4,7 +4,7 @@ import type { StateStore } from '../state/types.ts';
 import { printJson, type CommandContext } from './context.ts';
 
 export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
-  const store = await createStateStore(config);
+  const store = await createStateStore(config, ctx.env);
   const { record, version } = await store.read();
   if (ctx.output === 'json') return printJson(ctx, { store: store.describe(), version, record });
   if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);
@@ -17,14 +17,14 @@ export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext
 }
 
 export async function stateResetCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
-  const store = await createStateStore(config);
+  const store = await createStateStore(config, ctx.env);
   await store.remove();
   ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), reset: true })}\n` : `${store.describe()}: state cleared\n`);
 }
 
 /** First use of DynamoDB: creates the table (on demand, point-in-time recovery). Other stores need nothing. */
 export async function stateInitCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
-  const store = await createStateStore(config);
+  const store = await createStateStore(config, ctx.env);
   const withTable = store as StateStore & { createTable?: () => Promise<'created' | 'exists'> };
   const result = withTable.createTable ? await withTable.createTable() : 'nothing to create';
   ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), init: result })}\n` : `${store.describe()}: ${result === 'created' ? 'table created' : result === 'exists' ? 'table already exists' : 'nothing to create'}\n`);

@@ -71,6 +71,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> 
   }
   for (const [path, value] of Object.entries(sources.overrides ?? {})) setPath(raw, path, value, origins, `override ${path}`);
 
+  refuseForbiddenKeys(raw, '', source);
   const environment = detectEnvironment(env);
   const target = raw['target'];
   if (isObject(target)) {
@@ -118,8 +119,16 @@ function parseYaml(text: string, source: string): Raw {
   return doc;
 }
 
+/** Keys that would reach an object's prototype if written: never a setting, anywhere. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function setPath(raw: Raw, path: string, value: unknown, origins: Map<string, string>, origin: string): void {
   const keys = path.split('.');
+  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k) || k === '');
+  if (bad !== undefined) {
+    const why = bad === '' ? 'has an empty segment' : `names ${JSON.stringify(bad)}, which is no setting`;
+    throw new ConfigError([{ path: `${origin}`, message: `${JSON.stringify(path)} ${why}; expected a dotted path such as loadTest.users` }]);
+  }
   let node: Raw = raw;
   for (const key of keys.slice(0, -1)) {
     if (!isObject(node[key])) node[key] = {};
@@ -127,6 +136,17 @@ function setPath(raw: Raw, path: string, value: unknown, origins: Map<string, st
   }
   node[keys.at(-1)!] = value;
   origins.set(path, origin);
+}
+
+/** A document key that could reach a prototype (`__proto__`, `constructor`, `prototype`) is refused. */
+function refuseForbiddenKeys(value: unknown, path: string, source: string): void {
+  if (Array.isArray(value)) return value.forEach((v, i) => refuseForbiddenKeys(v, `${path}[${i}]`, source));
+  if (!isObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (FORBIDDEN_KEYS.has(k)) throw new ConfigError([{ path: at, message: 'is not a setting (a key that could reach an object\'s prototype)' }], source);
+    refuseForbiddenKeys(v, at, source);
+  }
 }
 
 /** `a.b=3` → ['a.b', 3]; the value is read as a YAML scalar so numbers stay numbers. */

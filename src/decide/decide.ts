@@ -166,7 +166,7 @@ function calmRun(ctx: Context, within: string): Draft {
   const { decay, replicas, stabilization } = input.policy;
   const due = calmBefore >= decay.unchangedRuns && decay.replicas > 0;
   if (!due) {
-    const left = decay.replicas > 0 ? `; ${calmBefore} of ${decay.unchangedRuns} calm runs before decay` : '';
+    const left = decay.replicas > 0 ? `; ${calmBefore} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay` : '';
     return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
   }
   if (current <= replicas.min) {
@@ -178,11 +178,13 @@ function calmRun(ctx: Context, within: string): Draft {
   const floor = neededWithin(ctx.prior, stabilization.downscaleWindowMs, input.now);
   if (floor !== undefined && floor > desired) {
     const to = Math.min(floor, current);
-    const why = `${within}; ${calmBefore} calm runs, but ${floor} replicas were needed within the stabilization window`;
+    const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${floor} replicas were needed within the stabilization window`;
     return { reason: 'Stabilizing', desired: to, why, calm: true };
   }
-  return { reason: 'Decay', desired, why: `${calmBefore} calm runs`, calm: true };
+  return { reason: 'Decay', desired, why: `${calmBefore} calm ${runs(calmBefore)}`, calm: true };
 }
+
+const runs = (n: number): string => (n === 1 ? 'run' : 'runs');
 
 function scaleUpTo(current: number, evaluations: TargetEvaluation[], policy: Policy): number {
   const { mode, step, maxStep } = policy.scaleUp;

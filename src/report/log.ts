@@ -1,18 +1,11 @@
 // Logs go to stderr (stdout carries the decision record): human-readable on a TTY, one JSON
 // object per line otherwise (kubectl logs, CloudWatch). Callers never pass secrets; fields whose
-// names look secret are masked anyway.
+// names look secret, header values and credentials in URLs are masked anyway (redact.ts).
+import { redactDeep } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   log(level: Level, message: string, fields?: Record<string, unknown>): void;
-}
-
-const SECRET = /authorization|token|password|secret|cookie|api[-_]?key/i;
-
-export function redact(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = SECRET.test(k) ? '[redacted]' : v;
-  return out;
 }
 
 const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -23,7 +16,7 @@ export function createLogger(options: { json: boolean; level?: Level; write?: (l
   return {
     log(level, message, fields = {}) {
       if (RANK[level] < min) return;
-      const safe = redact(fields);
+      const safe = redactDeep(fields) as Record<string, unknown>;
       if (options.json) {
         write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...safe })}\n`);
       } else {

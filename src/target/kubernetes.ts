@@ -129,29 +129,40 @@ export class KubernetesScaleTarget implements ScaleTarget {
     }
   }
 
-  /** kind → resource through API discovery, once per process. */
+  /** kind → resource through API discovery (GET /apis/<group>/<version>), once per process. */
   private async resolve(signal?: AbortSignal): Promise<Resource> {
     if (this.resource) return this.resource;
     const { apiVersion, kind } = this.ref;
     const slash = apiVersion.indexOf('/');
-    if (slash < 0) throw new ConfigError([{ path: 'target.apiVersion', message: `${JSON.stringify(apiVersion)} is the core group; only named groups are supported (apps/v1, or a custom resource's group/version)` }]);
-    const objects = this.clients.objects as unknown as {
-      resource(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean } | undefined>;
-      apiVersionResourceCache: Record<string, { resources: { name: string }[] }>;
-    };
-    let found;
-    try {
-      // The discovery client takes no per-call options: bound each attempt by a timer instead.
-      found = await withRetry(() => withTimeout(objects.resource(apiVersion, kind), this.limits.callTimeoutMs, `discovery of ${apiVersion}`), { deadlineMs: this.limits.deadlineMs, signal });
-    } catch (err) {
-      if (statusOf(err) === 404) throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
-      throw apiError(err, { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace }, this.context());
+    if (slash < 0) {
+      const rule = 'is the core group; only named groups are supported (apps/v1, or a custom resource\'s group/version)';
+      throw new ConfigError([{ path: 'target.apiVersion', message: `${JSON.stringify(apiVersion)} ${rule}` }]);
     }
-    if (!found) throw new TargetError(`kind ${kind} is not served by ${apiVersion}: check target.kind (kubectl api-resources --api-group=${apiVersion.slice(0, slash)})`);
-    const names = objects.apiVersionResourceCache[apiVersion]?.resources.map((r) => r.name) ?? [];
-    if (!names.includes(`${found.name}/scale`)) throw new TargetError(`${kind} (${apiVersion}) has no /scale subresource, so it cannot be scaled; for a custom resource, declare subresources.scale in its CRD`);
+    const group = apiVersion.slice(0, slash);
+    const version = apiVersion.slice(slash + 1);
+    const call = { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace };
+    let list;
+    try {
+      const discover = () => this.clients.custom.getAPIResources({ group, version }, callOptions(signal, this.limits.callTimeoutMs));
+      list = await withRetry(discover, { deadlineMs: this.limits.deadlineMs, signal });
+    } catch (err) {
+      if (statusOf(err) === 404) {
+        throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
+      }
+      throw apiError(err, call, this.context());
+    }
+    const resources = list.resources ?? [];
+    const found = resources.find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!found) {
+      const known = `kubectl api-resources --api-group=${group}`;
+      throw new TargetError(`kind ${kind} is not served by ${apiVersion}: check target.kind (${known})`);
+    }
+    if (!resources.some((r) => r.name === `${found.name}/scale`)) {
+      const crd = 'for a custom resource, declare subresources.scale in its CRD';
+      throw new TargetError(`${kind} (${apiVersion}) has no /scale subresource, so it cannot be scaled; ${crd}`);
+    }
     if (!found.namespaced) throw new TargetError(`${kind} (${apiVersion}) is cluster-scoped; only namespaced workloads are supported`);
-    this.resource = { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), plural: found.name };
+    this.resource = { group, version, plural: found.name };
     return this.resource;
   }
 }
@@ -176,12 +187,4 @@ export function settleReason(workload: Workload, scale: Scale, replicas: number)
   const current = scale.status?.replicas;
   if (current !== undefined && current !== replicas) return { kind: 'starting', reason: `${current} of ${replicas} replicas exist` };
   return undefined;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

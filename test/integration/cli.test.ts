@@ -1,7 +1,7 @@
 // The bundle's entry paths: executed directly, through a symlink, and imported as a module.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +26,29 @@ describe('dist/scale.js', () => {
       assert.match(r.stdout, /--config/);
     });
   }
+
+  it('validate -o json and the logs never print secrets: headers, passwords, tokens in URLs', async () => {
+    const path = join(dir, 'secrets.yaml');
+    writeFileSync(path, `target: { kind: http, url: "http://127.0.0.1:9/scale?token=hook-secret-1", headers: { authorization: Bearer target-secret-2 } }
+loadTest:
+  host: http://user:host-secret-3@127.0.0.1:9
+  headers: { x-api-key: header-secret-4 }
+  requests: [{ method: GET, path: /, headers: { cookie: session=cookie-secret-5 } }]
+  engine: locust
+  locust: { url: "http://127.0.0.1:8089", username: admin, password: locust-secret-6 }
+targets: [{ name: GET /, type: mean, target: 5 }]
+`);
+    const r = await runBundle(['validate', '-c', path, '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const secret of ['hook-secret-1', 'target-secret-2', 'host-secret-3', 'header-secret-4', 'cookie-secret-5', 'locust-secret-6']) {
+      assert.ok(!r.stdout.includes(secret), `${secret} printed`);
+    }
+    assert.match(r.stdout, /\[redacted\]/);
+    const text = await runBundle(['validate', '-c', path, '-o', 'text']);
+    assert.ok(!/secret-\d/.test(text.stdout + text.stderr), text.stdout);
+    const failed = await runBundle(['run', '-c', path.replace('secrets', 'secrets'), '--engine', 'local', '-o', 'json']);
+    assert.ok(!/secret-\d/.test(failed.stdout + failed.stderr), failed.stderr);
+  });
 
   it('--version prints the package version', async () => {
     const r = await runBundle(['--version']);

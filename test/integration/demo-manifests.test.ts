@@ -72,7 +72,7 @@ describe('examples/fibonacci', () => {
       SCALER_TARGET_KIND: 'Deployment', SCALER_TARGET_NAME: 'fibonacci',
     });
     assert.deepEqual(lpa, ours);
-    assert.deepEqual(ours.decay, { replicas: 1, unchangedRuns: 3 });
+    assert.deepEqual(ours.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(ours.users, 10);
     assert.equal(ours.durationMs, 5000);
   });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
+import { serve } from '../helpers/servers.ts';
 import { startScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
 import { emptyRecord } from '../../src/model/state-record.ts';
@@ -85,12 +86,12 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
         state: { store: 'dynamodb', table, endpoint: ddb.endpoint },
       }, { source: 'test', requireTarget: true, environment: 'local' });
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => runOnce(config, {
-        store: store(table, 'http-127.0.0.1-replicas'), target: new HttpScaleTarget(config.target as never), engine: async () => fixedEngine(12), now: Date.now, log: silentLogger,
+        store: store(table, targetKey(config.target)), target: new HttpScaleTarget(config.target as never), engine: async () => fixedEngine(12), now: Date.now, log: silentLogger,
       }, { dryRun: false })));
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
       assert.deepEqual(scale.writes, [3]);
-      const { record } = await store(table, 'http-127.0.0.1-replicas').read();
+      const { record } = await store(table, targetKey(config.target)).read();
       assert.equal(record?.history.length, 1);
     } finally {
       await scale.close();
@@ -139,7 +140,10 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
     try {
       process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url);
       // The service at 127.0.0.1:9 is down: a probe failure, which must reject (the platform records it).
-      await assert.rejects(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() }), /exit code 1: hold at 2: probe failed/);
+      await assert.rejects(
+        handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() }),
+        (e: Error & { code?: string }) => e.code === 'PROBE_FAILED' && /could not measure the service: hold at 2: probe failed/.test(e.message),
+      );
       const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
       const { record } = await store(table, key).read();
       assert.equal(record?.history.length, 1);
@@ -155,6 +159,61 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
       assert.equal(result.dryRun, true);
       assert.match(result.message, /GET \/a mean/);
       assert.equal((await store(table, key).read()).record?.history.length, 2);
+    } finally {
+      delete process.env['SCALER_CONFIG_YAML'];
+      await scale.close();
+    }
+  });
+
+  it('a redelivered schedule event (same id) is skipped: one load test, one decision', async () => {
+    const table = await newTable();
+    const scale = await startScaleServer(2);
+    try {
+      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace('http://127.0.0.1:9', scale.url.replace('/replicas', ''));
+      const event = { id: 'c5a1b7e2-0001', 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() };
+      const first = await handler(event) as { message: string };
+      assert.match(first.message, /GET \/a mean/);
+      const readsAfterFirst = scale.reads;
+      const again = await handler(event) as { duplicate?: boolean; eventId?: string };
+      assert.deepEqual({ duplicate: again.duplicate, eventId: again.eventId }, { duplicate: true, eventId: event.id });
+      assert.equal(scale.reads, readsAfterFirst, 'the redelivery read nothing and sent no load');
+      const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
+      const { record } = await store(table, key).read();
+      assert.equal(record?.history.length, 1);
+      assert.equal(record?.lastEventId, event.id);
+      await handler({ ...event, id: 'c5a1b7e2-0002' });
+      assert.equal((await store(table, key).read()).record?.history.length, 2, 'the next tick runs');
+    } finally {
+      delete process.env['SCALER_CONFIG_YAML'];
+      await scale.close();
+    }
+  });
+
+  it('an invocation whose time limit cannot fit the load test is refused before any load; a near deadline interrupts', async () => {
+    const table = await newTable();
+    const scale = await startScaleServer(2);
+    try {
+      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace('http://127.0.0.1:9', scale.url.replace('/replicas', ''));
+      const short = { getRemainingTimeInMillis: () => 3_000 };
+      await assert.rejects(handler({ overrides: { 'loadTest.duration': '5s' } }, short), /Lambda Timeout: 3s left in this invocation, but the load test needs about 5s plus 5s/);
+      assert.equal(scale.reads, 0, 'nothing read, no load sent');
+      // Time enough for the estimate, but the scale target answers slowly: the deadline (the remaining
+      // time less the margin to decide and apply) interrupts the run, and nothing is written.
+      const slowTarget = await serve((_req, res) => void setTimeout(() => res.end('{"replicas": 2}'), 3_000));
+      try {
+        process.env['SCALER_CONFIG_YAML'] = yaml(table, `${slowTarget.url}/replicas`);
+        const started = Date.now();
+        await assert.rejects(
+          handler({ overrides: { 'loadTest.duration': '500ms' } }, { getRemainingTimeInMillis: () => 5_700 }),
+          (e: Error & { code?: string }) => e.code === 'INTERRUPTED' && /deadline passed/.test(e.message),
+        );
+        assert.ok(Date.now() - started < 2_000, `${Date.now() - started} ms`);
+        const key = targetKey({ kind: 'http', url: `${slowTarget.url}/replicas`, headers: {} });
+        assert.deepEqual(await store(table, key).read(), { record: null, version: null });
+      } finally {
+        await slowTarget.close();
+      }
+
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
       await scale.close();

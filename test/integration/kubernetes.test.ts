@@ -74,10 +74,10 @@ describe('on a real kube-apiserver', () => {
     const calm = config({ kind: 'Deployment', name: 'fib', namespace: ns }, { limit: 100_000 });
     r = await run(calm);
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.match(JSON.parse(r.stdout).message, /^hold at 3: .*0 of 1 runs before decay/);
+    assert.match(JSON.parse(r.stdout).message, /^hold at 3: .*0 of 1 calm run before decay/);
     r = await run(calm);
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.equal(JSON.parse(r.stdout).message, 'decay 3→2: 1 runs without change');
+    assert.equal(JSON.parse(r.stdout).message, 'decay 3→2: 1 calm run');
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
     assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaledDown'));
   });
@@ -178,16 +178,30 @@ describe('on a real kube-apiserver', () => {
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
   });
 
-  it('not settled (ready replicas below the spec): hold, no second scale-up', async () => {
+  it('not settled after our scale-up (new replicas not ready yet): hold, no second scale-up', async () => {
     const ns = await namespace(kube, 'settle');
+    await create(kube, [deployment('fib', 2)], ns);
+    await settle(kube, APPS, ns, 'fib');
+    const path = config({ kind: 'Deployment', name: 'fib', namespace: ns });
+    let r = await run(path);
+    assert.equal(JSON.parse(r.stdout).message.startsWith('scale up 2→3'), true, r.stdout);
+    await settle(kube, APPS, ns, 'fib', undefined, 2); // the third replica is still starting
+    r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    const record = JSON.parse(r.stdout);
+    assert.equal(record.reason, 'NotSettled');
+    assert.match(record.message, /not settled: 2 of 3 replicas ready/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
+  });
+
+  it('replicas failing readiness with no change in flight (overload): a breach still scales up', async () => {
+    const ns = await namespace(kube, 'overload');
     await create(kube, [deployment('fib', 3)], ns);
     await settle(kube, APPS, ns, 'fib', undefined, 1);
     const r = await run(config({ kind: 'Deployment', name: 'fib', namespace: ns }));
     assert.equal(r.code, 0, messages(r.stderr));
-    const record = JSON.parse(r.stdout);
-    assert.equal(record.reason, 'NotSettled');
-    assert.match(record.message, /not settled: 1 of 3 replicas ready/);
-    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
+    assert.equal(JSON.parse(r.stdout).reason, 'TargetBreached');
+    assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
   });
 
   it('a missing target names it; nothing is written', async () => {
@@ -211,7 +225,8 @@ describe('on a real kube-apiserver', () => {
     assert.equal(r.code, 3, messages(r.stderr));
     assert.match(messages(r.stderr), /replicas are no longer 2 but 4 \(changed by someone else/);
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
-    assert.equal(await stateOf(ns, 'latency-scaler-deployment-fib'), undefined, 'the claimed record was taken back');
+    const restored = await stateOf(ns, 'latency-scaler-deployment-fib') as { lastReplicas: number | null; history: unknown[] } | undefined;
+    assert.deepEqual({ last: restored?.lastReplicas, history: restored?.history.length }, { last: null, history: 0 }, 'the claim was taken back');
     assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaleFailed' && e.type === 'Warning'));
   });
 
@@ -227,7 +242,9 @@ describe('on a real kube-apiserver', () => {
         writeFileSync(cfg, JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'x', clusters: [{ name: 'x', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority': kube.caPath } }], users: [{ name: 'x', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }] }));
         const clients = kubeClientsFromFile(cfg);
         const started = Date.now();
-        await assert.rejects(new KubernetesScaleTarget(ref, clients, limits).read(), (e: Error) => e instanceof TargetError && /failed/.test(e.message));
+        const cause = port === closed ? 'connection refused' : 'no answer within 0.4 s';
+        const expected = new RegExp(`^the Kubernetes API at https://127\\.0\\.0\\.1:${port}: ${cause} \\(get discovery apps/v1 in namespace default\\)$`);
+        await assert.rejects(new KubernetesScaleTarget(ref, clients, limits).read(), (e: Error) => e instanceof TargetError && expected.test(e.message));
         assert.ok(Date.now() - started < 10_000, 'bounded by the deadline');
         await assert.rejects(new ConfigMapStateStore({ name: 's', namespace: 'default', targetKey: 'k' }, clients, limits).read(), TargetError);
       }

@@ -15,6 +15,11 @@ it('jobs/lambda/template.yaml', () => {
   assert.equal(fn.Handler, 'scale.handler');
   assert.match(fn.Runtime, /^nodejs(22|24)\.x$/);
   assert.equal(fn.Events.Tick.Type, 'Schedule');
+  // A failing tick must not run three load tests (Lambda's asynchronous default is two retries), nor
+  // queue for hours behind the reserved concurrency; and the event must reach the handler with its id.
+  assert.deepEqual(fn.EventInvokeConfig, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+  assert.deepEqual(fn.Events.Tick.Properties.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+  assert.equal(fn.Events.Tick.Properties.Input, undefined);
   const statements = fn.Policies.flatMap((p: { Statement: unknown[] }) => p.Statement);
   assert.equal(statements.length, 1);
   assert.deepEqual(statements[0].Action, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);

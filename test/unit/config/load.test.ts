@@ -101,6 +101,22 @@ describe('loadConfig', () => {
     assert.match(err.message, /no configuration given: pass --config/);
   });
 
+  it('a setting path through __proto__, constructor or prototype is refused, and nothing is polluted', async () => {
+    const path = file('proto.yaml', `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest: { host: http://127.0.0.1:2 }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`);
+    for (const key of ['__proto__.polluted', 'loadTest.__proto__.polluted', 'constructor.prototype.polluted', 'a..b']) {
+      const err = await rejection(loadConfig({ configPath: path, env: {}, overrides: { [key]: 'yes' } }));
+      assert.match(err.message, /which is no setting|has an empty segment/);
+    }
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
+  it('a YAML key __proto__ or constructor anywhere in the document is refused, naming where', async () => {
+    const path = file('proto-yaml.yaml', `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest:\n  host: http://127.0.0.1:2\n  headers: { __proto__: { polluted: yes } }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`);
+    const err = await rejection(loadConfig({ configPath: path, env: {} }));
+    assert.match(err.message, /loadTest\.headers\.__proto__: is not a setting \(a key that could reach an object's prototype\)/);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
   it('parseSet reads values as YAML scalars', () => {
     assert.deepEqual(parseSet('loadTest.users=20'), ['loadTest.users', 20]);
     assert.deepEqual(parseSet('loadTest.host=http://x:1'), ['loadTest.host', 'http://x:1']);
