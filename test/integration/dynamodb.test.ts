@@ -8,6 +8,7 @@ import { serve } from '../helpers/servers.ts';
 import { startScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
 import { emptyRecord } from '../../src/model/state-record.ts';
+import { bigRecord } from '../helpers/records.ts';
 import { ConflictError } from '../../src/errors.ts';
 import { runOnce } from '../../src/run.ts';
 import { HttpScaleTarget } from '../../src/target/http.ts';
@@ -96,6 +97,19 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     } finally {
       await scale.close();
     }
+  });
+
+  it('a history of 1000 five-target decisions (past the 400 KB item limit) is trimmed oldest first and still written', async () => {
+    const table = await newTable();
+    const s = store(table);
+    const record = bigRecord('k', 1000, 5);
+    assert.ok(Buffer.byteLength(JSON.stringify(record)) > 400_000, 'the test record is larger than an item may be');
+    await s.write(record, null);
+    const { record: stored, version } = await s.read();
+    assert.equal(version, '1');
+    assert.ok(stored!.history.length < 1000 && stored!.history.length > 300, `${stored!.history.length} entries kept`);
+    assert.deepEqual(stored!.history.at(-1), record.history.at(-1), 'the newest decision is kept');
+    await s.write({ ...stored!, calmRuns: 1 }, version); // and the next write fits too
   });
 
   it('throttling is retried with backoff', async () => {

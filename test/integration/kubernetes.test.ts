@@ -15,6 +15,7 @@ import { kubeClientsFromFile } from '../../src/kube/client.ts';
 import { KubernetesScaleTarget } from '../../src/target/kubernetes.ts';
 import { ConfigMapStateStore } from '../../src/state/configmap.ts';
 import { TargetError } from '../../src/errors.ts';
+import { bigRecord } from '../helpers/records.ts';
 
 const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
 let kube: KubeCluster;
@@ -251,6 +252,34 @@ describe('on a real kube-apiserver', () => {
     } finally {
       hanging.close();
     }
+  });
+
+  it('a history past the ConfigMap\'s 1 MiB is trimmed oldest first and still written', async () => {
+    const ns = await namespace(kube, 'big');
+    const store = new ConfigMapStateStore({ name: 'big', namespace: ns, targetKey: 'k' }, kubeClientsFromFile(kube.kubeconfigPath));
+    const record = bigRecord('k', 2000, 5);
+    assert.ok(Buffer.byteLength(JSON.stringify(record)) > 1024 * 1024, 'the test record is larger than a ConfigMap may be');
+    const version = await store.write(record, null);
+    const { record: stored, version: read } = await store.read();
+    assert.equal(read, version);
+    assert.ok(stored!.history.length < 2000 && stored!.history.length > 500, `${stored!.history.length} entries kept`);
+    assert.deepEqual(stored!.history.at(-1), record.history.at(-1));
+  });
+
+  it('state reset empties the shipped ConfigMap and never deletes it (the Role cannot create it again)', async () => {
+    const ns = await namespace(kube, 'reset');
+    await create(kube, [deployment('fibonacci', 2)], ns);
+    await settle(kube, APPS, ns, 'fibonacci');
+    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
+    const kubeconfig = kube.kubeconfigForToken(await kube.tokenFor(ns, 'latency-scaler'), ns);
+    const path = config({ kind: 'Deployment', name: 'fibonacci', namespace: ns });
+    assert.equal((await run(path, kubeconfig)).code, 0);
+    const r = await runBundle(['state', 'reset', '-c', path], { env: { KUBECONFIG: kubeconfig } });
+    assert.equal(r.code, 0, messages(r.stderr));
+    const cm = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fibonacci`);
+    assert.equal(cm.status, 200, 'the ConfigMap is still there');
+    assert.deepEqual(cm.body.data ?? {}, {});
+    assert.equal((await run(path, kubeconfig)).code, 0, 'and the next run (with the least-privilege Role) writes it again');
   });
 
   it('every manifest in jobs/ and examples/ is accepted by the API server (server-side dry run)', async () => {
