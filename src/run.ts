@@ -52,7 +52,9 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   log.log('debug', 'read target and state', where);
 
   const { observations, probeError } = await measure(config, deps, status);
-  signal?.throwIfAborted(); // a decision is never made on a truncated load test
+  // The last point at which an interruption leaves nothing behind: from here to the claim nothing
+  // waits, and a decision is never made on a truncated load test.
+  signal?.throwIfAborted();
 
   const key = targetKey(config.target);
   const decision = decide({ targetKey: key, status, record, observations, probeError, policy: config, now: deps.now() });
@@ -65,7 +67,6 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
     return { record: buildRecord(base), decision, observations, exitCode };
   }
 
-  signal?.throwIfAborted(); // the last point at which an interruption leaves nothing behind
   const runId = deps.runId ?? randomUUID();
   const claimed: StateRecord = {
     ...decision.state,
