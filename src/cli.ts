@@ -5,7 +5,7 @@ import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
 import { VERSION } from './version.ts';
-import { configFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
+import { configFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
 
 export interface CliIo {
   argv: string[];
@@ -65,7 +65,7 @@ export async function runCli(io: CliIo): Promise<number> {
       validateCommand(config, ctx);
     }))
     .command('loadtest', 'run only the load test and print the statistics', withCommon, act(async (args, ctx) => {
-      const config = await configFrom(args, ctx, { requireTarget: false });
+      const config = await loadTestConfigFrom(args, ctx);
       const { loadtestCommand } = await import('./commands/loadtest.ts');
       await loadtestCommand(config, ctx);
     }))
@@ -85,6 +85,10 @@ export async function runCli(io: CliIo): Promise<number> {
       const config = await configFrom(args, ctx);
       const { historyCommand } = await import('./commands/history.ts');
       await historyCommand(config, ctx, String(args['out']));
+    }))
+    .command('schema', 'print the JSON Schema of scaler.yaml (for editors: jobs/scaler.schema.json)', (y) => y, act(async (_args, ctx) => {
+      const { configJsonSchema } = await import('./config/json-schema.ts');
+      ctx.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     }))
     .strict()
     .version(VERSION)

@@ -1,6 +1,6 @@
 // What every command shares: its output stream, logger, clock, abort signal and config sources.
-import { loadConfig, parseSet, type ConfigSources } from '../config/load.ts';
-import type { ScalerConfig } from '../config/types.ts';
+import { loadConfig, loadLoadTestConfig, parseSet, type ConfigSources } from '../config/load.ts';
+import type { LoadTestOnlyConfig, ScalerConfig } from '../config/types.ts';
 import type { Logger } from '../report/log.ts';
 
 export interface CommandContext {
@@ -20,13 +20,23 @@ export interface CommonArgs {
   [flag: string]: unknown;
 }
 
-export function configFrom(args: CommonArgs, ctx: CommandContext, options: Partial<ConfigSources> = {}): Promise<ScalerConfig> {
+/** The configuration of a command that scales (a target is required). */
+export function configFrom(args: CommonArgs, ctx: CommandContext): Promise<ScalerConfig> {
+  return loadConfig(sourcesOf(args, ctx));
+}
+
+/** The configuration of `loadtest`: no target needed. */
+export function loadTestConfigFrom(args: CommonArgs, ctx: CommandContext): Promise<LoadTestOnlyConfig> {
+  return loadLoadTestConfig(sourcesOf(args, ctx));
+}
+
+function sourcesOf(args: CommonArgs, ctx: CommandContext): ConfigSources {
   const overrides: Record<string, unknown> = {};
   for (const s of args.set ?? []) {
     const [path, value] = parseSet(s);
     overrides[path] = value;
   }
-  return loadConfig({ configPath: args.config, env: ctx.env, flags: args, ...options, overrides: { ...overrides, ...options.overrides } });
+  return { configPath: args.config, env: ctx.env, flags: args, overrides };
 }
 
 export function printJson(ctx: CommandContext, value: unknown): void {

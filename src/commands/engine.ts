@@ -1,20 +1,20 @@
 // Wiring a load-test engine for a command: the progress line, and the Locust workers scaled
 // through the same /scale code as any target (the composition root owns this, not loadtest/).
-import type { ScalerConfig } from '../config/types.ts';
+import type { LoadTestOnlyConfig } from '../config/types.ts';
 import { createEngine } from '../loadtest/index.ts';
 import type { LoadTestEngine } from '../loadtest/types.ts';
 import { progressLine } from '../report/text.ts';
 import { createScaleTarget } from '../target/index.ts';
 import type { CommandContext } from './context.ts';
 
-export function engineFor(config: ScalerConfig, ctx: CommandContext): Promise<LoadTestEngine> {
+export function engineFor(config: LoadTestOnlyConfig, ctx: CommandContext): Promise<LoadTestEngine> {
   const progress = ctx.progress;
   const workers = config.loadTest.locust?.workers?.target;
   return createEngine(config, {
     onProgress: progress ? (p) => progress(progressLine(p)) : undefined,
     ...(workers ? {
       scaleWorkers: async (replicas: number, signal?: AbortSignal) => {
-        const target = await createScaleTarget({ ...config, target: workers }, ctx.env);
+        const target = await createScaleTarget({ target: workers }, ctx.env);
         const { replicas: current } = await target.read(signal);
         if (current !== replicas) await target.apply(replicas, current, signal);
       },

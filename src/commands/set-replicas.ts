@@ -41,7 +41,7 @@ export async function setReplicasCommand(config: ScalerConfig, ctx: CommandConte
     lastScaleAt: replicas !== status.replicas ? at : prior.lastScaleAt,
     unsettledSince: null,
     claim: { id: randomUUID(), at },
-    history: appendHistory(prior.history, entry, config.historyLimit),
+    history: appendHistory(prior.history, entry, config.history.limit),
   };
   const written = await claim(store, next, version, ctx.log);
   if (replicas !== status.replicas) {

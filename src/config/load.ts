@@ -6,7 +6,7 @@ import { load as loadYaml, YAMLException } from 'js-yaml';
 import { ConfigError } from '../errors.ts';
 import { isObject, show, type Raw } from './fields.ts';
 import { validateConfig, type ValidateOptions } from './validate.ts';
-import type { ScalerConfig } from './types.ts';
+import type { LoadTestOnlyConfig, ScalerConfig } from './types.ts';
 
 interface Override {
   path: string;
@@ -43,7 +43,6 @@ export interface ConfigSources {
   flags?: Record<string, unknown>;
   /** Dotted paths → values (`--set loadTest.users=20`, a Lambda event's `overrides`). */
   overrides?: Record<string, unknown>;
-  requireTarget?: boolean;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -54,7 +53,19 @@ export function detectEnvironment(env: Record<string, string | undefined>): Vali
   return 'local';
 }
 
+/** The configuration of a run: a scale target is required. */
 export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> {
+  const { raw, origins, source, environment } = await merge(sources);
+  return validateConfig(raw, { source, origins, requireTarget: true, environment });
+}
+
+/** The configuration of a load test alone (`loadtest`): no scale target needed. */
+export async function loadLoadTestConfig(sources: ConfigSources): Promise<LoadTestOnlyConfig> {
+  const { raw, origins, source, environment } = await merge(sources);
+  return validateConfig(raw, { source, origins, requireTarget: false, environment });
+}
+
+async function merge(sources: ConfigSources): Promise<{ raw: Raw; origins: Map<string, string>; source: string; environment: ValidateOptions['environment'] }> {
   const { env } = sources;
   const origins = new Map<string, string>();
   const { raw, source } = await readRaw(sources);
@@ -81,7 +92,7 @@ export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> 
       target['namespace'] = readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
     }
   }
-  return validateConfig(raw, { source, origins, requireTarget: sources.requireTarget ?? true, environment });
+  return { raw, origins, source, environment };
 }
 
 async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: string }> {

@@ -1,5 +1,8 @@
 import type { TargetType } from './types.ts';
 
+/** The percentiles Locust reports per request (its PERCENTILES_TO_REPORT): other pNN are refused with its engines. */
+export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
+
 export const TARGET_TYPES_HELP = 'mean, median, min, max, pNN (e.g. p95, p99.9), failureRatio, rps';
 
 export function parseTargetType(text: string): TargetType | undefined {

@@ -1,7 +1,13 @@
-// The validated, typed configuration. Everything past config/ trusts these types.
-// Durations are milliseconds; latency targets are milliseconds.
+// The validated, typed configuration. Everything past config/ trusts these types. They are the
+// schema's (schema.ts) output, with what the rules between fields resolve (rules.ts): the target's
+// defaults, the requests each target reads, the parsed target types. Durations are milliseconds.
+import type * as v from 'valibot';
+import type { ConfigSchema, HttpMethod, LoadTestSchema } from './schema.ts';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+export type { HttpMethod } from './schema.ts';
+
+type Parsed = v.InferOutput<typeof ConfigSchema>;
+type ParsedLoadTest = v.InferOutput<typeof LoadTestSchema>;
 
 export interface KubernetesTargetRef {
   kind: string; // Deployment, StatefulSet, ReplicaSet, or any kind with a /scale subresource
@@ -28,27 +34,20 @@ export interface RequestSpec {
 
 export interface LocustEngineConfig {
   url: string;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** Wait for ceil(users / usersPerWorker) ready workers; scale the worker Deployment first if `target` is set. */
-  workers?: { target?: KubernetesTargetRef; usersPerWorker: number; readyTimeoutMs: number };
+  workers?: { target?: KubernetesTargetRef | undefined; usersPerWorker: number; readyTimeout: number } | undefined;
 }
 
-export interface LoadTestConfig {
-  engine: 'local' | 'locust';
+export interface LoadTestConfig extends Omit<ParsedLoadTest, 'host' | 'spawnRate' | 'waitTime' | 'requests' | 'locust'> {
   host: string;
-  users: number;
   spawnRate: number; // users started per second
-  durationMs: number;
-  warmupMs: number; // excluded from the statistics
-  waitTime: { minMs: number; maxMs: number }; // think time between one user's requests
-  timeoutMs: number; // per request; a timeout is a failure
-  headers: Record<string, string>;
+  waitTime: { min: number; max: number }; // think time between one user's requests, ms
   requests: RequestSpec[];
   /** True when `requests` were made from the targets (an LPA file lists none). */
   derivedRequests?: boolean;
-  script?: string; // path of a scenario module, loaded at run time
-  locust?: LocustEngineConfig;
+  locust?: LocustEngineConfig | undefined;
 }
 
 /** `pNN` types carry the percentile; every latency type is in milliseconds. */
@@ -66,39 +65,25 @@ export interface TargetSpec {
   tolerance: number; // a breach counts only beyond target × (1 + tolerance)
 }
 
-export interface ScaleUpPolicy {
-  mode: 'step' | 'proportional';
-  step: number;
-  maxStep: number; // proportional: at most this many replicas added in one run
-}
-
-export interface DecayPolicy {
-  replicas: number;
-  unchangedRuns: number; // calm runs before a decay
-  maxFailureRatio: number; // a run with more failures is not calm and never lowers the count
-  maxLoad?: number; // a run with any observed/target above this ratio is not calm
-}
-
 export type StateConfig =
   | { store: 'file'; path: string }
-  | { store: 'configmap'; name?: string; namespace?: string }
-  | { store: 'dynamodb'; table: string; region?: string; endpoint?: string };
+  | { store: 'configmap'; name?: string | undefined; namespace?: string | undefined }
+  | { store: 'dynamodb'; table: string; region?: string | undefined; endpoint?: string | undefined };
 
-export interface ScalerConfig {
+export interface ScalerConfig extends Omit<Parsed, 'target' | 'loadTest' | 'targets' | 'state'> {
   target: TargetRef;
-  replicas: { min: number; max: number };
   loadTest: LoadTestConfig;
   targets: TargetSpec[];
-  scaleUp: ScaleUpPolicy;
-  decay: DecayPolicy;
-  onProbeFailure: 'hold' | 'scaleUp';
-  stabilization: { downscaleWindowMs: number }; // 0: off
-  settle: { timeoutMs: number }; // 0: off
   state: StateConfig;
-  historyLimit: number;
   /** Where the config came from, for messages. */
   source: string;
 }
+
+/** What `loadtest` needs: the same configuration, with no scale target required. */
+export type LoadTestOnlyConfig = Omit<ScalerConfig, 'target'> & { target?: TargetRef };
+
+export type ScaleUpPolicy = ScalerConfig['scaleUp'];
+export type DecayPolicy = ScalerConfig['decay'];
 
 export function isHttpTarget(t: TargetRef): t is HttpTargetRef {
   return t.kind === 'http';

@@ -22,7 +22,7 @@ export type Reason =
 
 export type Policy = Pick<
   ScalerConfig,
-  'replicas' | 'targets' | 'scaleUp' | 'decay' | 'onProbeFailure' | 'stabilization' | 'settle' | 'historyLimit'
+  'replicas' | 'targets' | 'scaleUp' | 'decay' | 'onProbeFailure' | 'stabilization' | 'settle' | 'history'
 >;
 
 export interface DecideInput {
@@ -80,7 +80,7 @@ export function decide(input: DecideInput): Decision {
   const prior = input.record ?? emptyRecord(input.targetKey);
   const current = status.replicas;
   const manualChange = prior.lastReplicas !== null && prior.lastReplicas !== current;
-  const settling = status.notSettled && policy.settle.timeoutMs > 0 ? status.notSettled : undefined;
+  const settling = status.notSettled && policy.settle.timeout > 0 ? status.notSettled : undefined;
   const ctx: Context = {
     input, prior, current, manualChange,
     // A change by someone else restarts the count of calm runs (DESIGN §4.5).
@@ -146,7 +146,7 @@ function draft(ctx: Context): Draft {
 function settleState(ctx: Context): 'settled' | 'wait' | 'no-decay' {
   const { input, prior, manualChange, unsettledSince } = ctx;
   const notSettled = input.status.notSettled;
-  const timeout = input.policy.settle.timeoutMs;
+  const timeout = input.policy.settle.timeout;
   if (!notSettled || timeout <= 0 || unsettledSince === null) return 'settled';
   if (input.now - Date.parse(unsettledSince) >= timeout) return 'settled';
   const ourChange = prior.lastScaleAt !== null && input.now - Date.parse(prior.lastScaleAt) < timeout;
@@ -175,7 +175,7 @@ function calmRun(ctx: Context, within: string): Draft {
     return { reason: 'WithinTargets', desired: current, why, calm: true };
   }
   const desired = current - decay.replicas;
-  const floor = neededWithin(ctx.prior, stabilization.downscaleWindowMs, input.now);
+  const floor = neededWithin(ctx.prior, stabilization.downscaleWindow, input.now);
   if (floor !== undefined && floor > desired) {
     const to = Math.min(floor, current);
     const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${floor} replicas were needed within the stabilization window`;
@@ -244,7 +244,7 @@ function finish(ctx: Context, d: Draft): Decision {
     lastRunAt: at,
     lastScaleAt: changed ? at : prior.lastScaleAt,
     unsettledSince: changed ? null : ctx.unsettledSince,
-    history: appendHistory(prior.history, entry, input.policy.historyLimit),
+    history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
   return {
     action, reason: d.reason, message, current, desired: d.desired, applied, ...(limitedBy ? { limitedBy } : {}),

@@ -14,7 +14,7 @@ export interface EngineOptions {
   scaleWorkers?: LocustEngineDeps['scaleWorkers'];
 }
 
-export async function createEngine(config: ScalerConfig, options: EngineOptions = {}): Promise<LoadTestEngine> {
+export async function createEngine(config: Pick<ScalerConfig, 'loadTest'>, options: EngineOptions = {}): Promise<LoadTestEngine> {
   const { loadTest } = config;
   if (loadTest.engine === 'local') {
     const scenario = loadTest.script ? await (await import('./scenario.ts')).loadScenario(loadTest.script) : undefined;

@@ -38,15 +38,15 @@ export class LocalEngine implements LoadTestEngine {
     const pool = new Pool(plan.host, {
       connections: plan.users,
       pipelining: 1,
-      headersTimeout: plan.timeoutMs,
-      bodyTimeout: plan.timeoutMs,
-      connect: { timeout: Math.min(plan.timeoutMs, 10_000) },
+      headersTimeout: plan.timeout,
+      bodyTimeout: plan.timeout,
+      connect: { timeout: Math.min(plan.timeout, 10_000) },
       keepAliveTimeout: 30_000,
     });
     const recorder = new StatsRecorder(scenario ? [] : plan.requests.map((r) => r.name));
-    recorder.measuring = plan.warmupMs === 0;
+    recorder.measuring = plan.warmup === 0;
     const started = performance.now();
-    let measureFrom = started + plan.warmupMs;
+    let measureFrom = started + plan.warmup;
     let ended = 0;
     let stopped = false;
     const sleepers = new Set<() => void>();
@@ -68,13 +68,13 @@ export class LocalEngine implements LoadTestEngine {
       const t = setTimeout(wake, ms);
       sleepers.add(wake);
     });
-    const timers = [setTimeout(stop, plan.durationMs)];
-    if (plan.warmupMs > 0) timers.push(setTimeout(() => { recorder.measuring = true; measureFrom = performance.now(); }, plan.warmupMs));
+    const timers = [setTimeout(stop, plan.duration)];
+    if (plan.warmup > 0) timers.push(setTimeout(() => { recorder.measuring = true; measureFrom = performance.now(); }, plan.warmup));
     let active = 0;
     const progress = this.options.onProgress;
     if (progress) timers.push(setInterval(() => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }), 1000) as unknown as NodeJS.Timeout);
 
-    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeoutMs, stopped: () => stopped };
+    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeout, stopped: () => stopped };
     // Plain http without a script: the raw-socket fast path, one connection per user.
     const url = new URL(plan.host);
     const raw = !scenario && url.protocol === 'http:' ? plan.requests.map((r) => serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body)) : undefined;
@@ -93,14 +93,14 @@ export class LocalEngine implements LoadTestEngine {
       if (stopped) return;
       active++;
       const user = new HttpUser(id, ctx);
-      const connection = raw ? new RawConnection(url, plan.timeoutMs) : undefined;
+      const connection = raw ? new RawConnection(url, plan.timeout) : undefined;
       if (connection) connections.push(connection);
       try {
         if (scenario?.onStart) await scenario.onStart(user);
         while (!stopped) {
           const i = pickWeighted(weights, random);
           if (scenario) await scenario.tasks[i]!.run(user);
-          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped, plan.timeoutMs);
+          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped, plan.timeout);
           else await user.fire(prepared[i]!);
           await sleep(thinkTimeMs(plan.waitTime, random));
         }

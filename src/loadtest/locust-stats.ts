@@ -1,8 +1,9 @@
 // Locust's CSV statistics → the same Observations the local engine produces (pure).
 import { percentileKey, type FailureKind, type Observations, type RequestStats } from './types.ts';
 
-/** The percentiles Locust reports per request (its PERCENTILES_TO_REPORT). */
-export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
+import { LOCUST_PERCENTILES } from '../config/target-type.ts';
+
+export { LOCUST_PERCENTILES };
 
 export const LOCUST_PRECISION = 'Locust engine: median and percentiles come from Locust\'s rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact';
 

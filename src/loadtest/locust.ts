@@ -35,7 +35,7 @@ export class LocustEngine implements LoadTestEngine {
     if (workers) {
       const wanted = Math.ceil(plan.users / workers.usersPerWorker);
       await this.deps.scaleWorkers?.(wanted, signal);
-      await this.waitForWorkers(wanted, workers.readyTimeoutMs, signal);
+      await this.waitForWorkers(wanted, workers.readyTimeout, signal);
     }
     let swarming = false;
     try {
@@ -46,16 +46,16 @@ export class LocustEngine implements LoadTestEngine {
       await sleep(rampMs, signal);
       await this.expectUsers(plan.users, signal);
       // Statistics cover the run after ramp-up and warm-up, as the local engine's after warm-up.
-      await sleep(plan.warmupMs, signal);
+      await sleep(plan.warmup, signal);
       await this.master.reset(signal);
       const startedAt = now();
-      await sleep(plan.durationMs - plan.warmupMs, signal);
+      await sleep(plan.duration - plan.warmup, signal);
       const distributed = (await this.master.status(signal)).workers !== undefined;
       await this.master.stop(signal);
       swarming = false;
       if (distributed) await sleep(REPORT_INTERVAL_MS, signal);
       const [requests, failures] = await Promise.all([this.master.requestsCsv(signal), this.master.failuresCsv(signal)]);
-      return toObservations(parseCsv(requests), parseCsv(failures), startedAt, plan.durationMs - plan.warmupMs);
+      return toObservations(parseCsv(requests), parseCsv(failures), startedAt, plan.duration - plan.warmup);
     } finally {
       // Never leave a swarm running: on abort, deadline or any failure, stop it (best effort).
       if (swarming) await this.master.stop().catch(() => undefined);

@@ -3,7 +3,7 @@ import type { ScalerConfig } from '../config/types.ts';
 import { DEFAULT_PERCENTILES, type LoadPlan } from './types.ts';
 
 /** The default percentiles plus every percentile a target names. */
-export function planFor(config: ScalerConfig): LoadPlan {
+export function planFor(config: Pick<ScalerConfig, 'loadTest' | 'targets'>): LoadPlan {
   const wanted = new Set(DEFAULT_PERCENTILES);
   for (const t of config.targets) if (t.type.kind === 'percentile') wanted.add(t.type.percentile);
   return { ...config.loadTest, percentiles: [...wanted].sort((a, b) => a - b) };
@@ -11,7 +11,7 @@ export function planFor(config: ScalerConfig): LoadPlan {
 
 /** How long a load test takes from start to statistics, for deadlines (Lambda's time limit). */
 export function estimatedLoadMs(loadTest: ScalerConfig['loadTest']): number {
-  if (loadTest.engine === 'local') return loadTest.durationMs; // the ramp is part of the duration
+  if (loadTest.engine === 'local') return loadTest.duration; // the ramp is part of the duration
   const rampMs = (loadTest.users / loadTest.spawnRate) * 1000;
-  return rampMs + loadTest.durationMs + 3_500 + 2 * 10_000; // + one worker report, + the master's calls
+  return rampMs + loadTest.duration + 3_500 + 2 * 10_000; // + one worker report, + the master's calls
 }

@@ -10,8 +10,8 @@ export function pickWeighted(weights: readonly number[], random: () => number): 
 }
 
 /** Think time: constant, or uniform in [min, max], as Locust's constant / between. */
-export function thinkTimeMs(wait: { minMs: number; maxMs: number }, random: () => number): number {
-  return wait.minMs + random() * (wait.maxMs - wait.minMs);
+export function thinkTimeMs(wait: { min: number; max: number }, random: () => number): number {
+  return wait.min + random() * (wait.max - wait.min);
 }
 
 /** When each user starts, in ms from the start: `spawnRate` users per second, the first at 0. */

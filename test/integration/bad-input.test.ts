@@ -53,7 +53,7 @@ const cases: Case[] = [
   { name: 'bad flag', args: ['run', '--users-count', '3'], expect: /Unknown argument: users-count/ },
   { name: 'bad flag value', args: ['--users', 'many'], expect: /loadTest\.users \(from --users\): "many" is not an integer/ },
   { name: 'bad environment value', env: { SCALER_DURATION: 'soon' }, expect: /loadTest\.duration \(from environment SCALER_DURATION\): "soon" is not a duration/ },
-  { name: 'bad LPA environment value', env: { locustHatchRate: '-1' }, expect: /loadTest\.spawnRate \(from environment locustHatchRate\): "-1" must be greater than 0/ },
+  { name: 'bad LPA environment value', env: { locustHatchRate: '-1' }, expect: /loadTest\.spawnRate \(from environment locustHatchRate\): "?-1"? must be greater than 0/ },
   { name: 'bad --set', args: ['--set', 'loadTest.users'], expect: /--set: "loadTest\.users" is not path=value/ },
   { name: 'set-replicas with a non-number', args: ['set-replicas', 'three'], expect: /replicas \(argument\): NaN is not an integer|Invalid values|three/ },
 ];

@@ -63,8 +63,8 @@ describe('examples/fibonacci', () => {
       const r = await runBundle(['validate', '--config', join(EXAMPLE, file), '--output', 'json'], { env });
       assert.equal(r.code, 0, r.stderr);
       const { config } = JSON.parse(r.stdout) as { config: Record<string, unknown> & { loadTest: Record<string, unknown> } };
-      const { host, users, spawnRate, durationMs, requests } = config.loadTest;
-      return { target: config['target'], targets: config['targets'], decay: config['decay'], host, users, spawnRate, durationMs, requests };
+      const { host, users, spawnRate, duration, requests } = config.loadTest;
+      return { target: config['target'], targets: config['targets'], decay: config['decay'], host, users, spawnRate, duration, requests };
     };
     const ours = await load('scaler.yaml');
     const lpa = await load('evaluation_config.yaml', {
@@ -74,6 +74,6 @@ describe('examples/fibonacci', () => {
     assert.deepEqual(lpa, ours);
     assert.deepEqual(ours.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(ours.users, 10);
-    assert.equal(ours.durationMs, 5000);
+    assert.equal(ours.duration, 5000);
   });
 });

@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { failing, fast, hanging, resetting, serve, slow } from '../helpers/servers.ts';
 
 function plan(host: string, o: Partial<LoadPlan> = {}): LoadPlan {
-  return { engine: 'local', host, users: 5, spawnRate: 100, durationMs: 1000, warmupMs: 0, waitTime: { minMs: 0, maxMs: 0 }, timeoutMs: 2000, headers: {}, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {} }], percentiles: [50, 90, 99, 99.9], ...o };
+  return { engine: 'local', host, users: 5, spawnRate: 100, duration: 1000, warmup: 0, waitTime: { min: 0, max: 0 }, timeout: 2000, headers: {}, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {} }], percentiles: [50, 90, 99, 99.9], ...o };
 }
 
 describe('local engine', () => {
@@ -61,14 +61,14 @@ describe('local engine', () => {
   });
 
   it('a refused connection is a failure kind, not a crash', async () => {
-    const r = (await new LocalEngine().run(plan('http://127.0.0.1:9', { users: 1, durationMs: 300 }))).requests['GET /']!;
+    const r = (await new LocalEngine().run(plan('http://127.0.0.1:9', { users: 1, duration: 300 }))).requests['GET /']!;
     assert.ok(r.failuresByKind['connection refused']!.count > 0);
   });
 
   it('a hanging server cannot hang the run past duration + timeout; its requests time out', async () => {
     const s = await hanging();
     const started = Date.now();
-    const r = (await new LocalEngine().run(plan(s.url, { users: 2, durationMs: 1500, timeoutMs: 400 }))).requests['GET /']!;
+    const r = (await new LocalEngine().run(plan(s.url, { users: 2, duration: 1500, timeout: 400 }))).requests['GET /']!;
     assert.ok(Date.now() - started < 1500 + 400 + 1000, `took ${Date.now() - started} ms`);
     assert.ok(r.failuresByKind['timeout']!.count >= 2, JSON.stringify(r.failuresByKind));
     assert.equal(r.failuresByKind['timeout']!.sample, 'GET / took longer than 400 ms');
@@ -82,7 +82,7 @@ describe('local engine', () => {
       const reason = new Error('interrupted');
       setTimeout(() => controller.abort(reason), 300);
       const started = Date.now();
-      await assert.rejects(new LocalEngine().run(plan(s.url, { durationMs: 10_000 }), controller.signal), (e) => e === reason);
+      await assert.rejects(new LocalEngine().run(plan(s.url, { duration: 10_000 }), controller.signal), (e) => e === reason);
       assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
       assert.ok(s.hits > 0);
       await new Promise((res) => setTimeout(res, 50));
@@ -94,7 +94,7 @@ describe('local engine', () => {
 
   it('warm-up is excluded from the statistics', async () => {
     const s = await fast();
-    const o = await new LocalEngine().run(plan(s.url, { users: 1, durationMs: 1000, warmupMs: 500, waitTime: { minMs: 10, maxMs: 10 } }));
+    const o = await new LocalEngine().run(plan(s.url, { users: 1, duration: 1000, warmup: 500, waitTime: { min: 10, max: 10 } }));
     assert.ok(o.measuredMs < 600 && o.measuredMs > 400, String(o.measuredMs));
     assert.ok(o.requests['GET /']!.count < s.hits * 0.7, `${o.requests['GET /']!.count} of ${s.hits}`);
     await s.close();
@@ -102,7 +102,7 @@ describe('local engine', () => {
 
   it('weights and think time shape the load', async () => {
     const s = await fast();
-    const o = await new LocalEngine().run(plan(s.url, { users: 2, waitTime: { minMs: 20, maxMs: 20 }, requests: [{ name: 'a', method: 'GET', path: '/a', weight: 3, headers: {} }, { name: 'b', method: 'GET', path: '/b', weight: 1, headers: {} }] }));
+    const o = await new LocalEngine().run(plan(s.url, { users: 2, waitTime: { min: 20, max: 20 }, requests: [{ name: 'a', method: 'GET', path: '/a', weight: 3, headers: {} }, { name: 'b', method: 'GET', path: '/b', weight: 1, headers: {} }] }));
     const a = o.requests['a']!.count;
     const b = o.requests['b']!.count;
     assert.ok(a + b < 2 * (1000 / 20) + 4, `think time bounds the rate: ${a + b}`);
@@ -116,7 +116,7 @@ describe('local engine', () => {
       res.writeHead(req.headers.authorization === 'Bearer t0k' ? 200 : 401).end('[]');
     });
     const scenario = await loadScenario(fileURLToPath(new URL('../../examples/scripts/login-then-call.ts', import.meta.url)));
-    const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 3, waitTime: { minMs: 5, maxMs: 5 } }));
+    const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 3, waitTime: { min: 5, max: 5 } }));
     assert.equal(o.requests['login']!.count, 3);
     assert.ok(o.requests['GET /items']!.count > 0);
     assert.ok(o.requests['GET /items/:id']!.count > 0);
@@ -142,7 +142,7 @@ describe('local engine', () => {
       });
     });
     const req = (name: string, method: 'GET' | 'HEAD' | 'POST', path: string, extra: object = {}) => ({ name, method, path, weight: 1, headers: {}, ...extra });
-    const o = await new LocalEngine().run(plan(s.url, { users: 3, durationMs: 800, waitTime: { minMs: 2, maxMs: 2 }, requests: [req('chunked', 'GET', '/chunked'), req('close', 'GET', '/close'), req('empty', 'GET', '/empty'), req('head', 'HEAD', '/head'), req('post', 'POST', '/post', { body: '{"a":1}', expectStatus: [201] })] }));
+    const o = await new LocalEngine().run(plan(s.url, { users: 3, duration: 800, waitTime: { min: 2, max: 2 }, requests: [req('chunked', 'GET', '/chunked'), req('close', 'GET', '/close'), req('empty', 'GET', '/empty'), req('head', 'HEAD', '/head'), req('post', 'POST', '/post', { body: '{"a":1}', expectStatus: [201] })] }));
     for (const name of ['chunked', 'close', 'empty', 'head', 'post']) {
       const r = o.requests[name]!;
       assert.ok(r.count > 3, `${name}: ${r.count}`);

@@ -26,7 +26,7 @@ after(async () => {
 });
 
 function plan(): LoadPlan {
-  return { engine: 'locust', host: service.url, users: 4, spawnRate: 4, durationMs: 3000, warmupMs: 0, waitTime: { minMs: 10, maxMs: 10 }, timeoutMs: 5000, headers: {}, requests: [{ name: 'GET /fib', method: 'GET', path: '/fib', weight: 1, headers: {} }], percentiles: [50, 95, 99] };
+  return { engine: 'locust', host: service.url, users: 4, spawnRate: 4, duration: 3000, warmup: 0, waitTime: { min: 10, max: 10 }, timeout: 5000, headers: {}, requests: [{ name: 'GET /fib', method: 'GET', path: '/fib', weight: 1, headers: {} }], percentiles: [50, 95, 99] };
 }
 
 function configFor(engine: 'local' | 'locust', limit: number) {
@@ -39,7 +39,7 @@ function configFor(engine: 'local' | 'locust', limit: number) {
 
 describe('Locust engine', () => {
   it('drives the swarm and maps Locust\'s statistics onto the same observations, then stops the swarm', async () => {
-    const o = await new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeoutMs: 10_000 } }).run(plan());
+    const o = await new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 10_000 } }).run(plan());
     const fib = o.requests['GET /fib'];
     assert.ok(fib, `keys: ${Object.keys(o.requests)}`);
     assert.ok(fib.count > 20, `count ${fib.count}`);
@@ -74,7 +74,7 @@ describe('Locust engine', () => {
 
   it('a killed worker that the master still lists is not counted: a clear failure, no swarm left running', async () => {
     locust.killWorker(0);
-    const engine = new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeoutMs: 3000 } });
+    const engine = new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 3000 } });
     // Moments after the kill the master still lists the worker as ready: the swarm falls short.
     await assert.rejects(engine.run(plan()), (e: Error) => e instanceof ProbeError && /(the swarm reached only \d of 4 users|expected 2 ready workers)/.test(e.message));
     await new Promise((r) => setTimeout(r, 2500)); // /stats/requests is memoized for 2 s

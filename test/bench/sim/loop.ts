@@ -87,9 +87,9 @@ export function basePolicy(overrides: Omit<Partial<Policy>, 'decay'> & { decay?:
     scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
     decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
     onProbeFailure: 'hold',
-    stabilization: { downscaleWindowMs: 0 },
-    settle: { timeoutMs: 0 },
-    historyLimit: 50,
+    stabilization: { downscaleWindow: 0 },
+    settle: { timeout: 0 },
+    history: { limit: 50 },
     ...rest,
   };
 }

@@ -45,7 +45,7 @@ describe('loadConfig', () => {
     assert.equal(config.loadTest.host, 'http://fibonacci:5000');
     assert.equal(config.loadTest.users, 10);
     assert.equal(config.loadTest.spawnRate, 5);
-    assert.equal(config.loadTest.durationMs, 5000);
+    assert.equal(config.loadTest.duration, 5000);
     assert.deepEqual(config.loadTest.requests.map((r) => `${r.method} ${r.path}`), ['GET /fibonacci?n=10']);
     assert.deepEqual(config.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(config.target.kind, 'http'); // a url alone implies the http target

@@ -24,7 +24,7 @@ function issuesOf(raw: unknown): string[] {
 describe('validateConfig accepts', () => {
   it('the DESIGN example with defaults filled in', () => {
     const c = validateConfig(base(), opts);
-    assert.equal(c.loadTest.durationMs, 5000);
+    assert.equal(c.loadTest.duration, 5000);
     assert.equal(c.loadTest.spawnRate, 10); // defaults to users: all start in the first second
     assert.deepEqual(c.replicas, { min: 1, max: 10 }); // CPA's defaults
     assert.deepEqual(c.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
@@ -41,7 +41,7 @@ describe('validateConfig accepts', () => {
       decay: { replicas: 1, unchangedRuns: 3 },
     }, opts);
     assert.deepEqual(c.loadTest.requests.map((r) => r.name), ['GET /fibonacci?n=10', 'GET /fibonacci?n=20']);
-    assert.equal(c.loadTest.durationMs, 20_000); // LPA's locustRunTime default
+    assert.equal(c.loadTest.duration, 20_000); // LPA's locustRunTime default
   });
 
   const typeCases: [string, unknown][] = [
@@ -63,7 +63,7 @@ describe('validateConfig accepts', () => {
     it(`duration ${JSON.stringify(text)} = ${ms} ms`, () => {
       const raw = base();
       (raw.loadTest as Record<string, unknown>)['duration'] = text;
-      assert.equal(validateConfig(raw, opts).loadTest.durationMs, ms);
+      assert.equal(validateConfig(raw, opts).loadTest.duration, ms);
     });
   }
 

@@ -17,9 +17,9 @@ export function policy(overrides: PolicyOverrides = {}): Policy {
     scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
     decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
     onProbeFailure: 'hold',
-    stabilization: { downscaleWindowMs: 0 },
-    settle: { timeoutMs: 5 * 60_000 },
-    historyLimit: 50,
+    stabilization: { downscaleWindow: 0 },
+    settle: { timeout: 5 * 60_000 },
+    history: { limit: 50 },
     ...rest,
   };
 }

@@ -72,7 +72,7 @@ const cases: Case[] = [
   { name: 'a failing service above max is not brought down', in: { status: { replicas: 12, paused: false }, record: record(0, 12), observations: observe(5, { failures: 50 }) }, applied: 12, runs: 0, reason: 'FailingService' },
   { name: 'maxFailureRatio 0.6 tolerates 50% failures', in: { record: record(3, 2), observations: observe(5, { failures: 50 }), policy: policy({ decay: { maxFailureRatio: 0.6 } }) }, applied: 1, runs: 0, reason: 'Decay' },
   { name: 'not settled past settle.timeout: decides', in: { status: { replicas: 3, paused: false, notSettled: { kind: 'starting', reason: '1 of 3 replicas ready' } }, record: record(0, 3, { unsettledSince: new Date(NOW - 6 * 60_000).toISOString() }), observations: observe(50) }, applied: 4, runs: 0, reason: 'TargetBreached' },
-  { name: 'settle.timeout 0 turns the rule off', in: { status: { replicas: 3, paused: false, notSettled: { kind: 'starting', reason: '1 of 3 replicas ready' } }, observations: observe(50), policy: policy({ settle: { timeoutMs: 0 } }) }, applied: 4, runs: 0, reason: 'TargetBreached' },
+  { name: 'settle.timeout 0 turns the rule off', in: { status: { replicas: 3, paused: false, notSettled: { kind: 'starting', reason: '1 of 3 replicas ready' } }, observations: observe(50), policy: policy({ settle: { timeout: 0 } }) }, applied: 4, runs: 0, reason: 'TargetBreached' },
 ];
 
 describe('decide: LPA semantics and the safety rules', () => {
@@ -89,10 +89,10 @@ describe('decide: LPA semantics and the safety rules', () => {
 
   it('stabilization window: no lower than the highest recommendation within it', () => {
     const history = [{ at: new Date(NOW - 60_000).toISOString(), current: 4, desired: 5, applied: 5, action: 'up', reason: '', observations: [] }];
-    const d = decide(input({ status: { replicas: 5, paused: false }, record: record(3, 5, { history }), policy: policy({ stabilization: { downscaleWindowMs: 5 * 60_000 } }) }));
+    const d = decide(input({ status: { replicas: 5, paused: false }, record: record(3, 5, { history }), policy: policy({ stabilization: { downscaleWindow: 5 * 60_000 } }) }));
     assert.equal(d.applied, 5);
     assert.equal(d.reason, 'Stabilizing');
-    const later = decide(input({ status: { replicas: 5, paused: false }, record: record(3, 5, { history }), policy: policy({ stabilization: { downscaleWindowMs: 30_000 } }) }));
+    const later = decide(input({ status: { replicas: 5, paused: false }, record: record(3, 5, { history }), policy: policy({ stabilization: { downscaleWindow: 30_000 } }) }));
     assert.equal(later.applied, 4);
   });
 

@@ -37,8 +37,8 @@ const arbInput: fc.Arbitrary<DecideInput> = fc.record({
     scaleUp: { mode: r.mode, step: r.step, maxStep: 4 },
     decay: { replicas: r.decayBy, unchangedRuns: r.unchangedRuns, maxFailureRatio: r.maxFailureRatio, ...(r.maxLoad !== undefined ? { maxLoad: r.maxLoad } : {}) },
     onProbeFailure: r.onProbeFailure,
-    stabilization: { downscaleWindowMs: r.window },
-    settle: { timeoutMs: r.settle },
+    stabilization: { downscaleWindow: r.window },
+    settle: { timeout: r.settle },
   }),
   now: Date.parse('2026-11-22T12:00:00Z'),
 }));

@@ -63,8 +63,8 @@ function policyOf(s: Setup): ReturnType<typeof policy> {
     targets: TARGETS,
     decay: { replicas: s.decayBy, unchangedRuns: s.unchangedRuns },
     onProbeFailure: s.onProbeFailure,
-    stabilization: { downscaleWindowMs: s.windowMs },
-    settle: { timeoutMs: s.settleMs },
+    stabilization: { downscaleWindow: s.windowMs },
+    settle: { timeout: s.settleMs },
   };
   return policy(overrides);
 }

@@ -58,11 +58,11 @@ describe('scheduling', () => {
 
   it('think time is uniform in [min, max], constant when equal', () => {
     const random = seeded(3);
-    const xs = Array.from({ length: 20_000 }, () => thinkTimeMs({ minMs: 100, maxMs: 300 }, random));
+    const xs = Array.from({ length: 20_000 }, () => thinkTimeMs({ min: 100, max: 300 }, random));
     assert.ok(Math.min(...xs) >= 100 && Math.max(...xs) <= 300);
     assert.ok(Math.abs(xs.reduce((a, b) => a + b) / xs.length - 200) < 2);
     assert.ok(Math.abs(xs.filter((x) => x < 150).length / xs.length - 0.25) < 0.015, 'uniform: a quarter below 150');
-    assert.equal(thinkTimeMs({ minMs: 50, maxMs: 50 }, random), 50);
+    assert.equal(thinkTimeMs({ min: 50, max: 50 }, random), 50);
   });
 
   it('spawns spawnRate users per second', () => {

@@ -1,0 +1,157 @@
+// The rules between fields, in one place: bounds that must be ordered, defaults that depend on
+// another field, and the resolution of each target to the request it reads. Pure; problems are
+// added to the caller's list, each with its field path.
+import type * as v from 'valibot';
+import { defaultStatePath } from '../model/target-key.ts';
+import { show } from './fields.ts';
+import type { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
+import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
+import type {
+  KubernetesTargetRef, LoadTestConfig, LoadTestOnlyConfig, LocustEngineConfig, RequestSpec, StateConfig, TargetRef, TargetSpec,
+} from './types.ts';
+import type { Issues } from './validate.ts';
+
+interface Inputs {
+  /** The blocks that passed the schema; a block with problems is missing (its problems are reported). */
+  parsed: Partial<Parsed>;
+  target: v.InferOutput<typeof HttpTargetSchema | typeof KubernetesTargetSchema> | undefined;
+  state: v.InferOutput<typeof StateSchema> | undefined;
+  source: string;
+  requireTarget: boolean;
+}
+
+type Parsed = v.InferOutput<typeof ConfigSchema>;
+type ParsedKubernetesRef = v.InferOutput<typeof KubernetesTargetSchema>;
+
+/** The rules between fields; a whole config only when every block and rule is satisfied. */
+export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig | undefined {
+  const { parsed } = inputs;
+  const { replicas, targets: listed } = parsed;
+  if (replicas && replicas.min > replicas.max) issues.add('replicas', `min ${replicas.min} is greater than max ${replicas.max}`);
+  const target = inputs.target ? targetRef(inputs.target, 'target', issues) : undefined;
+  const loadTest = parsed.loadTest ? readLoadTest(parsed.loadTest, issues) : undefined;
+  const targets = loadTest && listed ? resolveTargets(listed, loadTest, issues) : [];
+  if (listed?.length === 0) {
+    issues.add('targets', 'is required: at least one latency target, e.g. [{ method: GET, endpoint: /, type: mean, target: 100 }]');
+  }
+  const state = inputs.state ? stateConfig(inputs.state, target, issues) : undefined;
+  const { scaleUp, decay, onProbeFailure, stabilization, settle, history } = parsed;
+  if (!replicas || !loadTest || !state || !scaleUp || !decay || !onProbeFailure || !stabilization || !settle || !history) return undefined;
+  if (!target && inputs.requireTarget) return undefined;
+  const blocks = { replicas, scaleUp, decay, onProbeFailure, stabilization, settle, history };
+  return { ...blocks, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
+}
+
+function targetRef(t: NonNullable<Inputs['target']>, path: string, issues: Issues): TargetRef | undefined {
+  if (t.kind === 'http' && 'url' in t) return { kind: 'http', url: t.url, headers: t.headers };
+  return kubernetesRef(t as ParsedKubernetesRef, path, issues);
+}
+
+function kubernetesRef(t: ParsedKubernetesRef, path: string, issues: Issues): KubernetesTargetRef | undefined {
+  const builtIn = t.kind === 'Deployment' || t.kind === 'StatefulSet' || t.kind === 'ReplicaSet';
+  const apiVersion = t.apiVersion ?? (builtIn ? 'apps/v1' : undefined);
+  if (!apiVersion) return void issues.add(`${path}.apiVersion`, 'is required');
+  return { kind: t.kind, apiVersion, name: t.name, namespace: t.namespace ?? 'default' };
+}
+
+function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | undefined {
+  if (lt.host === undefined) {
+    const example = 'e.g. http://fibonacci:5000 (or set locustHost / SCALER_HOST)';
+    issues.add('loadTest.host', `is required: the base URL of the service to measure, ${example}`);
+  }
+  if (lt.warmup >= lt.duration) issues.add('loadTest.warmup', `${lt.warmup} ms leaves nothing of the ${lt.duration} ms duration to measure`);
+  const waitTime = typeof lt.waitTime === 'number' ? { min: lt.waitTime, max: lt.waitTime } : { min: lt.waitTime.min, max: lt.waitTime.max ?? lt.waitTime.min };
+  if (waitTime.min > waitTime.max) issues.add('loadTest.waitTime', `min ${waitTime.min} ms is greater than max ${waitTime.max} ms`);
+  if (lt.engine === 'locust' && !lt.locust) {
+    issues.add('loadTest.locust', 'is required when loadTest.engine is locust (at least loadTest.locust.url, the master\'s web UI)');
+  }
+  const requests = resolveRequests(lt.requests, issues);
+  const locust = lt.locust ? locustConfig(lt.locust, issues) : undefined;
+  if (lt.host === undefined) return undefined;
+  const { locust: _ignored, ...rest } = lt;
+  return {
+    ...rest, host: lt.host, waitTime, requests,
+    spawnRate: lt.spawnRate ?? lt.users, // default: every user starts in the first second
+    ...(locust ? { locust } : {}),
+  };
+}
+
+function locustConfig(l: NonNullable<Parsed['loadTest']['locust']>, issues: Issues): LocustEngineConfig {
+  const workerTarget = l.workers?.target ? kubernetesRef(l.workers.target, 'loadTest.locust.workers.target', issues) : undefined;
+  const workers = l.workers ? { ...l.workers, target: workerTarget } : undefined;
+  return { url: l.url, username: l.username, password: l.password, ...(workers ? { workers } : {}) };
+}
+
+function resolveRequests(list: Parsed['loadTest']['requests'], issues: Issues): RequestSpec[] {
+  const names = new Set<string>();
+  return list.map((r, i) => {
+    const name = r.name ?? `${r.method} ${r.path}`;
+    if (names.has(name)) {
+      issues.add(`loadTest.requests[${i}].name`, `${show(name)} is used by two requests; names key the statistics and must be unique`);
+    }
+    names.add(name);
+    const status = r.expect?.status;
+    const expectStatus = status === undefined ? undefined : Array.isArray(status) ? status : [status];
+    return {
+      name, method: r.method, path: r.path, weight: r.weight, headers: r.headers,
+      ...(r.body !== undefined ? { body: r.body } : {}), ...(expectStatus ? { expectStatus } : {}),
+    };
+  });
+}
+
+/**
+ * A target names its request by `name`, or by `method` + `endpoint` (LPA's form). An LPA file has
+ * no `requests`: there each target's method + endpoint becomes a request of weight 1.
+ */
+function resolveTargets(list: Parsed['targets'], loadTest: LoadTestConfig, issues: Issues): TargetSpec[] {
+  const out: TargetSpec[] = [];
+  const namesFromElsewhere = Boolean(loadTest.script) || loadTest.engine === 'locust'; // the script or the locustfile
+  const declared = loadTest.requests.length > 0;
+  list.forEach((t, i) => {
+    const path = `targets[${i}]`;
+    const type = parseTargetType(t.type); // the schema has checked it parses
+    const percentile = type?.kind === 'percentile' ? type.percentile : undefined;
+    if (percentile !== undefined && loadTest.engine === 'locust' && !(LOCUST_PERCENTILES as readonly number[]).includes(percentile)) {
+      issues.add(`${path}.type`, `${show(t.type)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`);
+    }
+    if (type?.kind === 'failureRatio' && t.target > 1) issues.add(`${path}.target`, `${show(t.target)} is above the maximum 1`);
+    let request: string | undefined;
+    if (t.name !== undefined) {
+      const known = loadTest.requests.some((r) => r.name === t.name);
+      request = known || namesFromElsewhere ? t.name : undefined;
+      const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ') || 'none';
+      if (!request) issues.add(`${path}.name`, `${show(t.name)} matches no request of the load test; known: ${names}`);
+    } else if (t.endpoint === undefined) {
+      issues.add(`${path}.endpoint`, 'is required (or name the request)');
+    } else {
+      const match = loadTest.requests.find((r) => r.method === t.method && r.path === t.endpoint);
+      const name = `${t.method} ${t.endpoint}`;
+      if (match) request = match.name;
+      else if (namesFromElsewhere) request = name;
+      else if (declared && !loadTest.derivedRequests) {
+        const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ');
+        issues.add(path, `${t.method} ${t.endpoint} matches no request of the load test; known: ${names}`);
+      } else {
+        loadTest.derivedRequests = true;
+        loadTest.requests.push({ name, method: t.method, path: t.endpoint, weight: 1, headers: {} });
+        request = name;
+      }
+    }
+    if (type && request !== undefined) out.push({ label: t.type, request, type, target: t.target, tolerance: t.tolerance });
+  });
+  return out;
+}
+
+function stateConfig(s: v.InferOutput<typeof StateSchema>, target: TargetRef | undefined, issues: Issues): StateConfig | undefined {
+  switch (s.store) {
+    case 'file':
+      return { store: 'file', path: s.path ?? defaultStatePath(target) };
+    case 'configmap':
+      if (target?.kind === 'http') {
+        issues.add('state.store', '"configmap" needs a Kubernetes target; use file or dynamodb with an http target');
+      }
+      return { store: 'configmap', name: s.name, namespace: s.namespace };
+    case 'dynamodb':
+      return { store: 'dynamodb', table: s.table, region: s.region, endpoint: s.endpoint };
+  }
+}
