@@ -9,9 +9,16 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+# NODE_COMPILE_CACHE: the V8 code cache of the 3 MB bundle, so a cold start does not compile it.
+ENV NODE_ENV=production \
+    NODE_COMPILE_CACHE=/app/.compile-cache \
+    NODE_COMPILE_CACHE_PORTABLE=1
 WORKDIR /app
 COPY --from=build /src/dist/scale.js /src/dist/package.json /app/
+RUN mkdir /app/.compile-cache && chown 65532:65532 /app/.compile-cache
 USER 65532:65532
+# Written now, by this image's Node, as the user that runs it: Node keys the cache by its version and
+# the user id. At run time a read-only root filesystem only reads it (test/integration/cli.test.ts).
+RUN node /app/scale.js --version && node --input-type=module -e "await import('/app/scale.js')"
 ENTRYPOINT ["node", "/app/scale.js"]
 CMD ["run"]

@@ -1,11 +1,14 @@
 // The command line: parses flags with yargs, runs one command, maps errors to exit codes.
 // The only place (with the Lambda handler) that turns errors into exit codes.
 import yargs, { type Argv } from 'yargs';
+import { markLoaded } from './loaded.ts';
 import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
 import { VERSION } from './version.ts';
 import { configFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
+
+markLoaded('yargs');
 
 export interface CliIo {
   argv: string[];

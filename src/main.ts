@@ -1,11 +1,18 @@
 // Entry of dist/scale.js: the CLI when executed (`node dist/scale.js`, a symlink to it, a
 // container), the cloud-function `handler` when imported. Importing never runs the CLI.
+// Start-up: this module imports nothing heavy. Everything else is reached through dynamic imports,
+// which esbuild turns into lazily initialised parts of the one bundle: `--version` and an import
+// of the bundle evaluate none of yargs, undici, the Kubernetes client or the AWS SDK (a test checks).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCli } from './cli.ts';
-import { InterruptedError } from './errors.ts';
+import type { InvocationContext } from './lambda.ts';
+import { VERSION } from './version.ts';
 
-export { handler } from './lambda.ts';
+/** The Lambda handler (`scale.handler`): one cycle per invocation; see lambda.ts. */
+export async function handler(event?: unknown, context?: InvocationContext): Promise<unknown> {
+  const lambda = await import('./lambda.ts');
+  return lambda.handler(event, context);
+}
 
 function executedDirectly(): boolean {
   const meta = import.meta as ImportMeta & { main?: boolean };
@@ -21,31 +28,13 @@ function executedDirectly(): boolean {
 }
 
 async function main(): Promise<void> {
-  const controller = new AbortController();
-  const started = Date.now();
-  // The first signal interrupts the run (it stops within a second, writing nothing unless the
-  // decision was already claimed); a second one ends the process at once.
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-    // eslint-disable-next-line no-restricted-syntax -- the entry point: a second signal means now
-    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
-    const after = `${((Date.now() - started) / 1000).toFixed(1)} s into the run`;
-    controller.abort(new InterruptedError(signal, after));
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  process.exitCode = await runCli({
-    argv: process.argv.slice(2),
-    env: process.env,
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    isTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
-    signal: controller.signal,
-  });
-  process.off('SIGINT', onInt);
-  process.off('SIGTERM', onTerm);
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${VERSION}\n`); // the same answer as yargs', without loading it
+    return;
+  }
+  const { runProcess } = await import('./process.ts');
+  await runProcess(argv);
 }
 
 if (executedDirectly()) await main();

@@ -4,3 +4,6 @@ export {
   ConditionalCheckFailedException, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient,
   GetItemCommand, PutItemCommand, ResourceInUseException, UpdateContinuousBackupsCommand,
 } from '@aws-sdk/client-dynamodb';
+import { markLoaded } from '../loaded.ts';
+
+markLoaded('aws sdk');

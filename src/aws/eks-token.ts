@@ -4,6 +4,9 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { markLoaded } from '../loaded.ts';
+
+markLoaded('aws sdk');
 
 export interface AwsCredentials {
   accessKeyId: string;

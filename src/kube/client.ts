@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.ts';
+import { markLoaded } from '../loaded.ts';
+
+markLoaded('kubernetes client');
 
 export { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions };
 

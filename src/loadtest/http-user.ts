@@ -1,6 +1,6 @@
 // One virtual user's HTTP calls: timed, classified and recorded under a name. Also the `user`
 // object a scenario script receives (get/post/put/delete/request, as a locustfile's self.client).
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher, Pool } from '../undici.ts';
 import { errorFailure, failureMs, statusFailure } from './failures.ts';
 import type { StatsRecorder } from './recorder.ts';
 

@@ -2,7 +2,7 @@
 // `spawnRate` per second; each picks a request (or a script task) by weight, runs it, then waits
 // its think time, until the duration ends. Warm-up is excluded. At the end, or on abort, the
 // connection pool is destroyed: in-flight requests are cut and no socket is left open.
-import { Pool } from 'undici';
+import { Pool } from '../undici.ts';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
 import { failureMs, statusFailure } from './failures.ts';
 import { RawConnection, serializeRequest } from './raw-http.ts';

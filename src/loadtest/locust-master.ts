@@ -1,7 +1,7 @@
 // The Locust master's web API, as Locust 2.x serves it: /swarm takes form fields, /stop and
 // /stats/reset are POSTs, /stats/requests (JSON) is memoized for ~2 s, the CSV endpoints are not.
 // Every failure is a ProbeError naming the step and the master's answer.
-import { request } from 'undici';
+import { request } from '../undici.ts';
 import { ProbeError } from '../errors.ts';
 
 const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master

@@ -1,7 +1,7 @@
 // A webhook scale target: GET url → {"replicas": n, "readyReplicas"?: m, "paused"?: bool};
 // PUT url with {"replicas": n}. For the local demo and platforms that are not Kubernetes.
 // The PUT carries `expectedReplicas` so a server that supports it can refuse (409) a stale write.
-import { request } from 'undici';
+import { request } from '../undici.ts';
 import type { HttpTargetRef } from '../config/types.ts';
 import { ConflictError, TargetError } from '../errors.ts';
 import { redactUrl } from '../report/redact.ts';

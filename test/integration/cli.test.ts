@@ -1,7 +1,8 @@
 // The bundle's entry paths: executed directly, through a symlink, and imported as a module.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -76,14 +77,43 @@ targets: [{ name: GET /, type: mean, target: 5 }]
     assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
   });
 
-  it('runs as the Dockerfile ships it: the bundle (and its type marker) alone in a directory', async () => {
-    const app = join(dir, 'app');
-    mkdirSync(app);
+  it('runs as the Dockerfile ships it: its own commands write the code cache as user 65532; read-only, it is read', async () => {
+    // The final stage of the Dockerfile, replayed: its ENV, its COPY, and its RUN lines, as its USER.
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env = Object.fromEntries([...final.matchAll(/(NODE_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.equal(env['NODE_COMPILE_CACHE'], '/app/.compile-cache');
+    const user = /^USER (\d+):(\d+)$/m.exec(final)!;
+    // Each RUN with whether it runs as USER (after the USER line) or as root (before it).
+    const runs = [...final.matchAll(/^RUN (.+)$/gm)].map((m) => ({ cmd: m[1]!, asUser: m.index! > final.indexOf('\nUSER ') }));
+    assert.equal(runs.length, 2, runs.map((r) => r.cmd).join(' | '));
+    const root = join(dir, 'image');
+    const app = join(root, 'app');
+    mkdirSync(app, { recursive: true });
     copyFileSync(BUNDLE, join(app, 'scale.js'));
     copyFileSync(join(dirname(BUNDLE), 'package.json'), join(app, 'package.json'));
-    const r = await runBundle(['run', '--help'], { script: join(app, 'scale.js'), cwd: app });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /--dry-run/);
+    const node = join(root, 'node'); // the test's Node, readable by the image's user
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    chmodSync(root, 0o755);
+    chmodSync(dir, 0o755);
+    const at = (cmd: string): string => cmd.replaceAll('/app/', `${app}/`).replace(/\bnode /g, `${node} `);
+    const shell = (cmd: string, asUser: boolean, extra: Record<string, string> = {}) => spawnSync(
+      asUser ? 'setpriv' : 'sh', asUser ? [`--reuid=${user[1]}`, `--regid=${user[2]}`, '--clear-groups', 'sh', '-c', at(cmd)] : ['-c', at(cmd)],
+      { encoding: 'utf8', env: { PATH: process.env['PATH'], ...env, NODE_COMPILE_CACHE: `${app}/.compile-cache`, ...extra } },
+    );
+    for (const run of runs) {
+      const r = shell(run.cmd, run.asUser);
+      assert.equal(r.status, 0, `${run.cmd}: ${r.stderr}`);
+    }
+    spawnSync('chmod', ['-R', 'a-w', app]); // readOnlyRootFilesystem
+    const debug = { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    const help = shell(`node /app/scale.js run --help`, true, debug);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--dry-run/);
+    assert.match(help.stderr, /V8 code cache for ESM file:\/\/.*scale\.js was accepted/);
+    assert.doesNotMatch(help.stderr, /permission denied|Cannot create/);
+    spawnSync('chmod', ['-R', 'u+w', app]);
   });
 
   it('importing the bundle exports handler and does not run the CLI', async () => {

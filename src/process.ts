@@ -1,0 +1,31 @@
+// The CLI as a process: signals, streams and the exit code around runCli (cli.ts).
+import { runCli } from './cli.ts';
+import { InterruptedError } from './errors.ts';
+
+export async function runProcess(argv: string[]): Promise<void> {
+  const controller = new AbortController();
+  const started = Date.now();
+  // The first signal interrupts the run (it stops within a second, writing nothing unless the
+  // decision was already claimed); a second one ends the process at once.
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    // eslint-disable-next-line no-restricted-syntax -- the process shell: a second signal means now
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    const after = `${((Date.now() - started) / 1000).toFixed(1)} s into the run`;
+    controller.abort(new InterruptedError(signal, after));
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.exitCode = await runCli({
+    argv,
+    env: process.env,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    signal: controller.signal,
+  });
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+}
