@@ -13,7 +13,6 @@ import { BUNDLE } from '../helpers/cli.ts';
 import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 
 const PROBE = fileURLToPath(new URL('../helpers/loaded-probe.cjs', import.meta.url));
-const HEAVY = ['yargs', 'undici', 'kubernetes client', 'aws sdk'];
 
 interface Loaded {
   parts: string[];
