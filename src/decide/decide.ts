@@ -3,9 +3,9 @@
 // DESIGN §4 is the contract; the LPA defaults reproduce the Locust Pod Autoscaler where only the
 // scaler changes the replicas and the service answers.
 import type { ScalerConfig } from '../config/types.ts';
-import type { Observations } from '../loadtest/types.ts';
+import type { Observations } from '../model/observations.ts';
 import { appendHistory, emptyRecord, type StateRecord } from '../model/state-record.ts';
-import type { TargetStatus } from '../target/types.ts';
+import type { TargetStatus } from '../model/target-status.ts';
 import { evaluateTargets, failureSummary, round, type FailureSummary, type TargetEvaluation } from './evaluate.ts';
 
 export type Reason =

@@ -1,7 +1,7 @@
 // Observations × targets → one evaluation per target (pure).
 import { isFloor, unitOf } from '../config/target-type.ts';
 import type { TargetSpec } from '../config/types.ts';
-import { percentileKey, type Observations, type RequestStats } from '../loadtest/types.ts';
+import { percentileKey, type Observations, type RequestStats } from '../model/observations.ts';
 
 export interface TargetEvaluation {
   target: string; // `GET /x mean`

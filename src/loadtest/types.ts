@@ -1,39 +1,9 @@
-// What a load-test engine produces: per-request statistics, latencies in milliseconds.
+// The engine interface: a load-test engine turns a plan into Observations (model/observations.ts).
 import type { LoadTestConfig } from '../config/types.ts';
+import type { Observations } from '../model/observations.ts';
 
-export interface FailureKind {
-  count: number;
-  sample: string; // one message, for the operator
-}
-
-export interface RequestStats {
-  name: string;
-  count: number; // all completed requests, failures included
-  failures: number;
-  /** Requests with a time (all but untimed script errors): the latency statistics cover these. */
-  timed?: number;
-  /** Failures that never reached the service (connection refused, unknown host): if all are, nothing was measured. */
-  unreachable?: number;
-  rps: number; // completed requests per second of the measured window
-  /** Latencies in ms over every timed request, failures included (a timeout counts its timeout). */
-  min: number;
-  max: number;
-  mean: number;
-  median: number;
-  /** Keyed `p50`, `p90`, `p95`, `p99`, `p99.9` … (see percentileKey). */
-  percentiles: Record<string, number>;
-  failuresByKind: Record<string, FailureKind>;
-}
-
-export interface Observations {
-  engine: 'local' | 'locust';
-  startedAt: string; // ISO time
-  measuredMs: number; // the window the statistics cover (warm-up excluded)
-  requests: Record<string, RequestStats>;
-  aggregated: RequestStats;
-  /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
-  precision?: string;
-}
+export type { FailureKind, Observations, RequestStats } from '../model/observations.ts';
+export { percentileKey } from '../model/observations.ts';
 
 export interface LoadPlan extends LoadTestConfig {
   /** Percentiles to report, e.g. [50, 90, 95, 99, 99.9] plus those the targets name. */
@@ -45,7 +15,3 @@ export interface LoadTestEngine {
 }
 
 export const DEFAULT_PERCENTILES = [50, 75, 90, 95, 99, 99.9];
-
-export function percentileKey(percentile: number): string {
-  return `p${percentile}`;
-}

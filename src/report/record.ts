@@ -1,6 +1,6 @@
 // The decision record: the one document each run prints (JSON with --output json).
 import type { Decision } from '../decide/decide.ts';
-import type { Observations, RequestStats } from '../loadtest/types.ts';
+import type { Observations, RequestStats } from '../model/observations.ts';
 
 export interface DecisionRecord {
   time: string;

@@ -1,5 +1,5 @@
 // Human-readable renderings: the Locust-style statistics table and the decision summary.
-import type { Observations, RequestStats } from '../loadtest/types.ts';
+import type { Observations, RequestStats } from '../model/observations.ts';
 import type { DecisionRecord } from './record.ts';
 
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));

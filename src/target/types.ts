@@ -1,21 +1,7 @@
 // A scale target: anything that has a replica count we can read and set.
+import type { TargetStatus } from '../model/target-status.ts';
 
-export interface TargetStatus {
-  replicas: number; // the desired count in the target's spec
-  readyReplicas?: number;
-  paused: boolean;
-  /** Why the target is not settled (a rollout, replicas not ready); undefined when settled. */
-  notSettled?: NotSettled;
-}
-
-/**
- * `rollout`: a new generation or template is being rolled out. `starting`: fewer replicas ready
- * than the spec asks — new ones starting after a change, or existing ones failing readiness.
- */
-export interface NotSettled {
-  kind: 'rollout' | 'starting';
-  reason: string; // `2 of 3 replicas ready`
-}
+export type { NotSettled, TargetStatus } from '../model/target-status.ts';
 
 export interface TargetEvent {
   type: 'Normal' | 'Warning';

@@ -1,0 +1,40 @@
+// What a load test observed, per request name: the input of the decision, whatever engine
+// measured it (the local engine, a Locust master, headless Locust). Latencies in milliseconds.
+
+export interface FailureKind {
+  count: number;
+  sample: string; // one message, for the operator
+}
+
+export interface RequestStats {
+  name: string;
+  count: number; // all completed requests, failures included
+  failures: number;
+  /** Requests with a time (all but untimed script errors): the latency statistics cover these. */
+  timed?: number;
+  /** Failures that never reached the service (connection refused, unknown host): if all are, nothing was measured. */
+  unreachable?: number;
+  rps: number; // completed requests per second of the measured window
+  /** Latencies in ms over every timed request, failures included (a timeout counts its timeout). */
+  min: number;
+  max: number;
+  mean: number;
+  median: number;
+  /** Keyed `p50`, `p90`, `p95`, `p99`, `p99.9` … (see percentileKey). */
+  percentiles: Record<string, number>;
+  failuresByKind: Record<string, FailureKind>;
+}
+
+export interface Observations {
+  engine: 'local' | 'locust';
+  startedAt: string; // ISO time
+  measuredMs: number; // the window the statistics cover (warm-up excluded)
+  requests: Record<string, RequestStats>;
+  aggregated: RequestStats;
+  /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
+  precision?: string;
+}
+
+export function percentileKey(percentile: number): string {
+  return `p${percentile}`;
+}

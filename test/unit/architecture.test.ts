@@ -1,0 +1,72 @@
+// Imports point one way (DESIGN §2): shells → commands/run → decide, loadtest, state, target, report
+// → kube, aws → config, model, the base modules. The decision imports no adapter; no adapter folder
+// imports another. Read from the source (static, re-exported and dynamic imports alike).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const SRC = resolve('src');
+
+/** The part of the program a file belongs to: its folder, or a named top-level module. */
+function partOf(file: string): string {
+  const rel = relative(SRC, file);
+  const [first] = rel.split('/');
+  if (rel.includes('/')) return first!;
+  const name = rel.replace(/\.ts$/, '');
+  if (['main', 'process', 'cli', 'lambda'].includes(name)) return 'shell';
+  if (name === 'run') return 'run';
+  return 'base'; // errors, transport, loaded, undici, version
+}
+
+const BOTTOM = ['config', 'model', 'base'];
+const ALLOWED: Record<string, string[]> = {
+  shell: ['shell', 'commands', 'run', 'decide', 'loadtest', 'state', 'target', 'report', 'kube', 'aws', ...BOTTOM],
+  commands: ['commands', 'run', 'decide', 'loadtest', 'state', 'target', 'report', ...BOTTOM],
+  run: ['decide', 'loadtest', 'state', 'target', 'report', ...BOTTOM],
+  decide: ['decide', ...BOTTOM],
+  report: ['report', 'decide', ...BOTTOM],
+  loadtest: ['loadtest', ...BOTTOM],
+  state: ['state', 'kube', 'aws', ...BOTTOM],
+  target: ['target', 'kube', 'report', ...BOTTOM],
+  kube: ['kube', 'aws', ...BOTTOM],
+  aws: ['aws', 'base'],
+  config: BOTTOM,
+  model: BOTTOM,
+  base: ['base'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g)].map((m) => m[1] ?? m[2]!);
+  return specifiers.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
+}
+
+function violations(): string[] {
+  const out: string[] = [];
+  for (const file of files(SRC)) {
+    const from = partOf(file);
+    for (const target of importsOf(file)) {
+      const to = partOf(target);
+      if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
+    }
+  }
+  return out;
+}
+
+describe('the direction of imports', () => {
+  it('every src/ file imports only the parts below it', () => {
+    assert.deepEqual(violations(), []);
+  });
+
+  it('the check sees a wrong import (the decision importing a store)', () => {
+    const decide = join(SRC, 'decide', 'decide.ts');
+    assert.ok(importsOf(decide).length > 0, 'the scanner reads imports');
+    assert.equal(ALLOWED['decide']!.includes(partOf(join(SRC, 'state', 'file.ts'))), false);
+    assert.equal(ALLOWED['state']!.includes(partOf(join(SRC, 'target', 'http.ts'))), false);
+  });
+});
