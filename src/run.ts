@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
 import { decide, type Decision } from './decide/decide.ts';
-import { ConflictError, DuplicateEventError, ExitCode, messageOf, ScalerError, type ExitCode as Exit } from './errors.ts';
+import {
+  ConflictError, DuplicateEventError, ExitCode, messageOf, ScalerError, TargetError, type ExitCode as Exit,
+} from './errors.ts';
 import { planFor } from './loadtest/plan.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
 import { emptyRecord, type StateRecord } from './model/state-record.ts';
@@ -50,6 +52,8 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   const status = await target.read(signal);
   const where = { target: target.describe(), replicas: status.replicas, state: store.describe(), version };
   log.log('debug', 'read target and state', where);
+  for (const warning of status.warnings ?? []) log.log('warn', warning);
+  await refuseOtherAutoscalers(config, target, status.otherAutoscalers ?? []);
 
   const { observations, probeError } = await measure(config, deps, status);
   // The last point at which an interruption leaves nothing behind: from here to the claim nothing
@@ -63,7 +67,7 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
     dryRun: options.dryRun, decision, observations,
   };
   const exitCode = (decision.probeFailed ? ExitCode.failure : ExitCode.ok) as Exit;
-  if (options.dryRun || decision.reason === 'Paused') {
+  if (options.dryRun || (decision.reason === 'Paused' && decision.applied === decision.current)) {
     return { record: buildRecord(base), decision, observations, exitCode };
   }
 
@@ -94,11 +98,24 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   return { record: buildRecord(base), decision, observations, exitCode };
 }
 
+/**
+ * Two autoscalers on one workload undo each other's changes, silently (HPA or KEDA against us): refuse
+ * before any load, with a Warning Event, unless target.allowOtherAutoscalers says it is intended.
+ */
+async function refuseOtherAutoscalers(config: ScalerConfig, target: ScaleTarget, others: string[]): Promise<void> {
+  const allowed = 'allowOtherAutoscalers' in config.target && config.target.allowOtherAutoscalers === true;
+  if (others.length === 0 || allowed) return;
+  const message = `${others.join(' and ')} also scales ${target.describe()}: refusing to scale, as two autoscalers undo`
+    + ' each other\'s changes. Remove one, or set target.allowOtherAutoscalers: true if this is intended';
+  await target.recordEvent?.({ type: 'Warning', reason: 'ConflictingAutoscaler', message }).catch(() => undefined);
+  throw new TargetError(message);
+}
+
 /** Paused or at zero: no load is sent (DESIGN §4.7, §4.8). A failed load test is a probe failure. */
 async function measure(
-  config: ScalerConfig, deps: RunDeps, status: { paused: boolean; replicas: number },
+  config: ScalerConfig, deps: RunDeps, status: { paused: boolean; replicas: number; pausedReplicas?: number | undefined },
 ): Promise<{ observations?: Observations; probeError?: string }> {
-  if (status.paused || status.replicas === 0) return {};
+  if (status.paused || status.pausedReplicas !== undefined || status.replicas === 0) return {};
   const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
   try {
     return { observations: await engine.run(planFor(config), deps.signal) };

@@ -21,7 +21,7 @@ interface Inputs {
 }
 
 type Parsed = v.InferOutput<typeof ConfigSchema>;
-type ParsedKubernetesRef = v.InferOutput<typeof KubernetesTargetSchema>;
+type ParsedKubernetesRef = Omit<v.InferOutput<typeof KubernetesTargetSchema>, 'allowOtherAutoscalers'> & { allowOtherAutoscalers?: boolean };
 
 /** The rules between fields; a whole config only when every block and rule is satisfied. */
 export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig | undefined {
@@ -51,7 +51,8 @@ function kubernetesRef(t: ParsedKubernetesRef, path: string, issues: Issues): Ku
   const builtIn = t.kind === 'Deployment' || t.kind === 'StatefulSet' || t.kind === 'ReplicaSet';
   const apiVersion = t.apiVersion ?? (builtIn ? 'apps/v1' : undefined);
   if (!apiVersion) return void issues.add(`${path}.apiVersion`, 'is required');
-  return { kind: t.kind, apiVersion, name: t.name, namespace: t.namespace ?? 'default' };
+  const ref: KubernetesTargetRef = { kind: t.kind, apiVersion, name: t.name, namespace: t.namespace ?? 'default' };
+  return 'allowOtherAutoscalers' in t && t.allowOtherAutoscalers ? { ...ref, allowOtherAutoscalers: true } : ref;
 }
 
 function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | undefined {

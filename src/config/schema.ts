@@ -3,7 +3,7 @@
 // (json-schema.ts), and README's reference is checked against it. Rules between fields (min ≤ max,
 // targets naming a request) are in rules.ts. Durations come out in milliseconds.
 import * as v from 'valibot';
-import { duration, integer, list, number, object, oneOf, says, section, show, stringMap, text, url } from './fields.ts';
+import { duration, flag, integer, list, number, object, oneOf, says, section, show, stringMap, text, url } from './fields.ts';
 import { parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
 
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -30,7 +30,12 @@ export const HttpTargetSchema = object({
   headers: v.nullish(stringMap({ description: 'sent with every call to the webhook (e.g. authorization)' }), {}),
 });
 
-export const KubernetesTargetSchema = object(kubernetesRef('what to scale'));
+export const KubernetesTargetSchema = object({
+  ...kubernetesRef('what to scale'),
+  allowOtherAutoscalers: v.nullish(flag({
+    description: 'scale even when an HPA or a KEDA ScaledObject also scales this workload (they will undo each other)',
+  }), false),
+});
 
 const requestSchema = object({
   // one request of the scenario, picked by weight

@@ -14,6 +14,8 @@ export interface KubernetesTargetRef {
   apiVersion: string;
   name: string;
   namespace: string;
+  /** Scale even when another autoscaler (HPA, KEDA) names this workload. */
+  allowOtherAutoscalers?: boolean;
 }
 export interface HttpTargetRef {
   kind: 'http';

@@ -61,6 +61,8 @@ interface Draft {
   /** Never lower the count, not even to reach max (nothing measured, a failing service). */
   neverDown?: boolean;
   probeFailed?: boolean;
+  /** Apply `desired` as it is, outside min..max (paused-replicas: the operator's own number). */
+  exact?: boolean;
 }
 
 interface Context {
@@ -89,7 +91,14 @@ export function decide(input: DecideInput): Decision {
     failures: failureSummary(input.observations),
     unsettledSince: settling ? (prior.unsettledSince ?? new Date(now).toISOString()) : null,
   };
-  if (status.paused) return paused(ctx);
+  if (status.paused) return paused(ctx, 'paused by annotation latency-scaler.io/paused');
+  const pinned = status.pausedReplicas;
+  if (pinned !== undefined && pinned === ctx.current) return paused(ctx, `paused at ${pinned} by annotation latency-scaler.io/paused-replicas`);
+  if (pinned !== undefined) {
+    // KEDA's paused-replicas: go to exactly that count (the operator's explicit number), then hold.
+    const why = `paused at ${pinned} by annotation latency-scaler.io/paused-replicas`;
+    return finish(ctx, { reason: 'Paused', desired: pinned, why, calm: false, exact: true });
+  }
   return finish(ctx, draft(ctx));
 }
 
@@ -210,9 +219,9 @@ function neededWithin(prior: StateRecord, windowMs: number, now: number): number
   return recent.length > 0 ? Math.max(...recent.map((h) => h.needed ?? h.desired)) : undefined;
 }
 
-function paused(ctx: Context): Decision {
+function paused(ctx: Context, why: string): Decision {
   const { current } = ctx;
-  const message = 'hold at ' + current + ': paused by annotation latency-scaler.io/paused';
+  const message = `hold at ${current}: ${why}`;
   return {
     action: 'hold', reason: 'Paused', message, current, desired: current, applied: current,
     manualChange: ctx.manualChange, probeFailed: false, calm: false, evaluations: ctx.evaluations,
@@ -223,14 +232,20 @@ function paused(ctx: Context): Decision {
 function finish(ctx: Context, d: Draft): Decision {
   const { input, prior, current } = ctx;
   const { min, max } = input.policy.replicas;
-  let applied = Math.min(Math.max(d.desired, min), max);
+  const bounded = d.exact ? d.desired : Math.min(Math.max(d.desired, min), max);
+  let applied = bounded;
   // Nothing measured, or a failing service, is no reason to remove capacity, not even to reach max.
   const failing = ctx.failures !== undefined && ctx.failures.ratio > input.policy.decay.maxFailureRatio;
   if ((d.neverDown || failing) && applied < current) applied = current;
+  // KEDA's paused-scale-in: scale-up still works, the count never goes down.
+  const scaleDownPaused = input.status.pausedScaleDown === true && applied < current && !d.exact;
+  if (scaleDownPaused) applied = current;
   if (d.reason === 'ZeroReplicas' && d.desired === 0) applied = current;
-  const limitedBy = applied < d.desired ? 'max' : applied > d.desired ? 'min' : undefined;
+  // Named only when the bound is what was applied (not when a never-down rule kept the count).
+  const limitedBy = applied !== bounded ? undefined : bounded < d.desired ? 'max' : bounded > d.desired ? 'min' : undefined;
   const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
-  const message = describe(ctx, d, action, applied, limitedBy);
+  const paused = scaleDownPaused ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)' : '';
+  const message = describe(ctx, d, action, applied, limitedBy) + paused;
   const at = new Date(input.now).toISOString();
   const changed = applied !== current;
   // A calm run needs fewer replicas than it has; a run that could not tell needs what it has.

@@ -4,6 +4,14 @@ export interface TargetStatus {
   replicas: number; // the desired count in the target's spec
   readyReplicas?: number;
   paused: boolean;
+  /** KEDA's paused-replicas: scale to this count, then hold; no load is sent. */
+  pausedReplicas?: number;
+  /** KEDA's paused-scale-in: scale-up still works, the count never goes down. */
+  pausedScaleDown?: boolean;
+  /** Other autoscalers that scale this target (an HPA, a KEDA ScaledObject), named for messages. */
+  otherAutoscalers?: string[];
+  /** For the operator: a GitOps controller owns the replicas, the ownership could not be checked … */
+  warnings?: string[];
   /** Why the target is not settled (a rollout, replicas not ready); undefined when settled. */
   notSettled?: NotSettled;
 }

@@ -1,10 +1,12 @@
-// A webhook scale target: GET url → {"replicas": n, "readyReplicas"?: m, "paused"?: bool};
+// A webhook scale target: GET url → {"replicas": n, "readyReplicas"?: m, "paused"?: bool,
+// "pausedReplicas"?: n, "pausedScaleDown"?: bool};
 // PUT url with {"replicas": n}. For the local demo and platforms that are not Kubernetes.
 // The PUT carries `expectedReplicas` so a server that supports it can refuse (409) a stale write.
 import { request } from '../undici.ts';
 import type { HttpTargetRef } from '../config/types.ts';
 import { ConflictError, TargetError } from '../errors.ts';
 import { redactUrl } from '../report/redact.ts';
+import { pauseOf } from './ownership.ts';
 import { transportCause } from '../transport.ts';
 import type { ScaleTarget, TargetStatus } from './types.ts';
 
@@ -29,7 +31,9 @@ export class HttpScaleTarget implements ScaleTarget {
       throw new TargetError(`GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`);
     }
     const ready = obj?.['readyReplicas'];
-    const status: TargetStatus = { replicas, paused: obj?.['paused'] === true };
+    const names = { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' };
+    const pause = pauseOf({ paused: obj?.['paused'], pausedReplicas: obj?.['pausedReplicas'], pausedScaleDown: obj?.['pausedScaleDown'] }, names);
+    const status: TargetStatus = { replicas, ...pause };
     if (typeof ready === 'number') {
       status.readyReplicas = ready;
       if (ready < replicas) status.notSettled = { kind: 'starting', reason: `${ready} of ${replicas} replicas ready` };

@@ -4,13 +4,15 @@
 // instead of being overwritten. Merge patches on custom resources' /scale misbehave
 // (kubernetes/kubernetes#116311), so JSON Patch it is, with the content type set explicitly.
 import type { KubernetesTargetRef } from '../config/types.ts';
-import { ConfigError, ConflictError, TargetError } from '../errors.ts';
+import { ConfigError, ConflictError, messageOf, TargetError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
+import {
+  conflictingHpas, conflictingScaledObjects, gitOpsWarnings, pauseOf, PAUSED, PAUSED_REPLICAS, PAUSED_SCALE_DOWN,
+} from './ownership.ts';
 import type { NotSettled, ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
 
-export const PAUSED_ANNOTATION = 'latency-scaler.io/paused';
 
 interface Resource {
   group: string;
@@ -19,7 +21,7 @@ interface Resource {
 }
 
 interface Workload {
-  metadata?: { uid?: string; generation?: number; annotations?: Record<string, string> };
+  metadata?: { uid?: string; generation?: number; annotations?: Record<string, string>; managedFields?: { manager?: string; fieldsV1?: object }[] };
   spec?: { replicas?: number; paused?: boolean };
   status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; replicas?: number };
 }
@@ -54,11 +56,44 @@ export class KubernetesScaleTarget implements ScaleTarget {
     const scale = await this.call({ verb: 'get', resource: `${r.plural}/scale` }, signal, (o) => this.clients.custom.getNamespacedCustomObjectScale(base, o)) as Scale;
     this.uid = workload.metadata?.uid;
     const replicas = scale.spec?.replicas ?? 0;
-    const status: TargetStatus = { replicas, paused: workload.metadata?.annotations?.[PAUSED_ANNOTATION] === 'true' };
+    const annotations = workload.metadata?.annotations ?? {};
+    const pause = pauseOf({ paused: annotations[PAUSED], pausedReplicas: annotations[PAUSED_REPLICAS], pausedScaleDown: annotations[PAUSED_SCALE_DOWN] });
+    const status: TargetStatus = { replicas, ...pause };
+    const { others, warnings } = await this.owners(workload, signal);
+    if (others.length > 0) status.otherAutoscalers = others;
+    if (warnings.length > 0) status.warnings = warnings;
     if (workload.status?.readyReplicas !== undefined || this.ref.kind !== 'Deployment') status.readyReplicas = workload.status?.readyReplicas ?? 0;
     const notSettled = settleReason(workload, scale, replicas);
     if (notSettled) status.notSettled = notSettled;
     return status;
+  }
+
+  /**
+   * Other autoscalers naming this workload (HPAs; KEDA ScaledObjects where KEDA is installed), and a
+   * GitOps controller owning spec.replicas. Never fails the run: a list the Role may not make, or
+   * any other error, becomes a one-line warning.
+   */
+  private async owners(workload: Workload, signal?: AbortSignal): Promise<{ others: string[]; warnings: string[] }> {
+    const warnings = gitOpsWarnings(workload.metadata?.managedFields, this.describe());
+    const list = async (group: string, version: string, plural: string): Promise<{ spec?: object }[] | undefined> => {
+      const args = { group, version, namespace: this.ref.namespace, plural };
+      try {
+        const answer = await this.clients.custom.listNamespacedCustomObject(args, callOptions(signal, this.limits.callTimeoutMs));
+        return (answer as { items?: { spec?: object }[] }).items ?? [];
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === 404) return []; // that API is not installed (no KEDA): nothing can conflict
+        const why = status === 403 ? `the Role may not list ${plural}.${group} (add "list" on it to check)` : messageOf(err);
+        warnings.push(`could not check for other autoscalers of ${this.describe()}: ${why}`);
+        return undefined;
+      }
+    };
+    const [hpas, scaledObjects] = await Promise.all([
+      list('autoscaling', 'v2', 'horizontalpodautoscalers'),
+      list('keda.sh', 'v1alpha1', 'scaledobjects'),
+    ]);
+    const others = [...conflictingHpas(hpas ?? [], this.ref), ...conflictingScaledObjects(scaledObjects ?? [], this.ref)];
+    return { others, warnings };
   }
 
   async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void> {

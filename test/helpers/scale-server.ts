@@ -30,6 +30,9 @@ export interface ScaleServer {
   replicas: number;
   readyReplicas?: number;
   paused: boolean;
+  /** Sent as they are when set (the http target's pause vocabulary). */
+  pausedReplicas?: unknown;
+  pausedScaleDown?: unknown;
   reads: number;
   writes: number[];
   close(): Promise<void>;
@@ -55,7 +58,9 @@ export async function startScaleServer(replicas: number): Promise<ScaleServer> {
     }
     state.reads++;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ replicas: state.replicas, paused: state.paused, ...(state.readyReplicas !== undefined ? { readyReplicas: state.readyReplicas } : {}) }));
+    const pause = { pausedReplicas: state.pausedReplicas, pausedScaleDown: state.pausedScaleDown };
+    const ready = state.readyReplicas !== undefined ? { readyReplicas: state.readyReplicas } : {};
+    res.end(JSON.stringify({ replicas: state.replicas, paused: state.paused, ...ready, ...pause }));
   });
   const url = `${await listen(server)}/replicas`;
   return Object.assign(state, { url, close: () => close(server) }) as ScaleServer;
