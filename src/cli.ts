@@ -67,7 +67,8 @@ export async function runCli(io: CliIo): Promise<number> {
       const { validateCommand } = await import('./commands/validate.ts');
       validateCommand(config, ctx);
     }))
-    .command('loadtest', 'run only the load test and print the statistics', withCommon, act(async (args, ctx) => {
+    .command('loadtest', 'run only the load test and print the statistics (no config needed: --host and --path)', (y) => withCommon(y)
+      .option('path', { type: 'string', array: true, describe: 'a request: /path or "METHOD /path" (repeatable; default GET /)' }) as Argv, act(async (args, ctx) => {
       const config = await loadTestConfigFrom(args, ctx);
       const { loadtestCommand } = await import('./commands/loadtest.ts');
       await loadtestCommand(config, ctx);
@@ -88,6 +89,14 @@ export async function runCli(io: CliIo): Promise<number> {
       const config = await configFrom(args, ctx);
       const { historyCommand } = await import('./commands/history.ts');
       await historyCommand(config, ctx, String(args['out']));
+    }))
+    .command('status', 'what the scaler thinks, at a glance (replicas, targets, decay, last decision); sends no load', (y) => withCommon(y)
+      .option('config', { alias: 'c', type: 'string', array: true, describe: 'one or more scaler.yaml (default as for run)' })
+      .option('wide', { type: 'boolean', describe: 'the whole last decision, and the state store' }) as Argv, act(async (args, ctx) => {
+      const paths = (args['config'] as string[] | undefined) ?? [undefined];
+      const configs = await Promise.all(paths.map((path) => configFrom({ ...args, config: path }, ctx)));
+      const { statusCommand } = await import('./commands/status.ts');
+      return statusCommand(configs, ctx, Boolean(args['wide']));
     }))
     .command('schema', 'print the JSON Schema of scaler.yaml (for editors: jobs/scaler.schema.json)', (y) => y, act(async (_args, ctx) => {
       const { configJsonSchema } = await import('./config/json-schema.ts');

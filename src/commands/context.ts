@@ -25,9 +25,22 @@ export function configFrom(args: CommonArgs, ctx: CommandContext): Promise<Scale
   return loadConfig(sourcesOf(args, ctx));
 }
 
-/** The configuration of `loadtest`: no target needed. */
+/**
+ * The configuration of `loadtest`: no target needed, and no file either — `--host` and `--path`
+ * (`/x` or `POST /x`, repeatable) are enough, as for hey or autocannon. Without a file or a path,
+ * it sends GET /.
+ */
 export function loadTestConfigFrom(args: CommonArgs, ctx: CommandContext): Promise<LoadTestOnlyConfig> {
-  return loadLoadTestConfig(sourcesOf(args, ctx));
+  const sources = sourcesOf(args, ctx);
+  const paths = (args['path'] as string[] | undefined) ?? [];
+  const requests = paths.map((p) => {
+    const [first, ...rest] = p.trim().split(/\s+/);
+    return rest.length > 0 ? { method: first, path: rest.join(' ') } : { method: 'GET', path: first };
+  });
+  const fileless = !args.config && !ctx.env['SCALER_CONFIG'] && !ctx.env['SCALER_CONFIG_YAML'] && !ctx.env['evaluationConfigFilePath'];
+  const fallback = fileless && requests.length === 0 ? [{ method: 'GET', path: '/' }] : [];
+  const overrides = requests.length > 0 || fallback.length > 0 ? { 'loadTest.requests': requests.length ? requests : fallback } : {};
+  return loadLoadTestConfig({ ...sources, overrides: { ...overrides, ...sources.overrides }, fileOptional: true });
 }
 
 function sourcesOf(args: CommonArgs, ctx: CommandContext): ConfigSources {

@@ -43,6 +43,8 @@ export interface ConfigSources {
   flags?: Record<string, unknown>;
   /** Dotted paths → values (`--set loadTest.users=20`, a Lambda event's `overrides`). */
   overrides?: Record<string, unknown>;
+  /** `loadtest --host …`: flags alone are enough, no file needed. */
+  fileOptional?: boolean;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -102,6 +104,7 @@ async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: stri
   }
   const explicit = sources.configPath ?? env['SCALER_CONFIG'] ?? env['evaluationConfigFilePath'];
   const path = explicit ?? (existsSync('scaler.yaml') ? 'scaler.yaml' : undefined);
+  if (!path && sources.fileOptional) return { raw: {}, source: 'the command line' };
   if (!path) {
     throw new ConfigError([{ path: '--config', message: 'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, or put a scaler.yaml in the working directory' }]);
   }

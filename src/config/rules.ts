@@ -31,7 +31,7 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
   const target = inputs.target ? targetRef(inputs.target, 'target', issues) : undefined;
   const loadTest = parsed.loadTest ? readLoadTest(parsed.loadTest, issues) : undefined;
   const targets = loadTest && listed ? resolveTargets(listed, loadTest, issues) : [];
-  if (listed?.length === 0) {
+  if (listed?.length === 0 && inputs.requireTarget) {
     issues.add('targets', 'is required: at least one latency target, e.g. [{ method: GET, endpoint: /, type: mean, target: 100 }]');
   }
   const state = inputs.state ? stateConfig(inputs.state, target, issues) : undefined;

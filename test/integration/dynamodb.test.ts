@@ -5,6 +5,10 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
 import { serve } from '../helpers/servers.ts';
+import { runBundle } from '../helpers/cli.ts';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
 import { emptyRecord } from '../../src/model/state-record.ts';
@@ -230,6 +234,25 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
 
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
+      await scale.close();
+    }
+  });
+
+  it('status reads the DynamoDB record (no load)', async () => {
+    const table = await newTable();
+    const scale = await startScaleServer(2);
+    try {
+      const path = join(tmpdir(), `status-${table}.yaml`);
+      writeFileSync(path, yaml(table, scale.url).replace('http://127.0.0.1:9', scale.url.replace('/replicas', '')));
+      const env = { ...LOCAL_CREDENTIALS };
+      assert.equal((await runBundle(['run', '-c', path, '-o', 'json'], { env })).code, 0);
+      const r = await runBundle(['status', '-c', path, '-o', 'json'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const [row] = JSON.parse(r.stdout) as { replicas: number; state: string; lastDecision: string }[];
+      assert.equal(row!.replicas, 2);
+      assert.match(row!.state, new RegExp(`^dynamodb ${table}\\[`));
+      assert.match(row!.lastDecision, /GET \/a mean/);
+    } finally {
       await scale.close();
     }
   });

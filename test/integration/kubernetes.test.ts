@@ -81,6 +81,14 @@ describe('on a real kube-apiserver', () => {
     assert.equal(JSON.parse(r.stdout).message, 'decay 3→2: 1 calm run');
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
     assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaledDown'));
+
+    // status reads the Deployment and the state ConfigMap (no load).
+    const status = await runBundle(['status', '-c', calm, '-o', 'json'], { env: { KUBECONFIG: kube.kubeconfigPath } });
+    assert.equal(status.code, 0, messages(status.stderr));
+    const [row] = JSON.parse(status.stdout) as { target: string; replicas: number; state: string; lastDecision: string }[];
+    assert.deepEqual({ target: row!.target, replicas: row!.replicas }, { target: `Deployment ${ns}/fib`, replicas: 2 });
+    assert.equal(row!.state, `configmap ${ns}/latency-scaler-deployment-fib`);
+    assert.equal(row!.lastDecision, 'decay 3→2: 1 calm run');
   });
 
   it('scales a StatefulSet up and down', async () => {

@@ -1,0 +1,103 @@
+// `latency-scaler status`: what the scaler thinks, at a glance, as `kubectl get hpa` shows an HPA —
+// read from the target and the state store only (no load is sent, nothing is written).
+import { describeTarget, type ScalerConfig } from '../config/types.ts';
+import { messageOf } from '../errors.ts';
+import type { StateRecord } from '../model/state-record.ts';
+import type { TargetStatus } from '../model/target-status.ts';
+import { createStateStore } from '../state/index.ts';
+import { createScaleTarget } from '../target/index.ts';
+import { printJson, type CommandContext } from './context.ts';
+
+export interface StatusRow {
+  target: string;
+  replicas: number | null;
+  min: number;
+  max: number;
+  /** Each target's last value against its limit: `mean 12.4ms/7ms`. */
+  targets: string[];
+  /** Calm runs still needed before a decay; null when no decay can come (none configured, at min). */
+  decayIn: number | null;
+  lastDecision: string | null;
+  lastRunAt: string | null;
+  paused: string; // no, yes, replicas=N, scale-down
+  state: string;
+  error?: string;
+}
+
+export async function statusCommand(configs: ScalerConfig[], ctx: CommandContext, wide: boolean): Promise<number> {
+  const rows = await Promise.all(configs.map((c) => statusOf(c, ctx)));
+  if (ctx.output === 'json') printJson(ctx, rows);
+  else ctx.out(table(rows, ctx.now(), wide));
+  return rows.some((r) => r.error) ? 1 : 0;
+}
+
+async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {
+  const { min, max } = config.replicas;
+  const row: StatusRow = {
+    target: describeTarget(config.target), replicas: null, min, max, targets: [], decayIn: null, lastDecision: null,
+    lastRunAt: null, paused: '-', state: '-',
+  };
+  try {
+    const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
+    row.state = store.describe();
+    const [{ record }, status] = await Promise.all([store.read(), target.read(ctx.signal)]);
+    Object.assign(row, fromRecord(record, config, status));
+  } catch (err) {
+    row.error = messageOf(err);
+  }
+  return row;
+}
+
+function fromRecord(record: StateRecord | null, config: ScalerConfig, status: TargetStatus): Partial<StatusRow> {
+  const last = record?.history.at(-1);
+  const { unchangedRuns, replicas } = config.decay;
+  const canDecay = replicas > 0 && status.replicas > config.replicas.min;
+  const paused = status.paused ? 'yes'
+    : status.pausedReplicas !== undefined ? `replicas=${status.pausedReplicas}` : status.pausedScaleDown ? 'scale-down' : 'no';
+  return {
+    replicas: status.replicas,
+    targets: (last?.observations ?? []).map(againstLimit),
+    // The decaying run is itself calm and comes after unchangedRuns calm runs.
+    decayIn: canDecay && record ? Math.max(1, unchangedRuns - record.calmRuns + 1) : null,
+    lastDecision: last?.reason ?? null,
+    lastRunAt: record?.lastRunAt ?? null,
+    paused,
+  };
+}
+
+/** `mean 12.4ms/7ms`, `failureRatio 0.02/0.05`, `rps 40req/s/45req/s`. */
+function againstLimit(o: { target: string; value: number | null; limit: number }): string {
+  const type = o.target.split(' ').at(-1) ?? '';
+  const unit = type === 'failureRatio' ? '' : type === 'rps' ? 'req/s' : 'ms';
+  return `${type} ${o.value === null ? '?' : `${round(o.value)}${unit}`}/${o.limit}${unit}`;
+}
+
+const round = (n: number): string => String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
+
+function age(at: string | null, now: number): string {
+  if (!at) return '-';
+  const s = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
+function table(rows: StatusRow[], now: number, wide: boolean): string {
+  const head = ['TARGET', 'REPLICAS', 'TARGETS', 'DECAY IN', 'LAST DECISION', 'AGE', 'PAUSED', ...(wide ? ['STATE'] : [])];
+  const cells = rows.map((r) => {
+    const decision = r.error ? `error: ${r.error}` : (r.lastDecision ?? '-');
+    return [
+      r.target, `${r.replicas ?? '?'}/${r.min}/${r.max}`, r.targets.join(', ') || '-',
+      r.decayIn === null ? '-' : `${r.decayIn} runs`, wide ? decision : clip(decision, 60), age(r.lastRunAt, now), r.paused,
+      ...(wide ? [r.state] : []),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]!))).join('   ').trimEnd();
+  return `${[head, ...cells].map(line).join('\n')}\n`;
+}
+
+function clip(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
