@@ -21,6 +21,7 @@ export const OVERRIDES: readonly Override[] = [
   { path: 'loadTest.spawnRate', env: 'SCALER_SPAWN_RATE', flag: 'spawn-rate', lpa: 'locustHatchRate' },
   { path: 'loadTest.duration', env: 'SCALER_DURATION', flag: 'duration', lpa: 'locustRunTime' },
   { path: 'loadTest.engine', env: 'SCALER_ENGINE', flag: 'engine' },
+  { path: 'loadTest.locust.locustfile', env: 'SCALER_LOCUSTFILE', flag: 'locustfile', lpa: 'locustFilePath' },
   { path: 'target.kind', env: 'SCALER_TARGET_KIND', flag: 'target-kind' },
   { path: 'target.apiVersion', env: 'SCALER_TARGET_API_VERSION', flag: 'target-api-version' },
   { path: 'target.name', env: 'SCALER_TARGET_NAME', flag: 'target-name' },

@@ -63,24 +63,38 @@ function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | 
   if (lt.warmup >= lt.duration) issues.add('loadTest.warmup', `${lt.warmup} ms leaves nothing of the ${lt.duration} ms duration to measure`);
   const waitTime = typeof lt.waitTime === 'number' ? { min: lt.waitTime, max: lt.waitTime } : { min: lt.waitTime.min, max: lt.waitTime.max ?? lt.waitTime.min };
   if (waitTime.min > waitTime.max) issues.add('loadTest.waitTime', `min ${waitTime.min} ms is greater than max ${waitTime.max} ms`);
-  if (lt.engine === 'locust' && !lt.locust) {
-    issues.add('loadTest.locust', 'is required when loadTest.engine is locust (at least loadTest.locust.url, the master\'s web UI)');
+  // A locustfile (LPA's locustFilePath) means the Locust engine unless another engine is named.
+  const engine = lt.engine ?? (lt.locust?.locustfile ? 'locust' : 'local');
+  const locustWhat = 'a locustfile to run (loadTest.locust.locustfile, LPA\'s locustFilePath) or a master\'s web UI (loadTest.locust.url)';
+  if (engine === 'locust' && !lt.locust) issues.add('loadTest.locust', `is required when loadTest.engine is locust: ${locustWhat}`);
+  if (engine === 'locust' && lt.locust && !lt.locust.locustfile === !lt.locust.url) {
+    issues.add('loadTest.locust', `needs exactly one of locustfile and url: ${locustWhat}`);
+  }
+  if (engine === 'local' && lt.locust?.locustfile) {
+    const where = issues.originOf('loadTest.locust.locustfile') ?? 'loadTest.locust.locustfile';
+    issues.add('loadTest.engine', `"local" cannot run the locustfile named by ${where}: set loadTest.engine to locust (or leave it out), or drop the locustfile to use the built-in engine`);
+  }
+  if (engine === 'locust' && lt.locust?.locustfile && lt.warmup > 0) {
+    issues.add('loadTest.warmup', 'is not supported with a locustfile: Locust\'s statistics start when the ramp-up ends; leave it out');
   }
   const requests = resolveRequests(lt.requests, issues);
-  const locust = lt.locust ? locustConfig(lt.locust, issues) : undefined;
+  const locust = lt.locust ? locustConfig(lt.locust, { implied: lt.engine === undefined, origin: issues.originOf('loadTest.locust.locustfile') }, issues) : undefined;
   if (lt.host === undefined) return undefined;
   const { locust: _ignored, ...rest } = lt;
   return {
-    ...rest, host: lt.host, waitTime, requests,
+    ...rest, engine, host: lt.host, waitTime, requests,
     spawnRate: lt.spawnRate ?? lt.users, // default: every user starts in the first second
     ...(locust ? { locust } : {}),
   };
 }
 
-function locustConfig(l: NonNullable<Parsed['loadTest']['locust']>, issues: Issues): LocustEngineConfig {
+function locustConfig(
+  l: NonNullable<Parsed['loadTest']['locust']>, how: { implied: boolean; origin: string | undefined }, issues: Issues,
+): LocustEngineConfig {
   const workerTarget = l.workers?.target ? kubernetesRef(l.workers.target, 'loadTest.locust.workers.target', issues) : undefined;
   const workers = l.workers ? { ...l.workers, target: workerTarget } : undefined;
-  return { url: l.url, username: l.username, password: l.password, ...(workers ? { workers } : {}) };
+  const headless = l.locustfile ? { locustfile: l.locustfile, locustfileOrigin: how.origin, command: l.command, implied: how.implied } : {};
+  return { url: l.url, username: l.username, password: l.password, ...headless, ...(workers ? { workers } : {}) };
 }
 
 function resolveRequests(list: Parsed['loadTest']['requests'], issues: Issues): RequestSpec[] {

@@ -58,8 +58,10 @@ const requestSchema = object({
 });
 
 const locustSchema = object({
-  // the Locust engine: a master (and its workers) driven over its web API
-  url: url({ description: 'the Locust master\'s web UI, e.g. http://locust-master:8089' }),
+  // the Locust engine: run a locustfile headless (as LPA did), or drive a Locust master over its web API
+  locustfile: v.optional(text({ description: 'run this locustfile with locust --headless (LPA\'s locustFilePath)' })),
+  command: v.optional(text({ description: 'the locust command (default: locust on PATH)' })),
+  url: v.optional(url({ description: 'or: the Locust master\'s web UI, e.g. http://locust-master:8089' })),
   username: v.optional(text({ description: 'basic auth in front of the master (an ingress), if any' })),
   password: v.optional(text({ description: 'basic auth password' })),
   workers: v.optional(object({
@@ -81,7 +83,9 @@ const waitTime = v.nullish(
 );
 
 export const LoadTestSchema = object({
-  engine: v.nullish(oneOf(['local', 'locust'], { description: 'local: the built-in engine; locust: drive a Locust master' }), 'local'),
+  engine: v.optional(oneOf(['local', 'locust'], {
+    description: 'local: the built-in engine; locust: Locust (a locustfile run headless, or a master); default local, or locust with a locustfile',
+  })),
   host: v.optional(url({ description: 'the base URL of the service to measure (required; LPA\'s locustHost)' })),
   users: v.nullish(integer({ min: 1, max: 100_000, description: 'concurrent virtual users (closed model)' }), 10),
   spawnRate: v.optional(number({ above: 0, description: 'users started per second; default: all in the first second' })),

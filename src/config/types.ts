@@ -35,14 +35,24 @@ export interface RequestSpec {
 }
 
 export interface LocustEngineConfig {
-  url: string;
+  /** Headless: run this locustfile as a subprocess (LPA's way). */
+  locustfile?: string | undefined;
+  /** Where `locustfile` came from, for messages (`environment locustFilePath`). */
+  locustfileOrigin?: string | undefined;
+  /** The locust command; default `locust` on PATH. */
+  command?: string | undefined;
+  /** True when the engine was chosen because a locustfile was given (no `engine` set). */
+  implied?: boolean;
+  /** Or: drive a running master over its web API. */
+  url?: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
   /** Wait for ceil(users / usersPerWorker) ready workers; scale the worker Deployment first if `target` is set. */
   workers?: { target?: KubernetesTargetRef | undefined; usersPerWorker: number; readyTimeout: number } | undefined;
 }
 
-export interface LoadTestConfig extends Omit<ParsedLoadTest, 'host' | 'spawnRate' | 'waitTime' | 'requests' | 'locust'> {
+export interface LoadTestConfig extends Omit<ParsedLoadTest, 'engine' | 'host' | 'spawnRate' | 'waitTime' | 'requests' | 'locust'> {
+  engine: 'local' | 'locust';
   host: string;
   spawnRate: number; // users started per second
   waitTime: { min: number; max: number }; // think time between one user's requests, ms

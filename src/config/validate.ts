@@ -31,6 +31,12 @@ export class Issues {
     this.origins = origins;
   }
 
+  /** Where a value came from (`environment locustFilePath`), if not the file. */
+  originOf(path: string): string | undefined {
+    const origin = this.origins.get(path);
+    return origin ? `${path} (from ${origin})` : undefined;
+  }
+
   add(path: string, message: string): void {
     const origin = this.origins.get(path.replace(/\[\d+\]/g, (m) => m));
     this.list.push({ path: origin ? `${path} (from ${origin})` : path, message });

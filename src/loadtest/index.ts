@@ -1,7 +1,8 @@
 // The one place that picks a load-test engine. What an engine needs from elsewhere (scaling the
 // Locust workers through a scale target) is handed in by the caller, so loadtest/ imports no adapter.
 import type { ScalerConfig } from '../config/types.ts';
-import { ScalerError } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, ScalerError } from '../errors.ts';
 import { LocalEngine, type LocalEngineOptions } from './local.ts';
 import type { LocustEngineDeps } from './locust.ts';
 import type { LoadTestEngine } from './types.ts';
@@ -21,7 +22,17 @@ export async function createEngine(config: Pick<ScalerConfig, 'loadTest'>, optio
     return new LocalEngine({ scenario, onProgress: options.onProgress });
   }
   const locust = loadTest.locust;
-  if (!locust) throw new ScalerError('loadTest.engine locust needs loadTest.locust.url');
+  if (locust?.locustfile) {
+    const headless = await import('./locust-headless.ts');
+    const command = headless.findLocust(locust);
+    const text = await readFile(locust.locustfile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ENOENT' ? 'no such file' : err.code ?? String(err);
+      throw new ConfigError([{ path: locust.locustfileOrigin ?? 'loadTest.locust.locustfile', message: `cannot read ${JSON.stringify(locust.locustfile)}: ${why}` }]);
+    });
+    headless.refuseLegacyLocustfile(text, locust);
+    return new headless.HeadlessLocustEngine({ ...locust, locustfile: locust.locustfile }, command);
+  }
+  if (!locust?.url) throw new ScalerError('loadTest.engine locust needs loadTest.locust.locustfile or loadTest.locust.url');
   const { LocustEngine } = await import('./locust.ts');
-  return new LocustEngine(locust, options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {});
+  return new LocustEngine({ ...locust, url: locust.url }, options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {});
 }

@@ -18,11 +18,11 @@ export interface LocustEngineDeps {
 }
 
 export class LocustEngine implements LoadTestEngine {
-  private readonly config: LocustEngineConfig;
+  private readonly config: LocustEngineConfig & { url: string };
   private readonly master: LocustMaster;
   private readonly deps: LocustEngineDeps;
 
-  constructor(config: LocustEngineConfig, deps: LocustEngineDeps = {}) {
+  constructor(config: LocustEngineConfig & { url: string }, deps: LocustEngineDeps = {}) {
     this.config = config;
     this.master = new LocustMaster(config.url, config);
     this.deps = deps;

@@ -116,6 +116,17 @@ targets: [{ name: GET /, type: mean, target: 5 }]
     spawnSync('chmod', ['-R', 'u+w', app]);
   });
 
+  it('the locust image stage pins the Locust the tests run, and is not the default image', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const stage = dockerfile.slice(dockerfile.indexOf('AS locust'), dockerfile.indexOf('\nFROM ', dockerfile.indexOf('AS locust')));
+    const pinned = /locust==([\d.]+)/.exec(stage)?.[1];
+    const tested = /LOCUST_VERSION="\$\{LOCUST_VERSION:-([\d.]+)\}"/.exec(readFileSync('test/harness/locust/install.sh', 'utf8'))?.[1];
+    assert.ok(pinned && pinned === tested, `Dockerfile pins ${pinned}, the tests install ${tested}`);
+    assert.match(stage, /^USER 65532:65532$/m);
+    assert.ok(dockerfile.lastIndexOf('\nFROM ') > dockerfile.indexOf('AS locust'), 'the Node-only image stays the default (last) stage');
+    assert.doesNotMatch(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')), /python|locust/);
+  });
+
   it('importing the bundle exports handler and does not run the CLI', async () => {
     const probe = `const m = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)}); console.log(typeof m.handler);`;
     const r = await runBundle(['--input-type=module', '-e', probe], { script: '--no-warnings' });

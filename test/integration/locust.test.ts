@@ -57,7 +57,7 @@ describe('Locust engine', () => {
       const decisions = [];
       for (const engine of ['local', 'locust'] as const) {
         const config = configFor(engine, limit);
-        const runner = engine === 'local' ? new LocalEngine() : new LocustEngine(config.loadTest.locust!);
+        const runner = engine === 'local' ? new LocalEngine() : new LocustEngine({ ...config.loadTest.locust!, url: config.loadTest.locust!.url! });
         const observations = await runner.run({ ...config.loadTest, percentiles: [50, 95] });
         decisions.push(decide({ targetKey: 'k', status: { replicas: 2, paused: false }, record: null, observations, policy: config, now: 0 }));
       }
