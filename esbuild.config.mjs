@@ -20,10 +20,14 @@ const lazyBuiltins = {
     const keepStatic = new Set(['node:fs', 'node:url', 'node:module', 'node:path']); // cheap, and needed at the top
     b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
       const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
-      if (!builtinModules.includes(name.slice(5)) || keepStatic.has(name) || args.namespace === 'lazy-builtin') return undefined;
+      if (!builtinModules.includes(name.slice(5)) || keepStatic.has(name) || args.namespace === 'lazy-builtin')
+        return undefined;
       return { path: name, namespace: 'lazy-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
   },
 };
 

@@ -71,7 +71,7 @@ export class InterruptedError extends ScalerError {
   readonly by: Interruption;
 
   constructor(by: Interruption, detail = '') {
-    const what = by === 'deadline' ? 'the run\'s deadline passed' : `interrupted by ${by}`;
+    const what = by === 'deadline' ? "the run's deadline passed" : `interrupted by ${by}`;
     super(`${what}${detail ? ` ${detail}` : ''}: no decision made; nothing written, nothing applied`);
     this.by = by;
     this.exitCode = by === 'SIGINT' ? ExitCode.sigint : by === 'SIGTERM' ? ExitCode.sigterm : ExitCode.deadline;

@@ -9,7 +9,14 @@ import { loadConfig } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
 import { formatDuration } from './config/duration.ts';
 import {
-  ConfigError, DuplicateEventError, ExitCode, InterruptedError, messageOf, ProbeError, ScalerError, type FieldIssue,
+  ConfigError,
+  DuplicateEventError,
+  ExitCode,
+  InterruptedError,
+  messageOf,
+  ProbeError,
+  ScalerError,
+  type FieldIssue,
 } from './errors.ts';
 import { estimatedLoadMs } from './loadtest/plan.ts';
 import { createLogger } from './report/log.ts';
@@ -55,7 +62,8 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const remaining = context.getRemainingTimeInMillis?.();
     if (remaining !== undefined) {
       refuseIfTooShort(config, remaining);
-      const abort = (): void => controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
+      const abort = (): void =>
+        controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
       deadline = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
     }
     const { runCommand } = await import('./commands/run.ts');
@@ -63,7 +71,9 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const result = await runCommand(config, ctx, { dryRun, eventId });
     log.log('info', result.record.message, { target: result.record.target, action: result.record.action });
     if (result.exitCode !== ExitCode.ok) {
-      throw new ProbeError(`the run could not measure the service: ${result.record.message}`, { context: { record: result.record } });
+      throw new ProbeError(`the run could not measure the service: ${result.record.message}`, {
+        context: { record: result.record },
+      });
     }
     return result.record;
   } catch (err) {
@@ -73,7 +83,11 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     }
     if (err instanceof DuplicateEventError) {
       log.log('warn', err.message, { code: err.code });
-      return { duplicate: true, eventId: (event as ScheduleEvent).id ?? '', message: err.message } satisfies DuplicateResult;
+      return {
+        duplicate: true,
+        eventId: (event as ScheduleEvent).id ?? '',
+        message: err.message,
+      } satisfies DuplicateResult;
     }
     log.log('error', messageOf(err), { code: err instanceof ScalerError ? err.code : 'UNEXPECTED' });
     throw err;
@@ -86,9 +100,10 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
 function refuseIfTooShort(config: ScalerConfig, remainingMs: number): void {
   const needed = estimatedLoadMs(config.loadTest) + DECIDE_MARGIN_MS;
   if (remainingMs >= needed) return;
-  const message = `${formatDuration(Math.floor(remainingMs / 1000) * 1000)} left in this invocation, but the load test`
-    + ` needs about ${formatDuration(estimatedLoadMs(config.loadTest))} plus ${formatDuration(DECIDE_MARGIN_MS)} to decide`
-    + ' and apply: raise the function\'s Timeout or shorten loadTest.duration';
+  const message =
+    `${formatDuration(Math.floor(remainingMs / 1000) * 1000)} left in this invocation, but the load test` +
+    ` needs about ${formatDuration(estimatedLoadMs(config.loadTest))} plus ${formatDuration(DECIDE_MARGIN_MS)} to decide` +
+    " and apply: raise the function's Timeout or shorten loadTest.duration";
   throw new ConfigError([{ path: 'Lambda Timeout', message }], 'the invocation');
 }
 
@@ -103,10 +118,15 @@ function readEvent(event: unknown): { overrides: Record<string, unknown>; dryRun
   const issues: FieldIssue[] = [];
   const { overrides } = e;
   if (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))) {
-    issues.push({ path: 'event.overrides', message: `${show(overrides)} is not an object of setting paths, e.g. {"loadTest.users": 20}` });
+    issues.push({
+      path: 'event.overrides',
+      message: `${show(overrides)} is not an object of setting paths, e.g. {"loadTest.users": 20}`,
+    });
   }
-  if (e.dryRun !== undefined && typeof e.dryRun !== 'boolean') issues.push({ path: 'event.dryRun', message: `${show(e.dryRun)} is not true or false` });
-  if (e.id !== undefined && typeof e.id !== 'string') issues.push({ path: 'event.id', message: `${show(e.id)} is not a string` });
+  if (e.dryRun !== undefined && typeof e.dryRun !== 'boolean')
+    issues.push({ path: 'event.dryRun', message: `${show(e.dryRun)} is not true or false` });
+  if (e.id !== undefined && typeof e.id !== 'string')
+    issues.push({ path: 'event.id', message: `${show(e.id)} is not a string` });
   if (issues.length) throw new ConfigError(issues, 'the invocation event');
   return {
     overrides: overrides ?? {},

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
 import { decide, type Decision } from './decide/decide.ts';
 import {
-  ConflictError, DuplicateEventError, ExitCode, messageOf, ScalerError, TargetError, type ExitCode as Exit,
+  ConflictError,
+  DuplicateEventError,
+  ExitCode,
+  messageOf,
+  ScalerError,
+  TargetError,
+  type ExitCode as Exit,
 } from './errors.ts';
 import { planFor } from './loadtest/plan.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
@@ -61,10 +67,22 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   signal?.throwIfAborted();
 
   const key = targetKey(config.target);
-  const decision = decide({ targetKey: key, status, record, observations, probeError, policy: config, now: deps.now() });
+  const decision = decide({
+    targetKey: key,
+    status,
+    record,
+    observations,
+    probeError,
+    policy: config,
+    now: deps.now(),
+  });
   const base = {
-    time: deps.now(), target: describeTarget(config.target), state: store.describe(),
-    dryRun: options.dryRun, decision, observations,
+    time: deps.now(),
+    target: describeTarget(config.target),
+    state: store.describe(),
+    dryRun: options.dryRun,
+    decision,
+    observations,
   };
   const exitCode = (decision.probeFailed ? ExitCode.failure : ExitCode.ok) as Exit;
   if (options.dryRun || (decision.reason === 'Paused' && decision.applied === decision.current)) {
@@ -105,15 +123,18 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
 async function refuseOtherAutoscalers(config: ScalerConfig, target: ScaleTarget, others: string[]): Promise<void> {
   const allowed = 'allowOtherAutoscalers' in config.target && config.target.allowOtherAutoscalers === true;
   if (others.length === 0 || allowed) return;
-  const message = `${others.join(' and ')} also scales ${target.describe()}: refusing to scale, as two autoscalers undo`
-    + ' each other\'s changes. Remove one, or set target.allowOtherAutoscalers: true if this is intended';
+  const message =
+    `${others.join(' and ')} also scales ${target.describe()}: refusing to scale, as two autoscalers undo` +
+    " each other's changes. Remove one, or set target.allowOtherAutoscalers: true if this is intended";
   await target.recordEvent?.({ type: 'Warning', reason: 'ConflictingAutoscaler', message }).catch(() => undefined);
   throw new TargetError(message);
 }
 
 /** Paused or at zero: no load is sent (DESIGN §4.7, §4.8). A failed load test is a probe failure. */
 async function measure(
-  config: ScalerConfig, deps: RunDeps, status: { paused: boolean; replicas: number; pausedReplicas?: number | undefined },
+  config: ScalerConfig,
+  deps: RunDeps,
+  status: { paused: boolean; replicas: number; pausedReplicas?: number | undefined },
 ): Promise<{ observations?: Observations; probeError?: string }> {
   if (status.paused || status.pausedReplicas !== undefined || status.replicas === 0) return {};
   const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
@@ -132,14 +153,21 @@ async function measure(
  * Writes the claimed record. A write retried after a lost answer meets its own first attempt as a
  * conflict: re-read, and if the stored record carries our claim id, it is ours (DESIGN §1).
  */
-export async function claim(store: StateStore, record: StateRecord, expected: string | null, log: Logger): Promise<string> {
+export async function claim(
+  store: StateStore,
+  record: StateRecord,
+  expected: string | null,
+  log: Logger,
+): Promise<string> {
   try {
     return await store.write(record, expected);
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     const now = await store.read().catch(() => undefined);
     if (now?.version && now.record?.claim?.id === record.claim?.id) {
-      log.log('info', 'the state write met its own earlier attempt (an answer was lost): the claim is ours', { state: store.describe() });
+      log.log('info', 'the state write met its own earlier attempt (an answer was lost): the claim is ours', {
+        state: store.describe(),
+      });
       return now.version;
     }
     throw new ConflictError(`${err.message}; nothing applied`, { cause: err });
@@ -151,7 +179,11 @@ export async function claim(store: StateStore, record: StateRecord, expected: st
  * answer may have been lost is checked by reading the target again: at the applied count, the
  * change is in place. Returns the failure, or undefined when the count is applied.
  */
-export async function apply(target: ScaleTarget, d: Pick<Decision, 'applied' | 'current'>, log: Logger): Promise<unknown> {
+export async function apply(
+  target: ScaleTarget,
+  d: Pick<Decision, 'applied' | 'current'>,
+  log: Logger,
+): Promise<unknown> {
   try {
     await target.apply(d.applied, d.current);
     return undefined;
@@ -159,7 +191,9 @@ export async function apply(target: ScaleTarget, d: Pick<Decision, 'applied' | '
     if (err instanceof ConflictError) return err;
     const now = await target.read().catch(() => undefined);
     if (now?.replicas === d.applied) {
-      log.log('warn', 'the apply reported a failure, but the target is at the applied count: the change is in place', { error: messageOf(err) });
+      log.log('warn', 'the apply reported a failure, but the target is at the applied count: the change is in place', {
+        error: messageOf(err),
+      });
       return undefined;
     }
     return err;
@@ -170,7 +204,13 @@ export async function apply(target: ScaleTarget, d: Pick<Decision, 'applied' | '
  * Puts back the record the claim replaced, with a CAS on the version this run wrote: never over a
  * newer record, never by deleting the store object. If that fails, says what the state now holds.
  */
-export async function restore(store: StateStore, prior: StateRecord, written: string, d: Pick<Decision, 'applied' | 'current'>, log: Logger): Promise<void> {
+export async function restore(
+  store: StateStore,
+  prior: StateRecord,
+  written: string,
+  d: Pick<Decision, 'applied' | 'current'>,
+  log: Logger,
+): Promise<void> {
   try {
     await store.write(prior, written);
   } catch (err) {

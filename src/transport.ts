@@ -15,12 +15,12 @@ const CODES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'no answer (connection timed out)',
   UND_ERR_HEADERS_TIMEOUT: 'no answer within the time limit',
   UND_ERR_BODY_TIMEOUT: 'the answer stopped arriving (body timeout)',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server\'s TLS certificate is self-signed and not trusted',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the server\'s TLS certificate chain is not trusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server\'s TLS certificate is not trusted (unknown issuer)',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server\'s TLS certificate is not trusted (unknown issuer)',
-  CERT_HAS_EXPIRED: 'the server\'s TLS certificate has expired',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the server\'s TLS certificate does not name this address',
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed and not trusted",
+  SELF_SIGNED_CERT_IN_CHAIN: "the server's TLS certificate chain is not trusted",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate is not trusted (unknown issuer)",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's TLS certificate is not trusted (unknown issuer)",
+  CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate does not name this address",
 };
 
 /** `no answer within 10 s`, `connection refused`, … from any error a fetch, undici or net call throws. */

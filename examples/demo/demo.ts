@@ -45,7 +45,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const pool = await startPool({ replicas: 1, serviceMs: 10, max: 8 });
   const statePath = join(dir, 'state.json');
   const config = join(dir, 'scaler.yaml');
-  writeFileSync(config, `target: { kind: http, url: ${pool.scaleUrl} }
+  writeFileSync(
+    config,
+    `target: { kind: http, url: ${pool.scaleUrl} }
 replicas: { min: 1, max: 8 }
 loadTest:
   host: ${pool.url}
@@ -57,34 +59,53 @@ targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${option
 decay: { replicas: 1, unchangedRuns: 2 }
 settle: { timeout: 0s }
 state: { store: file, path: ${statePath} }
-`);
+`,
+  );
   const started = Date.now();
   const elapsed = (): number => (Date.now() - started) / 1000;
   const { idle, load, cooldown } = options.phases;
   const runs: DemoRun[] = [];
   const background = backgroundLoad(pool, options.loadRps, idle, idle + load, options.signal);
   options.out(`demo: service ${pool.url}, scale target ${pool.scaleUrl}, target mean ${options.targetMs} ms`);
-  options.out(`      quiet ${idle}s → ${options.loadRps} req/s for ${load}s → quiet ${cooldown}s; a scaler run every ~3 s\n`);
+  options.out(
+    `      quiet ${idle}s → ${options.loadRps} req/s for ${load}s → quiet ${cooldown}s; a scaler run every ~3 s\n`,
+  );
   try {
     while (elapsed() < idle + load + cooldown && !options.signal?.aborted) {
       const startedAt = elapsed();
       const record = await runScaler(config, options.signal);
       if (options.signal?.aborted) break; // the run was cut short by Ctrl-C: nothing to show
-      const run: DemoRun = { at: Math.round(elapsed()), replicas: pool.replicas(), observed: record?.evaluations?.[0]?.value ?? null, action: record?.action ?? 'error', message: record?.message ?? 'run failed' };
+      const run: DemoRun = {
+        at: Math.round(elapsed()),
+        replicas: pool.replicas(),
+        observed: record?.evaluations?.[0]?.value ?? null,
+        action: record?.action ?? 'error',
+        message: record?.message ?? 'run failed',
+      };
       runs.push(run);
       // The phase the run measured: the one it started in.
       const phase = startedAt < idle ? 'quiet' : startedAt < idle + load ? 'LOAD ' : 'quiet';
       const mean = run.observed === null ? '   -   ' : `${run.observed.toFixed(1).padStart(6)} ms`;
-      options.out(`t=${String(run.at).padStart(3)}s ${phase} replicas ${run.replicas} ${bar(run.replicas)} mean ${mean} (target ${options.targetMs} ms)  ${run.message}`);
+      options.out(
+        `t=${String(run.at).padStart(3)}s ${phase} replicas ${run.replicas} ${bar(run.replicas)} mean ${mean} (target ${options.targetMs} ms)  ${run.message}`,
+      );
       await sleep(500, options.signal);
     }
   } finally {
     await background.stop();
     await pool.close();
   }
-  const result = { runs, maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)), finalReplicas: runs.at(-1)?.replicas ?? 1, statePath, pids: pool.pids() };
+  const result = {
+    runs,
+    maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)),
+    finalReplicas: runs.at(-1)?.replicas ?? 1,
+    statePath,
+    pids: pool.pids(),
+  };
   if (options.signal?.aborted) options.out('\nstopped (Ctrl-C): every process of the demo has ended');
-  options.out(`\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`);
+  options.out(
+    `\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`,
+  );
   if (options.historyFile && existsSync(statePath)) {
     const { record } = JSON.parse(readFileSync(statePath, 'utf8')) as { record: StateRecord };
     mkdirSync(dirname(options.historyFile), { recursive: true });
@@ -105,7 +126,10 @@ interface ScalerRecord {
 
 function runScaler(config: string, signal?: AbortSignal): Promise<ScalerRecord | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUNDLE, 'run', '--config', config, '--output', 'json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'], ...(signal ? { signal } : {}) });
+    const child = spawn(process.execPath, [BUNDLE, 'run', '--config', config, '--output', 'json', '--quiet'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      ...(signal ? { signal } : {}),
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.on('error', () => resolve(undefined));
@@ -120,7 +144,13 @@ function runScaler(config: string, signal?: AbortSignal): Promise<ScalerRecord |
 }
 
 /** Open-loop arrivals at `rps` between `from` and `to` seconds, bounded in flight. */
-function backgroundLoad(pool: Pool, rps: number, from: number, to: number, signal?: AbortSignal): { stop(): Promise<void> } {
+function backgroundLoad(
+  pool: Pool,
+  rps: number,
+  from: number,
+  to: number,
+  signal?: AbortSignal,
+): { stop(): Promise<void> } {
   const agent = new Agent({ connections: 64 });
   const started = Date.now();
   let inFlight = 0;
@@ -130,7 +160,12 @@ function backgroundLoad(pool: Pool, rps: number, from: number, to: number, signa
     if (t < from || t > to || signal?.aborted) return;
     for (let i = 0; i < (rps * tick) / 1000 && inFlight < 256; i++) {
       inFlight++;
-      request(`${pool.url}/fibonacci?n=10`, { dispatcher: agent }).then((r) => r.body.dump(), () => undefined).finally(() => inFlight--);
+      request(`${pool.url}/fibonacci?n=10`, { dispatcher: agent })
+        .then(
+          (r) => r.body.dump(),
+          () => undefined,
+        )
+        .finally(() => inFlight--);
     }
   }, tick);
   return {
@@ -144,10 +179,14 @@ function backgroundLoad(pool: Pool, rps: number, from: number, to: number, signa
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -155,5 +194,12 @@ if (import.meta.main) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  await runDemo({ phases: { idle: 6, load: 40, cooldown: 48 }, loadRps: 300, targetMs: 20, out: (l) => console.log(l), signal: controller.signal, historyFile: resolve('.latency-scaler/demo-history.html') });
+  await runDemo({
+    phases: { idle: 6, load: 40, cooldown: 48 },
+    loadRps: 300,
+    targetMs: 20,
+    out: (l) => console.log(l),
+    signal: controller.signal,
+    historyFile: resolve('.latency-scaler/demo-history.html'),
+  });
 }

@@ -25,7 +25,10 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
   const replicas: Replica[] = [];
   const allPids = new Set<number>();
   const add = (): void => {
-    const child = fork(WORKER, [], { env: { ...process.env, SERVICE_MS: String(options.serviceMs) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [], {
+      env: { ...process.env, SERVICE_MS: String(options.serviceMs) },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const replica: Replica = { child, inFlight: 0 };
     child.on('message', (m: { port?: number }) => (replica.port = m.port));
     if (child.pid) allPids.add(child.pid);
@@ -44,11 +47,14 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
     if (ready.length === 0) return void res.writeHead(503).end('no replica ready\n');
     const target = ready.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     target.inFlight++;
-    const upstream = httpRequest({ host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('end', () => target.inFlight--);
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        up.on('end', () => target.inFlight--);
+      },
+    );
     upstream.on('error', () => {
       target.inFlight--;
       if (!res.headersSent) res.writeHead(502).end('replica went away\n');
@@ -57,13 +63,20 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
   });
 
   const admin = createServer((req, res) => {
-    const state = () => ({ replicas: replicas.length, readyReplicas: replicas.filter((r) => r.port !== undefined).length });
+    const state = () => ({
+      replicas: replicas.length,
+      readyReplicas: replicas.filter((r) => r.port !== undefined).length,
+    });
     if (req.method === 'PUT') {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        const { replicas: wanted, expectedReplicas } = JSON.parse(body) as { replicas: number; expectedReplicas?: number };
-        if (expectedReplicas !== undefined && expectedReplicas !== replicas.length) return void res.writeHead(409).end(JSON.stringify(state()));
+        const { replicas: wanted, expectedReplicas } = JSON.parse(body) as {
+          replicas: number;
+          expectedReplicas?: number;
+        };
+        if (expectedReplicas !== undefined && expectedReplicas !== replicas.length)
+          return void res.writeHead(409).end(JSON.stringify(state()));
         const n = Math.max(0, Math.min(options.max, wanted));
         while (replicas.length < n) add();
         while (replicas.length > n) remove();
@@ -74,7 +87,8 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state()));
   });
 
-  const listen = (s: Server): Promise<number> => new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
+  const listen = (s: Server): Promise<number> =>
+    new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port)));
   const [port, adminPort] = await Promise.all([listen(front), listen(admin)]);
   // Wait until the first replicas are up, so the first run measures a ready service.
   while (replicas.some((r) => r.port === undefined)) await new Promise((r) => setTimeout(r, 50));

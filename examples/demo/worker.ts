@@ -9,12 +9,15 @@ let busy: Promise<void> = Promise.resolve();
 
 const server = createServer((req, res) => {
   // One at a time: each request waits for the one before it on this replica.
-  busy = busy.then(() => new Promise<void>((done) => {
-    setTimeout(() => {
-      handle(req, res);
-      done();
-    }, SERVICE_MS);
-  }));
+  busy = busy.then(
+    () =>
+      new Promise<void>((done) => {
+        setTimeout(() => {
+          handle(req, res);
+          done();
+        }, SERVICE_MS);
+      }),
+  );
 });
 server.keepAliveTimeout = 1000;
 server.listen(0, '127.0.0.1', () => {

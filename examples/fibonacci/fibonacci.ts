@@ -38,6 +38,8 @@ export function fibonacciServer(): Server {
 // `node examples/fibonacci/fibonacci.ts` (or the container) serves on $PORT (default 5000).
 if (import.meta.main) {
   const port = Number(process.env['PORT'] ?? 5000);
-  const server = fibonacciServer().listen(port, process.env['HOST'] ?? '0.0.0.0', () => console.log(`fibonacci listening on :${port}`));
+  const server = fibonacciServer().listen(port, process.env['HOST'] ?? '0.0.0.0', () =>
+    console.log(`fibonacci listening on :${port}`),
+  );
   process.on('SIGTERM', () => server.close());
 }

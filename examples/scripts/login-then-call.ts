@@ -9,6 +9,13 @@ export async function onStart(user: HttpUser): Promise<void> {
 }
 
 export const tasks = {
-  listItems: { weight: 3, run: (user: HttpUser) => user.get('/items', { headers: { authorization: `Bearer ${String(user.data['token'])}` } }) },
-  viewItem: (user: HttpUser) => user.get(`/items/${1 + Math.floor(Math.random() * 10)}`, { name: 'GET /items/:id', headers: { authorization: `Bearer ${String(user.data['token'])}` } }),
+  listItems: {
+    weight: 3,
+    run: (user: HttpUser) => user.get('/items', { headers: { authorization: `Bearer ${String(user.data['token'])}` } }),
+  },
+  viewItem: (user: HttpUser) =>
+    user.get(`/items/${1 + Math.floor(Math.random() * 10)}`, {
+      name: 'GET /items/:id',
+      headers: { authorization: `Bearer ${String(user.data['token'])}` },
+    }),
 };

@@ -25,13 +25,24 @@ const EXPIRES_S = 60; // as aws-iam-authenticator: the API server accepts the to
 
 export async function eksToken(options: EksTokenOptions): Promise<string> {
   const host = `sts.${options.region}.amazonaws.com`;
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'sts', sha256: Hash.bind(null, 'sha256') });
+  const signer = new SignatureV4({
+    credentials: options.credentials,
+    region: options.region,
+    service: 'sts',
+    sha256: Hash.bind(null, 'sha256'),
+  });
   const request = new HttpRequest({
-    method: 'GET', protocol: 'https:', hostname: host, path: '/',
+    method: 'GET',
+    protocol: 'https:',
+    hostname: host,
+    path: '/',
     query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
     headers: { host, 'x-k8s-aws-id': options.clusterName },
   });
-  const signed = await signer.presign(request, { expiresIn: EXPIRES_S, ...(options.now ? { signingDate: options.now } : {}) });
+  const signed = await signer.presign(request, {
+    expiresIn: EXPIRES_S,
+    ...(options.now ? { signingDate: options.now } : {}),
+  });
   const query = Object.entries(signed.query ?? {})
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
     .sort()

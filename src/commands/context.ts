@@ -37,9 +37,11 @@ export function loadTestConfigFrom(args: CommonArgs, ctx: CommandContext): Promi
     const [first, ...rest] = p.trim().split(/\s+/);
     return rest.length > 0 ? { method: first, path: rest.join(' ') } : { method: 'GET', path: first };
   });
-  const fileless = !args.config && !ctx.env['SCALER_CONFIG'] && !ctx.env['SCALER_CONFIG_YAML'] && !ctx.env['evaluationConfigFilePath'];
+  const fileless =
+    !args.config && !ctx.env['SCALER_CONFIG'] && !ctx.env['SCALER_CONFIG_YAML'] && !ctx.env['evaluationConfigFilePath'];
   const fallback = fileless && requests.length === 0 ? [{ method: 'GET', path: '/' }] : [];
-  const overrides = requests.length > 0 || fallback.length > 0 ? { 'loadTest.requests': requests.length ? requests : fallback } : {};
+  const overrides =
+    requests.length > 0 || fallback.length > 0 ? { 'loadTest.requests': requests.length ? requests : fallback } : {};
   return loadLoadTestConfig({ ...sources, overrides: { ...overrides, ...sources.overrides }, fileOptional: true });
 }
 

@@ -12,12 +12,14 @@ export function engineFor(config: LoadTestOnlyConfig, ctx: CommandContext): Prom
   const workers = config.loadTest.locust?.workers?.target;
   return createEngine(config, {
     onProgress: progress ? (p) => progress(progressLine(p)) : undefined,
-    ...(workers ? {
-      scaleWorkers: async (replicas: number, signal?: AbortSignal) => {
-        const target = await createScaleTarget({ target: workers }, ctx.env);
-        const { replicas: current } = await target.read(signal);
-        if (current !== replicas) await target.apply(replicas, current, signal);
-      },
-    } : {}),
+    ...(workers
+      ? {
+          scaleWorkers: async (replicas: number, signal?: AbortSignal) => {
+            const target = await createScaleTarget({ target: workers }, ctx.env);
+            const { replicas: current } = await target.read(signal);
+            if (current !== replicas) await target.apply(replicas, current, signal);
+          },
+        }
+      : {}),
   });
 }

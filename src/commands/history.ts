@@ -10,9 +10,14 @@ import type { CommandContext } from './context.ts';
 export async function historyCommand(config: ScalerConfig, ctx: CommandContext, out: string): Promise<string> {
   const store = await createStateStore(config, ctx.env);
   const { record } = await store.read();
-  if (!record || record.history.length === 0) throw new ScalerError(`${store.describe()}: no history recorded yet; run 'latency-scaler run' first`);
+  if (!record || record.history.length === 0)
+    throw new ScalerError(`${store.describe()}: no history recorded yet; run 'latency-scaler run' first`);
   const path = resolve(out);
   await writeFile(path, historyHtml(record, `latency-scaler: ${describeTarget(config.target)}`));
-  ctx.out(ctx.output === 'json' ? `${JSON.stringify({ file: path, decisions: record.history.length })}\n` : `wrote ${path} (${record.history.length} decisions)\n`);
+  ctx.out(
+    ctx.output === 'json'
+      ? `${JSON.stringify({ file: path, decisions: record.history.length })}\n`
+      : `wrote ${path} (${record.history.length} decisions)\n`,
+  );
   return path;
 }

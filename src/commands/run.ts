@@ -10,7 +10,11 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   let result: RunResult;
   try {
-    result = await runOnce(config, { store, target, engine: () => engineFor(config, ctx), now: ctx.now, log: ctx.log, signal: ctx.signal }, options);
+    result = await runOnce(
+      config,
+      { store, target, engine: () => engineFor(config, ctx), now: ctx.now, log: ctx.log, signal: ctx.signal },
+      options,
+    );
   } catch (err) {
     if (err instanceof RunFailed) print(ctx, err.result);
     throw err;

@@ -11,10 +11,16 @@ import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 
-export async function setReplicasCommand(config: ScalerConfig, ctx: CommandContext, replicas: number, force: boolean): Promise<void> {
+export async function setReplicasCommand(
+  config: ScalerConfig,
+  ctx: CommandContext,
+  replicas: number,
+  force: boolean,
+): Promise<void> {
   const { min, max } = config.replicas;
   const argument = 'replicas (argument)';
-  if (!Number.isInteger(replicas) || replicas < 0) throw new ConfigError([{ path: argument, message: `${replicas} is not an integer ≥ 0` }]);
+  if (!Number.isInteger(replicas) || replicas < 0)
+    throw new ConfigError([{ path: argument, message: `${replicas} is not an integer ≥ 0` }]);
   if (!force && (replicas < min || replicas > max)) {
     const message = `${replicas} is outside replicas.min..max (${min}..${max}); pass --force to set it anyway`;
     throw new ConfigError([{ path: argument, message }]);
@@ -23,14 +29,22 @@ export async function setReplicasCommand(config: ScalerConfig, ctx: CommandConte
   const { record, version } = await store.read();
   const status = await target.read(ctx.signal);
   if (status.paused && !force) {
-    throw new TargetError(`${target.describe()} is paused (annotation latency-scaler.io/paused): pass --force to set it anyway`);
+    throw new TargetError(
+      `${target.describe()} is paused (annotation latency-scaler.io/paused): pass --force to set it anyway`,
+    );
   }
   ctx.signal.throwIfAborted();
   const at = new Date(ctx.now()).toISOString();
   const message = `manual set ${status.replicas}→${replicas}${force ? ' (forced)' : ''}`;
   const prior = record ?? emptyRecord(targetKey(config.target));
   const entry = {
-    at, current: status.replicas, desired: replicas, applied: replicas, needed: replicas, action: 'manual', reason: message,
+    at,
+    current: status.replicas,
+    desired: replicas,
+    applied: replicas,
+    needed: replicas,
+    action: 'manual',
+    reason: message,
     observations: [],
   };
   const next: StateRecord = {
@@ -53,6 +67,7 @@ export async function setReplicasCommand(config: ScalerConfig, ctx: CommandConte
     }
   }
   await target.recordEvent?.({ type: 'Normal', reason: 'ManualScale', message }).catch(() => undefined);
-  if (ctx.output === 'json') printJson(ctx, { target: describeTarget(config.target), current: status.replicas, applied: replicas, message });
+  if (ctx.output === 'json')
+    printJson(ctx, { target: describeTarget(config.target), current: status.replicas, applied: replicas, message });
   else ctx.out(`${describeTarget(config.target)}: ${message}; decay count restarted\n`);
 }

@@ -19,7 +19,11 @@ export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext
 export async function stateResetCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
   const store = await createStateStore(config, ctx.env);
   await store.remove();
-  ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), reset: true })}\n` : `${store.describe()}: state cleared\n`);
+  ctx.out(
+    ctx.output === 'json'
+      ? `${JSON.stringify({ store: store.describe(), reset: true })}\n`
+      : `${store.describe()}: state cleared\n`,
+  );
 }
 
 /** First use of DynamoDB: creates the table (on demand, point-in-time recovery). Other stores need nothing. */
@@ -27,5 +31,9 @@ export async function stateInitCommand(config: ScalerConfig, ctx: CommandContext
   const store = await createStateStore(config, ctx.env);
   const withTable = store as StateStore & { createTable?: () => Promise<'created' | 'exists'> };
   const result = withTable.createTable ? await withTable.createTable() : 'nothing to create';
-  ctx.out(ctx.output === 'json' ? `${JSON.stringify({ store: store.describe(), init: result })}\n` : `${store.describe()}: ${result === 'created' ? 'table created' : result === 'exists' ? 'table already exists' : 'nothing to create'}\n`);
+  ctx.out(
+    ctx.output === 'json'
+      ? `${JSON.stringify({ store: store.describe(), init: result })}\n`
+      : `${store.describe()}: ${result === 'created' ? 'table created' : result === 'exists' ? 'table already exists' : 'nothing to create'}\n`,
+  );
 }

@@ -34,8 +34,16 @@ export async function statusCommand(configs: ScalerConfig[], ctx: CommandContext
 async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {
   const { min, max } = config.replicas;
   const row: StatusRow = {
-    target: describeTarget(config.target), replicas: null, min, max, targets: [], decayIn: null, lastDecision: null,
-    lastRunAt: null, paused: '-', state: '-',
+    target: describeTarget(config.target),
+    replicas: null,
+    min,
+    max,
+    targets: [],
+    decayIn: null,
+    lastDecision: null,
+    lastRunAt: null,
+    paused: '-',
+    state: '-',
   };
   try {
     const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
@@ -52,8 +60,13 @@ function fromRecord(record: StateRecord | null, config: ScalerConfig, status: Ta
   const last = record?.history.at(-1);
   const { unchangedRuns, replicas } = config.decay;
   const canDecay = replicas > 0 && status.replicas > config.replicas.min;
-  const paused = status.paused ? 'yes'
-    : status.pausedReplicas !== undefined ? `replicas=${status.pausedReplicas}` : status.pausedScaleDown ? 'scale-down' : 'no';
+  const paused = status.paused
+    ? 'yes'
+    : status.pausedReplicas !== undefined
+      ? `replicas=${status.pausedReplicas}`
+      : status.pausedScaleDown
+        ? 'scale-down'
+        : 'no';
   return {
     replicas: status.replicas,
     targets: (last?.observations ?? []).map(againstLimit),
@@ -84,17 +97,35 @@ function age(at: string | null, now: number): string {
 }
 
 function table(rows: StatusRow[], now: number, wide: boolean): string {
-  const head = ['TARGET', 'REPLICAS', 'TARGETS', 'DECAY IN', 'LAST DECISION', 'AGE', 'PAUSED', ...(wide ? ['STATE'] : [])];
+  const head = [
+    'TARGET',
+    'REPLICAS',
+    'TARGETS',
+    'DECAY IN',
+    'LAST DECISION',
+    'AGE',
+    'PAUSED',
+    ...(wide ? ['STATE'] : []),
+  ];
   const cells = rows.map((r) => {
     const decision = r.error ? `error: ${r.error}` : (r.lastDecision ?? '-');
     return [
-      r.target, `${r.replicas ?? '?'}/${r.min}/${r.max}`, r.targets.join(', ') || '-',
-      r.decayIn === null ? '-' : `${r.decayIn} runs`, wide ? decision : clip(decision, 60), age(r.lastRunAt, now), r.paused,
+      r.target,
+      `${r.replicas ?? '?'}/${r.min}/${r.max}`,
+      r.targets.join(', ') || '-',
+      r.decayIn === null ? '-' : `${r.decayIn} runs`,
+      wide ? decision : clip(decision, 60),
+      age(r.lastRunAt, now),
+      r.paused,
       ...(wide ? [r.state] : []),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]!))).join('   ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   return `${[head, ...cells].map(line).join('\n')}\n`;
 }
 

@@ -8,14 +8,25 @@ export function validateCommand(config: ScalerConfig, ctx: CommandContext): void
   // Headers, passwords and tokens in URLs are masked: `validate -o json` output ends up in tickets and CI logs.
   if (ctx.output === 'json') return printJson(ctx, { valid: true, config: redactDeep(config) });
   const lt = config.loadTest;
-  const state = config.state.store === 'file' ? `file ${config.state.path}` : config.state.store === 'dynamodb' ? `dynamodb table ${config.state.table}` : `configmap ${config.state.name ?? '(derived from the target)'}`;
-  const wait = lt.waitTime.min === lt.waitTime.max ? formatDuration(lt.waitTime.min) : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
+  const state =
+    config.state.store === 'file'
+      ? `file ${config.state.path}`
+      : config.state.store === 'dynamodb'
+        ? `dynamodb table ${config.state.table}`
+        : `configmap ${config.state.name ?? '(derived from the target)'}`;
+  const wait =
+    lt.waitTime.min === lt.waitTime.max
+      ? formatDuration(lt.waitTime.min)
+      : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
   const lines = [
     `configuration ${config.source} is valid`,
     `target:    ${describeTarget(config.target)}, replicas ${config.replicas.min}..${config.replicas.max}`,
     `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)} against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
     ...lt.requests.map((r) => `  request ${JSON.stringify(r.name)}: ${r.method} ${r.path} weight ${r.weight}`),
-    ...config.targets.map((t) => `  target:  ${t.request} ${t.label} ${t.type.kind === 'rps' ? '≥' : '≤'} ${t.target}${t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : ''}`),
+    ...config.targets.map(
+      (t) =>
+        `  target:  ${t.request} ${t.label} ${t.type.kind === 'rps' ? '≥' : '≤'} ${t.target}${t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : ''}`,
+    ),
     `scale up: ${config.scaleUp.mode === 'step' ? `+${config.scaleUp.step}` : `proportional, max +${config.scaleUp.maxStep}`}; decay: -${config.decay.replicas} after ${config.decay.unchangedRuns} unchanged runs${config.decay.maxLoad !== undefined ? `, not above load ${config.decay.maxLoad}` : ''}`,
     `state:     ${state}`,
   ];

@@ -24,7 +24,10 @@ export function isObject(value: unknown): value is Raw {
 type Issue = v.BaseIssue<unknown>;
 const missing = (input: unknown): boolean => input === undefined || input === null;
 /** `"ten" is not an integer`, or `is required` when nothing was given. */
-export const says = (what: string) => (issue: Issue): string => (missing(issue.input) ? 'is required' : `${show(issue.input)} ${what}`);
+export const says =
+  (what: string) =>
+  (issue: Issue): string =>
+    missing(issue.input) ? 'is required' : `${show(issue.input)} ${what}`;
 
 /** The field's JSON Schema, attached to its valibot schema (read by json-schema.ts). */
 function json<TInput>(schema: Json): v.MetadataAction<TInput, { readonly jsonSchema: Json }> {
@@ -41,27 +44,29 @@ interface NumberRule extends Doc {
 }
 
 const NUMERIC = /^\s*-?\d+(?:\.\d+)?\s*$/;
-const numeric = (what: string) => v.union(
-  [v.number(), v.pipe(v.string(), v.regex(NUMERIC), v.transform(Number))],
-  says(what),
-);
+const numeric = (what: string) =>
+  v.union([v.number(), v.pipe(v.string(), v.regex(NUMERIC), v.transform(Number))], says(what));
 
 function bounds(rule: NumberRule) {
-  return v.check((n: number) => {
-    if (rule.min !== undefined && n < rule.min) return false;
-    if (rule.above !== undefined && n <= rule.above) return false;
-    return rule.max === undefined || n <= rule.max;
-  }, (issue) => {
-    const n = issue.input as number;
-    if (rule.min !== undefined && n < rule.min) return `${show(n)} is below the minimum ${rule.min}`;
-    if (rule.above !== undefined && n <= rule.above) return `${show(n)} must be greater than ${rule.above}`;
-    return `${show(n)} is above the maximum ${rule.max}`;
-  });
+  return v.check(
+    (n: number) => {
+      if (rule.min !== undefined && n < rule.min) return false;
+      if (rule.above !== undefined && n <= rule.above) return false;
+      return rule.max === undefined || n <= rule.max;
+    },
+    (issue) => {
+      const n = issue.input as number;
+      if (rule.min !== undefined && n < rule.min) return `${show(n)} is below the minimum ${rule.min}`;
+      if (rule.above !== undefined && n <= rule.above) return `${show(n)} must be greater than ${rule.above}`;
+      return `${show(n)} is above the maximum ${rule.max}`;
+    },
+  );
 }
 
 function numberJson(type: 'integer' | 'number', rule: NumberRule): Json {
   return {
-    type, description: rule.description,
+    type,
+    description: rule.description,
     ...(rule.min !== undefined ? { minimum: rule.min } : {}),
     ...(rule.above !== undefined ? { exclusiveMinimum: rule.above } : {}),
     ...(rule.max !== undefined ? { maximum: rule.max } : {}),
@@ -86,18 +91,32 @@ export function text(doc: Doc & { pattern?: RegExp; patternRule?: string }) {
     v.transform(String),
     v.check((s) => s.trim() !== '', says('is not a non-empty string')),
     v.check((s) => !pattern || pattern.test(s), says(patternRule ?? `does not match ${pattern}`)),
-    json({ type: 'string', minLength: 1, description: doc.description, ...(pattern ? { pattern: pattern.source } : {}) }),
+    json({
+      type: 'string',
+      minLength: 1,
+      description: doc.description,
+      ...(pattern ? { pattern: pattern.source } : {}),
+    }),
   );
 }
 
 /** One of a fixed set of words. */
 export function oneOf<const T extends readonly [string, ...string[]]>(options: T, doc: Doc) {
-  return v.pipe(v.picklist(options, says(`is not one of ${options.join(', ')}`)), json({ enum: [...options], description: doc.description }));
+  return v.pipe(
+    v.picklist(options, says(`is not one of ${options.join(', ')}`)),
+    json({ enum: [...options], description: doc.description }),
+  );
 }
 
 export function flag(doc: Doc) {
-  const fromText = v.pipe(v.picklist(['true', 'false']), v.transform((s) => s === 'true'));
-  return v.pipe(v.union([v.boolean(), fromText], says('is not true or false')), json({ type: 'boolean', description: doc.description }));
+  const fromText = v.pipe(
+    v.picklist(['true', 'false']),
+    v.transform((s) => s === 'true'),
+  );
+  return v.pipe(
+    v.union([v.boolean(), fromText], says('is not true or false')),
+    json({ type: 'boolean', description: doc.description }),
+  );
 }
 
 /** `500ms`, `5s`, `2m`, `1m30s` or a number of seconds → milliseconds. */
@@ -111,7 +130,10 @@ export function duration(doc: Doc & { above?: number }) {
     v.transform((x) => parseDuration(x)!),
     json({
       description: `${doc.description} (a duration: 500ms, 5s, 2m, 1m30s, or a number of seconds)`,
-      anyOf: [{ type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$|^\\d+(\\.\\d+)?$' }, { type: 'number', minimum: 0 }],
+      anyOf: [
+        { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$|^\\d+(\\.\\d+)?$' },
+        { type: 'number', minimum: 0 },
+      ],
     }),
   );
 }

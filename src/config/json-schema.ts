@@ -25,11 +25,15 @@ export function configJsonSchema(): Json {
     description: 'what to scale: a Kubernetes workload through its /scale subresource, or an http webhook',
     oneOf: [emit(HttpTargetSchema), emit(KubernetesTargetSchema)],
   };
-  properties['state'] = { description: 'where the state record lives; default: configmap in a cluster, dynamodb in Lambda, else a file', ...emit(StateSchema) };
+  properties['state'] = {
+    description: 'where the state record lives; default: configmap in a cluster, dynamodb in Lambda, else a file',
+    ...emit(StateSchema),
+  };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'latency-scaler configuration (scaler.yaml)',
-    description: 'A superset of the Locust Pod Autoscaler\'s evaluation_config.yaml. Durations: 500ms, 5s, 2m, 1m30s or seconds.',
+    description:
+      "A superset of the Locust Pod Autoscaler's evaluation_config.yaml. Durations: 500ms, 5s, 2m, 1m30s or seconds.",
     ...root,
   };
 }
@@ -53,7 +57,12 @@ function emit(schema: unknown): Json {
       const entries = node.entries ?? {};
       const required = Object.keys(entries).filter((k) => !isOptional(entries[k]));
       const properties = Object.fromEntries(Object.entries(entries).map(([k, s]) => [k, emit(s)]));
-      return described({ type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false });
+      return described({
+        type: 'object',
+        properties,
+        ...(required.length ? { required } : {}),
+        additionalProperties: false,
+      });
     }
     case 'array':
       return described({ type: 'array', items: emit(node.item) });
@@ -100,7 +109,10 @@ export function keyPaths(json: Json = configJsonSchema(), at = ''): string[] {
   }
   const items = json['items'] as Json | undefined;
   if (items) out.push(...keyPaths(items, `${at}[]`));
-  for (const option of [...((json['oneOf'] as Json[] | undefined) ?? []), ...((json['anyOf'] as Json[] | undefined) ?? [])]) {
+  for (const option of [
+    ...((json['oneOf'] as Json[] | undefined) ?? []),
+    ...((json['anyOf'] as Json[] | undefined) ?? []),
+  ]) {
     out.push(...keyPaths(option, at));
   }
   return [...new Set(out)];

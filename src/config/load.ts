@@ -68,7 +68,9 @@ export async function loadLoadTestConfig(sources: ConfigSources): Promise<LoadTe
   return validateConfig(raw, { source, origins, requireTarget: false, environment });
 }
 
-async function merge(sources: ConfigSources): Promise<{ raw: Raw; origins: Map<string, string>; source: string; environment: ValidateOptions['environment'] }> {
+async function merge(
+  sources: ConfigSources,
+): Promise<{ raw: Raw; origins: Map<string, string>; source: string; environment: ValidateOptions['environment'] }> {
   const { env } = sources;
   const origins = new Map<string, string>();
   const { raw, source } = await readRaw(sources);
@@ -83,7 +85,8 @@ async function merge(sources: ConfigSources): Promise<{ raw: Raw; origins: Map<s
     const value = o.flag ? sources.flags?.[o.flag] : undefined;
     if (value !== undefined) setPath(raw, o.path, value, origins, `--${o.flag}`);
   }
-  for (const [path, value] of Object.entries(sources.overrides ?? {})) setPath(raw, path, value, origins, `override ${path}`);
+  for (const [path, value] of Object.entries(sources.overrides ?? {}))
+    setPath(raw, path, value, origins, `override ${path}`);
 
   refuseForbiddenKeys(raw, '', source);
   const environment = detectEnvironment(env);
@@ -91,7 +94,12 @@ async function merge(sources: ConfigSources): Promise<{ raw: Raw; origins: Map<s
   if (isObject(target)) {
     if (target['url'] !== undefined && target['kind'] === undefined) target['kind'] = 'http';
     // In a pod, the namespace defaults to the pod's own, as kubectl's does.
-    if (environment === 'cluster' && target['kind'] !== 'http' && target['namespace'] === undefined && existsSync(SA_NAMESPACE_FILE)) {
+    if (
+      environment === 'cluster' &&
+      target['kind'] !== 'http' &&
+      target['namespace'] === undefined &&
+      existsSync(SA_NAMESPACE_FILE)
+    ) {
       target['namespace'] = readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
     }
   }
@@ -101,20 +109,36 @@ async function merge(sources: ConfigSources): Promise<{ raw: Raw; origins: Map<s
 async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: string }> {
   const { env } = sources;
   if (!sources.configPath && env['SCALER_CONFIG_YAML']) {
-    return { raw: parseYaml(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML'), source: 'environment SCALER_CONFIG_YAML' };
+    return {
+      raw: parseYaml(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML'),
+      source: 'environment SCALER_CONFIG_YAML',
+    };
   }
   const explicit = sources.configPath ?? env['SCALER_CONFIG'] ?? env['evaluationConfigFilePath'];
   const path = explicit ?? (existsSync('scaler.yaml') ? 'scaler.yaml' : undefined);
   if (!path && sources.fileOptional) return { raw: {}, source: 'the command line' };
   if (!path) {
-    throw new ConfigError([{ path: '--config', message: 'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, or put a scaler.yaml in the working directory' }]);
+    throw new ConfigError([
+      {
+        path: '--config',
+        message:
+          'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, or put a scaler.yaml in the working directory',
+      },
+    ]);
   }
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code;
     throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${why}` }]);
   }
   return { raw: parseYaml(text, path), source: path };
@@ -126,11 +150,16 @@ function parseYaml(text: string, source: string): Raw {
     doc = loadYaml(text, { filename: source });
   } catch (err) {
     const reason = err instanceof YAMLException ? err.reason : String(err);
-    const mark = err instanceof YAMLException && err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
+    const mark =
+      err instanceof YAMLException && err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
     throw new ConfigError([{ path: '', message: `malformed YAML${mark}: ${reason}` }], source);
   }
   if (doc === undefined || doc === null) return {};
-  if (!isObject(doc)) throw new ConfigError([{ path: '', message: `the document is ${show(doc)}, expected a YAML mapping of settings` }], source);
+  if (!isObject(doc))
+    throw new ConfigError(
+      [{ path: '', message: `the document is ${show(doc)}, expected a YAML mapping of settings` }],
+      source,
+    );
   return doc;
 }
 
@@ -142,7 +171,9 @@ function setPath(raw: Raw, path: string, value: unknown, origins: Map<string, st
   const bad = keys.find((k) => FORBIDDEN_KEYS.has(k) || k === '');
   if (bad !== undefined) {
     const why = bad === '' ? 'has an empty segment' : `names ${JSON.stringify(bad)}, which is no setting`;
-    throw new ConfigError([{ path: `${origin}`, message: `${JSON.stringify(path)} ${why}; expected a dotted path such as loadTest.users` }]);
+    throw new ConfigError([
+      { path: `${origin}`, message: `${JSON.stringify(path)} ${why}; expected a dotted path such as loadTest.users` },
+    ]);
   }
   let node: Raw = raw;
   for (const key of keys.slice(0, -1)) {
@@ -159,7 +190,11 @@ function refuseForbiddenKeys(value: unknown, path: string, source: string): void
   if (!isObject(value)) return;
   for (const [k, v] of Object.entries(value)) {
     const at = path ? `${path}.${k}` : k;
-    if (FORBIDDEN_KEYS.has(k)) throw new ConfigError([{ path: at, message: 'is not a setting (a key that could reach an object\'s prototype)' }], source);
+    if (FORBIDDEN_KEYS.has(k))
+      throw new ConfigError(
+        [{ path: at, message: "is not a setting (a key that could reach an object's prototype)" }],
+        source,
+      );
     refuseForbiddenKeys(v, at, source);
   }
 }
@@ -167,7 +202,8 @@ function refuseForbiddenKeys(value: unknown, path: string, source: string): void
 /** `a.b=3` → ['a.b', 3]; the value is read as a YAML scalar so numbers stay numbers. */
 export function parseSet(text: string): [string, unknown] {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new ConfigError([{ path: '--set', message: `${show(text)} is not path=value, e.g. loadTest.users=20` }]);
+  if (eq <= 0)
+    throw new ConfigError([{ path: '--set', message: `${show(text)} is not path=value, e.g. loadTest.users=20` }]);
   const value = text.slice(eq + 1);
   let parsed: unknown = value;
   try {

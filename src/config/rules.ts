@@ -7,7 +7,14 @@ import { show } from './fields.ts';
 import type { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
 import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
 import type {
-  KubernetesTargetRef, LoadTestConfig, LoadTestOnlyConfig, LocustEngineConfig, RequestSpec, StateConfig, TargetRef, TargetSpec,
+  KubernetesTargetRef,
+  LoadTestConfig,
+  LoadTestOnlyConfig,
+  LocustEngineConfig,
+  RequestSpec,
+  StateConfig,
+  TargetRef,
+  TargetSpec,
 } from './types.ts';
 import type { Issues } from './validate.ts';
 
@@ -21,22 +28,39 @@ interface Inputs {
 }
 
 type Parsed = v.InferOutput<typeof ConfigSchema>;
-type ParsedKubernetesRef = Omit<v.InferOutput<typeof KubernetesTargetSchema>, 'allowOtherAutoscalers'> & { allowOtherAutoscalers?: boolean };
+type ParsedKubernetesRef = Omit<v.InferOutput<typeof KubernetesTargetSchema>, 'allowOtherAutoscalers'> & {
+  allowOtherAutoscalers?: boolean;
+};
 
 /** The rules between fields; a whole config only when every block and rule is satisfied. */
 export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig | undefined {
   const { parsed } = inputs;
   const { replicas, targets: listed } = parsed;
-  if (replicas && replicas.min > replicas.max) issues.add('replicas', `min ${replicas.min} is greater than max ${replicas.max}`);
+  if (replicas && replicas.min > replicas.max)
+    issues.add('replicas', `min ${replicas.min} is greater than max ${replicas.max}`);
   const target = inputs.target ? targetRef(inputs.target, 'target', issues) : undefined;
   const loadTest = parsed.loadTest ? readLoadTest(parsed.loadTest, issues) : undefined;
   const targets = loadTest && listed ? resolveTargets(listed, loadTest, issues) : [];
   if (listed?.length === 0 && inputs.requireTarget) {
-    issues.add('targets', 'is required: at least one latency target, e.g. [{ method: GET, endpoint: /, type: mean, target: 100 }]');
+    issues.add(
+      'targets',
+      'is required: at least one latency target, e.g. [{ method: GET, endpoint: /, type: mean, target: 100 }]',
+    );
   }
   const state = inputs.state ? stateConfig(inputs.state, target, issues) : undefined;
   const { scaleUp, decay, onProbeFailure, stabilization, settle, history } = parsed;
-  if (!replicas || !loadTest || !state || !scaleUp || !decay || !onProbeFailure || !stabilization || !settle || !history) return undefined;
+  if (
+    !replicas ||
+    !loadTest ||
+    !state ||
+    !scaleUp ||
+    !decay ||
+    !onProbeFailure ||
+    !stabilization ||
+    !settle ||
+    !history
+  )
+    return undefined;
   if (!target && inputs.requireTarget) return undefined;
   const blocks = { replicas, scaleUp, decay, onProbeFailure, stabilization, settle, history };
   return { ...blocks, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
@@ -60,40 +84,69 @@ function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | 
     const example = 'e.g. http://fibonacci:5000 (or set locustHost / SCALER_HOST)';
     issues.add('loadTest.host', `is required: the base URL of the service to measure, ${example}`);
   }
-  if (lt.warmup >= lt.duration) issues.add('loadTest.warmup', `${lt.warmup} ms leaves nothing of the ${lt.duration} ms duration to measure`);
-  const waitTime = typeof lt.waitTime === 'number' ? { min: lt.waitTime, max: lt.waitTime } : { min: lt.waitTime.min, max: lt.waitTime.max ?? lt.waitTime.min };
-  if (waitTime.min > waitTime.max) issues.add('loadTest.waitTime', `min ${waitTime.min} ms is greater than max ${waitTime.max} ms`);
+  if (lt.warmup >= lt.duration)
+    issues.add('loadTest.warmup', `${lt.warmup} ms leaves nothing of the ${lt.duration} ms duration to measure`);
+  const waitTime =
+    typeof lt.waitTime === 'number'
+      ? { min: lt.waitTime, max: lt.waitTime }
+      : { min: lt.waitTime.min, max: lt.waitTime.max ?? lt.waitTime.min };
+  if (waitTime.min > waitTime.max)
+    issues.add('loadTest.waitTime', `min ${waitTime.min} ms is greater than max ${waitTime.max} ms`);
   // A locustfile (LPA's locustFilePath) means the Locust engine unless another engine is named.
   const engine = lt.engine ?? (lt.locust?.locustfile ? 'locust' : 'local');
-  const locustWhat = 'a locustfile to run (loadTest.locust.locustfile, LPA\'s locustFilePath) or a master\'s web UI (loadTest.locust.url)';
-  if (engine === 'locust' && !lt.locust) issues.add('loadTest.locust', `is required when loadTest.engine is locust: ${locustWhat}`);
+  const locustWhat =
+    "a locustfile to run (loadTest.locust.locustfile, LPA's locustFilePath) or a master's web UI (loadTest.locust.url)";
+  if (engine === 'locust' && !lt.locust)
+    issues.add('loadTest.locust', `is required when loadTest.engine is locust: ${locustWhat}`);
   if (engine === 'locust' && lt.locust && !lt.locust.locustfile === !lt.locust.url) {
     issues.add('loadTest.locust', `needs exactly one of locustfile and url: ${locustWhat}`);
   }
   if (engine === 'local' && lt.locust?.locustfile) {
     const where = issues.originOf('loadTest.locust.locustfile') ?? 'loadTest.locust.locustfile';
-    issues.add('loadTest.engine', `"local" cannot run the locustfile named by ${where}: set loadTest.engine to locust (or leave it out), or drop the locustfile to use the built-in engine`);
+    issues.add(
+      'loadTest.engine',
+      `"local" cannot run the locustfile named by ${where}: set loadTest.engine to locust (or leave it out), or drop the locustfile to use the built-in engine`,
+    );
   }
   if (engine === 'locust' && lt.locust?.locustfile && lt.warmup > 0) {
-    issues.add('loadTest.warmup', 'is not supported with a locustfile: Locust\'s statistics start when the ramp-up ends; leave it out');
+    issues.add(
+      'loadTest.warmup',
+      "is not supported with a locustfile: Locust's statistics start when the ramp-up ends; leave it out",
+    );
   }
   const requests = resolveRequests(lt.requests, issues);
-  const locust = lt.locust ? locustConfig(lt.locust, { implied: lt.engine === undefined, origin: issues.originOf('loadTest.locust.locustfile') }, issues) : undefined;
+  const locust = lt.locust
+    ? locustConfig(
+        lt.locust,
+        { implied: lt.engine === undefined, origin: issues.originOf('loadTest.locust.locustfile') },
+        issues,
+      )
+    : undefined;
   if (lt.host === undefined) return undefined;
   const { locust: _ignored, ...rest } = lt;
   return {
-    ...rest, engine, host: lt.host, waitTime, requests,
+    ...rest,
+    engine,
+    host: lt.host,
+    waitTime,
+    requests,
     spawnRate: lt.spawnRate ?? lt.users, // default: every user starts in the first second
     ...(locust ? { locust } : {}),
   };
 }
 
 function locustConfig(
-  l: NonNullable<Parsed['loadTest']['locust']>, how: { implied: boolean; origin: string | undefined }, issues: Issues,
+  l: NonNullable<Parsed['loadTest']['locust']>,
+  how: { implied: boolean; origin: string | undefined },
+  issues: Issues,
 ): LocustEngineConfig {
-  const workerTarget = l.workers?.target ? kubernetesRef(l.workers.target, 'loadTest.locust.workers.target', issues) : undefined;
+  const workerTarget = l.workers?.target
+    ? kubernetesRef(l.workers.target, 'loadTest.locust.workers.target', issues)
+    : undefined;
   const workers = l.workers ? { ...l.workers, target: workerTarget } : undefined;
-  const headless = l.locustfile ? { locustfile: l.locustfile, locustfileOrigin: how.origin, command: l.command, implied: how.implied } : {};
+  const headless = l.locustfile
+    ? { locustfile: l.locustfile, locustfileOrigin: how.origin, command: l.command, implied: how.implied }
+    : {};
   return { url: l.url, username: l.username, password: l.password, ...headless, ...(workers ? { workers } : {}) };
 }
 
@@ -102,14 +155,22 @@ function resolveRequests(list: Parsed['loadTest']['requests'], issues: Issues): 
   return list.map((r, i) => {
     const name = r.name ?? `${r.method} ${r.path}`;
     if (names.has(name)) {
-      issues.add(`loadTest.requests[${i}].name`, `${show(name)} is used by two requests; names key the statistics and must be unique`);
+      issues.add(
+        `loadTest.requests[${i}].name`,
+        `${show(name)} is used by two requests; names key the statistics and must be unique`,
+      );
     }
     names.add(name);
     const status = r.expect?.status;
     const expectStatus = status === undefined ? undefined : Array.isArray(status) ? status : [status];
     return {
-      name, method: r.method, path: r.path, weight: r.weight, headers: r.headers,
-      ...(r.body !== undefined ? { body: r.body } : {}), ...(expectStatus ? { expectStatus } : {}),
+      name,
+      method: r.method,
+      path: r.path,
+      weight: r.weight,
+      headers: r.headers,
+      ...(r.body !== undefined ? { body: r.body } : {}),
+      ...(expectStatus ? { expectStatus } : {}),
     };
   });
 }
@@ -126,10 +187,18 @@ function resolveTargets(list: Parsed['targets'], loadTest: LoadTestConfig, issue
     const path = `targets[${i}]`;
     const type = parseTargetType(t.type); // the schema has checked it parses
     const percentile = type?.kind === 'percentile' ? type.percentile : undefined;
-    if (percentile !== undefined && loadTest.engine === 'locust' && !(LOCUST_PERCENTILES as readonly number[]).includes(percentile)) {
-      issues.add(`${path}.type`, `${show(t.type)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`);
+    if (
+      percentile !== undefined &&
+      loadTest.engine === 'locust' &&
+      !(LOCUST_PERCENTILES as readonly number[]).includes(percentile)
+    ) {
+      issues.add(
+        `${path}.type`,
+        `${show(t.type)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`,
+      );
     }
-    if (type?.kind === 'failureRatio' && t.target > 1) issues.add(`${path}.target`, `${show(t.target)} is above the maximum 1`);
+    if (type?.kind === 'failureRatio' && t.target > 1)
+      issues.add(`${path}.target`, `${show(t.target)} is above the maximum 1`);
     let request: string | undefined;
     if (t.name !== undefined) {
       const known = loadTest.requests.some((r) => r.name === t.name);
@@ -152,12 +221,17 @@ function resolveTargets(list: Parsed['targets'], loadTest: LoadTestConfig, issue
         request = name;
       }
     }
-    if (type && request !== undefined) out.push({ label: t.type, request, type, target: t.target, tolerance: t.tolerance });
+    if (type && request !== undefined)
+      out.push({ label: t.type, request, type, target: t.target, tolerance: t.tolerance });
   });
   return out;
 }
 
-function stateConfig(s: v.InferOutput<typeof StateSchema>, target: TargetRef | undefined, issues: Issues): StateConfig | undefined {
+function stateConfig(
+  s: v.InferOutput<typeof StateSchema>,
+  target: TargetRef | undefined,
+  issues: Issues,
+): StateConfig | undefined {
   switch (s.store) {
     case 'file':
       return { store: 'file', path: s.path ?? defaultStatePath(target) };

@@ -3,38 +3,68 @@
 // (json-schema.ts), and README's reference is checked against it. Rules between fields (min ≤ max,
 // targets naming a request) are in rules.ts. Durations come out in milliseconds.
 import * as v from 'valibot';
-import { duration, flag, integer, list, number, object, oneOf, says, section, show, stringMap, text, url } from './fields.ts';
+import {
+  duration,
+  flag,
+  integer,
+  list,
+  number,
+  object,
+  oneOf,
+  says,
+  section,
+  show,
+  stringMap,
+  text,
+  url,
+} from './fields.ts';
 import { parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
 
 export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof METHODS)[number];
 
 /** Methods are case-insensitive in the file, upper case in the config. */
-const method = (description: string) => v.nullish(
-  v.pipe(v.unknown(), v.transform((m) => (typeof m === 'string' ? m.toUpperCase() : m)), oneOf(METHODS, { description })),
-  'GET',
-);
+const method = (description: string) =>
+  v.nullish(
+    v.pipe(
+      v.unknown(),
+      v.transform((m) => (typeof m === 'string' ? m.toUpperCase() : m)),
+      oneOf(METHODS, { description }),
+    ),
+    'GET',
+  );
 
 const KUBE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 const kubernetesRef = (what: string) => ({
-  kind: text({ description: `${what}: any kind with a /scale subresource (Deployment, StatefulSet, a custom resource)` }),
-  apiVersion: v.optional(text({ description: 'apps/v1 for Deployment, StatefulSet and ReplicaSet; required for other kinds' })),
-  name: text({ description: 'the object\'s name', pattern: KUBE_NAME, patternRule: 'is not a Kubernetes object name' }),
+  kind: text({
+    description: `${what}: any kind with a /scale subresource (Deployment, StatefulSet, a custom resource)`,
+  }),
+  apiVersion: v.optional(
+    text({ description: 'apps/v1 for Deployment, StatefulSet and ReplicaSet; required for other kinds' }),
+  ),
+  name: text({ description: "the object's name", pattern: KUBE_NAME, patternRule: 'is not a Kubernetes object name' }),
   namespace: v.optional(text({ description: 'default: the pod\'s own namespace in a cluster, else "default"' })),
 });
 
 export const HttpTargetSchema = object({
   kind: v.pipe(v.literal('http'), v.description('http: a webhook that holds a replica count')),
-  url: url({ description: 'GET → {"replicas": n, "readyReplicas"?: m, "paused"?: bool}; PUT {"replicas": n, "expectedReplicas": current}' }),
+  url: url({
+    description:
+      'GET → {"replicas": n, "readyReplicas"?: m, "paused"?: bool}; PUT {"replicas": n, "expectedReplicas": current}',
+  }),
   headers: v.nullish(stringMap({ description: 'sent with every call to the webhook (e.g. authorization)' }), {}),
 });
 
 export const KubernetesTargetSchema = object({
   ...kubernetesRef('what to scale'),
-  allowOtherAutoscalers: v.nullish(flag({
-    description: 'scale even when an HPA or a KEDA ScaledObject also scales this workload (they will undo each other)',
-  }), false),
+  allowOtherAutoscalers: v.nullish(
+    flag({
+      description:
+        'scale even when an HPA or a KEDA ScaledObject also scales this workload (they will undo each other)',
+    }),
+    false,
+  ),
 });
 
 const requestSchema = object({
@@ -44,124 +74,227 @@ const requestSchema = object({
   path: text({ description: 'the path, starting with /', pattern: /^\//, patternRule: 'must start with /' }),
   weight: v.nullish(number({ above: 0, description: 'how often this request is picked, relative to the others' }), 1),
   headers: v.nullish(stringMap({ description: 'headers of this request (over loadTest.headers)' }), {}),
-  body: v.optional(v.pipe(
-    v.unknown(),
-    v.transform((b) => (b === undefined || typeof b === 'string' ? b : JSON.stringify(b))),
-    v.metadata({ jsonSchema: { description: 'the request body: a string, or any YAML value sent as JSON' } }),
-  )),
-  expect: v.optional(section({
-    status: v.optional(v.pipe(v.union(
-      [integer({ min: 100, max: 599, description: 'an HTTP status' }), v.array(integer({ min: 100, max: 599, description: 'an HTTP status' }))],
-      (issue) => `${JSON.stringify(issue.input)} is not a status or a list of statuses (100–599)`,
-    ), v.description('the statuses that succeed'))),
-  }, { description: 'what counts as success; default any 2xx or 3xx' })),
+  body: v.optional(
+    v.pipe(
+      v.unknown(),
+      v.transform((b) => (b === undefined || typeof b === 'string' ? b : JSON.stringify(b))),
+      v.metadata({ jsonSchema: { description: 'the request body: a string, or any YAML value sent as JSON' } }),
+    ),
+  ),
+  expect: v.optional(
+    section(
+      {
+        status: v.optional(
+          v.pipe(
+            v.union(
+              [
+                integer({ min: 100, max: 599, description: 'an HTTP status' }),
+                v.array(integer({ min: 100, max: 599, description: 'an HTTP status' })),
+              ],
+              (issue) => `${JSON.stringify(issue.input)} is not a status or a list of statuses (100–599)`,
+            ),
+            v.description('the statuses that succeed'),
+          ),
+        ),
+      },
+      { description: 'what counts as success; default any 2xx or 3xx' },
+    ),
+  ),
 });
 
-const locustSchema = object({
-  // the Locust engine: run a locustfile headless (as LPA did), or drive a Locust master over its web API
-  locustfile: v.optional(text({ description: 'run this locustfile with locust --headless (LPA\'s locustFilePath)' })),
-  command: v.optional(text({ description: 'the locust command (default: locust on PATH)' })),
-  url: v.optional(url({ description: 'or: the Locust master\'s web UI, e.g. http://locust-master:8089' })),
-  username: v.optional(text({ description: 'basic auth in front of the master (an ingress), if any' })),
-  password: v.optional(text({ description: 'basic auth password' })),
-  workers: v.optional(object({
-    target: v.optional(object(kubernetesRef('the worker Deployment'), 'the worker Deployment, scaled to the workers needed before each run')),
-    usersPerWorker: integer({ min: 1, description: 'users per worker: ceil(users / usersPerWorker) workers are waited for' }),
-    readyTimeout: v.nullish(duration({ description: 'how long to wait for the workers' }), '60s'),
-  }, 'wait for (and scale) the workers before each run')),
-}, 'the Locust master to drive (loadTest.engine: locust)');
+const locustSchema = object(
+  {
+    // the Locust engine: run a locustfile headless (as LPA did), or drive a Locust master over its web API
+    locustfile: v.optional(text({ description: "run this locustfile with locust --headless (LPA's locustFilePath)" })),
+    command: v.optional(text({ description: 'the locust command (default: locust on PATH)' })),
+    url: v.optional(url({ description: "or: the Locust master's web UI, e.g. http://locust-master:8089" })),
+    username: v.optional(text({ description: 'basic auth in front of the master (an ingress), if any' })),
+    password: v.optional(text({ description: 'basic auth password' })),
+    workers: v.optional(
+      object(
+        {
+          target: v.optional(
+            object(
+              kubernetesRef('the worker Deployment'),
+              'the worker Deployment, scaled to the workers needed before each run',
+            ),
+          ),
+          usersPerWorker: integer({
+            min: 1,
+            description: 'users per worker: ceil(users / usersPerWorker) workers are waited for',
+          }),
+          readyTimeout: v.nullish(duration({ description: 'how long to wait for the workers' }), '60s'),
+        },
+        'wait for (and scale) the workers before each run',
+      ),
+    ),
+  },
+  'the Locust master to drive (loadTest.engine: locust)',
+);
 
 const waitTime = v.nullish(
-  v.pipe(v.union([
-    duration({ description: 'a constant think time' }),
-    object({
-      min: v.nullish(duration({ description: 'shortest think time' }), '0s'),
-      max: v.optional(duration({ description: 'longest think time; default min' })),
-    }),
-  ], (issue) => `${JSON.stringify(issue.input)} is not a duration or { min, max }`), v.description('think time between one user\'s requests: a duration, or { min, max } (uniform)')),
+  v.pipe(
+    v.union(
+      [
+        duration({ description: 'a constant think time' }),
+        object({
+          min: v.nullish(duration({ description: 'shortest think time' }), '0s'),
+          max: v.optional(duration({ description: 'longest think time; default min' })),
+        }),
+      ],
+      (issue) => `${JSON.stringify(issue.input)} is not a duration or { min, max }`,
+    ),
+    v.description("think time between one user's requests: a duration, or { min, max } (uniform)"),
+  ),
   '0s',
 );
 
-export const LoadTestSchema = object({
-  engine: v.optional(oneOf(['local', 'locust'], {
-    description: 'local: the built-in engine; locust: Locust (a locustfile run headless, or a master); default local, or locust with a locustfile',
-  })),
-  host: v.optional(url({ description: 'the base URL of the service to measure (required; LPA\'s locustHost)' })),
-  users: v.nullish(integer({ min: 1, max: 100_000, description: 'concurrent virtual users (closed model)' }), 10),
-  spawnRate: v.optional(number({ above: 0, description: 'users started per second; default: all in the first second' })),
-  duration: v.nullish(duration({ above: 0, description: 'how long the load test runs (LPA\'s locustRunTime)' }), '20s'),
-  warmup: v.nullish(duration({ description: 'excluded from the statistics' }), '0s'),
-  waitTime,
-  timeout: v.nullish(duration({ above: 0, description: 'per request; a timeout is a failure and counts at least this long' }), '10s'),
-  headers: v.nullish(stringMap({ description: 'sent with every request' }), {}),
-  requests: v.nullish(list(requestSchema, { description: 'the declarative scenario; default: one GET per target' }), []),
-  script: v.optional(text({ description: 'a scenario module (JS/TS, locustfile-like), loaded at run time' })),
-  locust: v.optional(locustSchema),
-}, 'the load test run before each decision');
+export const LoadTestSchema = object(
+  {
+    engine: v.optional(
+      oneOf(['local', 'locust'], {
+        description:
+          'local: the built-in engine; locust: Locust (a locustfile run headless, or a master); default local, or locust with a locustfile',
+      }),
+    ),
+    host: v.optional(url({ description: "the base URL of the service to measure (required; LPA's locustHost)" })),
+    users: v.nullish(integer({ min: 1, max: 100_000, description: 'concurrent virtual users (closed model)' }), 10),
+    spawnRate: v.optional(
+      number({ above: 0, description: 'users started per second; default: all in the first second' }),
+    ),
+    duration: v.nullish(
+      duration({ above: 0, description: "how long the load test runs (LPA's locustRunTime)" }),
+      '20s',
+    ),
+    warmup: v.nullish(duration({ description: 'excluded from the statistics' }), '0s'),
+    waitTime,
+    timeout: v.nullish(
+      duration({ above: 0, description: 'per request; a timeout is a failure and counts at least this long' }),
+      '10s',
+    ),
+    headers: v.nullish(stringMap({ description: 'sent with every request' }), {}),
+    requests: v.nullish(
+      list(requestSchema, { description: 'the declarative scenario; default: one GET per target' }),
+      [],
+    ),
+    script: v.optional(text({ description: 'a scenario module (JS/TS, locustfile-like), loaded at run time' })),
+    locust: v.optional(locustSchema),
+  },
+  'the load test run before each decision',
+);
 
-export const TargetSpecSchema = object({
-  name: v.optional(text({ description: 'the request to read, by name (or method + endpoint)' })),
-  method: method('the request\'s method, as LPA names it'),
-  endpoint: v.optional(text({ description: 'the request\'s path, as LPA names it', pattern: /^\//, patternRule: 'must start with /' })),
-  type: v.pipe(
-    text({ description: `the statistic: ${TARGET_TYPES_HELP}` }),
-    v.check((t) => parseTargetType(t) !== undefined, says(`is not one of ${TARGET_TYPES_HELP}`)),
-  ),
-  target: number({ min: 0, description: 'the limit: milliseconds for latencies, a ratio for failureRatio, req/s for rps' }),
-  tolerance: v.nullish(number({ min: 0, description: 'a breach counts only beyond target × (1 + tolerance)' }), 0),
-}, 'a latency (or failure, or throughput) target');
+export const TargetSpecSchema = object(
+  {
+    name: v.optional(text({ description: 'the request to read, by name (or method + endpoint)' })),
+    method: method("the request's method, as LPA names it"),
+    endpoint: v.optional(
+      text({ description: "the request's path, as LPA names it", pattern: /^\//, patternRule: 'must start with /' }),
+    ),
+    type: v.pipe(
+      text({ description: `the statistic: ${TARGET_TYPES_HELP}` }),
+      v.check((t) => parseTargetType(t) !== undefined, says(`is not one of ${TARGET_TYPES_HELP}`)),
+    ),
+    target: number({
+      min: 0,
+      description: 'the limit: milliseconds for latencies, a ratio for failureRatio, req/s for rps',
+    }),
+    tolerance: v.nullish(number({ min: 0, description: 'a breach counts only beyond target × (1 + tolerance)' }), 0),
+  },
+  'a latency (or failure, or throughput) target',
+);
 
-const stateSchema = v.variant('store', [
-  object({
-    store: v.pipe(v.literal('file'), v.description('file (by hand, the demo), configmap (in a cluster), dynamodb (Lambda)')),
-    path: v.optional(text({ description: 'default .latency-scaler/<target>.json' })),
-  }),
-  object({
-    store: v.pipe(v.literal('configmap'), v.description('a ConfigMap beside the target')),
-    name: v.optional(text({ description: 'default latency-scaler-<kind>-<name>' })),
-    namespace: v.optional(text({ description: 'default: the target\'s namespace' })),
-  }),
-  object({
-    store: v.pipe(v.literal('dynamodb'), v.description('a DynamoDB item')),
-    table: text({ description: 'the table (created by latency-scaler state init)' }),
-    region: v.optional(text({ description: 'default: the AWS SDK\'s region' })),
-    endpoint: v.optional(url({ description: 'another endpoint (DynamoDB Local)' })),
-  }),
-], (issue) => `${show(issue.input)} is not one of file, configmap, dynamodb`);
+const stateSchema = v.variant(
+  'store',
+  [
+    object({
+      store: v.pipe(
+        v.literal('file'),
+        v.description('file (by hand, the demo), configmap (in a cluster), dynamodb (Lambda)'),
+      ),
+      path: v.optional(text({ description: 'default .latency-scaler/<target>.json' })),
+    }),
+    object({
+      store: v.pipe(v.literal('configmap'), v.description('a ConfigMap beside the target')),
+      name: v.optional(text({ description: 'default latency-scaler-<kind>-<name>' })),
+      namespace: v.optional(text({ description: "default: the target's namespace" })),
+    }),
+    object({
+      store: v.pipe(v.literal('dynamodb'), v.description('a DynamoDB item')),
+      table: text({ description: 'the table (created by latency-scaler state init)' }),
+      region: v.optional(text({ description: "default: the AWS SDK's region" })),
+      endpoint: v.optional(url({ description: 'another endpoint (DynamoDB Local)' })),
+    }),
+  ],
+  (issue) => `${show(issue.input)} is not one of file, configmap, dynamodb`,
+);
 
 /** Every top-level block, with its fields; `target` and `state` are checked by kind (validate.ts). */
 export const ConfigSchema = object({
   target: v.optional(v.unknown()),
-  replicas: section({
-    // The Custom Pod Autoscaler's defaults, so LPA users see the same bounds.
-    min: v.nullish(integer({ min: 0, description: 'never fewer replicas' }), 1),
-    max: v.nullish(integer({ min: 1, description: 'never more replicas' }), 10),
-  }, { description: 'the bounds' }),
+  replicas: section(
+    {
+      // The Custom Pod Autoscaler's defaults, so LPA users see the same bounds.
+      min: v.nullish(integer({ min: 0, description: 'never fewer replicas' }), 1),
+      max: v.nullish(integer({ min: 1, description: 'never more replicas' }), 10),
+    },
+    { description: 'the bounds' },
+  ),
   loadTest: v.nullish(LoadTestSchema, {} as v.InferInput<typeof LoadTestSchema>),
   targets: v.nullish(list(TargetSpecSchema, { description: 'any one breached → scale up' }), []),
-  scaleUp: section({
-    mode: v.nullish(oneOf(['step', 'proportional'], { description: 'step: +step; proportional: as HPA, ceil(current × observed/target)' }), 'step'),
-    step: v.nullish(integer({ min: 1, description: 'replicas added per breached run' }), 1),
-    maxStep: v.nullish(integer({ min: 1, description: 'proportional: at most this many added in one run' }), Number.MAX_SAFE_INTEGER),
-  }, { description: 'how a breach scales up' }),
-  decay: section({
-    replicas: v.nullish(integer({ min: 0, description: 'replicas removed by a decay (0: never decay)' }), 1),
-    unchangedRuns: v.nullish(integer({ min: 1, description: 'calm runs before a decay' }), 3),
-    maxFailureRatio: v.nullish(number({ min: 0, max: 1, description: 'a run with more failures is not calm and never lowers the count' }), 0.01),
-    maxLoad: v.optional(number({ above: 0, description: 'a run with any observed/target above this is not calm' })),
-  }, { description: 'scaling down after calm runs (LPA\'s decay)' }),
+  scaleUp: section(
+    {
+      mode: v.nullish(
+        oneOf(['step', 'proportional'], {
+          description: 'step: +step; proportional: as HPA, ceil(current × observed/target)',
+        }),
+        'step',
+      ),
+      step: v.nullish(integer({ min: 1, description: 'replicas added per breached run' }), 1),
+      maxStep: v.nullish(
+        integer({ min: 1, description: 'proportional: at most this many added in one run' }),
+        Number.MAX_SAFE_INTEGER,
+      ),
+    },
+    { description: 'how a breach scales up' },
+  ),
+  decay: section(
+    {
+      replicas: v.nullish(integer({ min: 0, description: 'replicas removed by a decay (0: never decay)' }), 1),
+      unchangedRuns: v.nullish(integer({ min: 1, description: 'calm runs before a decay' }), 3),
+      maxFailureRatio: v.nullish(
+        number({ min: 0, max: 1, description: 'a run with more failures is not calm and never lowers the count' }),
+        0.01,
+      ),
+      maxLoad: v.optional(number({ above: 0, description: 'a run with any observed/target above this is not calm' })),
+    },
+    { description: "scaling down after calm runs (LPA's decay)" },
+  ),
   onProbeFailure: v.nullish(oneOf(['hold', 'scaleUp'], { description: 'when nothing could be measured' }), 'hold'),
-  stabilization: section({
-    downscaleWindow: v.nullish(duration({ description: 'scale down only to the highest count needed within this window; 0: off' }), '0s'),
-  }, { description: 'HPA-style downscale stabilization' }),
-  settle: section({
-    timeout: v.nullish(duration({ description: 'how long a change in flight is waited for; 0: off' }), '5m'),
-  }, { description: 'waiting for the previous change to take effect' }),
+  stabilization: section(
+    {
+      downscaleWindow: v.nullish(
+        duration({ description: 'scale down only to the highest count needed within this window; 0: off' }),
+        '0s',
+      ),
+    },
+    { description: 'HPA-style downscale stabilization' },
+  ),
+  settle: section(
+    {
+      timeout: v.nullish(duration({ description: 'how long a change in flight is waited for; 0: off' }), '5m'),
+    },
+    { description: 'waiting for the previous change to take effect' },
+  ),
   state: v.optional(v.unknown()),
-  history: section({
-    limit: v.nullish(integer({ min: 1, max: 1000, description: 'decisions kept (also bounded by the store\'s size)' }), 50),
-  }, { description: 'the decisions kept in the state record' }),
+  history: section(
+    {
+      limit: v.nullish(
+        integer({ min: 1, max: 1000, description: "decisions kept (also bounded by the store's size)" }),
+        50,
+      ),
+    },
+    { description: 'the decisions kept in the state record' },
+  ),
 });
 
 export const StateSchema = stateSchema;
-

@@ -51,7 +51,10 @@ export interface LocustEngineConfig {
   workers?: { target?: KubernetesTargetRef | undefined; usersPerWorker: number; readyTimeout: number } | undefined;
 }
 
-export interface LoadTestConfig extends Omit<ParsedLoadTest, 'engine' | 'host' | 'spawnRate' | 'waitTime' | 'requests' | 'locust'> {
+export interface LoadTestConfig extends Omit<
+  ParsedLoadTest,
+  'engine' | 'host' | 'spawnRate' | 'waitTime' | 'requests' | 'locust'
+> {
   engine: 'local' | 'locust';
   host: string;
   spawnRate: number; // users started per second

@@ -19,7 +19,8 @@ export interface ValidateOptions {
 
 /** Keys that were settings once: their own message, not "unknown key". */
 const RETIRED: Record<string, string> = {
-  'scaleUp.tolerance': 'is no longer a setting (it never had an effect); use targets[].tolerance, the band around each target',
+  'scaleUp.tolerance':
+    'is no longer a setting (it never had an effect); use targets[].tolerance, the band around each target',
 };
 
 /** Collects problems with their field path, naming where a value came from (`from environment locustUsers`). */
@@ -63,20 +64,32 @@ export function validateConfig(raw: unknown, options: ValidateOptions): LoadTest
   const parsed = blocks as Partial<v.InferOutput<typeof ConfigSchema>>;
   const target = readTarget(raw['target'], options.requireTarget, issues);
   const state = readState(raw['state'], target, options.environment, issues);
-  const config = applyRules({ parsed, target, state, source: options.source, requireTarget: options.requireTarget }, issues);
+  const config = applyRules(
+    { parsed, target, state, source: options.source, requireTarget: options.requireTarget },
+    issues,
+  );
   if (issues.list.length > 0 || !config) throw new ConfigError(issues.list, options.source);
   return config;
 }
 
 /** Unknown keys first (a typo must not fall back to a default), then the schema; issues collected. */
-function parse<S extends v.GenericSchema>(schema: S, raw: unknown, at: string, issues: Issues): v.InferOutput<S> | undefined {
+function parse<S extends v.GenericSchema>(
+  schema: S,
+  raw: unknown,
+  at: string,
+  issues: Issues,
+): v.InferOutput<S> | undefined {
   unknownKeys(schema, raw, at, issues);
   const result = v.safeParse(schema, raw, { abortEarly: false });
   for (const issue of result.issues ?? []) issues.add(join(at, pathOf(issue)), issue.message);
   return result.success ? result.output : undefined;
 }
 
-function readTarget(raw: unknown, required: boolean, issues: Issues): v.InferOutput<typeof HttpTargetSchema | typeof KubernetesTargetSchema> | undefined {
+function readTarget(
+  raw: unknown,
+  required: boolean,
+  issues: Issues,
+): v.InferOutput<typeof HttpTargetSchema | typeof KubernetesTargetSchema> | undefined {
   if (raw === undefined || raw === null) {
     if (required) issues.add('target', 'is required');
     return undefined;
@@ -86,9 +99,13 @@ function readTarget(raw: unknown, required: boolean, issues: Issues): v.InferOut
 }
 
 function readState(
-  raw: unknown, target: { kind: string } | undefined, environment: ValidateOptions['environment'], issues: Issues,
+  raw: unknown,
+  target: { kind: string } | undefined,
+  environment: ValidateOptions['environment'],
+  issues: Issues,
 ): v.InferOutput<typeof StateSchema> | undefined {
-  if (raw !== undefined && raw !== null && !isObject(raw)) return void issues.add('state', `${show(raw)} is not an object`);
+  if (raw !== undefined && raw !== null && !isObject(raw))
+    return void issues.add('state', `${show(raw)} is not an object`);
   const given = (raw ?? {}) as Raw;
   const inCluster = environment === 'cluster' && target !== undefined && target.kind !== 'http';
   const store = given['store'] ?? (inCluster ? 'configmap' : environment === 'lambda' ? 'dynamodb' : 'file');
@@ -97,7 +114,13 @@ function readState(
 
 /** The object entries of a schema, through optional/nullish wrappers and pipes. */
 function entriesOf(schema: unknown, raw: unknown): Record<string, unknown> | undefined {
-  const s = schema as { type?: string; wrapped?: unknown; entries?: Record<string, unknown>; options?: unknown[]; key?: string };
+  const s = schema as {
+    type?: string;
+    wrapped?: unknown;
+    entries?: Record<string, unknown>;
+    options?: unknown[];
+    key?: string;
+  };
   if (s.type === 'optional' || s.type === 'nullish') return entriesOf(s.wrapped, raw);
   if (s.type === 'object') return s.entries;
   if (s.type === 'union') {

@@ -84,7 +84,10 @@ export function decide(input: DecideInput): Decision {
   const manualChange = prior.lastReplicas !== null && prior.lastReplicas !== current;
   const settling = status.notSettled && policy.settle.timeout > 0 ? status.notSettled : undefined;
   const ctx: Context = {
-    input, prior, current, manualChange,
+    input,
+    prior,
+    current,
+    manualChange,
     // A change by someone else restarts the count of calm runs (DESIGN §4.5).
     calmBefore: manualChange ? 0 : prior.calmRuns,
     evaluations: evaluateTargets(policy.targets, input.observations),
@@ -93,7 +96,8 @@ export function decide(input: DecideInput): Decision {
   };
   if (status.paused) return paused(ctx, 'paused by annotation latency-scaler.io/paused');
   const pinned = status.pausedReplicas;
-  if (pinned !== undefined && pinned === ctx.current) return paused(ctx, `paused at ${pinned} by annotation latency-scaler.io/paused-replicas`);
+  if (pinned !== undefined && pinned === ctx.current)
+    return paused(ctx, `paused at ${pinned} by annotation latency-scaler.io/paused-replicas`);
   if (pinned !== undefined) {
     // KEDA's paused-replicas: go to exactly that count (the operator's explicit number), then hold.
     const why = `paused at ${pinned} by annotation latency-scaler.io/paused-replicas`;
@@ -105,8 +109,13 @@ export function decide(input: DecideInput): Decision {
 function draft(ctx: Context): Draft {
   const { input, current, evaluations, failures } = ctx;
   const { policy, status } = input;
-  const hold = (reason: Reason, why: string, extra: Partial<Draft> = {}): Draft =>
-    ({ reason, desired: current, why, calm: false, ...extra });
+  const hold = (reason: Reason, why: string, extra: Partial<Draft> = {}): Draft => ({
+    reason,
+    desired: current,
+    why,
+    calm: false,
+    ...extra,
+  });
 
   if (current === 0) {
     const min = Math.max(policy.replicas.min, 0);
@@ -126,7 +135,12 @@ function draft(ctx: Context): Draft {
   if (breached.length > 0) {
     // A measured breach wins over unmeasured targets (DESIGN §4.2).
     const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
-    return { reason: 'TargetBreached', desired: scaleUpTo(current, measured, policy), why: breached.map((e) => e.text).join('; ') + missing, calm: false };
+    return {
+      reason: 'TargetBreached',
+      desired: scaleUpTo(current, measured, policy),
+      why: breached.map((e) => e.text).join('; ') + missing,
+      calm: false,
+    };
   }
   if (unmeasured.length > 0) return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
 
@@ -141,7 +155,10 @@ function draft(ctx: Context): Draft {
   const maxLoad = policy.decay.maxLoad;
   const heaviest = Math.max(...measured.map((e) => e.load ?? 0));
   if (maxLoad !== undefined && heaviest > maxLoad) {
-    return hold('DecayGuarded', `${within}; load ${round(heaviest)} of target above decay.maxLoad ${maxLoad}: not calm`);
+    return hold(
+      'DecayGuarded',
+      `${within}; load ${round(heaviest)} of target above decay.maxLoad ${maxLoad}: not calm`,
+    );
   }
   return calmRun(ctx, within);
 }
@@ -167,7 +184,14 @@ function probeFailed(ctx: Context, what: string): Draft {
   const { policy } = ctx.input;
   const up = policy.onProbeFailure === 'scaleUp';
   const desired = up ? ctx.current + policy.scaleUp.step : ctx.current;
-  return { reason: 'ProbeFailed', desired, why: `probe failed: ${what}`, calm: false, neverDown: true, probeFailed: true };
+  return {
+    reason: 'ProbeFailed',
+    desired,
+    why: `probe failed: ${what}`,
+    calm: false,
+    neverDown: true,
+    probeFailed: true,
+  };
 }
 
 function calmRun(ctx: Context, within: string): Draft {
@@ -175,7 +199,10 @@ function calmRun(ctx: Context, within: string): Draft {
   const { decay, replicas, stabilization } = input.policy;
   const due = calmBefore >= decay.unchangedRuns && decay.replicas > 0;
   if (!due) {
-    const left = decay.replicas > 0 ? `; ${calmBefore} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay` : '';
+    const left =
+      decay.replicas > 0
+        ? `; ${calmBefore} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay`
+        : '';
     return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
   }
   if (current <= replicas.min) {
@@ -223,9 +250,18 @@ function paused(ctx: Context, why: string): Decision {
   const { current } = ctx;
   const message = `hold at ${current}: ${why}`;
   return {
-    action: 'hold', reason: 'Paused', message, current, desired: current, applied: current,
-    manualChange: ctx.manualChange, probeFailed: false, calm: false, evaluations: ctx.evaluations,
-    failures: ctx.failures, state: ctx.prior, // a paused target's state is left as it was
+    action: 'hold',
+    reason: 'Paused',
+    message,
+    current,
+    desired: current,
+    applied: current,
+    manualChange: ctx.manualChange,
+    probeFailed: false,
+    calm: false,
+    evaluations: ctx.evaluations,
+    failures: ctx.failures,
+    state: ctx.prior, // a paused target's state is left as it was
   };
 }
 
@@ -242,7 +278,8 @@ function finish(ctx: Context, d: Draft): Decision {
   if (scaleDownPaused) applied = current;
   if (d.reason === 'ZeroReplicas' && d.desired === 0) applied = current;
   // Named only when the bound is what was applied (not when a never-down rule kept the count).
-  const limitedBy = applied !== bounded ? undefined : bounded < d.desired ? 'max' : bounded > d.desired ? 'min' : undefined;
+  const limitedBy =
+    applied !== bounded ? undefined : bounded < d.desired ? 'max' : bounded > d.desired ? 'min' : undefined;
   const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
   const paused = scaleDownPaused ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)' : '';
   const message = describe(ctx, d, action, applied, limitedBy) + paused;
@@ -262,19 +299,33 @@ function finish(ctx: Context, d: Draft): Decision {
     history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
   return {
-    action, reason: d.reason, message, current, desired: d.desired, applied, ...(limitedBy ? { limitedBy } : {}),
-    manualChange: ctx.manualChange, probeFailed: d.probeFailed ?? false, calm: d.calm,
-    evaluations: ctx.evaluations, failures: ctx.failures, state,
+    action,
+    reason: d.reason,
+    message,
+    current,
+    desired: d.desired,
+    applied,
+    ...(limitedBy ? { limitedBy } : {}),
+    manualChange: ctx.manualChange,
+    probeFailed: d.probeFailed ?? false,
+    calm: d.calm,
+    evaluations: ctx.evaluations,
+    failures: ctx.failures,
+    state,
   };
 }
 
 function describe(ctx: Context, d: Draft, action: Decision['action'], applied: number, limitedBy?: string): string {
   const { policy } = ctx.input;
-  const verb = action === 'up' ? 'scale up' : action === 'down' ? (d.reason === 'Decay' ? 'decay' : 'scale down') : 'hold';
+  const verb =
+    action === 'up' ? 'scale up' : action === 'down' ? (d.reason === 'Decay' ? 'decay' : 'scale down') : 'hold';
   const arrow = action === 'hold' ? ` at ${applied}` : ` ${ctx.current}→${applied}`;
-  const bound = limitedBy === 'max'
-    ? ` (limited by max ${policy.replicas.max})`
-    : limitedBy === 'min' ? ` (limited by min ${policy.replicas.min})` : '';
+  const bound =
+    limitedBy === 'max'
+      ? ` (limited by max ${policy.replicas.max})`
+      : limitedBy === 'min'
+        ? ` (limited by min ${policy.replicas.min})`
+        : '';
   const manual = ctx.manualChange ? ' [replicas changed by someone else since the last run]' : '';
   return `${verb}${arrow}: ${d.why}${bound}${manual}`;
 }

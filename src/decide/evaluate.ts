@@ -13,7 +13,10 @@ export interface TargetEvaluation {
   text: string; // `GET /x mean 12.4 ms > 7 ms`
 }
 
-export function evaluateTargets(targets: readonly TargetSpec[], observations: Observations | undefined): TargetEvaluation[] {
+export function evaluateTargets(
+  targets: readonly TargetSpec[],
+  observations: Observations | undefined,
+): TargetEvaluation[] {
   return targets.map((t) => evaluateTarget(t, observations?.requests[t.request]));
 }
 
@@ -22,15 +25,37 @@ function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetE
   const value = stats ? valueOf(t, stats) : null;
   if (value === null) {
     const why = !stats || stats.count === 0 ? 'no request completed' : `none of ${stats.count} requests was timed`;
-    return { target: name, limit: t.target, value: null, load: null, breached: false, text: `${name}: not measured (${why})` };
+    return {
+      target: name,
+      limit: t.target,
+      value: null,
+      load: null,
+      breached: false,
+      text: `${name}: not measured (${why})`,
+    };
   }
   const floor = isFloor(t.type);
-  const load = floor ? (value === 0 ? Infinity : t.target / value) : t.target === 0 ? (value > 0 ? Infinity : 0) : value / t.target;
+  const load = floor
+    ? value === 0
+      ? Infinity
+      : t.target / value
+    : t.target === 0
+      ? value > 0
+        ? Infinity
+        : 0
+      : value / t.target;
   // Strictly beyond the tolerance band: LPA compares with `>`, tolerance 0 by default.
   const breached = floor ? value < t.target * (1 - t.tolerance) : value > t.target * (1 + t.tolerance);
   const unit = unitOf(t.type);
   const op = breached ? (floor ? '<' : '>') : floor ? '≥' : '≤';
-  return { target: name, limit: t.target, value, load, breached, text: `${name} ${round(value)}${unit} ${op} ${t.target}${unit}` };
+  return {
+    target: name,
+    limit: t.target,
+    value,
+    load,
+    breached,
+    text: `${name} ${round(value)}${unit} ${op} ${t.target}${unit}`,
+  };
 }
 
 /**
@@ -49,11 +74,16 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
   }
   if ((s.timed ?? s.count) <= 0) return null;
   switch (t.type.kind) {
-    case 'mean': return s.mean;
-    case 'median': return s.median;
-    case 'min': return s.min;
-    case 'max': return s.max;
-    case 'percentile': return s.percentiles[percentileKey(t.type.percentile)] ?? null;
+    case 'mean':
+      return s.mean;
+    case 'median':
+      return s.median;
+    case 'min':
+      return s.min;
+    case 'max':
+      return s.max;
+    case 'percentile':
+      return s.percentiles[percentileKey(t.type.percentile)] ?? null;
   }
 }
 
@@ -79,7 +109,10 @@ export function failureSummary(observations: Observations | undefined): FailureS
     for (const [kind, f] of Object.entries(r.failuresByKind)) kinds.set(kind, (kinds.get(kind) ?? 0) + f.count);
   }
   const ratio = all.failures / all.count;
-  const byKind = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const byKind = [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   const text = `${round(ratio * 100)}% of requests failed${byKind ? ` (${byKind})` : ''}`;
   const unreachable = Object.values(observations.requests).reduce((n, r) => n + (r.unreachable ?? 0), 0);
   return { requests: all.count, failures: all.failures, ratio, unreachable: unreachable >= all.count, text };

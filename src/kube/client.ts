@@ -3,7 +3,14 @@
 // through a local module; a bare dynamic import of the package defeats tree-shaking).
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { ConfigError } from '../errors.ts';
 import { markLoaded } from '../loaded.ts';
 
@@ -54,7 +61,8 @@ export async function kubeClients(
     const caData = env['SCALER_EKS_CA_DATA'];
     const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
     const missing = [!server && 'SCALER_EKS_ENDPOINT', !caData && 'SCALER_EKS_CA_DATA', !region && 'AWS_REGION'];
-    const issues = missing.filter((m): m is string => Boolean(m))
+    const issues = missing
+      .filter((m): m is string => Boolean(m))
       .map((m) => ({ path: `environment ${m}`, message: `is required with SCALER_EKS_CLUSTER=${eks}` }));
     if (issues.length) throw new ConfigError(issues);
     const mint = deps.mintEksToken ?? mintEksToken;
@@ -88,18 +96,22 @@ function loadKubeconfig(kc: KubeConfig, env: Record<string, string | undefined>,
   const files = listed.length > 0 ? listed : home ? [join(home, '.kube', 'config')] : [];
   const found = files.filter((f) => existsSync(f));
   if (found.length === 0) {
-    const looked = listed.length > 0
-      ? `KUBECONFIG=${listed.join(delimiter)} (no such file)`
-      : `KUBECONFIG (unset), ${files[0] ?? '~/.kube/config'} (no such file), a pod's service account (not in a pod)`;
-    const message = `no Kubernetes cluster is configured: looked at ${looked}. Set KUBECONFIG to a kubeconfig file,`
-      + ' or try it without a cluster: target: { kind: http, url: … } (a webhook), or npm run demo';
+    const looked =
+      listed.length > 0
+        ? `KUBECONFIG=${listed.join(delimiter)} (no such file)`
+        : `KUBECONFIG (unset), ${files[0] ?? '~/.kube/config'} (no such file), a pod's service account (not in a pod)`;
+    const message =
+      `no Kubernetes cluster is configured: looked at ${looked}. Set KUBECONFIG to a kubeconfig file,` +
+      ' or try it without a cluster: target: { kind: http, url: … } (a webhook), or npm run demo';
     throw new ConfigError([{ path: 'kubeconfig', message }]);
   }
   try {
     if (found.length === 1) kc.loadFromFile(found[0]!);
     else kc.loadFromDefault({}, false);
   } catch (err) {
-    throw new ConfigError([{ path: 'kubeconfig', message: `cannot read ${found.join(', ')}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { path: 'kubeconfig', message: `cannot read ${found.join(', ')}: ${(err as Error).message}` },
+    ]);
   }
 }
 
@@ -107,10 +119,20 @@ function loadKubeconfig(kc: KubeConfig, env: Record<string, string | undefined>,
 export function createKubeClients(kc: KubeConfig): KubeClients {
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
-    throw new ConfigError([{ path: 'kubeconfig', message: `no current cluster: set KUBECONFIG to a kubeconfig file, or run in a pod with a service account (current context ${JSON.stringify(kc.getCurrentContext())})` }]);
+    throw new ConfigError([
+      {
+        path: 'kubeconfig',
+        message: `no current cluster: set KUBECONFIG to a kubeconfig file, or run in a pod with a service account (current context ${JSON.stringify(kc.getCurrentContext())})`,
+      },
+    ]);
   }
   if (cluster.skipTLSVerify) {
-    throw new ConfigError([{ path: 'kubeconfig', message: `cluster ${JSON.stringify(cluster.name)} sets insecure-skip-tls-verify; latency-scaler always verifies the API server's certificate: give certificate-authority(-data) instead` }]);
+    throw new ConfigError([
+      {
+        path: 'kubeconfig',
+        message: `cluster ${JSON.stringify(cluster.name)} sets insecure-skip-tls-verify; latency-scaler always verifies the API server's certificate: give certificate-authority(-data) instead`,
+      },
+    ]);
   }
   return { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), server: cluster.server };
 }

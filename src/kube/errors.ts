@@ -55,7 +55,9 @@ export function apiError(err: unknown, call: ApiCall, context: CallContext = {})
   const options = { cause: err, context: { status } };
   if (status === undefined) {
     const at = server ? ` at ${server}` : '';
-    return new TargetError(`the Kubernetes API${at}: ${transportCause(err, context.timeoutMs)} (${what})`, { cause: err });
+    return new TargetError(`the Kubernetes API${at}: ${transportCause(err, context.timeoutMs)} (${what})`, {
+      cause: err,
+    });
   }
   const detail = bodyMessage(err);
   if (status === 403) {
@@ -70,7 +72,10 @@ export function apiError(err: unknown, call: ApiCall, context: CallContext = {})
   }
   if (status === 401) {
     const check = 'check the service-account token or kubeconfig';
-    return new TargetError(`unauthorized: the API server rejected our credentials for ${what}; ${check} (${detail})`, options);
+    return new TargetError(
+      `unauthorized: the API server rejected our credentials for ${what}; ${check} (${detail})`,
+      options,
+    );
   }
   return new TargetError(`${what} failed: the API server answered HTTP ${status}: ${detail}`, options);
 }

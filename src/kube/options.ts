@@ -11,14 +11,16 @@ export const DEFAULT_LIMITS: KubeCallLimits = { deadlineMs: 30_000, callTimeoutM
 
 export function callOptions(signal: AbortSignal | undefined, timeoutMs: number): ConfigurationOptions {
   return {
-    middleware: [{
-      pre: (context) => {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        context.setSignal(signal ? AbortSignal.any([signal, timeout]) : timeout);
-        return of(context);
+    middleware: [
+      {
+        pre: (context) => {
+          const timeout = AbortSignal.timeout(timeoutMs);
+          context.setSignal(signal ? AbortSignal.any([signal, timeout]) : timeout);
+          return of(context);
+        },
+        post: (response) => of(response),
       },
-      post: (response) => of(response),
-    }],
+    ],
     middlewareMergeStrategy: 'append',
   };
 }

@@ -24,10 +24,17 @@ const CODES: Record<string, string> = {
   ENETUNREACH: 'host unreachable',
 };
 
-export function statusFailure(status: number, expect: readonly number[] | undefined, what: string): Failure | undefined {
+export function statusFailure(
+  status: number,
+  expect: readonly number[] | undefined,
+  what: string,
+): Failure | undefined {
   const ok = expect ? expect.includes(status) : status >= 200 && status < 400;
   if (ok) return undefined;
-  return { kind: `HTTP ${status}`, message: `${what} answered ${status}${expect ? ` (expected ${expect.join(' or ')})` : ''}` };
+  return {
+    kind: `HTTP ${status}`,
+    message: `${what} answered ${status}${expect ? ` (expected ${expect.join(' or ')})` : ''}`,
+  };
 }
 
 export function errorFailure(err: unknown, what: string, timeoutMs: number): Failure {
@@ -35,7 +42,11 @@ export function errorFailure(err: unknown, what: string, timeoutMs: number): Fai
   const code = e.code ?? e.cause?.code ?? e.name ?? 'error';
   const kind = CODES[code] ?? code;
   if (kind === 'timeout') return { kind, message: `${what} took longer than ${timeoutMs} ms` };
-  return { kind, message: `${what}: ${e.message ?? String(err)}`, ...(UNREACHABLE.has(kind) ? { unreachable: true } : {}) };
+  return {
+    kind,
+    message: `${what}: ${e.message ?? String(err)}`,
+    ...(UNREACHABLE.has(kind) ? { unreachable: true } : {}),
+  };
 }
 
 /** The time a failed request counts in the statistics: its elapsed time, a timeout at least its timeout. */

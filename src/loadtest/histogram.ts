@@ -68,6 +68,6 @@ function indexOf(us: number): number {
 function middleOf(i: number): number {
   if (i < EXACT) return i;
   const shift = Math.floor((i - EXACT) / SUB) + 1;
-  const lower = ((i - EXACT) % SUB + SUB) * 2 ** shift;
+  const lower = (((i - EXACT) % SUB) + SUB) * 2 ** shift;
   return lower + (2 ** shift - 1) / 2;
 }

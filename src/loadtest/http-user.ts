@@ -103,7 +103,12 @@ export class HttpUser {
     });
   }
 
-  private async send(method: string, path: string, options: CallOptions, keepBody: boolean): Promise<Response | undefined> {
+  private async send(
+    method: string,
+    path: string,
+    options: CallOptions,
+    keepBody: boolean,
+  ): Promise<Response | undefined> {
     const { pool, recorder, timeoutMs } = this.ctx;
     const name = options.name ?? `${method} ${path}`;
     const headers = { ...this.ctx.headers, ...options.headers };
@@ -114,7 +119,12 @@ export class HttpUser {
     }
     const started = performance.now();
     try {
-      const res = await pool.request({ method: method as 'GET', path, headers, ...(body !== undefined ? { body } : {}) });
+      const res = await pool.request({
+        method: method as 'GET',
+        path,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       let text = '';
       if (keepBody) text = await res.body.text();
       else await res.body.dump({ limit: BODY_LIMIT });

@@ -15,7 +15,10 @@ export interface EngineOptions {
   scaleWorkers?: LocustEngineDeps['scaleWorkers'];
 }
 
-export async function createEngine(config: Pick<ScalerConfig, 'loadTest'>, options: EngineOptions = {}): Promise<LoadTestEngine> {
+export async function createEngine(
+  config: Pick<ScalerConfig, 'loadTest'>,
+  options: EngineOptions = {},
+): Promise<LoadTestEngine> {
   const { loadTest } = config;
   if (loadTest.engine === 'local') {
     const scenario = loadTest.script ? await (await import('./scenario.ts')).loadScenario(loadTest.script) : undefined;
@@ -26,13 +29,22 @@ export async function createEngine(config: Pick<ScalerConfig, 'loadTest'>, optio
     const headless = await import('./locust-headless.ts');
     const command = headless.findLocust(locust);
     const text = await readFile(locust.locustfile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ENOENT' ? 'no such file' : err.code ?? String(err);
-      throw new ConfigError([{ path: locust.locustfileOrigin ?? 'loadTest.locust.locustfile', message: `cannot read ${JSON.stringify(locust.locustfile)}: ${why}` }]);
+      const why = err.code === 'ENOENT' ? 'no such file' : (err.code ?? String(err));
+      throw new ConfigError([
+        {
+          path: locust.locustfileOrigin ?? 'loadTest.locust.locustfile',
+          message: `cannot read ${JSON.stringify(locust.locustfile)}: ${why}`,
+        },
+      ]);
     });
     headless.refuseLegacyLocustfile(text, locust);
     return new headless.HeadlessLocustEngine({ ...locust, locustfile: locust.locustfile }, command);
   }
-  if (!locust?.url) throw new ScalerError('loadTest.engine locust needs loadTest.locust.locustfile or loadTest.locust.url');
+  if (!locust?.url)
+    throw new ScalerError('loadTest.engine locust needs loadTest.locust.locustfile or loadTest.locust.url');
   const { LocustEngine } = await import('./locust.ts');
-  return new LocustEngine({ ...locust, url: locust.url }, options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {});
+  return new LocustEngine(
+    { ...locust, url: locust.url },
+    options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {},
+  );
 }

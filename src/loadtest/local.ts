@@ -58,26 +58,42 @@ export class LocalEngine implements LoadTestEngine {
       void pool.destroy().catch(() => undefined); // cuts in-flight requests: the run ends on time
       destroyConnections();
     };
-    const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
-      if (stopped || ms <= 0) return resolve();
-      const wake = (): void => {
-        clearTimeout(t);
-        sleepers.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      sleepers.add(wake);
-    });
+    const sleep = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        if (stopped || ms <= 0) return resolve();
+        const wake = (): void => {
+          clearTimeout(t);
+          sleepers.delete(wake);
+          resolve();
+        };
+        const t = setTimeout(wake, ms);
+        sleepers.add(wake);
+      });
     const timers = [setTimeout(stop, plan.duration)];
-    if (plan.warmup > 0) timers.push(setTimeout(() => { recorder.measuring = true; measureFrom = performance.now(); }, plan.warmup));
+    if (plan.warmup > 0)
+      timers.push(
+        setTimeout(() => {
+          recorder.measuring = true;
+          measureFrom = performance.now();
+        }, plan.warmup),
+      );
     let active = 0;
     const progress = this.options.onProgress;
-    if (progress) timers.push(setInterval(() => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }), 1000) as unknown as NodeJS.Timeout);
+    if (progress)
+      timers.push(
+        setInterval(
+          () => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }),
+          1000,
+        ) as unknown as NodeJS.Timeout,
+      );
 
     const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeout, stopped: () => stopped };
     // Plain http without a script: the raw-socket fast path, one connection per user.
     const url = new URL(plan.host);
-    const raw = !scenario && url.protocol === 'http:' ? plan.requests.map((r) => serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body)) : undefined;
+    const raw =
+      !scenario && url.protocol === 'http:'
+        ? plan.requests.map((r) => serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body))
+        : undefined;
     const connections: RawConnection[] = [];
     const destroyConnections = (): void => connections.forEach((c) => c.destroy());
     if (signal?.aborted) stop();
@@ -85,7 +101,12 @@ export class LocalEngine implements LoadTestEngine {
     const prepared: PreparedRequest[] = plan.requests.map((r) => ({
       name: r.name,
       expect: r.expectStatus,
-      options: { method: r.method, path: r.path, headers: { ...plan.headers, ...r.headers }, ...(r.body !== undefined ? { body: r.body } : {}) },
+      options: {
+        method: r.method,
+        path: r.path,
+        headers: { ...plan.headers, ...r.headers },
+        ...(r.body !== undefined ? { body: r.body } : {}),
+      },
     }));
     const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
     const runUser = async (id: number, offset: number): Promise<void> => {
@@ -106,7 +127,11 @@ export class LocalEngine implements LoadTestEngine {
         }
       } catch (err) {
         // A script's own error ends that user, as an exception in a Locust task is counted.
-        if (!stopped) recorder.failure('script error', { kind: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) });
+        if (!stopped)
+          recorder.failure('script error', {
+            kind: (err as Error)?.name ?? 'Error',
+            message: (err as Error)?.message ?? String(err),
+          });
       }
     };
     try {
@@ -121,19 +146,30 @@ export class LocalEngine implements LoadTestEngine {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('load test aborted');
     const measuredMs = Math.max(1, ended - measureFrom);
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
-    return { engine: 'local', startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(), measuredMs, requests, aggregated };
+    return {
+      engine: 'local',
+      startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      measuredMs,
+      requests,
+      aggregated,
+    };
   }
 }
 
 async function sendRaw(
-  connection: RawConnection, request: Buffer, prepared: PreparedRequest, recorder: StatsRecorder,
-  stopped: () => boolean, timeoutMs: number,
+  connection: RawConnection,
+  request: Buffer,
+  prepared: PreparedRequest,
+  recorder: StatsRecorder,
+  stopped: () => boolean,
+  timeoutMs: number,
 ): Promise<void> {
   const started = performance.now();
   const outcome = await connection.send(request, prepared.options.method, prepared.name);
   const ms = performance.now() - started;
   if (stopped() && !outcome.status) return; // cut by the end of the run
-  if (outcome.failure) return recorder.failure(prepared.name, outcome.failure, failureMs(outcome.failure, ms, timeoutMs));
+  if (outcome.failure)
+    return recorder.failure(prepared.name, outcome.failure, failureMs(outcome.failure, ms, timeoutMs));
   if (outcome.status === undefined) return;
   const failure = statusFailure(outcome.status, prepared.expect, prepared.name);
   if (failure) recorder.failure(prepared.name, failure, ms);

@@ -49,10 +49,26 @@ export class HeadlessLocustEngine implements LoadTestEngine {
       const rampMs = (plan.users / plan.spawnRate) * 1000;
       const runSeconds = Math.max(1, Math.ceil((rampMs + plan.duration) / 1000));
       const args = [
-        '-f', this.config.locustfile, '--headless', '-u', String(plan.users), '-r', String(plan.spawnRate),
-        '-t', `${runSeconds}s`, '--host', plan.host, '--csv', join(dir, 'run'), '--only-summary',
+        '-f',
+        this.config.locustfile,
+        '--headless',
+        '-u',
+        String(plan.users),
+        '-r',
+        String(plan.spawnRate),
+        '-t',
+        `${runSeconds}s`,
+        '--host',
+        plan.host,
+        '--csv',
+        join(dir, 'run'),
+        '--only-summary',
         // Statistics start when every user has spawned, as the other engines measure a full load.
-        '--reset-stats', '--exit-code-on-error', '0', '--loglevel', 'WARNING',
+        '--reset-stats',
+        '--exit-code-on-error',
+        '0',
+        '--loglevel',
+        'WARNING',
       ];
       const startedAt = Date.now();
       const { code, stderr } = await this.locust(args, runSeconds * 1000 + OVERRUN_MS, signal);
@@ -69,7 +85,11 @@ export class HeadlessLocustEngine implements LoadTestEngine {
     }
   }
 
-  private locust(args: string[], limitMs: number, signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {
+  private locust(
+    args: string[],
+    limitMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn('sh', ['-c', WATCHDOG, 'locust-watchdog', this.command, ...args], {
         stdio: ['pipe', 'ignore', 'pipe'],
@@ -112,13 +132,19 @@ export class HeadlessLocustEngine implements LoadTestEngine {
  */
 export function findLocust(config: LocustEngineConfig, env: Record<string, string | undefined> = process.env): string {
   const wanted = config.command ?? 'locust';
-  const candidates = isAbsolute(wanted) || wanted.includes('/')
-    ? [wanted]
-    : (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, wanted));
+  const candidates =
+    isAbsolute(wanted) || wanted.includes('/')
+      ? [wanted]
+      : (env['PATH'] ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, wanted));
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;
   const get = `install it (pip install locust==${LOCUST_VERSION}), or use the image that carries it (docker build --target locust)`;
-  const where = config.command ? `loadTest.locust.command ${JSON.stringify(config.command)} does not exist` : 'locust is not on PATH';
+  const where = config.command
+    ? `loadTest.locust.command ${JSON.stringify(config.command)} does not exist`
+    : 'locust is not on PATH';
   const named = config.locustfileOrigin ?? 'loadTest.locust.locustfile';
   const message = config.implied
     ? `names a locustfile, which needs Locust, and ${where}: ${get}; or drop it to use the built-in engine (one GET per target)`
@@ -133,14 +159,17 @@ export function findLocust(config: LocustEngineConfig, env: Record<string, strin
 export function refuseLegacyLocustfile(text: string, config: LocustEngineConfig): void {
   const legacy = /\bHttpLocust\b|^\s*task_set\s*=|\b(min|max)_wait\s*=|class\s+\w+\s*\(\s*Locust\s*\)/m;
   if (!legacy.test(text)) return;
-  const port = 'Port it to the current API in two lines: class WebsiteUser(HttpLocust) → class WebsiteUser(HttpUser),'
-    + ' and task_set = UserBehavior → tasks = [UserBehavior] (import HttpUser instead of HttpLocust; min_wait/max_wait'
-    + ' become wait_time = between(…))';
+  const port =
+    'Port it to the current API in two lines: class WebsiteUser(HttpLocust) → class WebsiteUser(HttpUser),' +
+    ' and task_set = UserBehavior → tasks = [UserBehavior] (import HttpUser instead of HttpLocust; min_wait/max_wait' +
+    ' become wait_time = between(…))';
   const named = config.locustfileOrigin ?? 'loadTest.locust.locustfile';
-  throw new ConfigError([{
-    path: named,
-    message: `${JSON.stringify(config.locustfile)} uses the pre-1.0 Locust API (HttpLocust, task_set), which Locust ${LOCUST_VERSION} refuses. ${port}`,
-  }]);
+  throw new ConfigError([
+    {
+      path: named,
+      message: `${JSON.stringify(config.locustfile)} uses the pre-1.0 Locust API (HttpLocust, task_set), which Locust ${LOCUST_VERSION} refuses. ${port}`,
+    },
+  ]);
 }
 
 function lastLines(text: string): string {

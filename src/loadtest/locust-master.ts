@@ -25,11 +25,14 @@ export class LocustMaster {
   constructor(url: string, credentials?: { username?: string | undefined; password?: string | undefined }) {
     this.url = url;
     // Locust itself has a login form, not basic auth; an ingress in front of the master often has it.
-    if (credentials?.username !== undefined) this.auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
+    if (credentials?.username !== undefined)
+      this.auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
   }
 
   async status(signal?: AbortSignal): Promise<MasterStatus> {
-    return JSON.parse(await this.call('GET', '/stats/requests', 'read the master status', undefined, signal)) as MasterStatus;
+    return JSON.parse(
+      await this.call('GET', '/stats/requests', 'read the master status', undefined, signal),
+    ) as MasterStatus;
   }
 
   async reset(signal?: AbortSignal): Promise<void> {
@@ -40,7 +43,8 @@ export class LocustMaster {
     const form = new URLSearchParams({ user_count: String(users), spawn_rate: String(spawnRate), host });
     const text = await this.call('POST', '/swarm', 'start the swarm', form, signal);
     const answer = JSON.parse(text) as { success?: boolean; message?: string };
-    if (answer.success === false) throw new ProbeError(`locust master ${this.url}: start the swarm: refused: ${answer.message ?? text}`);
+    if (answer.success === false)
+      throw new ProbeError(`locust master ${this.url}: start the swarm: refused: ${answer.message ?? text}`);
   }
 
   async stop(signal?: AbortSignal): Promise<void> {
@@ -55,27 +59,49 @@ export class LocustMaster {
     return this.call('GET', '/stats/failures/csv', 'read the failures', undefined, signal);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, step: string, form?: URLSearchParams, signal?: AbortSignal): Promise<string> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    step: string,
+    form?: URLSearchParams,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const headers: Record<string, string> = {};
     if (this.auth) headers['authorization'] = this.auth;
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
     const timeout = AbortSignal.timeout(CALL_TIMEOUT_MS);
     let res;
     try {
-      res = await request(this.url + path, { method, headers, ...(form ? { body: form.toString() } : {}), signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      res = await request(this.url + path, {
+        method,
+        headers,
+        ...(form ? { body: form.toString() } : {}),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
     } catch (err) {
-      throw new ProbeError(`locust master ${this.url}: ${step} (${method} ${path}) failed: ${(err as Error).message}`, { cause: err });
+      throw new ProbeError(`locust master ${this.url}: ${step} (${method} ${path}) failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const text = await res.body.text();
-    if (res.statusCode === 401) throw new ProbeError(`locust master ${this.url}: ${step} (${method} ${path}) answered 401: check loadTest.locust.username/password`);
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new ProbeError(`locust master ${this.url}: ${step} (${method} ${path}) answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    if (res.statusCode === 401)
+      throw new ProbeError(
+        `locust master ${this.url}: ${step} (${method} ${path}) answered 401: check loadTest.locust.username/password`,
+      );
+    if (res.statusCode < 200 || res.statusCode >= 300)
+      throw new ProbeError(
+        `locust master ${this.url}: ${step} (${method} ${path}) answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`,
+      );
     return text;
   }
 }
 
 /** RFC 4180 CSV as Locust writes it (quoted fields, no embedded newlines in practice). */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows = text.split(/\r?\n/).filter((l) => l.length > 0).map(splitCsvLine);
+  const rows = text
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0)
+    .map(splitCsvLine);
   const header = rows[0] ?? [];
   return rows.slice(1).map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
 }

@@ -5,17 +5,24 @@ import { LOCUST_PERCENTILES } from '../config/target-type.ts';
 
 export { LOCUST_PERCENTILES };
 
-export const LOCUST_PRECISION = 'Locust engine: median and percentiles come from Locust\'s rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact';
+export const LOCUST_PRECISION =
+  "Locust engine: median and percentiles come from Locust's rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact";
 
 /** Locust's error texts for a request that never reached the service (refused, DNS, no route). */
-const UNREACHABLE = /ConnectionRefused|Connection refused|NameResolution|gaierror|Name or service not known|ConnectTimeout|No route to host/i;
+const UNREACHABLE =
+  /ConnectionRefused|Connection refused|NameResolution|gaierror|Name or service not known|ConnectTimeout|No route to host/i;
 
 const num = (v: string | undefined): number => {
   const n = Number(v);
   return Number.isFinite(n) ? n : 0;
 };
 
-export function toObservations(requestsCsv: Record<string, string>[], failuresCsv: Record<string, string>[], startedAt: number, measuredMs: number): Observations {
+export function toObservations(
+  requestsCsv: Record<string, string>[],
+  failuresCsv: Record<string, string>[],
+  startedAt: number,
+  measuredMs: number,
+): Observations {
   const failures = new Map<string, Record<string, FailureKind>>();
   const unreachable = new Map<string, number>();
   for (const f of failuresCsv) {
@@ -38,7 +45,8 @@ export function toObservations(requestsCsv: Record<string, string>[], failuresCs
   // Requests named in the locustfile (`name=`) are also found by their bare name, when unique.
   for (const [key, s] of Object.entries({ ...requests })) {
     const bare = key.slice(key.indexOf(' ') + 1);
-    if (!(bare in requests) && Object.keys(requests).filter((k) => k.endsWith(` ${bare}`)).length === 1) requests[bare] = s;
+    if (!(bare in requests) && Object.keys(requests).filter((k) => k.endsWith(` ${bare}`)).length === 1)
+      requests[bare] = s;
   }
   return {
     engine: 'locust',

@@ -54,7 +54,10 @@ export class LocustEngine implements LoadTestEngine {
       await this.master.stop(signal);
       swarming = false;
       if (distributed) await sleep(REPORT_INTERVAL_MS, signal);
-      const [requests, failures] = await Promise.all([this.master.requestsCsv(signal), this.master.failuresCsv(signal)]);
+      const [requests, failures] = await Promise.all([
+        this.master.requestsCsv(signal),
+        this.master.failuresCsv(signal),
+      ]);
       return toObservations(parseCsv(requests), parseCsv(failures), startedAt, plan.duration - plan.warmup);
     } finally {
       // Never leave a swarm running: on abort, deadline or any failure, stop it (best effort).
@@ -75,8 +78,12 @@ export class LocustEngine implements LoadTestEngine {
       const status = await this.master.status(signal);
       if (status.user_count >= users) return;
       if (now() >= deadline) {
-        const missing = (status.workers ?? []).filter((w) => w.state === 'missing' || w.user_count === 0).map((w) => `${w.id} (${w.state})`);
-        throw new ProbeError(`locust master ${this.config.url}: the swarm reached only ${status.user_count} of ${users} users${missing.length ? `; workers running none: ${missing.join(', ')}` : ''}. Not measuring under less load than configured`);
+        const missing = (status.workers ?? [])
+          .filter((w) => w.state === 'missing' || w.user_count === 0)
+          .map((w) => `${w.id} (${w.state})`);
+        throw new ProbeError(
+          `locust master ${this.config.url}: the swarm reached only ${status.user_count} of ${users} users${missing.length ? `; workers running none: ${missing.join(', ')}` : ''}. Not measuring under less load than configured`,
+        );
       }
       await sleep(500, signal);
     }
@@ -90,7 +97,10 @@ export class LocustEngine implements LoadTestEngine {
     let last: WorkerInfo[];
     for (;;) {
       const status = await this.master.status(signal);
-      if (!status.workers) throw new ProbeError(`locust master ${this.config.url} does not run distributed (no workers list); remove loadTest.locust.workers or start it with --master`);
+      if (!status.workers)
+        throw new ProbeError(
+          `locust master ${this.config.url} does not run distributed (no workers list); remove loadTest.locust.workers or start it with --master`,
+        );
       last = status.workers;
       const usable = last.filter((w) => USABLE.has(w.state));
       if (usable.length >= wanted) return usable;
@@ -98,7 +108,9 @@ export class LocustEngine implements LoadTestEngine {
       await sleep(1000, signal);
     }
     const missing = last.filter((w) => w.state === 'missing').map((w) => w.id);
-    throw new ProbeError(`locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, it reports ${last.filter((w) => USABLE.has(w.state)).length} ready of ${last.length}${missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : ''}`);
+    throw new ProbeError(
+      `locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, it reports ${last.filter((w) => USABLE.has(w.state)).length} ready of ${last.length}${missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : ''}`,
+    );
   }
 }
 

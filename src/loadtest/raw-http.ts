@@ -12,7 +12,13 @@ export interface RawOutcome {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-export function serializeRequest(url: URL, method: string, path: string, headers: Record<string, string>, body?: string): Buffer {
+export function serializeRequest(
+  url: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Buffer {
   const payload = body === undefined ? undefined : Buffer.from(body);
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'host') head += `${k}: ${v}\r\n`;
@@ -50,7 +56,11 @@ export class RawConnection {
       this.status = 0;
       this.noBody = method === 'HEAD';
       this.buf = Buffer.alloc(0);
-      if (!this.timer) this.timer = setTimeout(() => this.fail({ kind: 'timeout', message: `${this.what} took longer than ${this.timeoutMs} ms` }), this.timeoutMs);
+      if (!this.timer)
+        this.timer = setTimeout(
+          () => this.fail({ kind: 'timeout', message: `${this.what} took longer than ${this.timeoutMs} ms` }),
+          this.timeoutMs,
+        );
       else this.timer.refresh();
       const socket = this.socket ?? this.open();
       socket.write(request);
@@ -106,10 +116,14 @@ export class RawConnection {
       const line = lines[i]!;
       const colon = line.indexOf(':');
       const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding') chunked = value.includes('chunked');
-      else if (name === 'connection') this.closeAfter = value === 'close' ? true : value === 'keep-alive' ? false : this.closeAfter;
+      else if (name === 'connection')
+        this.closeAfter = value === 'close' ? true : value === 'keep-alive' ? false : this.closeAfter;
     }
     this.remaining = this.noBody || this.status === 204 || this.status === 304 ? 0 : chunked ? -1 : length;
   }

@@ -56,7 +56,10 @@ export class StatsRecorder {
     return { requests, failures, meanMs: timed ? sum / timed : 0 };
   }
 
-  summarise(measuredMs: number, percentiles: readonly number[]): { requests: Record<string, RequestStats>; aggregated: RequestStats } {
+  summarise(
+    measuredMs: number,
+    percentiles: readonly number[],
+  ): { requests: Record<string, RequestStats>; aggregated: RequestStats } {
     const requests: Record<string, RequestStats> = {};
     const all: Entry = { hist: new LatencyHistogram(), failures: {}, failureCount: 0, untimed: 0, unreachable: 0 };
     for (const [name, e] of this.entries) {
@@ -76,7 +79,11 @@ export class StatsRecorder {
 
   private entry(name: string): Entry {
     let e = this.entries.get(name);
-    if (!e) this.entries.set(name, (e = { hist: new LatencyHistogram(), failures: {}, failureCount: 0, untimed: 0, unreachable: 0 }));
+    if (!e)
+      this.entries.set(
+        name,
+        (e = { hist: new LatencyHistogram(), failures: {}, failureCount: 0, untimed: 0, unreachable: 0 }),
+      );
     return e;
   }
 }
@@ -84,9 +91,18 @@ export class StatsRecorder {
 function toStats(name: string, e: Entry, measuredMs: number, percentiles: readonly number[]): RequestStats {
   const count = e.hist.count + e.untimed;
   const stats: RequestStats = {
-    name, count, failures: e.failureCount, timed: e.hist.count, unreachable: e.unreachable, rps: measuredMs > 0 ? count / (measuredMs / 1000) : 0,
-    min: e.hist.min, max: e.hist.max, mean: e.hist.mean, median: e.hist.percentile(50),
-    percentiles: {}, failuresByKind: e.failures,
+    name,
+    count,
+    failures: e.failureCount,
+    timed: e.hist.count,
+    unreachable: e.unreachable,
+    rps: measuredMs > 0 ? count / (measuredMs / 1000) : 0,
+    min: e.hist.min,
+    max: e.hist.max,
+    mean: e.hist.mean,
+    median: e.hist.percentile(50),
+    percentiles: {},
+    failuresByKind: e.failures,
   };
   for (const q of percentiles) stats.percentiles[percentileKey(q)] = e.hist.percentile(q);
   return stats;

@@ -24,25 +24,39 @@ export async function loadScenario(path: string): Promise<Scenario> {
     const url = pathToFileURL(resolve(path)).href;
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError([{ path: 'loadTest.script', message: `cannot load ${JSON.stringify(path)}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { path: 'loadTest.script', message: `cannot load ${JSON.stringify(path)}: ${(err as Error).message}` },
+    ]);
   }
-  const source = (typeof mod['default'] === 'object' && mod['default'] !== null ? mod['default'] : mod) as Record<string, unknown>;
+  const source = (typeof mod['default'] === 'object' && mod['default'] !== null ? mod['default'] : mod) as Record<
+    string,
+    unknown
+  >;
   const issues = [];
   const tasks: Scenario['tasks'] = [];
   const raw = source['tasks'];
   if (typeof raw !== 'object' || raw === null) {
-    issues.push({ path: 'loadTest.script', message: `${JSON.stringify(path)} exports no tasks; expected export const tasks = { name: (user) => …, other: { weight: 3, run: (user) => … } }` });
+    issues.push({
+      path: 'loadTest.script',
+      message: `${JSON.stringify(path)} exports no tasks; expected export const tasks = { name: (user) => …, other: { weight: 3, run: (user) => … } }`,
+    });
   } else {
     for (const [name, t] of Object.entries(raw)) {
       const task = typeof t === 'function' ? { weight: 1, run: t } : (t as { weight?: unknown; run?: unknown });
-      if (typeof task.run !== 'function') issues.push({ path: `loadTest.script tasks.${name}`, message: 'is neither a function nor { weight, run }' });
-      else if (typeof task.weight !== 'number' || !(task.weight > 0)) issues.push({ path: `loadTest.script tasks.${name}.weight`, message: `${JSON.stringify(task.weight)} is not a number above 0` });
+      if (typeof task.run !== 'function')
+        issues.push({ path: `loadTest.script tasks.${name}`, message: 'is neither a function nor { weight, run }' });
+      else if (typeof task.weight !== 'number' || !(task.weight > 0))
+        issues.push({
+          path: `loadTest.script tasks.${name}.weight`,
+          message: `${JSON.stringify(task.weight)} is not a number above 0`,
+        });
       else tasks.push({ name, weight: task.weight, run: task.run as Task });
     }
     if (tasks.length === 0 && issues.length === 0) issues.push({ path: 'loadTest.script', message: 'tasks is empty' });
   }
   for (const hook of ['onStart', 'onStop']) {
-    if (source[hook] !== undefined && typeof source[hook] !== 'function') issues.push({ path: `loadTest.script ${hook}`, message: 'is not a function' });
+    if (source[hook] !== undefined && typeof source[hook] !== 'function')
+      issues.push({ path: `loadTest.script ${hook}`, message: 'is not a function' });
   }
   if (issues.length) throw new ConfigError(issues, path);
   return {

@@ -41,8 +41,16 @@ export interface StateRecord {
 
 export function emptyRecord(target: string): StateRecord {
   return {
-    schema: 2, target, calmRuns: 0, lastReplicas: null, lastRunAt: null, lastScaleAt: null,
-    unsettledSince: null, claim: null, lastEventId: null, history: [],
+    schema: 2,
+    target,
+    calmRuns: 0,
+    lastReplicas: null,
+    lastRunAt: null,
+    lastScaleAt: null,
+    unsettledSince: null,
+    claim: null,
+    lastEventId: null,
+    history: [],
   };
 }
 
@@ -81,14 +89,16 @@ export class RecordShapeError extends Error {}
 export function decodeRecord(value: unknown): StateRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RecordShapeError('not an object');
   const v = value as Record<string, unknown>;
-  if (v['schema'] !== 1 && v['schema'] !== 2) throw new RecordShapeError(`unknown schema ${JSON.stringify(v['schema'])}`);
+  if (v['schema'] !== 1 && v['schema'] !== 2)
+    throw new RecordShapeError(`unknown schema ${JSON.stringify(v['schema'])}`);
   const str = (k: string): string => {
     if (typeof v[k] !== 'string' || v[k] === '') throw new RecordShapeError(`${k} is not a non-empty string`);
     return v[k];
   };
   const count = (k: string): number => {
     const n = v[k];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new RecordShapeError(`${k} is not an integer ≥ 0`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw new RecordShapeError(`${k} is not an integer ≥ 0`);
     return n;
   };
   const optional = <T>(k: string, check: (x: unknown) => x is T, what: string): T | null => {
@@ -123,10 +133,16 @@ function isClaim(x: unknown): x is Claim {
 
 function decodeEntry(h: unknown, i: number): HistoryEntry {
   const e = h as HistoryEntry;
-  const ok = typeof e === 'object' && e !== null && typeof e.at === 'string' && !Number.isNaN(Date.parse(e.at))
-    && [e.current, e.desired, e.applied].every((n) => typeof n === 'number' && Number.isFinite(n))
-    && (e.needed === undefined || (typeof e.needed === 'number' && Number.isFinite(e.needed)))
-    && typeof e.action === 'string' && typeof e.reason === 'string' && Array.isArray(e.observations);
+  const ok =
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.at === 'string' &&
+    !Number.isNaN(Date.parse(e.at)) &&
+    [e.current, e.desired, e.applied].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
+    (e.needed === undefined || (typeof e.needed === 'number' && Number.isFinite(e.needed))) &&
+    typeof e.action === 'string' &&
+    typeof e.reason === 'string' &&
+    Array.isArray(e.observations);
   if (!ok) throw new RecordShapeError(`history[${i}] is not a decision entry { at, current, desired, applied, … }`);
   return e;
 }

@@ -12,10 +12,26 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 export function historyHtml(record: StateRecord, title: string): string {
   const h = record.history;
   const targets = [...new Set(h.flatMap((e) => e.observations.map((o) => o.target)))];
-  const charts = [chart('replicas', h, (e) => e.applied, undefined, (e) => e.reason)];
+  const charts = [
+    chart(
+      'replicas',
+      h,
+      (e) => e.applied,
+      undefined,
+      (e) => e.reason,
+    ),
+  ];
   for (const t of targets) {
     const obs = (e: HistoryEntry) => e.observations.find((o) => o.target === t);
-    charts.push(chart(t, h, (e) => obs(e)?.value ?? null, (e) => obs(e)?.limit ?? null, (e) => e.reason));
+    charts.push(
+      chart(
+        t,
+        h,
+        (e) => obs(e)?.value ?? null,
+        (e) => obs(e)?.limit ?? null,
+        (e) => e.reason,
+      ),
+    );
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -34,7 +50,13 @@ ${charts.join('\n')}
 `;
 }
 
-function chart(name: string, h: HistoryEntry[], value: (e: HistoryEntry) => number | null, limit: ((e: HistoryEntry) => number | null) | undefined, reason: (e: HistoryEntry) => string): string {
+function chart(
+  name: string,
+  h: HistoryEntry[],
+  value: (e: HistoryEntry) => number | null,
+  limit: ((e: HistoryEntry) => number | null) | undefined,
+  reason: (e: HistoryEntry) => string,
+): string {
   const xs = h.map((e) => Date.parse(e.at));
   const values = h.map(value);
   const limits = limit ? h.map(limit) : [];
@@ -51,12 +73,31 @@ function chart(name: string, h: HistoryEntry[], value: (e: HistoryEntry) => numb
   const py = (v: number) => H - PAD.bottom - frac(v) * (H - PAD.top - PAD.bottom);
   const pts = h.map((e, i) => ({ e, x: px(xs[i]!), v: values[i]!, l: limits[i] ?? null })).filter((p) => p.v !== null);
   const path = pts.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${py(p.v!).toFixed(1)}`).join(' ');
-  const limitPath = limit ? pts.filter((p) => p.l !== null).map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${py(p.l!).toFixed(1)}`).join(' ') : '';
-  const dots = pts.map((p) => `<circle class="pt${p.l !== null && p.v! > p.l ? ' breach' : ''}" cx="${p.x.toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="4"><title>${esc(`${p.e.at}\n${reason(p.e)}`)}</title></circle>`).join('');
-  const levels = integer ? [0, Math.round(top / 2), top] : log ? [floor, Math.sqrt(floor * top), top] : [0, top / 2, top];
+  const limitPath = limit
+    ? pts
+        .filter((p) => p.l !== null)
+        .map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${py(p.l!).toFixed(1)}`)
+        .join(' ')
+    : '';
+  const dots = pts
+    .map(
+      (p) =>
+        `<circle class="pt${p.l !== null && p.v! > p.l ? ' breach' : ''}" cx="${p.x.toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="4"><title>${esc(`${p.e.at}\n${reason(p.e)}`)}</title></circle>`,
+    )
+    .join('');
+  const levels = integer
+    ? [0, Math.round(top / 2), top]
+    : log
+      ? [floor, Math.sqrt(floor * top), top]
+      : [0, top / 2, top];
   const label = (v: number) => (integer || v >= 10 ? v.toFixed(0) : v.toFixed(2));
-  const ticks = levels.map((v) => `<text class="axis" x="${PAD.left - 6}" y="${py(v) + 4}" text-anchor="end">${label(v)}</text>`).join('')
-    + (h.length ? `<text class="axis" x="${PAD.left}" y="${H - 8}">${esc(h[0]!.at.slice(11, 19))}</text><text class="axis" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(h.at(-1)!.at.slice(11, 19))} UTC</text>` : '');
+  const ticks =
+    levels
+      .map((v) => `<text class="axis" x="${PAD.left - 6}" y="${py(v) + 4}" text-anchor="end">${label(v)}</text>`)
+      .join('') +
+    (h.length
+      ? `<text class="axis" x="${PAD.left}" y="${H - 8}">${esc(h[0]!.at.slice(11, 19))}</text><text class="axis" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(h.at(-1)!.at.slice(11, 19))} UTC</text>`
+      : '');
   return `<h2>${esc(name)}${limit ? ` <small>(dashed: target${log ? '; logarithmic scale' : ''})</small>` : ''}</h2>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(name)}">${ticks}
 <path class="line" d="${path}"/>${limitPath ? `<path class="limit" d="${limitPath}"/>` : ''}${dots}</svg>`;

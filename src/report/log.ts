@@ -20,7 +20,9 @@ export function createLogger(options: { json: boolean; level?: Level; write?: (l
       if (options.json) {
         write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...safe })}\n`);
       } else {
-        const extra = Object.entries(safe).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+        const extra = Object.entries(safe)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ');
         write(`${level === 'info' ? '' : `${level}: `}${message}${extra ? `  ${extra}` : ''}\n`);
       }
     },

@@ -18,10 +18,24 @@ export interface DecisionRecord {
   probeFailed: boolean;
   applyFailed?: string;
   evaluations: Decision['evaluations'];
-  observations?: { engine: string; measuredMs: number; precision?: string; requests: Record<string, RequestStats>; aggregated: RequestStats };
+  observations?: {
+    engine: string;
+    measuredMs: number;
+    precision?: string;
+    requests: Record<string, RequestStats>;
+    aggregated: RequestStats;
+  };
 }
 
-export function buildRecord(args: { time: number; target: string; state: string; dryRun: boolean; decision: Decision; observations?: Observations | undefined; applyFailed?: string | undefined }): DecisionRecord {
+export function buildRecord(args: {
+  time: number;
+  target: string;
+  state: string;
+  dryRun: boolean;
+  decision: Decision;
+  observations?: Observations | undefined;
+  applyFailed?: string | undefined;
+}): DecisionRecord {
   const { decision: d, observations: o } = args;
   return {
     time: new Date(args.time).toISOString(),
@@ -39,6 +53,16 @@ export function buildRecord(args: { time: number; target: string; state: string;
     probeFailed: d.probeFailed,
     ...(args.applyFailed ? { applyFailed: args.applyFailed } : {}),
     evaluations: d.evaluations,
-    ...(o ? { observations: { engine: o.engine, measuredMs: o.measuredMs, ...(o.precision ? { precision: o.precision } : {}), requests: o.requests, aggregated: o.aggregated } } : {}),
+    ...(o
+      ? {
+          observations: {
+            engine: o.engine,
+            measuredMs: o.measuredMs,
+            ...(o.precision ? { precision: o.precision } : {}),
+            requests: o.requests,
+            aggregated: o.aggregated,
+          },
+        }
+      : {}),
   };
 }

@@ -21,7 +21,10 @@ export function redactUrl(text: string): string {
     url.password = '';
   }
   for (const key of [...url.searchParams.keys()]) if (isSecretName(key)) url.searchParams.set(key, REDACTED);
-  return url.toString().replace('redacted@', `${REDACTED}@`).replace(/%5Bredacted%5D/g, REDACTED);
+  return url
+    .toString()
+    .replace('redacted@', `${REDACTED}@`)
+    .replace(/%5Bredacted%5D/g, REDACTED);
 }
 
 /**

@@ -8,14 +8,30 @@ export function statsTable(o: Observations): string {
   const rows: RequestStats[] = [...Object.values(o.requests), o.aggregated];
   const width = Math.max(20, ...rows.map((r) => r.name.length));
   const pct = Object.keys(o.aggregated.percentiles);
-  const head = ['Name'.padEnd(width), '# reqs', '# fails', 'req/s', 'min', 'mean', 'median', 'max', ...pct].map((h, i) => (i === 0 ? h : h.padStart(8))).join(' ');
+  const head = ['Name'.padEnd(width), '# reqs', '# fails', 'req/s', 'min', 'mean', 'median', 'max', ...pct]
+    .map((h, i) => (i === 0 ? h : h.padStart(8)))
+    .join(' ');
   const line = '-'.repeat(head.length);
   const body = rows.map((r, i) => {
-    const cells = [r.name.padEnd(width), String(r.count), `${r.failures}`, fmt(r.rps), fmt(r.min), fmt(r.mean), fmt(r.median), fmt(r.max), ...pct.map((k) => fmt(r.percentiles[k] ?? 0))];
+    const cells = [
+      r.name.padEnd(width),
+      String(r.count),
+      `${r.failures}`,
+      fmt(r.rps),
+      fmt(r.min),
+      fmt(r.mean),
+      fmt(r.median),
+      fmt(r.max),
+      ...pct.map((k) => fmt(r.percentiles[k] ?? 0)),
+    ];
     const text = cells.map((c, j) => (j === 0 ? c : c.padStart(8))).join(' ');
     return i === rows.length - 1 ? `${line}\n${text}` : text;
   });
-  const failures = rows.slice(0, -1).flatMap((r) => Object.entries(r.failuresByKind).map(([k, f]) => `  ${r.name}: ${f.count} × ${k} (e.g. ${f.sample})`));
+  const failures = rows
+    .slice(0, -1)
+    .flatMap((r) =>
+      Object.entries(r.failuresByKind).map(([k, f]) => `  ${r.name}: ${f.count} × ${k} (e.g. ${f.sample})`),
+    );
   const precision = o.precision ? `\n(${o.precision})` : '';
   return `${head}\n${line}\n${body.join('\n')}\nlatencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s${precision}${failures.length ? `\nfailures:\n${failures.join('\n')}` : ''}\n`;
 }
@@ -27,7 +43,13 @@ export function decisionText(r: DecisionRecord): string {
 }
 
 /** The live line while a load test runs (rewritten in place with \r). */
-export function progressLine(p: { elapsedMs: number; users: number; requests: number; failures: number; meanMs: number }): string {
+export function progressLine(p: {
+  elapsedMs: number;
+  users: number;
+  requests: number;
+  failures: number;
+  meanMs: number;
+}): string {
   const secs = p.elapsedMs / 1000;
   return `\r  ${secs.toFixed(0).padStart(3)}s  ${String(p.users).padStart(4)} users  ${String(p.requests).padStart(7)} requests  ${String(p.failures).padStart(5)} failures  ${(p.requests / Math.max(secs, 0.001)).toFixed(0).padStart(6)} req/s  mean ${p.meanMs.toFixed(2)} ms `;
 }
@@ -39,7 +61,10 @@ export function flatStats(o: Observations): Record<string, unknown> {
     return { ...rest, ...percentiles, failuresByKind };
   };
   return {
-    engine: o.engine, startedAt: o.startedAt, measuredMs: o.measuredMs, ...(o.precision ? { precision: o.precision } : {}),
+    engine: o.engine,
+    startedAt: o.startedAt,
+    measuredMs: o.measuredMs,
+    ...(o.precision ? { precision: o.precision } : {}),
     requests: Object.fromEntries(Object.entries(o.requests).map(([k, r]) => [k, flat(r)])),
     aggregated: flat(o.aggregated),
   };

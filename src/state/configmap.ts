@@ -50,7 +50,8 @@ export class ConfigMapStateStore implements StateStore {
   async read(): Promise<VersionedRecord> {
     let cm;
     try {
-      const get = () => this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
+      const get = () =>
+        this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
       cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs });
     } catch (err) {
       if (statusOf(err) === 404) return { record: null, version: null };
@@ -94,7 +95,10 @@ export class ConfigMapStateStore implements StateStore {
 
   private async readRaw(): Promise<{ version: string | null }> {
     try {
-      const cm = await this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
+      const cm = await this.clients.core.readNamespacedConfigMap(
+        { name: this.name, namespace: this.namespace },
+        this.options(),
+      );
       return { version: cm.metadata?.resourceVersion ?? null };
     } catch (err) {
       if (statusOf(err) === 404) return { version: null };
@@ -113,23 +117,33 @@ export class ConfigMapStateStore implements StateStore {
       data,
     };
     const verb = expected === null ? 'create' : 'update';
-    const send = expected === null
-      ? () => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, this.options())
-      : () => this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, this.options());
+    const send =
+      expected === null
+        ? () => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, this.options())
+        : () =>
+            this.clients.core.replaceNamespacedConfigMap(
+              { name: this.name, namespace: this.namespace, body },
+              this.options(),
+            );
     try {
       // A transient failure is retried; if the first attempt had landed, the retry meets a 409 and
       // the run recognises its own claim by the record's claim id (run.ts).
       const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs });
       const version = written.metadata?.resourceVersion;
-      if (!version) throw new StateError(`${this.describe()}: the API server's answer to ${verb} carried no resourceVersion`);
+      if (!version)
+        throw new StateError(`${this.describe()}: the API server's answer to ${verb} carried no resourceVersion`);
       return version;
     } catch (err) {
       if (statusOf(err) === 409) {
         const read = `resourceVersion ${expected ?? 'none'}`;
-        throw new ConflictError(`${this.describe()} changed since it was read (${read}): another run decided first`, { cause: err });
+        throw new ConflictError(`${this.describe()} changed since it was read (${read}): another run decided first`, {
+          cause: err,
+        });
       }
       if (statusOf(err) === 404 && expected !== null) {
-        throw new ConflictError(`${this.describe()} was deleted since it was read (by a person or another tool)`, { cause: err });
+        throw new ConflictError(`${this.describe()} was deleted since it was read (by a person or another tool)`, {
+          cause: err,
+        });
       }
       throw apiError(err, this.call(verb), this.context());
     }

@@ -5,8 +5,15 @@
 // by the SDK (adaptive mode) within a bounded number of attempts and per-request timeouts.
 import { ConflictError, StateError } from '../errors.ts';
 import {
-  ConditionalCheckFailedException, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient,
-  GetItemCommand, PutItemCommand, ResourceInUseException, UpdateContinuousBackupsCommand,
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ResourceInUseException,
+  UpdateContinuousBackupsCommand,
 } from '../aws/dynamodb-sdk.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
 import { transportCause } from '../transport.ts';
@@ -36,13 +43,15 @@ export class DynamoDbStateStore implements StateStore {
     this.key = options.targetKey;
     this.where = options.endpoint ?? `the ${options.region ?? 'default'} region`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.client = client ?? new DynamoDBClient({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      maxAttempts: options.maxAttempts ?? 6, // throttling: up to 5 retries, with the SDK's backoff
-      retryMode: 'adaptive',
-      requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000 },
-    });
+    this.client =
+      client ??
+      new DynamoDBClient({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        maxAttempts: options.maxAttempts ?? 6, // throttling: up to 5 retries, with the SDK's backoff
+        retryMode: 'adaptive',
+        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000 },
+      });
   }
 
   describe(): string {
@@ -50,12 +59,19 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async read(): Promise<VersionedRecord> {
-    const out = await this.send('read (GetItem)', () => this.client.send(new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true })));
+    const out = await this.send('read (GetItem)', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true }),
+      ),
+    );
     const item = out.Item;
     if (!item) return { record: null, version: null };
     const text = item['record']?.S;
     const version = item['version']?.N;
-    if (text === undefined || version === undefined) throw new StateError(`${this.describe()}: the item has no record/version attributes; it was not written by latency-scaler`);
+    if (text === undefined || version === undefined)
+      throw new StateError(
+        `${this.describe()}: the item has no record/version attributes; it was not written by latency-scaler`,
+      );
     let record: StateRecord;
     try {
       record = decodeRecord(JSON.parse(text));
@@ -73,52 +89,70 @@ export class DynamoDbStateStore implements StateStore {
     try {
       // The SDK retries a write whose answer was lost; if the first attempt had landed, the retry
       // fails its condition, and the run recognises its own claim by the record's claim id (run.ts).
-      await this.client.send(new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          target: { S: this.key },
-          version: { N: next },
-          record: { S: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) },
-          updatedAt: { S: new Date().toISOString() },
-        },
-        ConditionExpression: first ? 'attribute_not_exists(#t)' : '#v = :expected',
-        ExpressionAttributeNames: first ? { '#t': 'target' } : { '#v': 'version' },
-        ...(first ? {} : { ExpressionAttributeValues: { ':expected': { N: expected } } }),
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            target: { S: this.key },
+            version: { N: next },
+            record: { S: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) },
+            updatedAt: { S: new Date().toISOString() },
+          },
+          ConditionExpression: first ? 'attribute_not_exists(#t)' : '#v = :expected',
+          ExpressionAttributeNames: first ? { '#t': 'target' } : { '#v': 'version' },
+          ...(first ? {} : { ExpressionAttributeValues: { ':expected': { N: expected } } }),
+        }),
+      );
       return next;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
         const read = `version ${expected ?? 'none'}`;
-        throw new ConflictError(`${this.describe()} changed since it was read (${read}): another invocation decided first`, { cause: err });
+        throw new ConflictError(
+          `${this.describe()} changed since it was read (${read}): another invocation decided first`,
+          { cause: err },
+        );
       }
       throw this.failure('write (PutItem)', err);
     }
   }
 
   async remove(): Promise<void> {
-    await this.send('delete (DeleteItem)', () => this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } } })));
+    await this.send('delete (DeleteItem)', () =>
+      this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } } })),
+    );
   }
 
   /** `state init`: the table, on demand, with point-in-time recovery; an existing table is fine. */
   async createTable(): Promise<'created' | 'exists'> {
     let created: 'created' | 'exists' = 'created';
     try {
-      await this.client.send(new CreateTableCommand({
-        TableName: this.table,
-        AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }));
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          AttributeDefinitions: [{ AttributeName: 'target', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'target', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
     } catch (err) {
       if (!(err instanceof ResourceInUseException)) throw this.failure('create table', err);
       created = 'exists';
     }
     for (let i = 0; i < 60; i++) {
-      const d = await this.send('describe table', () => this.client.send(new DescribeTableCommand({ TableName: this.table })));
+      const d = await this.send('describe table', () =>
+        this.client.send(new DescribeTableCommand({ TableName: this.table })),
+      );
       if (d.Table?.TableStatus === 'ACTIVE') break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    await this.client.send(new UpdateContinuousBackupsCommand({ TableName: this.table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })).catch(() => undefined);
+    await this.client
+      .send(
+        new UpdateContinuousBackupsCommand({
+          TableName: this.table,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        }),
+      )
+      .catch(() => undefined);
     return created;
   }
 
@@ -142,11 +176,14 @@ export class DynamoDbStateStore implements StateStore {
       const cause = transportCause(err, this.requestTimeoutMs);
       return new StateError(`${this.describe()}: ${what} failed: DynamoDB at ${this.where}: ${cause}`, { cause: err });
     }
-    const hint = name === 'ResourceNotFoundException'
-      ? ` (create it with 'latency-scaler state init')`
-      : name === 'AccessDeniedException'
-        ? ' (the IAM policy must allow dynamodb:GetItem, PutItem and DeleteItem on this table)'
-        : '';
-    return new StateError(`${this.describe()}: ${what} failed: ${name}: ${e?.message ?? String(err)}${hint}`, { cause: err });
+    const hint =
+      name === 'ResourceNotFoundException'
+        ? ` (create it with 'latency-scaler state init')`
+        : name === 'AccessDeniedException'
+          ? ' (the IAM policy must allow dynamodb:GetItem, PutItem and DeleteItem on this table)'
+          : '';
+    return new StateError(`${this.describe()}: ${what} failed: ${name}: ${e?.message ?? String(err)}${hint}`, {
+      cause: err,
+    });
   }
 }

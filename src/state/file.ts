@@ -68,7 +68,9 @@ export class FileStateStore implements StateStore {
     try {
       content = JSON.parse(text) as typeof content;
     } catch (err) {
-      throw new StateError(`state file ${this.path} is not valid JSON (${(err as Error).message}); ${fix}`, { cause: err });
+      throw new StateError(`state file ${this.path} is not valid JSON (${(err as Error).message}); ${fix}`, {
+        cause: err,
+      });
     }
     if (typeof content?.version !== 'number' || !Number.isInteger(content.version)) {
       throw new StateError(`state file ${this.path} is not a latency-scaler state file (no version); ${fix}`);

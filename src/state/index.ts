@@ -6,7 +6,10 @@ import { ScalerError } from '../errors.ts';
 import { FileStateStore } from './file.ts';
 import type { StateStore } from './types.ts';
 
-export async function createStateStore(config: ScalerConfig, env: Record<string, string | undefined> = process.env): Promise<StateStore> {
+export async function createStateStore(
+  config: ScalerConfig,
+  env: Record<string, string | undefined> = process.env,
+): Promise<StateStore> {
   const key = targetKey(config.target);
   const state = config.state;
   switch (state.store) {
@@ -14,12 +17,27 @@ export async function createStateStore(config: ScalerConfig, env: Record<string,
       return new FileStateStore(state.path, key);
     case 'configmap': {
       if (isHttpTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes target');
-      const [{ ConfigMapStateStore, configMapName }, { kubeClients }] = await Promise.all([import('./configmap.ts'), import('../kube/client.ts')]);
-      return new ConfigMapStateStore({ name: state.name ?? configMapName(config.target), namespace: state.namespace ?? config.target.namespace, targetKey: key }, await kubeClients(env));
+      const [{ ConfigMapStateStore, configMapName }, { kubeClients }] = await Promise.all([
+        import('./configmap.ts'),
+        import('../kube/client.ts'),
+      ]);
+      return new ConfigMapStateStore(
+        {
+          name: state.name ?? configMapName(config.target),
+          namespace: state.namespace ?? config.target.namespace,
+          targetKey: key,
+        },
+        await kubeClients(env),
+      );
     }
     case 'dynamodb': {
       const { DynamoDbStateStore } = await import('./dynamodb.ts');
-      return new DynamoDbStateStore({ table: state.table, region: state.region, endpoint: state.endpoint, targetKey: key });
+      return new DynamoDbStateStore({
+        table: state.table,
+        region: state.region,
+        endpoint: state.endpoint,
+        targetKey: key,
+      });
     }
   }
 }

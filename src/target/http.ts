@@ -28,11 +28,16 @@ export class HttpScaleTarget implements ScaleTarget {
     const obj = body as Record<string, unknown> | null;
     const replicas = obj?.['replicas'];
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new TargetError(`GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`);
+      throw new TargetError(
+        `GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`,
+      );
     }
     const ready = obj?.['readyReplicas'];
     const names = { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' };
-    const pause = pauseOf({ paused: obj?.['paused'], pausedReplicas: obj?.['pausedReplicas'], pausedScaleDown: obj?.['pausedScaleDown'] }, names);
+    const pause = pauseOf(
+      { paused: obj?.['paused'], pausedReplicas: obj?.['pausedReplicas'], pausedScaleDown: obj?.['pausedScaleDown'] },
+      names,
+    );
     const status: TargetStatus = { replicas, ...pause };
     if (typeof ready === 'number') {
       status.readyReplicas = ready;
@@ -60,11 +65,19 @@ export class HttpScaleTarget implements ScaleTarget {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const cause = transportCause(err, TIMEOUT_MS);
-      throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, { cause: err });
+      throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, {
+        cause: err,
+      });
     }
     const text = await res.body.text();
-    if (res.statusCode === 409) throw new ConflictError(`${method} ${redactUrl(this.ref.url)} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`);
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new TargetError(`${method} ${redactUrl(this.ref.url)} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    if (res.statusCode === 409)
+      throw new ConflictError(
+        `${method} ${redactUrl(this.ref.url)} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`,
+      );
+    if (res.statusCode < 200 || res.statusCode >= 300)
+      throw new TargetError(
+        `${method} ${redactUrl(this.ref.url)} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
+      );
     if (text.trim() === '') return null;
     try {
       return JSON.parse(text);

@@ -9,10 +9,15 @@ import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '.
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
 import {
-  conflictingHpas, conflictingScaledObjects, gitOpsWarnings, pauseOf, PAUSED, PAUSED_REPLICAS, PAUSED_SCALE_DOWN,
+  conflictingHpas,
+  conflictingScaledObjects,
+  gitOpsWarnings,
+  pauseOf,
+  PAUSED,
+  PAUSED_REPLICAS,
+  PAUSED_SCALE_DOWN,
 } from './ownership.ts';
 import type { NotSettled, ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
-
 
 interface Resource {
   group: string;
@@ -21,7 +26,12 @@ interface Resource {
 }
 
 interface Workload {
-  metadata?: { uid?: string; generation?: number; annotations?: Record<string, string>; managedFields?: { manager?: string; fieldsV1?: object }[] };
+  metadata?: {
+    uid?: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+    managedFields?: { manager?: string; fieldsV1?: object }[];
+  };
   spec?: { replicas?: number; paused?: boolean };
   status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; replicas?: number };
 }
@@ -51,18 +61,33 @@ export class KubernetesScaleTarget implements ScaleTarget {
 
   async read(signal?: AbortSignal): Promise<TargetStatus> {
     const r = await this.resolve(signal);
-    const base = { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name };
-    const workload = await this.call({ verb: 'get', resource: r.plural }, signal, (o) => this.clients.custom.getNamespacedCustomObject(base, o)) as Workload;
-    const scale = await this.call({ verb: 'get', resource: `${r.plural}/scale` }, signal, (o) => this.clients.custom.getNamespacedCustomObjectScale(base, o)) as Scale;
+    const base = {
+      group: r.group,
+      version: r.version,
+      namespace: this.ref.namespace,
+      plural: r.plural,
+      name: this.ref.name,
+    };
+    const workload = (await this.call({ verb: 'get', resource: r.plural }, signal, (o) =>
+      this.clients.custom.getNamespacedCustomObject(base, o),
+    )) as Workload;
+    const scale = (await this.call({ verb: 'get', resource: `${r.plural}/scale` }, signal, (o) =>
+      this.clients.custom.getNamespacedCustomObjectScale(base, o),
+    )) as Scale;
     this.uid = workload.metadata?.uid;
     const replicas = scale.spec?.replicas ?? 0;
     const annotations = workload.metadata?.annotations ?? {};
-    const pause = pauseOf({ paused: annotations[PAUSED], pausedReplicas: annotations[PAUSED_REPLICAS], pausedScaleDown: annotations[PAUSED_SCALE_DOWN] });
+    const pause = pauseOf({
+      paused: annotations[PAUSED],
+      pausedReplicas: annotations[PAUSED_REPLICAS],
+      pausedScaleDown: annotations[PAUSED_SCALE_DOWN],
+    });
     const status: TargetStatus = { replicas, ...pause };
     const { others, warnings } = await this.owners(workload, signal);
     if (others.length > 0) status.otherAutoscalers = others;
     if (warnings.length > 0) status.warnings = warnings;
-    if (workload.status?.readyReplicas !== undefined || this.ref.kind !== 'Deployment') status.readyReplicas = workload.status?.readyReplicas ?? 0;
+    if (workload.status?.readyReplicas !== undefined || this.ref.kind !== 'Deployment')
+      status.readyReplicas = workload.status?.readyReplicas ?? 0;
     const notSettled = settleReason(workload, scale, replicas);
     if (notSettled) status.notSettled = notSettled;
     return status;
@@ -78,12 +103,16 @@ export class KubernetesScaleTarget implements ScaleTarget {
     const list = async (group: string, version: string, plural: string): Promise<{ spec?: object }[] | undefined> => {
       const args = { group, version, namespace: this.ref.namespace, plural };
       try {
-        const answer = await this.clients.custom.listNamespacedCustomObject(args, callOptions(signal, this.limits.callTimeoutMs));
+        const answer = await this.clients.custom.listNamespacedCustomObject(
+          args,
+          callOptions(signal, this.limits.callTimeoutMs),
+        );
         return (answer as { items?: { spec?: object }[] }).items ?? [];
       } catch (err) {
         const status = statusOf(err);
         if (status === 404) return []; // that API is not installed (no KEDA): nothing can conflict
-        const why = status === 403 ? `the Role may not list ${plural}.${group} (add "list" on it to check)` : messageOf(err);
+        const why =
+          status === 403 ? `the Role may not list ${plural}.${group} (add "list" on it to check)` : messageOf(err);
         warnings.push(`could not check for other autoscalers of ${this.describe()}: ${why}`);
         return undefined;
       }
@@ -92,7 +121,10 @@ export class KubernetesScaleTarget implements ScaleTarget {
       list('autoscaling', 'v2', 'horizontalpodautoscalers'),
       list('keda.sh', 'v1alpha1', 'scaledobjects'),
     ]);
-    const others = [...conflictingHpas(hpas ?? [], this.ref), ...conflictingScaledObjects(scaledObjects ?? [], this.ref)];
+    const others = [
+      ...conflictingHpas(hpas ?? [], this.ref),
+      ...conflictingScaledObjects(scaledObjects ?? [], this.ref),
+    ];
     return { others, warnings };
   }
 
@@ -102,12 +134,30 @@ export class KubernetesScaleTarget implements ScaleTarget {
       { op: 'test', path: '/spec/replicas', value: expectedCurrent },
       { op: 'replace', path: '/spec/replicas', value: replicas },
     ];
-    const call: ApiCall = { verb: 'patch', resource: `${r.plural}/scale`, namespace: this.ref.namespace, name: this.ref.name, apiGroup: r.group };
+    const call: ApiCall = {
+      verb: 'patch',
+      resource: `${r.plural}/scale`,
+      namespace: this.ref.namespace,
+      name: this.ref.name,
+      apiGroup: r.group,
+    };
     try {
-      await withRetry(() => this.clients.custom.patchNamespacedCustomObjectScale(
-        { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name, body, fieldManager: 'latency-scaler' },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
-      ), { deadlineMs: this.limits.deadlineMs, signal });
+      await withRetry(
+        () =>
+          this.clients.custom.patchNamespacedCustomObjectScale(
+            {
+              group: r.group,
+              version: r.version,
+              namespace: this.ref.namespace,
+              plural: r.plural,
+              name: this.ref.name,
+              body,
+              fieldManager: 'latency-scaler',
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
+          ),
+        { deadlineMs: this.limits.deadlineMs, signal },
+      );
     } catch (err) {
       // A failed JSON Patch `test` is a bare 422 ("the server rejected our request"): look again.
       // At our own value: an earlier attempt whose answer was lost had landed — success. At
@@ -126,25 +176,40 @@ export class KubernetesScaleTarget implements ScaleTarget {
 
   async recordEvent(event: TargetEvent): Promise<void> {
     const now = new Date();
-    await this.clients.core.createNamespacedEvent({
-      namespace: this.ref.namespace,
-      body: {
-        metadata: { generateName: `${this.ref.name}.` },
-        involvedObject: { apiVersion: this.ref.apiVersion, kind: this.ref.kind, name: this.ref.name, namespace: this.ref.namespace, ...(this.uid ? { uid: this.uid } : {}) },
-        type: event.type,
-        reason: event.reason,
-        message: event.message.slice(0, 1024),
-        source: { component: 'latency-scaler' },
-        reportingComponent: 'latency-scaler',
-        reportingInstance: process.env['HOSTNAME'] ?? 'latency-scaler',
-        action: event.reason,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    }, callOptions(undefined, this.limits.callTimeoutMs)).catch((err: unknown) => {
-      throw apiError(err, { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' }, this.context());
-    });
+    await this.clients.core
+      .createNamespacedEvent(
+        {
+          namespace: this.ref.namespace,
+          body: {
+            metadata: { generateName: `${this.ref.name}.` },
+            involvedObject: {
+              apiVersion: this.ref.apiVersion,
+              kind: this.ref.kind,
+              name: this.ref.name,
+              namespace: this.ref.namespace,
+              ...(this.uid ? { uid: this.uid } : {}),
+            },
+            type: event.type,
+            reason: event.reason,
+            message: event.message.slice(0, 1024),
+            source: { component: 'latency-scaler' },
+            reportingComponent: 'latency-scaler',
+            reportingInstance: process.env['HOSTNAME'] ?? 'latency-scaler',
+            action: event.reason,
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        },
+        callOptions(undefined, this.limits.callTimeoutMs),
+      )
+      .catch((err: unknown) => {
+        throw apiError(
+          err,
+          { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' },
+          this.context(),
+        );
+      });
   }
 
   private context(): CallContext {
@@ -155,10 +220,22 @@ export class KubernetesScaleTarget implements ScaleTarget {
     return `${this.ref.kind} ${JSON.stringify(this.ref.name)} not found in namespace ${JSON.stringify(this.ref.namespace)}: check target.name and target.namespace (kubectl get ${this.resource?.plural ?? this.ref.kind.toLowerCase()} -n ${this.ref.namespace})`;
   }
 
-  private async call<T>(what: Omit<ApiCall, 'namespace' | 'name'>, signal: AbortSignal | undefined, fn: (options: ReturnType<typeof callOptions>) => Promise<T>): Promise<T> {
-    const call: ApiCall = { ...what, namespace: this.ref.namespace, name: this.ref.name, apiGroup: this.resource?.group ?? '' };
+  private async call<T>(
+    what: Omit<ApiCall, 'namespace' | 'name'>,
+    signal: AbortSignal | undefined,
+    fn: (options: ReturnType<typeof callOptions>) => Promise<T>,
+  ): Promise<T> {
+    const call: ApiCall = {
+      ...what,
+      namespace: this.ref.namespace,
+      name: this.ref.name,
+      apiGroup: this.resource?.group ?? '',
+    };
     try {
-      return await withRetry(() => fn(callOptions(signal, this.limits.callTimeoutMs)), { deadlineMs: this.limits.deadlineMs, signal });
+      return await withRetry(() => fn(callOptions(signal, this.limits.callTimeoutMs)), {
+        deadlineMs: this.limits.deadlineMs,
+        signal,
+      });
     } catch (err) {
       throw apiError(err, call, this.context());
     }
@@ -170,7 +247,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
     const { apiVersion, kind } = this.ref;
     const slash = apiVersion.indexOf('/');
     if (slash < 0) {
-      const rule = 'is the core group; only named groups are supported (apps/v1, or a custom resource\'s group/version)';
+      const rule = "is the core group; only named groups are supported (apps/v1, or a custom resource's group/version)";
       throw new ConfigError([{ path: 'target.apiVersion', message: `${JSON.stringify(apiVersion)} ${rule}` }]);
     }
     const group = apiVersion.slice(0, slash);
@@ -178,11 +255,15 @@ export class KubernetesScaleTarget implements ScaleTarget {
     const call = { verb: 'get', resource: `discovery ${apiVersion}`, namespace: this.ref.namespace };
     let list;
     try {
-      const discover = () => this.clients.custom.getAPIResources({ group, version }, callOptions(signal, this.limits.callTimeoutMs));
+      const discover = () =>
+        this.clients.custom.getAPIResources({ group, version }, callOptions(signal, this.limits.callTimeoutMs));
       list = await withRetry(discover, { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new TargetError(`the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`, { cause: err });
+        throw new TargetError(
+          `the API server does not serve ${apiVersion}: check target.apiVersion (kubectl api-resources)`,
+          { cause: err },
+        );
       }
       throw apiError(err, call, this.context());
     }
@@ -196,7 +277,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
       const crd = 'for a custom resource, declare subresources.scale in its CRD';
       throw new TargetError(`${kind} (${apiVersion}) has no /scale subresource, so it cannot be scaled; ${crd}`);
     }
-    if (!found.namespaced) throw new TargetError(`${kind} (${apiVersion}) is cluster-scoped; only namespaced workloads are supported`);
+    if (!found.namespaced)
+      throw new TargetError(`${kind} (${apiVersion}) is cluster-scoped; only namespaced workloads are supported`);
     this.resource = { group, version, plural: found.name };
     return this.resource;
   }
@@ -220,6 +302,7 @@ export function settleReason(workload: Workload, scale: Scale, replicas: number)
     return undefined;
   }
   const current = scale.status?.replicas;
-  if (current !== undefined && current !== replicas) return { kind: 'starting', reason: `${current} of ${replicas} replicas exist` };
+  if (current !== undefined && current !== replicas)
+    return { kind: 'starting', reason: `${current} of ${replicas} replicas exist` };
   return undefined;
 }

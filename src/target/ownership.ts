@@ -17,7 +17,11 @@ type Pause = Pick<TargetStatus, 'paused' | 'pausedReplicas' | 'pausedScaleDown'>
  */
 export function pauseOf(
   values: { paused?: unknown; pausedReplicas?: unknown; pausedScaleDown?: unknown },
-  names: { paused: string; pausedReplicas: string; pausedScaleDown: string } = { paused: PAUSED, pausedReplicas: PAUSED_REPLICAS, pausedScaleDown: PAUSED_SCALE_DOWN },
+  names: { paused: string; pausedReplicas: string; pausedScaleDown: string } = {
+    paused: PAUSED,
+    pausedReplicas: PAUSED_REPLICAS,
+    pausedScaleDown: PAUSED_SCALE_DOWN,
+  },
 ): Pause {
   const issues: { path: string; message: string }[] = [];
   const flag = (value: unknown, name: string): boolean => {
@@ -31,7 +35,11 @@ export function pauseOf(
   if (count !== undefined && count !== null && count !== '') {
     const n = typeof count === 'string' && /^\d+$/.test(count.trim()) ? Number(count) : count;
     if (typeof n === 'number' && Number.isInteger(n) && n >= 0) pause.pausedReplicas = n;
-    else issues.push({ path: names.pausedReplicas, message: `${JSON.stringify(count)} is not a replica count (an integer ≥ 0)` });
+    else
+      issues.push({
+        path: names.pausedReplicas,
+        message: `${JSON.stringify(count)} is not a replica count (an integer ≥ 0)`,
+      });
   }
   if (flag(values.pausedScaleDown, names.pausedScaleDown)) pause.pausedScaleDown = true;
   if (issues.length) throw new ConfigError(issues, 'the target');
@@ -48,10 +56,15 @@ interface Autoscaler {
   spec?: { scaleTargetRef?: ScaleTargetRef };
 }
 
-const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+const groupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 
 /** Does this scaleTargetRef name our workload? (kind and name, and the API group; any version) */
-function names(ref: ScaleTargetRef | undefined, target: KubernetesTargetRef, defaults: Required<ScaleTargetRef> | undefined): boolean {
+function names(
+  ref: ScaleTargetRef | undefined,
+  target: KubernetesTargetRef,
+  defaults: Required<ScaleTargetRef> | undefined,
+): boolean {
   if (!ref) return false;
   const kind = ref.kind ?? defaults?.kind;
   const apiVersion = ref.apiVersion ?? defaults?.apiVersion ?? target.apiVersion;
@@ -60,14 +73,16 @@ function names(ref: ScaleTargetRef | undefined, target: KubernetesTargetRef, def
 
 /** `HorizontalPodAutoscaler fib (autoscaling/v2)` for each HPA whose scaleTargetRef is our target. */
 export function conflictingHpas(items: Autoscaler[], target: KubernetesTargetRef): string[] {
-  return items.filter((h) => names(h.spec?.scaleTargetRef, target, undefined))
+  return items
+    .filter((h) => names(h.spec?.scaleTargetRef, target, undefined))
     .map((h) => `HorizontalPodAutoscaler ${target.namespace}/${h.metadata?.name} (autoscaling/v2)`);
 }
 
 /** KEDA ScaledObjects naming our target (KEDA's defaults: kind Deployment, apps/v1). */
 export function conflictingScaledObjects(items: Autoscaler[], target: KubernetesTargetRef): string[] {
   const kedaDefaults = { kind: 'Deployment', apiVersion: 'apps/v1', name: '' };
-  return items.filter((s) => names(s.spec?.scaleTargetRef, target, kedaDefaults))
+  return items
+    .filter((s) => names(s.spec?.scaleTargetRef, target, kedaDefaults))
     .map((s) => `ScaledObject ${target.namespace}/${s.metadata?.name} (keda.sh, KEDA)`);
 }
 
@@ -78,8 +93,14 @@ interface ManagedField {
 
 /** Field managers of GitOps controllers, and how to tell each to leave spec.replicas alone. */
 const GITOPS: [RegExp, string][] = [
-  [/^argocd/, 'Argo CD: add ignoreDifferences with jsonPointers [/spec/replicas] to the Application (and RespectIgnoreDifferences=true)'],
-  [/^(kustomize-controller|helm-controller|flux)/, 'Flux: remove spec.replicas from the manifest in Git (or patch it out in the Kustomization)'],
+  [
+    /^argocd/,
+    'Argo CD: add ignoreDifferences with jsonPointers [/spec/replicas] to the Application (and RespectIgnoreDifferences=true)',
+  ],
+  [
+    /^(kustomize-controller|helm-controller|flux)/,
+    'Flux: remove spec.replicas from the manifest in Git (or patch it out in the Kustomization)',
+  ],
 ];
 
 /** A warning when a GitOps controller owns spec.replicas: its next sync reverts every scale. */
@@ -90,7 +111,9 @@ export function gitOpsWarnings(managedFields: ManagedField[] | undefined, what: 
     const ownsReplicas = field.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined;
     const fix = GITOPS.find(([pattern]) => pattern.test(manager))?.[1];
     if (ownsReplicas && fix) {
-      out.push(`spec.replicas of ${what} is managed by ${manager}, a GitOps controller: its next sync reverts every scale. ${fix}`);
+      out.push(
+        `spec.replicas of ${what} is managed by ${manager}, a GitOps controller: its next sync reverts every scale. ${fix}`,
+      );
     }
   }
   return out;

@@ -14,17 +14,27 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 function ensureTools(): { wrk: string; locust: string; autocannon: string } {
   if (spawnSync('which', ['wrk']).status !== 0) {
     console.error('installing wrk (apt-get)…');
-    execFileSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], { stdio: 'inherit' });
+    execFileSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], {
+      stdio: 'inherit',
+    });
   }
-  const venvBin = execFileSync('bash', [here('../harness/locust/install.sh')], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
+  const venvBin = execFileSync('bash', [here('../harness/locust/install.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .at(-1)!;
   const autocannon = here('../../node_modules/autocannon/autocannon.js');
   if (!existsSync(autocannon)) throw new Error('autocannon is missing: npm ci');
   return { wrk: 'wrk', locust: `${venvBin}/locust`, autocannon };
 }
 
 async function startServer(delayMs: number): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn('taskset', ['-c', '0', node, here('./lib/server.mjs')], { env: { ...process.env, DELAY_MS: String(delayMs) }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => proc.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())));
+  const proc = spawn('taskset', ['-c', '0', node, here('./lib/server.mjs')], {
+    env: { ...process.env, DELAY_MS: String(delayMs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve) =>
+    proc.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())),
+  );
   return { url: `http://127.0.0.1:${port}`, proc };
 }
 
@@ -38,7 +48,10 @@ interface Measure {
 
 /** Runs a generator on core 1 under /usr/bin/time; returns its requests, CPU time and peak RSS. */
 function measure(cmd: string[], parse: (stdout: string) => { requests: number; mean?: number; p99?: number }): Measure {
-  const r = spawnSync('taskset', ['-c', '1', '/usr/bin/time', '-f', 'TIME %U %S %M', ...cmd], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('taskset', ['-c', '1', '/usr/bin/time', '-f', 'TIME %U %S %M', ...cmd], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const time = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (!time) throw new Error(`${cmd[0]} failed: ${r.stderr.slice(-500)}`);
   return { ...parse(r.stdout), cpuS: Number(time[1]) + Number(time[2]), rssMB: Number(time[3]) / 1024 };
@@ -49,23 +62,58 @@ const ms = (text: string): number => {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 };
 
-function generators(tools: ReturnType<typeof ensureTools>, url: string, users: number, seconds = SECONDS): Record<string, () => Measure> {
-  const locust = (file: string) => () => measure([tools.locust, '-f', here(file), '--headless', '-u', String(users), '-r', String(users), '-t', `${seconds}s`, '--host', url, '--only-summary', '--json', '--loglevel', 'ERROR'], (out) => {
-    const stats = JSON.parse(out) as { num_requests: number; total_response_time: number; response_times: Record<string, number> }[];
-    const s = stats[0]!;
-    return { requests: s.num_requests, mean: s.total_response_time / Math.max(1, s.num_requests) };
-  });
+function generators(
+  tools: ReturnType<typeof ensureTools>,
+  url: string,
+  users: number,
+  seconds = SECONDS,
+): Record<string, () => Measure> {
+  const locust = (file: string) => () =>
+    measure(
+      [
+        tools.locust,
+        '-f',
+        here(file),
+        '--headless',
+        '-u',
+        String(users),
+        '-r',
+        String(users),
+        '-t',
+        `${seconds}s`,
+        '--host',
+        url,
+        '--only-summary',
+        '--json',
+        '--loglevel',
+        'ERROR',
+      ],
+      (out) => {
+        const stats = JSON.parse(out) as {
+          num_requests: number;
+          total_response_time: number;
+          response_times: Record<string, number>;
+        }[];
+        const s = stats[0]!;
+        return { requests: s.num_requests, mean: s.total_response_time / Math.max(1, s.num_requests) };
+      },
+    );
   return {
-    'latency-scaler': () => measure([node, here('./lib/run-engine.ts'), url, String(users), String(seconds)], (out) => JSON.parse(out.trim().split('\n').at(-1)!)),
-    wrk: () => measure([tools.wrk, '-t1', `-c${users}`, `-d${seconds}s`, '--latency', url], (out) => ({
-      requests: Number(/(\d+) requests in/.exec(out)![1]),
-      mean: ms(/Latency\s+(\S+)/.exec(out)![1]!),
-      p99: ms(/99%\s+(\S+)/.exec(out)![1]!),
-    })),
-    autocannon: () => measure([node, tools.autocannon, '-c', String(users), '-d', String(seconds), '-j', url], (out) => {
-      const j = JSON.parse(out) as { requests: { total: number }; latency: { mean: number; p99: number } };
-      return { requests: j.requests.total, mean: j.latency.mean, p99: j.latency.p99 };
-    }),
+    'latency-scaler': () =>
+      measure([node, here('./lib/run-engine.ts'), url, String(users), String(seconds)], (out) =>
+        JSON.parse(out.trim().split('\n').at(-1)!),
+      ),
+    wrk: () =>
+      measure([tools.wrk, '-t1', `-c${users}`, `-d${seconds}s`, '--latency', url], (out) => ({
+        requests: Number(/(\d+) requests in/.exec(out)![1]),
+        mean: ms(/Latency\s+(\S+)/.exec(out)![1]!),
+        p99: ms(/99%\s+(\S+)/.exec(out)![1]!),
+      })),
+    autocannon: () =>
+      measure([node, tools.autocannon, '-c', String(users), '-d', String(seconds), '-j', url], (out) => {
+        const j = JSON.parse(out) as { requests: { total: number }; latency: { mean: number; p99: number } };
+        return { requests: j.requests.total, mean: j.latency.mean, p99: j.latency.p99 };
+      }),
     'locust FastHttpUser': locust('./lib/locust_fast.py'),
     'locust HttpUser': locust('./lib/locust_http.py'),
   };
@@ -81,7 +129,9 @@ const table = (rows: string[][]): void => {
 };
 
 const tools = ensureTools();
-console.log(`Node ${process.version}; ${SECONDS}s runs, ${ROUNDS} interleaved rounds, medians; server on core 0, generator on core 1\n`);
+console.log(
+  `Node ${process.version}; ${SECONDS}s runs, ${ROUNDS} interleaved rounds, medians; server on core 0, generator on core 1\n`,
+);
 
 // 1. Throughput per generator CPU-second, no think time.
 {
@@ -89,13 +139,20 @@ console.log(`Node ${process.version}; ${SECONDS}s runs, ${ROUNDS} interleaved ro
   for (const users of [10, 50]) {
     const gens = generators(tools, server.url, users);
     const results: Record<string, Measure[]> = Object.fromEntries(Object.keys(gens).map((k) => [k, []]));
-    for (let round = 0; round < ROUNDS; round++) for (const [name, run] of Object.entries(gens)) results[name]!.push(run());
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [name, run] of Object.entries(gens)) results[name]!.push(run());
     console.log(`throughput, ${users} users, no think time`);
     const rows = [['generator', 'req/s', 'req per CPU-s', '× locust Fast', 'peak RSS MB']];
     const perCpu = (m: Measure[]) => median(m.map((x) => x.requests / Math.max(0.01, x.cpuS)));
     const fastBase = perCpu(results['locust FastHttpUser']!);
     for (const [name, m] of Object.entries(results)) {
-      rows.push([name, median(m.map((x) => x.requests / SECONDS)).toFixed(0), perCpu(m).toFixed(0), (perCpu(m) / fastBase).toFixed(1), median(m.map((x) => x.rssMB)).toFixed(0)]);
+      rows.push([
+        name,
+        median(m.map((x) => x.requests / SECONDS)).toFixed(0),
+        perCpu(m).toFixed(0),
+        (perCpu(m) / fastBase).toFixed(1),
+        median(m.map((x) => x.rssMB)).toFixed(0),
+      ]);
     }
     table(rows);
     console.log('');

@@ -9,7 +9,10 @@ const runs = 15;
 const cases: [string, string[]][] = [
   ['node -e 0', ['-e', '0']],
   ['node dist/scale.js --version', [bundle, '--version']],
-  ['import dist/scale.js (handler)', ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(bundle).href)})`]],
+  [
+    'import dist/scale.js (handler)',
+    ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(bundle).href)})`],
+  ],
 ];
 execFileSync(process.execPath, [bundle, '--version']); // fill the compile cache once, as a warm machine has it
 const times: number[][] = cases.map(() => []);
@@ -23,6 +26,12 @@ for (let i = 0; i < runs; i++) {
   });
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`Node ${process.version}; bundle ${(statSync(bundle).size / 1024 / 1024).toFixed(2)} MB; median of ${runs} runs`);
+console.log(
+  `Node ${process.version}; bundle ${(statSync(bundle).size / 1024 / 1024).toFixed(2)} MB; median of ${runs} runs`,
+);
 const base = median(times[0]!);
-cases.forEach(([name], j) => console.log(`${name.padEnd(34)} ${median(times[j]!).toFixed(0).padStart(5)} ms  (${(median(times[j]!) / base).toFixed(1)}× node -e 0)  peak RSS ${rss[j]!.toFixed(0)} MB`));
+cases.forEach(([name], j) =>
+  console.log(
+    `${name.padEnd(34)} ${median(times[j]!).toFixed(0).padStart(5)} ms  (${(median(times[j]!) / base).toFixed(1)}× node -e 0)  peak RSS ${rss[j]!.toFixed(0)} MB`,
+  ),
+);

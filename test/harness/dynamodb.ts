@@ -10,8 +10,11 @@ export interface DynamoLocal {
 }
 
 /** Any credentials work with DynamoDB Local; the SDK still wants some. */
-export const LOCAL_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'eu-west-1' };
-
+export const LOCAL_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_REGION: 'eu-west-1',
+};
 
 export async function startDynamoLocal(): Promise<DynamoLocal> {
   try {
@@ -27,7 +30,10 @@ export async function startDynamoLocal(): Promise<DynamoLocal> {
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const up = await fetch(endpoint, { method: 'POST' }).then(() => true, () => false);
+    const up = await fetch(endpoint, { method: 'POST' }).then(
+      () => true,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
@@ -37,11 +43,12 @@ export async function startDynamoLocal(): Promise<DynamoLocal> {
   }
   return {
     endpoint,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
   };
 }

@@ -15,16 +15,25 @@ export interface LocustCluster {
 }
 
 export function locustBin(): string {
-  const dir = execFileSync('bash', [INSTALL], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 }).trim().split('\n').at(-1)!;
+  const dir = execFileSync('bash', [INSTALL], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 300_000,
+  })
+    .trim()
+    .split('\n')
+    .at(-1)!;
   return join(dir, 'locust');
 }
-
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => live.forEach((p) => p.kill('SIGKILL')));
 
 function start(bin: string, args: string[]): ChildProcess {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const child = spawn(bin, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
   let tail = '';
   child.stderr!.on('data', (c: Buffer) => (tail = (tail + c.toString()).slice(-4000)));
   Object.assign(child, { tail: () => tail });
@@ -36,15 +45,44 @@ function start(bin: string, args: string[]): ChildProcess {
 export async function startLocust(options: { locustfile: string; workers: number }): Promise<LocustCluster> {
   const bin = locustBin();
   const [web, bind] = await Promise.all([freePort(), freePort()]);
-  const master = start(bin, ['-f', options.locustfile, '--master', '--web-host', '127.0.0.1', '--web-port', String(web), '--master-bind-host', '127.0.0.1', '--master-bind-port', String(bind), '--loglevel', 'WARNING']);
-  const workers = Array.from({ length: options.workers }, () => start(bin, ['-f', options.locustfile, '--worker', '--master-host', '127.0.0.1', '--master-port', String(bind), '--loglevel', 'WARNING']));
+  const master = start(bin, [
+    '-f',
+    options.locustfile,
+    '--master',
+    '--web-host',
+    '127.0.0.1',
+    '--web-port',
+    String(web),
+    '--master-bind-host',
+    '127.0.0.1',
+    '--master-bind-port',
+    String(bind),
+    '--loglevel',
+    'WARNING',
+  ]);
+  const workers = Array.from({ length: options.workers }, () =>
+    start(bin, [
+      '-f',
+      options.locustfile,
+      '--worker',
+      '--master-host',
+      '127.0.0.1',
+      '--master-port',
+      String(bind),
+      '--loglevel',
+      'WARNING',
+    ]),
+  );
   const url = `http://127.0.0.1:${web}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await request(`${url}/stats/requests`).then(async (r) => {
-      const body = (await r.body.json()) as { workers?: { state: string }[] };
-      return (body.workers ?? []).filter((w) => w.state === 'ready').length;
-    }, () => -1);
+    const ready = await request(`${url}/stats/requests`).then(
+      async (r) => {
+        const body = (await r.body.json()) as { workers?: { state: string }[] };
+        return (body.workers ?? []).filter((w) => w.state === 'ready').length;
+      },
+      () => -1,
+    );
     if (ready >= options.workers) break;
     if (Date.now() > deadline || master.exitCode !== null) {
       const log = (master as ChildProcess & { tail: () => string }).tail();
@@ -62,10 +100,15 @@ export async function startLocust(options: { locustfile: string; workers: number
 }
 
 async function stopAll(procs: ChildProcess[]): Promise<void> {
-  await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
-    if (p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    p.kill('SIGTERM');
-    setTimeout(() => p.kill('SIGKILL'), 5000).unref();
-  })));
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== null || p.signalCode !== null) return resolve();
+          p.once('exit', () => resolve());
+          p.kill('SIGTERM');
+          setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+        }),
+    ),
+  );
 }

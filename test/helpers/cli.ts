@@ -10,10 +10,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runBundle(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; script?: string } = {}): Promise<CliResult> {
+export function runBundle(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; script?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env };
-    const child = spawn(process.execPath, [options.script ?? BUNDLE, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [options.script ?? BUNDLE, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -29,11 +36,14 @@ export function runBundle(args: string[], options: { cwd?: string; env?: Record<
 
 /** The messages of stderr: JSON log lines decoded to their `msg`, other lines as they are. */
 export function messages(stderr: string): string {
-  return stderr.split('\n').map((line) => {
-    try {
-      return (JSON.parse(line) as { msg?: string }).msg ?? line;
-    } catch {
-      return line;
-    }
-  }).join('\n');
+  return stderr
+    .split('\n')
+    .map((line) => {
+      try {
+        return (JSON.parse(line) as { msg?: string }).msg ?? line;
+      } catch {
+        return line;
+      }
+    })
+    .join('\n');
 }

@@ -3,6 +3,8 @@
 'use strict';
 process.on('exit', () => {
   const parts = [...(globalThis[Symbol.for('latency-scaler.loaded')] ?? [])];
-  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ') && !m.includes('internal/')).map((m) => m.slice(13));
+  const builtins = process.moduleLoadList
+    .filter((m) => m.startsWith('NativeModule ') && !m.includes('internal/'))
+    .map((m) => m.slice(13));
   process.stderr.write(`\nLOADED ${JSON.stringify({ parts, builtins })}\n`);
 });

@@ -45,7 +45,10 @@ export async function startScaleServer(replicas: number): Promise<ScaleServer> {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        const { replicas: next, expectedReplicas } = JSON.parse(body) as { replicas: number; expectedReplicas?: number };
+        const { replicas: next, expectedReplicas } = JSON.parse(body) as {
+          replicas: number;
+          expectedReplicas?: number;
+        };
         if (expectedReplicas !== undefined && expectedReplicas !== state.replicas) {
           res.writeHead(409).end(JSON.stringify({ error: `replicas are ${state.replicas}, not ${expectedReplicas}` }));
           return;

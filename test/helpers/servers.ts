@@ -9,7 +9,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function serve(handler: (req: IncomingMessage, res: ServerResponse, hit: number) => void): Promise<TestServer> {
+export async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, hit: number) => void,
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const state = { hits: 0 };
   const server: Server = createServer((req, res) => handler(req, res, ++state.hits));
@@ -21,10 +23,11 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse,
   return Object.assign(state, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     openSockets: () => sockets.size,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   });
 }
 
@@ -33,6 +36,7 @@ export const slow = (ms: number): Promise<TestServer> => serve((_, res) => void 
 /** Every other request answers 500. */
 export const failing = (): Promise<TestServer> => serve((_, res, hit) => res.writeHead(hit % 2 ? 500 : 200).end());
 /** Every third request: the connection is destroyed before any answer. */
-export const resetting = (): Promise<TestServer> => serve((req, res, hit) => (hit % 3 === 0 ? req.socket.destroy() : res.end('ok')));
+export const resetting = (): Promise<TestServer> =>
+  serve((req, res, hit) => (hit % 3 === 0 ? req.socket.destroy() : res.end('ok')));
 /** Never answers. */
 export const hanging = (): Promise<TestServer> => serve(() => undefined);

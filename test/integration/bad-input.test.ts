@@ -41,21 +41,69 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'malformed YAML', yaml: () => 'targets: [\n  - {method: GET\n', expect: /malformed YAML at line \d+, column \d+/ },
-  { name: 'unknown key', yaml: (g) => `${g}scaleup: { step: 2 }\n`, expect: /scaleup: unknown key \(did you mean "scaleUp"\?\)/ },
-  { name: 'wrong type', yaml: (g) => g.replace('users: 2', 'users: [2]'), expect: /loadTest\.users: a list is not an integer/ },
-  { name: 'negative users', yaml: (g) => g.replace('users: 2', 'users: -3'), expect: /loadTest\.users: -3 is below the minimum 1/ },
-  { name: 'min > max', yaml: (g) => `${g}replicas: { min: 4, max: 2 }\n`, expect: /replicas: min 4 is greater than max 2/ },
-  { name: 'unknown target type', yaml: (g) => g.replace('type: mean', 'type: avg'), expect: /targets\[0\]\.type: "avg" is not one of mean, median, min, max, pNN/ },
-  { name: 'a target that matches no request', yaml: (g) => g.replace('endpoint: /a', 'endpoint: /b'), expect: /targets\[0\]: GET \/b matches no request of the load test/ },
+  {
+    name: 'malformed YAML',
+    yaml: () => 'targets: [\n  - {method: GET\n',
+    expect: /malformed YAML at line \d+, column \d+/,
+  },
+  {
+    name: 'unknown key',
+    yaml: (g) => `${g}scaleup: { step: 2 }\n`,
+    expect: /scaleup: unknown key \(did you mean "scaleUp"\?\)/,
+  },
+  {
+    name: 'wrong type',
+    yaml: (g) => g.replace('users: 2', 'users: [2]'),
+    expect: /loadTest\.users: a list is not an integer/,
+  },
+  {
+    name: 'negative users',
+    yaml: (g) => g.replace('users: 2', 'users: -3'),
+    expect: /loadTest\.users: -3 is below the minimum 1/,
+  },
+  {
+    name: 'min > max',
+    yaml: (g) => `${g}replicas: { min: 4, max: 2 }\n`,
+    expect: /replicas: min 4 is greater than max 2/,
+  },
+  {
+    name: 'unknown target type',
+    yaml: (g) => g.replace('type: mean', 'type: avg'),
+    expect: /targets\[0\]\.type: "avg" is not one of mean, median, min, max, pNN/,
+  },
+  {
+    name: 'a target that matches no request',
+    yaml: (g) => g.replace('endpoint: /a', 'endpoint: /b'),
+    expect: /targets\[0\]: GET \/b matches no request of the load test/,
+  },
   { name: 'missing host', yaml: (g) => g.replace(/^ {2}host: .*\n/m, ''), expect: /loadTest\.host: is required/ },
-  { name: 'unreadable file', args: ['run', '-c', '/nonexistent/scaler.yaml'], expect: /--config: cannot read "\/nonexistent\/scaler\.yaml": no such file/ },
+  {
+    name: 'unreadable file',
+    args: ['run', '-c', '/nonexistent/scaler.yaml'],
+    expect: /--config: cannot read "\/nonexistent\/scaler\.yaml": no such file/,
+  },
   { name: 'bad flag', args: ['run', '--users-count', '3'], expect: /Unknown argument: users-count/ },
-  { name: 'bad flag value', args: ['--users', 'many'], expect: /loadTest\.users \(from --users\): "many" is not an integer/ },
-  { name: 'bad environment value', env: { SCALER_DURATION: 'soon' }, expect: /loadTest\.duration \(from environment SCALER_DURATION\): "soon" is not a duration/ },
-  { name: 'bad LPA environment value', env: { locustHatchRate: '-1' }, expect: /loadTest\.spawnRate \(from environment locustHatchRate\): "?-1"? must be greater than 0/ },
+  {
+    name: 'bad flag value',
+    args: ['--users', 'many'],
+    expect: /loadTest\.users \(from --users\): "many" is not an integer/,
+  },
+  {
+    name: 'bad environment value',
+    env: { SCALER_DURATION: 'soon' },
+    expect: /loadTest\.duration \(from environment SCALER_DURATION\): "soon" is not a duration/,
+  },
+  {
+    name: 'bad LPA environment value',
+    env: { locustHatchRate: '-1' },
+    expect: /loadTest\.spawnRate \(from environment locustHatchRate\): "?-1"? must be greater than 0/,
+  },
   { name: 'bad --set', args: ['--set', 'loadTest.users'], expect: /--set: "loadTest\.users" is not path=value/ },
-  { name: 'set-replicas with a non-number', args: ['set-replicas', 'three'], expect: /replicas \(argument\): NaN is not an integer|Invalid values|three/ },
+  {
+    name: 'set-replicas with a non-number',
+    args: ['set-replicas', 'three'],
+    expect: /replicas \(argument\): NaN is not an integer|Invalid values|three/,
+  },
 ];
 
 describe('bad input changes nothing and exits 2', () => {
@@ -63,7 +111,8 @@ describe('bad input changes nothing and exits 2', () => {
     it(c.name, async () => {
       const path = join(dir, 'scaler.yaml');
       writeFileSync(path, c.yaml ? c.yaml(good()) : good());
-      const args = c.args && c.args[0] !== '--users' && c.args[0] !== '--set' ? c.args : ['run', '-c', path, ...(c.args ?? [])];
+      const args =
+        c.args && c.args[0] !== '--users' && c.args[0] !== '--set' ? c.args : ['run', '-c', path, ...(c.args ?? [])];
       if (c.args?.[0] === 'set-replicas') args.push('-c', path);
       const r = await runBundle(args, { env: c.env ?? {} });
       assert.equal(r.code, 2, `exit ${r.code}\n${r.stderr}`);

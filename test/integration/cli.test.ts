@@ -2,7 +2,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +25,8 @@ describe('dist/scale.js', () => {
   it('--help lists every command and the exit codes', async () => {
     const r = await runBundle(['--help']);
     assert.equal(r.code, 0);
-    for (const cmd of ['run', 'validate', 'loadtest', 'state <action>', 'set-replicas <replicas>']) assert.match(r.stdout, new RegExp(`latency-scaler ${cmd}`));
+    for (const cmd of ['run', 'validate', 'loadtest', 'state <action>', 'set-replicas <replicas>'])
+      assert.match(r.stdout, new RegExp(`latency-scaler ${cmd}`));
     assert.match(r.stdout, /Exit codes: 0 .* 2 invalid input/s);
   });
 
@@ -30,7 +40,9 @@ describe('dist/scale.js', () => {
 
   it('validate -o json and the logs never print secrets: headers, passwords, tokens in URLs', async () => {
     const path = join(dir, 'secrets.yaml');
-    writeFileSync(path, `target: { kind: http, url: "http://127.0.0.1:9/scale?token=hook-secret-1", headers: { authorization: Bearer target-secret-2 } }
+    writeFileSync(
+      path,
+      `target: { kind: http, url: "http://127.0.0.1:9/scale?token=hook-secret-1", headers: { authorization: Bearer target-secret-2 } }
 loadTest:
   host: http://user:host-secret-3@127.0.0.1:9
   headers: { x-api-key: header-secret-4 }
@@ -38,16 +50,32 @@ loadTest:
   engine: locust
   locust: { url: "http://127.0.0.1:8089", username: admin, password: locust-secret-6 }
 targets: [{ name: GET /, type: mean, target: 5 }]
-`);
+`,
+    );
     const r = await runBundle(['validate', '-c', path, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    for (const secret of ['hook-secret-1', 'target-secret-2', 'host-secret-3', 'header-secret-4', 'cookie-secret-5', 'locust-secret-6']) {
+    for (const secret of [
+      'hook-secret-1',
+      'target-secret-2',
+      'host-secret-3',
+      'header-secret-4',
+      'cookie-secret-5',
+      'locust-secret-6',
+    ]) {
       assert.ok(!r.stdout.includes(secret), `${secret} printed`);
     }
     assert.match(r.stdout, /\[redacted\]/);
     const text = await runBundle(['validate', '-c', path, '-o', 'text']);
     assert.ok(!/secret-\d/.test(text.stdout + text.stderr), text.stdout);
-    const failed = await runBundle(['run', '-c', path.replace('secrets', 'secrets'), '--engine', 'local', '-o', 'json']);
+    const failed = await runBundle([
+      'run',
+      '-c',
+      path.replace('secrets', 'secrets'),
+      '--engine',
+      'local',
+      '-o',
+      'json',
+    ]);
     assert.ok(!/secret-\d/.test(failed.stdout + failed.stderr), failed.stderr);
   });
 
@@ -85,7 +113,10 @@ targets: [{ name: GET /, type: mean, target: 5 }]
     assert.equal(env['NODE_COMPILE_CACHE'], '/app/.compile-cache');
     const user = /^USER (\d+):(\d+)$/m.exec(final)!;
     // Each RUN with whether it runs as USER (after the USER line) or as root (before it).
-    const runs = [...final.matchAll(/^RUN (.+)$/gm)].map((m) => ({ cmd: m[1]!, asUser: m.index! > final.indexOf('\nUSER ') }));
+    const runs = [...final.matchAll(/^RUN (.+)$/gm)].map((m) => ({
+      cmd: m[1]!,
+      asUser: m.index! > final.indexOf('\nUSER '),
+    }));
     assert.equal(runs.length, 2, runs.map((r) => r.cmd).join(' | '));
     const root = join(dir, 'image');
     const app = join(root, 'app');
@@ -98,10 +129,15 @@ targets: [{ name: GET /, type: mean, target: 5 }]
     chmodSync(root, 0o755);
     chmodSync(dir, 0o755);
     const at = (cmd: string): string => cmd.replaceAll('/app/', `${app}/`).replace(/\bnode /g, `${node} `);
-    const shell = (cmd: string, asUser: boolean, extra: Record<string, string> = {}) => spawnSync(
-      asUser ? 'setpriv' : 'sh', asUser ? [`--reuid=${user[1]}`, `--regid=${user[2]}`, '--clear-groups', 'sh', '-c', at(cmd)] : ['-c', at(cmd)],
-      { encoding: 'utf8', env: { PATH: process.env['PATH'], ...env, NODE_COMPILE_CACHE: `${app}/.compile-cache`, ...extra } },
-    );
+    const shell = (cmd: string, asUser: boolean, extra: Record<string, string> = {}) =>
+      spawnSync(
+        asUser ? 'setpriv' : 'sh',
+        asUser ? [`--reuid=${user[1]}`, `--regid=${user[2]}`, '--clear-groups', 'sh', '-c', at(cmd)] : ['-c', at(cmd)],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'], ...env, NODE_COMPILE_CACHE: `${app}/.compile-cache`, ...extra },
+        },
+      );
     for (const run of runs) {
       const r = shell(run.cmd, run.asUser);
       assert.equal(r.status, 0, `${run.cmd}: ${r.stderr}`);
@@ -118,12 +154,20 @@ targets: [{ name: GET /, type: mean, target: 5 }]
 
   it('the locust image stage pins the Locust the tests run, and is not the default image', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
-    const stage = dockerfile.slice(dockerfile.indexOf('AS locust'), dockerfile.indexOf('\nFROM ', dockerfile.indexOf('AS locust')));
+    const stage = dockerfile.slice(
+      dockerfile.indexOf('AS locust'),
+      dockerfile.indexOf('\nFROM ', dockerfile.indexOf('AS locust')),
+    );
     const pinned = /locust==([\d.]+)/.exec(stage)?.[1];
-    const tested = /LOCUST_VERSION="\$\{LOCUST_VERSION:-([\d.]+)\}"/.exec(readFileSync('test/harness/locust/install.sh', 'utf8'))?.[1];
+    const tested = /LOCUST_VERSION="\$\{LOCUST_VERSION:-([\d.]+)\}"/.exec(
+      readFileSync('test/harness/locust/install.sh', 'utf8'),
+    )?.[1];
     assert.ok(pinned && pinned === tested, `Dockerfile pins ${pinned}, the tests install ${tested}`);
     assert.match(stage, /^USER 65532:65532$/m);
-    assert.ok(dockerfile.lastIndexOf('\nFROM ') > dockerfile.indexOf('AS locust'), 'the Node-only image stays the default (last) stage');
+    assert.ok(
+      dockerfile.lastIndexOf('\nFROM ') > dockerfile.indexOf('AS locust'),
+      'the Node-only image stays the default (last) stage',
+    );
     assert.doesNotMatch(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')), /python|locust/);
   });
 

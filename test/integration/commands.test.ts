@@ -42,7 +42,10 @@ state: { store: file, path: ${join(dir, state)} }
     assert.equal(text.code, 0, text.stderr);
     const [head, first, second] = text.stdout.trimEnd().split('\n');
     assert.match(head!, /^TARGET\s+REPLICAS\s+TARGETS\s+DECAY IN\s+LAST DECISION\s+AGE\s+PAUSED$/);
-    assert.match(first!, /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)?ms\/1000ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/);
+    assert.match(
+      first!,
+      /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)?ms\/1000ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/,
+    );
     assert.match(second!, /\s+2\/1\/6\s+-\s+-\s+-\s+-\s+no$/, 'no state yet for b');
     assert.equal(service.requests, before, 'status sends no load');
     const json = await runBundle(['status', '-c', a, '-o', 'json']);
@@ -55,12 +58,31 @@ state: { store: file, path: ${join(dir, state)} }
 describe('loadtest needs no configuration file', () => {
   it('--host and --path (METHOD /path allowed), --users, --duration: the table, or JSON', async () => {
     const before = service.requests;
-    const r = await runBundle(['loadtest', '--host', service.url, '--path', '/a', '--path', 'POST /b', '--users', '2', '--duration', '1s', '-o', 'json'], { cwd: dir });
+    const r = await runBundle(
+      [
+        'loadtest',
+        '--host',
+        service.url,
+        '--path',
+        '/a',
+        '--path',
+        'POST /b',
+        '--users',
+        '2',
+        '--duration',
+        '1s',
+        '-o',
+        'json',
+      ],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout) as { requests: Record<string, { count: number }> };
     assert.deepEqual(Object.keys(o.requests).sort(), ['GET /a', 'POST /b']);
     assert.ok(service.requests > before);
-    const plain = await runBundle(['loadtest', '--host', service.url, '--duration', '500ms', '-o', 'text'], { cwd: dir });
+    const plain = await runBundle(['loadtest', '--host', service.url, '--duration', '500ms', '-o', 'text'], {
+      cwd: dir,
+    });
     assert.match(plain.stdout, /^GET \/\s+\d+/m, 'GET / by default');
   });
 
@@ -74,13 +96,21 @@ describe('loadtest needs no configuration file', () => {
 });
 
 describe('no cluster, no clue', () => {
-  it('README\'s `run --config examples/fibonacci/scaler.yaml --dry-run` with no kubeconfig: exit 2, where it looked, the two ways on', async () => {
+  it("README's `run --config examples/fibonacci/scaler.yaml --dry-run` with no kubeconfig: exit 2, where it looked, the two ways on", async () => {
     const empty = mkdtempSync(join(dir, 'home-'));
-    const r = await runBundle(['run', '--config', 'examples/fibonacci/scaler.yaml', '--dry-run'], { env: { HOME: empty, KUBECONFIG: '' } });
+    const r = await runBundle(['run', '--config', 'examples/fibonacci/scaler.yaml', '--dry-run'], {
+      env: { HOME: empty, KUBECONFIG: '' },
+    });
     assert.equal(r.code, 2, r.stderr);
     const text = messages(r.stderr);
-    assert.match(text, /no Kubernetes cluster is configured: looked at KUBECONFIG \(unset\), .*home-\w+\/\.kube\/config \(no such file\)/);
-    assert.match(text, /Set KUBECONFIG to a kubeconfig file, or try it without a cluster: target: \{ kind: http, url: … \} \(a webhook\), or npm run demo/);
+    assert.match(
+      text,
+      /no Kubernetes cluster is configured: looked at KUBECONFIG \(unset\), .*home-\w+\/\.kube\/config \(no such file\)/,
+    );
+    assert.match(
+      text,
+      /Set KUBECONFIG to a kubeconfig file, or try it without a cluster: target: \{ kind: http, url: … \} \(a webhook\), or npm run demo/,
+    );
     assert.match(text, /Nothing was sent or written\./);
   });
 });

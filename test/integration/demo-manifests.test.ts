@@ -44,16 +44,32 @@ describe('examples/fibonacci', () => {
     const rendered = execFileSync(bin, ['kustomize', EXAMPLE], { encoding: 'utf8' });
     const objs = (loadAll(rendered) as Obj[]).filter(Boolean);
     const names = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    for (const want of ['Deployment/fibonacci', 'Service/fibonacci', 'CronJob/latency-scaler', 'ServiceAccount/latency-scaler', 'Role/latency-scaler', 'RoleBinding/latency-scaler', 'ConfigMap/latency-scaler-config', 'ConfigMap/latency-scaler-deployment-fibonacci']) {
+    for (const want of [
+      'Deployment/fibonacci',
+      'Service/fibonacci',
+      'CronJob/latency-scaler',
+      'ServiceAccount/latency-scaler',
+      'Role/latency-scaler',
+      'RoleBinding/latency-scaler',
+      'ConfigMap/latency-scaler-config',
+      'ConfigMap/latency-scaler-deployment-fibonacci',
+    ]) {
       assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
     }
     const config = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'latency-scaler-config')!;
-    assert.equal(config.data?.['scaler.yaml'], readFileSync(join(EXAMPLE, 'scaler.yaml'), 'utf8'), "the example's scaler.yaml replaces the one in jobs/");
+    assert.equal(
+      config.data?.['scaler.yaml'],
+      readFileSync(join(EXAMPLE, 'scaler.yaml'), 'utf8'),
+      "the example's scaler.yaml replaces the one in jobs/",
+    );
 
     const ns = await namespace(kube, 'example-fibonacci');
     const file = join(dir, 'rendered.yaml');
     writeFileSync(file, rendered);
-    const r = spawnSync(bin, ['apply', '--dry-run=server', '--kubeconfig', kube.kubeconfigPath, '-n', ns, '-f', file], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(bin, ['apply', '--dry-run=server', '--kubeconfig', kube.kubeconfigPath, '-n', ns, '-f', file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.equal((r.stdout.match(/\(server dry run\)/g) ?? []).length, objs.length, r.stdout);
   });
@@ -62,14 +78,29 @@ describe('examples/fibonacci', () => {
     const load = async (file: string, env: Record<string, string> = {}) => {
       const r = await runBundle(['validate', '--config', join(EXAMPLE, file), '--output', 'json'], { env });
       assert.equal(r.code, 0, r.stderr);
-      const { config } = JSON.parse(r.stdout) as { config: Record<string, unknown> & { loadTest: Record<string, unknown> } };
+      const { config } = JSON.parse(r.stdout) as {
+        config: Record<string, unknown> & { loadTest: Record<string, unknown> };
+      };
       const { host, users, spawnRate, duration, requests } = config.loadTest;
-      return { target: config['target'], targets: config['targets'], decay: config['decay'], host, users, spawnRate, duration, requests };
+      return {
+        target: config['target'],
+        targets: config['targets'],
+        decay: config['decay'],
+        host,
+        users,
+        spawnRate,
+        duration,
+        requests,
+      };
     };
     const ours = await load('scaler.yaml');
     const lpa = await load('evaluation_config.yaml', {
-      locustHost: 'http://fibonacci:5000', locustUsers: '10', locustHatchRate: '10', locustRunTime: '5s',
-      SCALER_TARGET_KIND: 'Deployment', SCALER_TARGET_NAME: 'fibonacci',
+      locustHost: 'http://fibonacci:5000',
+      locustUsers: '10',
+      locustHatchRate: '10',
+      locustRunTime: '5s',
+      SCALER_TARGET_KIND: 'Deployment',
+      SCALER_TARGET_NAME: 'fibonacci',
     });
     assert.deepEqual(lpa, ours);
     assert.deepEqual(ours.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });

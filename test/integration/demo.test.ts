@@ -7,7 +7,12 @@ import { alive } from '../../examples/demo/pool.ts';
 
 it('the demo scales up under load, decays after it, and leaves no process', { timeout: 120_000 }, async () => {
   const lines: string[] = [];
-  const result = await runDemo({ phases: { idle: 3, load: 16, cooldown: 24 }, loadRps: 300, targetMs: 20, out: (l) => lines.push(l) });
+  const result = await runDemo({
+    phases: { idle: 3, load: 16, cooldown: 24 },
+    loadRps: 300,
+    targetMs: 20,
+    out: (l) => lines.push(l),
+  });
   assert.ok(result.maxReplicas >= 3, `replicas rose under load:\n${lines.join('\n')}`);
   assert.ok(result.finalReplicas < result.maxReplicas, `replicas decayed after the load:\n${lines.join('\n')}`);
   assert.ok(result.runs.some((r) => r.action === 'up') && result.runs.some((r) => r.action === 'down'));

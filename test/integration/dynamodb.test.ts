@@ -34,7 +34,8 @@ after(async () => {
 });
 
 let n = 0;
-const store = (table: string, key = 'k', endpoint = ddb.endpoint) => new DynamoDbStateStore({ table, endpoint, region: 'eu-west-1', targetKey: key, maxAttempts: 4 });
+const store = (table: string, key = 'k', endpoint = ddb.endpoint) =>
+  new DynamoDbStateStore({ table, endpoint, region: 'eu-west-1', targetKey: key, maxAttempts: 4 });
 const newTable = async (): Promise<string> => {
   const name = `scaler-${++n}`;
   assert.equal(await store(name).createTable(), 'created');
@@ -45,8 +46,25 @@ const newTable = async (): Promise<string> => {
 function fixedEngine(mean: number): LoadTestEngine {
   return {
     async run(): Promise<Observations> {
-      const s = { name: 'GET /a', count: 100, failures: 0, rps: 50, min: mean, max: mean, mean, median: mean, percentiles: {}, failuresByKind: {} };
-      return { engine: 'local', startedAt: new Date().toISOString(), measuredMs: 1000, requests: { 'GET /a': s }, aggregated: s };
+      const s = {
+        name: 'GET /a',
+        count: 100,
+        failures: 0,
+        rps: 50,
+        min: mean,
+        max: mean,
+        mean,
+        median: mean,
+        percentiles: {},
+        failuresByKind: {},
+      };
+      return {
+        engine: 'local',
+        startedAt: new Date().toISOString(),
+        measuredMs: 1000,
+        requests: { 'GET /a': s },
+        aggregated: s,
+      };
     },
   };
 }
@@ -84,17 +102,33 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     const table = await newTable();
     const scale = await startScaleServer(2);
     try {
-      const config = validateConfig({
-        target: { kind: 'http', url: scale.url },
-        loadTest: { host: 'http://127.0.0.1:9', requests: [{ method: 'GET', path: '/a' }] },
-        targets: [{ method: 'GET', endpoint: '/a', type: 'mean', target: 5 }],
-        state: { store: 'dynamodb', table, endpoint: ddb.endpoint },
-      }, { source: 'test', requireTarget: true, environment: 'local' });
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () => runOnce(config, {
-        store: store(table, targetKey(config.target)), target: new HttpScaleTarget(config.target as never), engine: async () => fixedEngine(12), now: Date.now, log: silentLogger,
-      }, { dryRun: false })));
+      const config = validateConfig(
+        {
+          target: { kind: 'http', url: scale.url },
+          loadTest: { host: 'http://127.0.0.1:9', requests: [{ method: 'GET', path: '/a' }] },
+          targets: [{ method: 'GET', endpoint: '/a', type: 'mean', target: 5 }],
+          state: { store: 'dynamodb', table, endpoint: ddb.endpoint },
+        },
+        { source: 'test', requireTarget: true, environment: 'local' },
+      );
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          runOnce(
+            config,
+            {
+              store: store(table, targetKey(config.target)),
+              target: new HttpScaleTarget(config.target as never),
+              engine: async () => fixedEngine(12),
+              now: Date.now,
+              log: silentLogger,
+            },
+            { dryRun: false },
+          ),
+        ),
+      );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-      for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
+      for (const r of results)
+        if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
       assert.deepEqual(scale.writes, [3]);
       const { record } = await store(table, targetKey(config.target)).read();
       assert.equal(record?.history.length, 1);
@@ -124,14 +158,22 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
         throttled++;
         req.resume();
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ThrottlingException' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' }));
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+            message: 'Rate of requests exceeds the allowed throughput.',
+          }),
+        );
         return;
       }
       const up = new URL(ddb.endpoint);
-      const fwd = httpRequest({ host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 500, r.headers);
-        r.pipe(res);
-      });
+      const fwd = httpRequest(
+        { host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 500, r.headers);
+          r.pipe(res);
+        },
+      );
       req.pipe(fwd);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
@@ -160,20 +202,30 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
       // The service at 127.0.0.1:9 is down: a probe failure, which must reject (the platform records it).
       await assert.rejects(
         handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() }),
-        (e: Error & { code?: string }) => e.code === 'PROBE_FAILED' && /could not measure the service: hold at 2: probe failed/.test(e.message),
+        (e: Error & { code?: string }) =>
+          e.code === 'PROBE_FAILED' && /could not measure the service: hold at 2: probe failed/.test(e.message),
       );
       const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
       const { record } = await store(table, key).read();
       assert.equal(record?.history.length, 1);
       // The service up (the scale server answers GET /a too): the decision record is returned and stored.
       const service = scale.url.replace('/replicas', '');
-      const held = await handler({ overrides: { 'loadTest.host': service, 'targets[0]': undefined } }).catch((e: Error) => e);
+      const held = await handler({ overrides: { 'loadTest.host': service, 'targets[0]': undefined } }).catch(
+        (e: Error) => e,
+      );
       assert.ok(held instanceof Error, 'an unknown override path is refused');
-      const ok = await handler({ overrides: { 'loadTest.host': service } }) as { action: string; message: string; applied: number };
+      const ok = (await handler({ overrides: { 'loadTest.host': service } })) as {
+        action: string;
+        message: string;
+        applied: number;
+      };
       assert.match(ok.message, /GET \/a mean/);
       assert.equal((await store(table, key).read()).record?.history.length, 2);
       // A dry run: decision returned, nothing stored.
-      const result = await handler({ dryRun: true, overrides: { 'loadTest.host': scale.url.replace('/replicas', '') } }) as { dryRun: boolean; message: string };
+      const result = (await handler({
+        dryRun: true,
+        overrides: { 'loadTest.host': scale.url.replace('/replicas', '') },
+      })) as { dryRun: boolean; message: string };
       assert.equal(result.dryRun, true);
       assert.match(result.message, /GET \/a mean/);
       assert.equal((await store(table, key).read()).record?.history.length, 2);
@@ -187,12 +239,20 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
     const table = await newTable();
     const scale = await startScaleServer(2);
     try {
-      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace('http://127.0.0.1:9', scale.url.replace('/replicas', ''));
-      const event = { id: 'c5a1b7e2-0001', 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() };
-      const first = await handler(event) as { message: string };
+      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace(
+        'http://127.0.0.1:9',
+        scale.url.replace('/replicas', ''),
+      );
+      const event = {
+        id: 'c5a1b7e2-0001',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        time: new Date().toISOString(),
+      };
+      const first = (await handler(event)) as { message: string };
       assert.match(first.message, /GET \/a mean/);
       const readsAfterFirst = scale.reads;
-      const again = await handler(event) as { duplicate?: boolean; eventId?: string };
+      const again = (await handler(event)) as { duplicate?: boolean; eventId?: string };
       assert.deepEqual({ duplicate: again.duplicate, eventId: again.eventId }, { duplicate: true, eventId: event.id });
       assert.equal(scale.reads, readsAfterFirst, 'the redelivery read nothing and sent no load');
       const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
@@ -211,9 +271,15 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
     const table = await newTable();
     const scale = await startScaleServer(2);
     try {
-      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace('http://127.0.0.1:9', scale.url.replace('/replicas', ''));
+      process.env['SCALER_CONFIG_YAML'] = yaml(table, scale.url).replace(
+        'http://127.0.0.1:9',
+        scale.url.replace('/replicas', ''),
+      );
       const short = { getRemainingTimeInMillis: () => 3_000 };
-      await assert.rejects(handler({ overrides: { 'loadTest.duration': '5s' } }, short), /Lambda Timeout: 3s left in this invocation, but the load test needs about 5s plus 5s/);
+      await assert.rejects(
+        handler({ overrides: { 'loadTest.duration': '5s' } }, short),
+        /Lambda Timeout: 3s left in this invocation, but the load test needs about 5s plus 5s/,
+      );
       assert.equal(scale.reads, 0, 'nothing read, no load sent');
       // Time enough for the estimate, but the scale target answers slowly: the deadline (the remaining
       // time less the margin to decide and apply) interrupts the run, and nothing is written.
@@ -231,7 +297,6 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
       } finally {
         await slowTarget.close();
       }
-
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
       await scale.close();
@@ -261,13 +326,22 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
     const table = await newTable();
     process.env['SCALER_CONFIG_YAML'] = yaml(table, 'http://127.0.0.1:9/replicas');
     try {
-      await assert.rejects(handler({ overrides: 'users=3' }), /event\.overrides: "users=3" is not an object of setting paths/);
+      await assert.rejects(
+        handler({ overrides: 'users=3' }),
+        /event\.overrides: "users=3" is not an object of setting paths/,
+      );
       await assert.rejects(handler({ dryRun: 'yes' }), /event\.dryRun: "yes" is not true or false/);
-      await assert.rejects(handler({ overrides: { 'loadTest.users': -2 } }), /loadTest\.users \(from override loadTest\.users\): -2 is below the minimum 1/);
+      await assert.rejects(
+        handler({ overrides: { 'loadTest.users': -2 } }),
+        /loadTest\.users \(from override loadTest\.users\): -2 is below the minimum 1/,
+      );
       await assert.rejects(handler('tick'), /event: "tick" is not an object/);
       process.env['SCALER_CONFIG_YAML'] = 'targets: [';
       await assert.rejects(handler({}), /malformed YAML/);
-      assert.deepEqual(await store(table, targetKey({ kind: 'http', url: 'http://127.0.0.1:9/replicas', headers: {} })).read(), { record: null, version: null });
+      assert.deepEqual(
+        await store(table, targetKey({ kind: 'http', url: 'http://127.0.0.1:9/replicas', headers: {} })).read(),
+        { record: null, version: null },
+      );
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
     }

@@ -28,11 +28,26 @@ function openInChromium(page: string, name: string): { shot: number; console: st
   const chromium = ['chromium', 'chromium-browser'].find((c) => spawnSync('which', [c]).status === 0);
   assert.ok(chromium, 'Chromium is required (apt-get install chromium; .ci/run installs it)');
   const shot = join(dir, `${name}.png`);
-  const r = spawnSync(chromium, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, `profile-${name}`)}`, '--enable-logging=stderr', '--v=0',
-    '--window-size=1000,900', `--screenshot=${shot}`, `file://${page}`,
-  ], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    chromium,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${join(dir, `profile-${name}`)}`,
+      '--enable-logging=stderr',
+      '--v=0',
+      '--window-size=1000,900',
+      `--screenshot=${shot}`,
+      `file://${page}`,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   // Chromium logs every console message of the page as INFO:CONSOLE whatever its level, and the page
   // itself logs nothing: so any console line (an error, a failed load) is a failure.
   const console = r.stderr.split('\n').filter((l) => /:CONSOLE|Uncaught/.test(l));
@@ -42,13 +57,16 @@ function openInChromium(page: string, name: string): { shot: number; console: st
 describe('history', () => {
   const config = (): string => {
     const path = join(dir, 'scaler.yaml');
-    writeFileSync(path, `target: { kind: http, url: ${target.url} }
+    writeFileSync(
+      path,
+      `target: { kind: http, url: ${target.url} }
 replicas: { min: 1, max: 5 }
 loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: 5 }]
 settle: { timeout: 0s }
 state: { store: file, path: ${join(dir, 'state.json')} }
-`);
+`,
+    );
     return path;
   };
 
@@ -61,7 +79,8 @@ state: { store: file, path: ${join(dir, 'state.json')} }
   });
 
   it('after two runs: writes the picture of both decisions, says where', async () => {
-    for (let i = 0; i < 2; i++) assert.equal((await runBundle(['run', '--config', config(), '--output', 'json'])).code, 0);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await runBundle(['run', '--config', config(), '--output', 'json'])).code, 0);
     assert.equal(target.replicas, 3, 'two scale-ups');
     const out = join(dir, 'history.html');
     const r = await runBundle(['history', '--config', config(), '--out', out, '--output', 'json']);
@@ -79,10 +98,19 @@ state: { store: file, path: ${join(dir, 'state.json')} }
 
   it('the console check is real: a page that logs an error is caught', () => {
     const page = join(dir, 'bad.html');
-    writeFileSync(page, '<!doctype html><title>bad</title><p>bad</p><script>console.error("broken chart"); missing();</script>');
+    writeFileSync(
+      page,
+      '<!doctype html><title>bad</title><p>bad</p><script>console.error("broken chart"); missing();</script>',
+    );
     const opened = openInChromium(page, 'bad');
     assert.ok(opened.shot > 0, opened.stderr.slice(-1500));
-    assert.ok(opened.console.some((l) => l.includes('broken chart')), opened.stderr.slice(-1500));
-    assert.ok(opened.console.some((l) => /Uncaught ReferenceError/.test(l)), opened.stderr.slice(-1500));
+    assert.ok(
+      opened.console.some((l) => l.includes('broken chart')),
+      opened.stderr.slice(-1500),
+    );
+    assert.ok(
+      opened.console.some((l) => /Uncaught ReferenceError/.test(l)),
+      opened.stderr.slice(-1500),
+    );
   });
 });

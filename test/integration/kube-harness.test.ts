@@ -32,12 +32,22 @@ it('admin: creates a Deployment, reads and patches its /scale', async () => {
   const labels = { app: 'web' };
   await apps.createNamespacedDeployment({
     namespace: 'default',
-    body: { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example.invalid/web:1' }] } } } },
+    body: {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example.invalid/web:1' }] } },
+      },
+    },
   });
   const scale = await apps.readNamespacedDeploymentScale({ name: 'web', namespace: 'default' });
   assert.equal(scale.spec?.replicas, 2);
   // client-node 2.x sends JSON Patch unless told otherwise.
-  const patched = await apps.patchNamespacedDeploymentScale({ name: 'web', namespace: 'default', body: { spec: { replicas: 5 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  const patched = await apps.patchNamespacedDeploymentScale(
+    { name: 'web', namespace: 'default', body: { spec: { replicas: 5 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   assert.equal(patched.spec?.replicas, 5);
   assert.equal((await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).spec?.replicas, 5);
 });
@@ -46,7 +56,10 @@ it('a TokenRequest token for a new ServiceAccount authenticates, and RBAC forbid
   const token = await kube.tokenFor('default', 'nobody');
   assert.equal(token.split('.').length, 3, 'a JWT');
   const apps = client(await kube.kubeconfigForToken(token));
-  const err = await apps.listNamespacedDeployment({ namespace: 'default' }).then(() => undefined, (e: unknown) => e);
+  const err = await apps.listNamespacedDeployment({ namespace: 'default' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ApiException, String(err));
   // 403, not 401: the token is valid, the service account just has no Role.
   assert.equal(err.code, 403);
@@ -54,7 +67,10 @@ it('a TokenRequest token for a new ServiceAccount authenticates, and RBAC forbid
 });
 
 it('stops on abort during start-up and leaves nothing behind', async () => {
-  const dirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('scaler-kube-')).sort();
+  const dirs = (): string[] =>
+    readdirSync(tmpdir())
+      .filter((d) => d.startsWith('scaler-kube-'))
+      .sort();
   const before = dirs();
   const ac = new AbortController();
   const starting = startKube({ signal: ac.signal });

@@ -34,21 +34,31 @@ after(async () => {
 });
 
 let n = 0;
-function config(target: { kind: string; name: string; namespace: string; apiVersion?: string }, opts: { limit?: number; unchangedRuns?: number; state?: string } = {}): string {
+function config(
+  target: { kind: string; name: string; namespace: string; apiVersion?: string },
+  opts: { limit?: number; unchangedRuns?: number; state?: string } = {},
+): string {
   const path = join(dir, `scaler-${++n}.yaml`);
-  writeFileSync(path, `target: ${JSON.stringify({ apiVersion: 'apps/v1', ...target })}
+  writeFileSync(
+    path,
+    `target: ${JSON.stringify({ apiVersion: 'apps/v1', ...target })}
 replicas: { min: 1, max: 5 }
 loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
 decay: { replicas: 1, unchangedRuns: ${opts.unchangedRuns ?? 1} }
 state: { store: configmap${opts.state ? `, name: ${opts.state}` : ''} }
-`);
+`,
+  );
   return path;
 }
 
-const run = (path: string, kubeconfig = kube.kubeconfigPath, extra: string[] = []) => runBundle(['run', '-c', path, '-o', 'json', ...extra], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+const run = (path: string, kubeconfig = kube.kubeconfigPath, extra: string[] = []) =>
+  runBundle(['run', '-c', path, '-o', 'json', ...extra], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
 
-async function stateOf(ns: string, name: string): Promise<{ calmRuns: number; history: { action: string }[] } | undefined> {
+async function stateOf(
+  ns: string,
+  name: string,
+): Promise<{ calmRuns: number; history: { action: string }[] } | undefined> {
   const r = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/${name}`);
   return r.status === 200 && r.body.data?.['state.json'] ? JSON.parse(r.body.data['state.json']) : undefined;
 }
@@ -69,7 +79,10 @@ describe('on a real kube-apiserver', () => {
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
     assert.equal((await stateOf(ns, 'latency-scaler-deployment-fib'))?.history.length, 1);
     const evs = await events(ns, 'fib');
-    assert.ok(evs.some((e) => e.reason === 'ScaledUp' && e.type === 'Normal' && /scale up 2→3/.test(e.message)), JSON.stringify(evs));
+    assert.ok(
+      evs.some((e) => e.reason === 'ScaledUp' && e.type === 'Normal' && /scale up 2→3/.test(e.message)),
+      JSON.stringify(evs),
+    );
 
     await settle(kube, APPS, ns, 'fib');
     const calm = config({ kind: 'Deployment', name: 'fib', namespace: ns }, { limit: 100_000 });
@@ -85,7 +98,12 @@ describe('on a real kube-apiserver', () => {
     // status reads the Deployment and the state ConfigMap (no load).
     const status = await runBundle(['status', '-c', calm, '-o', 'json'], { env: { KUBECONFIG: kube.kubeconfigPath } });
     assert.equal(status.code, 0, messages(status.stderr));
-    const [row] = JSON.parse(status.stdout) as { target: string; replicas: number; state: string; lastDecision: string }[];
+    const [row] = JSON.parse(status.stdout) as {
+      target: string;
+      replicas: number;
+      state: string;
+      lastDecision: string;
+    }[];
     assert.deepEqual({ target: row!.target, replicas: row!.replicas }, { target: `Deployment ${ns}/fib`, replicas: 2 });
     assert.equal(row!.state, `configmap ${ns}/latency-scaler-deployment-fib`);
     assert.equal(row!.lastDecision, 'decay 3→2: 1 calm run');
@@ -109,20 +127,52 @@ describe('on a real kube-apiserver', () => {
 
   it('scales a custom resource with a scale subresource (kind → resource by discovery)', async () => {
     const ns = await namespace(kube, 'crd');
-    await create(kube, [{
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
-      spec: {
-        group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [{
-          name: 'v1', served: true, storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } }, status: { type: 'object', properties: { replicas: { type: 'integer' }, readyReplicas: { type: 'integer' } } } } } },
-          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' } },
-        }],
-      },
-    }], '');
+    await create(
+      kube,
+      [
+        {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: 'widgets.example.com' },
+          spec: {
+            group: 'example.com',
+            scope: 'Namespaced',
+            names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+            versions: [
+              {
+                name: 'v1',
+                served: true,
+                storage: true,
+                schema: {
+                  openAPIV3Schema: {
+                    type: 'object',
+                    properties: {
+                      spec: { type: 'object', properties: { replicas: { type: 'integer' } } },
+                      status: {
+                        type: 'object',
+                        properties: { replicas: { type: 'integer' }, readyReplicas: { type: 'integer' } },
+                      },
+                    },
+                  },
+                },
+                subresources: {
+                  status: {},
+                  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+                },
+              },
+            ],
+          },
+        },
+      ],
+      '',
+    );
     const WIDGET = { apiVersion: 'example.com/v1', kind: 'Widget' };
     for (let i = 0; i < 100; i++) {
-      const r = await kube.api('POST', `/apis/example.com/v1/namespaces/${ns}/widgets`, { ...WIDGET, metadata: { name: 'w' }, spec: { replicas: 2 } });
+      const r = await kube.api('POST', `/apis/example.com/v1/namespaces/${ns}/widgets`, {
+        ...WIDGET,
+        metadata: { name: 'w' },
+        spec: { replicas: 2 },
+      });
       if (r.status === 201) break;
       await new Promise((res) => setTimeout(res, 100)); // until the CRD is established
     }
@@ -143,7 +193,8 @@ describe('on a real kube-apiserver', () => {
     await create(kube, [deployment('fibonacci', 1), deployment('other', 1)], ns);
     await settle(kube, APPS, ns, 'fibonacci');
     await settle(kube, APPS, ns, 'other');
-    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
+    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml'])
+      await create(kube, manifests(join('jobs', f)), ns);
     const token = await kube.tokenFor(ns, 'latency-scaler');
     const kubeconfig = kube.kubeconfigForToken(token, ns);
     let r = await run(config({ kind: 'Deployment', name: 'fibonacci', namespace: ns }), kubeconfig);
@@ -153,10 +204,19 @@ describe('on a real kube-apiserver', () => {
 
     // State in a file here, so the only API call left to refuse is the one on the other Deployment.
     const other = config({ kind: 'Deployment', name: 'other', namespace: ns });
-    writeFileSync(other, readFileSync(other, 'utf8').replace('state: { store: configmap }', `state: { store: file, path: ${join(dir, 'other.json')} }`));
+    writeFileSync(
+      other,
+      readFileSync(other, 'utf8').replace(
+        'state: { store: configmap }',
+        `state: { store: file, path: ${join(dir, 'other.json')} }`,
+      ),
+    );
     r = await run(other, kubeconfig);
     assert.equal(r.code, 1);
-    assert.match(messages(r.stderr), /forbidden: the service account may not get deployments other in namespace rbac\. Add this rule to its Role/);
+    assert.match(
+      messages(r.stderr),
+      /forbidden: the service account may not get deployments other in namespace rbac\. Add this rule to its Role/,
+    );
     assert.match(messages(r.stderr), /resourceNames: \["other"\]/);
     assert.equal(await replicasOf(kube, APPS, ns, 'other'), 1);
     assert.ok(!existsSync(join(dir, 'other.json')), 'nothing written');
@@ -218,7 +278,10 @@ describe('on a real kube-apiserver', () => {
     const r = await run(config({ kind: 'Deployment', name: 'nope', namespace: ns }));
     assert.equal(r.code, 1);
     assert.match(messages(r.stderr), /Deployment "nope" not found in namespace "missing"/);
-    assert.equal((await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-nope`)).status, 404);
+    assert.equal(
+      (await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-nope`)).status,
+      404,
+    );
   });
 
   it('replicas changed between read and patch: the JSON Patch test fails, exit 3, their value stays, state restored', async () => {
@@ -228,45 +291,90 @@ describe('on a real kube-apiserver', () => {
     const path = config({ kind: 'Deployment', name: 'fib', namespace: ns });
     // Someone scales the Deployment while the load test runs (after our read, before our patch).
     let patched: Promise<{ status: number }> | undefined;
-    service.onRequest = () => (patched = kube.api('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/fib/scale`, { spec: { replicas: 4 } }, 'application/merge-patch+json'));
+    service.onRequest = () =>
+      (patched = kube.api(
+        'PATCH',
+        `/apis/apps/v1/namespaces/${ns}/deployments/fib/scale`,
+        { spec: { replicas: 4 } },
+        'application/merge-patch+json',
+      ));
     const r = await run(path);
     assert.equal((await patched)?.status, 200);
     assert.equal(r.code, 3, messages(r.stderr));
     assert.match(messages(r.stderr), /replicas are no longer 2 but 4 \(changed by someone else/);
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
-    const restored = await stateOf(ns, 'latency-scaler-deployment-fib') as { lastReplicas: number | null; history: unknown[] } | undefined;
-    assert.deepEqual({ last: restored?.lastReplicas, history: restored?.history.length }, { last: null, history: 0 }, 'the claim was taken back');
+    const restored = (await stateOf(ns, 'latency-scaler-deployment-fib')) as
+      { lastReplicas: number | null; history: unknown[] } | undefined;
+    assert.deepEqual(
+      { last: restored?.lastReplicas, history: restored?.history.length },
+      { last: null, history: 0 },
+      'the claim was taken back',
+    );
     assert.ok((await events(ns, 'fib')).some((e) => e.reason === 'ScaleFailed' && e.type === 'Warning'));
   });
 
   it('an API server that is down or hangs: a clear error within the deadline, nothing written', async () => {
     const ref = { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'default' };
     const limits = { deadlineMs: 1500, callTimeoutMs: 400 };
-    const closed = await new Promise<number>((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-    const hanging: Server = createServer(() => { /* accept, never answer */ });
+    const closed = await new Promise<number>((res) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const hanging: Server = createServer(() => {
+      /* accept, never answer */
+    });
     await new Promise<void>((res) => hanging.listen(0, '127.0.0.1', res));
     try {
       for (const port of [closed, (hanging.address() as { port: number }).port]) {
         const cfg = join(dir, `down-${port}.kubeconfig`);
-        writeFileSync(cfg, JSON.stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'x', clusters: [{ name: 'x', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority': kube.caPath } }], users: [{ name: 'x', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }] }));
+        writeFileSync(
+          cfg,
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Config',
+            'current-context': 'x',
+            clusters: [
+              { name: 'x', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority': kube.caPath } },
+            ],
+            users: [{ name: 'x', user: { token: 't' } }],
+            contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }],
+          }),
+        );
         const clients = kubeClientsFromFile(cfg);
         const started = Date.now();
         const cause = port === closed ? 'connection refused' : 'no answer within 0.4 s';
-        const expected = new RegExp(`^the Kubernetes API at https://127\\.0\\.0\\.1:${port}: ${cause} \\(get discovery apps/v1 in namespace default\\)$`);
-        await assert.rejects(new KubernetesScaleTarget(ref, clients, limits).read(), (e: Error) => e instanceof TargetError && expected.test(e.message));
+        const expected = new RegExp(
+          `^the Kubernetes API at https://127\\.0\\.0\\.1:${port}: ${cause} \\(get discovery apps/v1 in namespace default\\)$`,
+        );
+        await assert.rejects(
+          new KubernetesScaleTarget(ref, clients, limits).read(),
+          (e: Error) => e instanceof TargetError && expected.test(e.message),
+        );
         assert.ok(Date.now() - started < 10_000, 'bounded by the deadline');
-        await assert.rejects(new ConfigMapStateStore({ name: 's', namespace: 'default', targetKey: 'k' }, clients, limits).read(), TargetError);
+        await assert.rejects(
+          new ConfigMapStateStore({ name: 's', namespace: 'default', targetKey: 'k' }, clients, limits).read(),
+          TargetError,
+        );
       }
     } finally {
       hanging.close();
     }
   });
 
-  it('a history past the ConfigMap\'s 1 MiB is trimmed oldest first and still written', async () => {
+  it("a history past the ConfigMap's 1 MiB is trimmed oldest first and still written", async () => {
     const ns = await namespace(kube, 'big');
-    const store = new ConfigMapStateStore({ name: 'big', namespace: ns, targetKey: 'k' }, kubeClientsFromFile(kube.kubeconfigPath));
+    const store = new ConfigMapStateStore(
+      { name: 'big', namespace: ns, targetKey: 'k' },
+      kubeClientsFromFile(kube.kubeconfigPath),
+    );
     const record = bigRecord('k', 2000, 5);
-    assert.ok(Buffer.byteLength(JSON.stringify(record)) > 1024 * 1024, 'the test record is larger than a ConfigMap may be');
+    assert.ok(
+      Buffer.byteLength(JSON.stringify(record)) > 1024 * 1024,
+      'the test record is larger than a ConfigMap may be',
+    );
     const version = await store.write(record, null);
     const { record: stored, version: read } = await store.read();
     assert.equal(read, version);
@@ -278,7 +386,8 @@ describe('on a real kube-apiserver', () => {
     const ns = await namespace(kube, 'reset');
     await create(kube, [deployment('fibonacci', 2)], ns);
     await settle(kube, APPS, ns, 'fibonacci');
-    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
+    for (const f of ['serviceaccount.yaml', 'rbac.yaml', 'state-configmap.yaml'])
+      await create(kube, manifests(join('jobs', f)), ns);
     const kubeconfig = kube.kubeconfigForToken(await kube.tokenFor(ns, 'latency-scaler'), ns);
     const path = config({ kind: 'Deployment', name: 'fibonacci', namespace: ns });
     assert.equal((await run(path, kubeconfig)).code, 0);
@@ -287,12 +396,22 @@ describe('on a real kube-apiserver', () => {
     const cm = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fibonacci`);
     assert.equal(cm.status, 200, 'the ConfigMap is still there');
     assert.deepEqual(cm.body.data ?? {}, {});
-    assert.equal((await run(path, kubeconfig)).code, 0, 'and the next run (with the least-privilege Role) writes it again');
+    assert.equal(
+      (await run(path, kubeconfig)).code,
+      0,
+      'and the next run (with the least-privilege Role) writes it again',
+    );
   });
 
   it('every manifest in jobs/ and examples/ is accepted by the API server (server-side dry run)', async () => {
     const ns = await namespace(kube, 'dryrun');
-    const files = ['jobs', 'examples'].flatMap((root) => walk(root)).filter((f) => /\.ya?ml$/.test(f) && !/kustomization\.ya?ml$|scaler\.ya?ml$|evaluation_config\.ya?ml$|template\.ya?ml$|lambda/.test(f));
+    const files = ['jobs', 'examples']
+      .flatMap((root) => walk(root))
+      .filter(
+        (f) =>
+          /\.ya?ml$/.test(f) &&
+          !/kustomization\.ya?ml$|scaler\.ya?ml$|evaluation_config\.ya?ml$|template\.ya?ml$|lambda/.test(f),
+      );
     assert.ok(files.length >= 5, files.join(', '));
     for (const f of files) {
       const objs = manifests(f).filter((o) => o && typeof o === 'object' && 'kind' in o && 'apiVersion' in o);
@@ -303,7 +422,9 @@ describe('on a real kube-apiserver', () => {
 
 function walk(root: string): string[] {
   try {
-    return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(root, e.name)) : [join(root, e.name)]));
+    return readdirSync(root, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(root, e.name)) : [join(root, e.name)],
+    );
   } catch {
     return [];
   }

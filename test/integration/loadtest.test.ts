@@ -9,7 +9,20 @@ import { ConfigError } from '../../src/errors.ts';
 import { failing, fast, hanging, resetting, serve, slow } from '../helpers/servers.ts';
 
 function plan(host: string, o: Partial<LoadPlan> = {}): LoadPlan {
-  return { engine: 'local', host, users: 5, spawnRate: 100, duration: 1000, warmup: 0, waitTime: { min: 0, max: 0 }, timeout: 2000, headers: {}, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {} }], percentiles: [50, 90, 99, 99.9], ...o };
+  return {
+    engine: 'local',
+    host,
+    users: 5,
+    spawnRate: 100,
+    duration: 1000,
+    warmup: 0,
+    waitTime: { min: 0, max: 0 },
+    timeout: 2000,
+    headers: {},
+    requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {} }],
+    percentiles: [50, 90, 99, 99.9],
+    ...o,
+  };
 }
 
 describe('local engine', () => {
@@ -47,7 +60,14 @@ describe('local engine', () => {
 
   it('expect.status decides what succeeds', async () => {
     const s = await failing();
-    const r = (await new LocalEngine().run(plan(s.url, { users: 1, requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {}, expectStatus: [500] }] }))).requests['GET /']!;
+    const r = (
+      await new LocalEngine().run(
+        plan(s.url, {
+          users: 1,
+          requests: [{ name: 'GET /', method: 'GET', path: '/', weight: 1, headers: {}, expectStatus: [500] }],
+        }),
+      )
+    ).requests['GET /']!;
     assert.equal(r.failuresByKind['HTTP 200']?.count, r.failures);
     await s.close();
   });
@@ -82,7 +102,10 @@ describe('local engine', () => {
       const reason = new Error('interrupted');
       setTimeout(() => controller.abort(reason), 300);
       const started = Date.now();
-      await assert.rejects(new LocalEngine().run(plan(s.url, { duration: 10_000 }), controller.signal), (e) => e === reason);
+      await assert.rejects(
+        new LocalEngine().run(plan(s.url, { duration: 10_000 }), controller.signal),
+        (e) => e === reason,
+      );
       assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
       assert.ok(s.hits > 0);
       await new Promise((res) => setTimeout(res, 50));
@@ -94,7 +117,9 @@ describe('local engine', () => {
 
   it('warm-up is excluded from the statistics', async () => {
     const s = await fast();
-    const o = await new LocalEngine().run(plan(s.url, { users: 1, duration: 1000, warmup: 500, waitTime: { min: 10, max: 10 } }));
+    const o = await new LocalEngine().run(
+      plan(s.url, { users: 1, duration: 1000, warmup: 500, waitTime: { min: 10, max: 10 } }),
+    );
     assert.ok(o.measuredMs < 600 && o.measuredMs > 400, String(o.measuredMs));
     assert.ok(o.requests['GET /']!.count < s.hits * 0.7, `${o.requests['GET /']!.count} of ${s.hits}`);
     await s.close();
@@ -102,7 +127,16 @@ describe('local engine', () => {
 
   it('weights and think time shape the load', async () => {
     const s = await fast();
-    const o = await new LocalEngine().run(plan(s.url, { users: 2, waitTime: { min: 20, max: 20 }, requests: [{ name: 'a', method: 'GET', path: '/a', weight: 3, headers: {} }, { name: 'b', method: 'GET', path: '/b', weight: 1, headers: {} }] }));
+    const o = await new LocalEngine().run(
+      plan(s.url, {
+        users: 2,
+        waitTime: { min: 20, max: 20 },
+        requests: [
+          { name: 'a', method: 'GET', path: '/a', weight: 3, headers: {} },
+          { name: 'b', method: 'GET', path: '/b', weight: 1, headers: {} },
+        ],
+      }),
+    );
     const a = o.requests['a']!.count;
     const b = o.requests['b']!.count;
     assert.ok(a + b < 2 * (1000 / 20) + 4, `think time bounds the rate: ${a + b}`);
@@ -112,10 +146,13 @@ describe('local engine', () => {
 
   it('runs a scenario script (log in, then call with the token), recording under its names', async () => {
     const s = await serve((req, res) => {
-      if (req.url === '/login') return void res.setHeader('content-type', 'application/json').end(JSON.stringify({ token: 't0k' }));
+      if (req.url === '/login')
+        return void res.setHeader('content-type', 'application/json').end(JSON.stringify({ token: 't0k' }));
       res.writeHead(req.headers.authorization === 'Bearer t0k' ? 200 : 401).end('[]');
     });
-    const scenario = await loadScenario(fileURLToPath(new URL('../../examples/scripts/login-then-call.ts', import.meta.url)));
+    const scenario = await loadScenario(
+      fileURLToPath(new URL('../../examples/scripts/login-then-call.ts', import.meta.url)),
+    );
     const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 3, waitTime: { min: 5, max: 5 } }));
     assert.equal(o.requests['login']!.count, 3);
     assert.ok(o.requests['GET /items']!.count > 0);
@@ -141,8 +178,28 @@ describe('local engine', () => {
         } else res.writeHead(200, { 'content-length': '10' }).end(req.method === 'HEAD' ? undefined : '0123456789');
       });
     });
-    const req = (name: string, method: 'GET' | 'HEAD' | 'POST', path: string, extra: object = {}) => ({ name, method, path, weight: 1, headers: {}, ...extra });
-    const o = await new LocalEngine().run(plan(s.url, { users: 3, duration: 800, waitTime: { min: 2, max: 2 }, requests: [req('chunked', 'GET', '/chunked'), req('close', 'GET', '/close'), req('empty', 'GET', '/empty'), req('head', 'HEAD', '/head'), req('post', 'POST', '/post', { body: '{"a":1}', expectStatus: [201] })] }));
+    const req = (name: string, method: 'GET' | 'HEAD' | 'POST', path: string, extra: object = {}) => ({
+      name,
+      method,
+      path,
+      weight: 1,
+      headers: {},
+      ...extra,
+    });
+    const o = await new LocalEngine().run(
+      plan(s.url, {
+        users: 3,
+        duration: 800,
+        waitTime: { min: 2, max: 2 },
+        requests: [
+          req('chunked', 'GET', '/chunked'),
+          req('close', 'GET', '/close'),
+          req('empty', 'GET', '/empty'),
+          req('head', 'HEAD', '/head'),
+          req('post', 'POST', '/post', { body: '{"a":1}', expectStatus: [201] }),
+        ],
+      }),
+    );
     for (const name of ['chunked', 'close', 'empty', 'head', 'post']) {
       const r = o.requests[name]!;
       assert.ok(r.count > 3, `${name}: ${r.count}`);
@@ -153,7 +210,14 @@ describe('local engine', () => {
   });
 
   it('a broken script is a configuration error naming it', async () => {
-    await assert.rejects(loadScenario('/nonexistent/scenario.mjs'), (e: Error) => e instanceof ConfigError && /loadTest\.script: cannot load "\/nonexistent\/scenario\.mjs"/.test(e.message));
-    await assert.rejects(loadScenario(fileURLToPath(new URL('../fixtures/locustfile.py', import.meta.url))), ConfigError);
+    await assert.rejects(
+      loadScenario('/nonexistent/scenario.mjs'),
+      (e: Error) =>
+        e instanceof ConfigError && /loadTest\.script: cannot load "\/nonexistent\/scenario\.mjs"/.test(e.message),
+    );
+    await assert.rejects(
+      loadScenario(fileURLToPath(new URL('../fixtures/locustfile.py', import.meta.url))),
+      ConfigError,
+    );
   });
 });

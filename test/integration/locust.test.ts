@@ -26,20 +26,45 @@ after(async () => {
 });
 
 function plan(): LoadPlan {
-  return { engine: 'locust', host: service.url, users: 4, spawnRate: 4, duration: 3000, warmup: 0, waitTime: { min: 10, max: 10 }, timeout: 5000, headers: {}, requests: [{ name: 'GET /fib', method: 'GET', path: '/fib', weight: 1, headers: {} }], percentiles: [50, 95, 99] };
+  return {
+    engine: 'locust',
+    host: service.url,
+    users: 4,
+    spawnRate: 4,
+    duration: 3000,
+    warmup: 0,
+    waitTime: { min: 10, max: 10 },
+    timeout: 5000,
+    headers: {},
+    requests: [{ name: 'GET /fib', method: 'GET', path: '/fib', weight: 1, headers: {} }],
+    percentiles: [50, 95, 99],
+  };
 }
 
 function configFor(engine: 'local' | 'locust', limit: number) {
-  return validateConfig({
-    target: { kind: 'http', url: 'http://127.0.0.1:1/r' },
-    loadTest: { engine, host: service.url, users: 4, duration: '3s', waitTime: '10ms', ...(engine === 'locust' ? { locust: { url: locust.url } } : {}), requests: [{ method: 'GET', path: '/fib' }] },
-    targets: [{ method: 'GET', endpoint: '/fib', type: 'mean', target: limit }],
-  }, { source: 'test', requireTarget: true, environment: 'local' });
+  return validateConfig(
+    {
+      target: { kind: 'http', url: 'http://127.0.0.1:1/r' },
+      loadTest: {
+        engine,
+        host: service.url,
+        users: 4,
+        duration: '3s',
+        waitTime: '10ms',
+        ...(engine === 'locust' ? { locust: { url: locust.url } } : {}),
+        requests: [{ method: 'GET', path: '/fib' }],
+      },
+      targets: [{ method: 'GET', endpoint: '/fib', type: 'mean', target: limit }],
+    },
+    { source: 'test', requireTarget: true, environment: 'local' },
+  );
 }
 
 describe('Locust engine', () => {
-  it('drives the swarm and maps Locust\'s statistics onto the same observations, then stops the swarm', async () => {
-    const o = await new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 10_000 } }).run(plan());
+  it("drives the swarm and maps Locust's statistics onto the same observations, then stops the swarm", async () => {
+    const o = await new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 10_000 } }).run(
+      plan(),
+    );
     const fib = o.requests['GET /fib'];
     assert.ok(fib, `keys: ${Object.keys(o.requests)}`);
     assert.ok(fib.count > 20, `count ${fib.count}`);
@@ -48,18 +73,31 @@ describe('Locust engine', () => {
     assert.ok(fib.percentiles['p99']! >= 20);
     assert.equal(o.precision, LOCUST_PRECISION);
     assert.equal(o.aggregated.name, 'Aggregated');
-    const status = await (await fetch(`${locust.url}/stats/requests`)).json() as { state: string };
+    const status = (await (await fetch(`${locust.url}/stats/requests`)).json()) as { state: string };
     assert.notEqual(status.state, 'running', 'no swarm left running');
   });
 
   it('the same targets give the same decision from either engine on the same service', async () => {
-    for (const limit of [5, 500]) { // breached (20 ms > 5 ms) and met (20 ms < 500 ms)
+    for (const limit of [5, 500]) {
+      // breached (20 ms > 5 ms) and met (20 ms < 500 ms)
       const decisions = [];
       for (const engine of ['local', 'locust'] as const) {
         const config = configFor(engine, limit);
-        const runner = engine === 'local' ? new LocalEngine() : new LocustEngine({ ...config.loadTest.locust!, url: config.loadTest.locust!.url! });
+        const runner =
+          engine === 'local'
+            ? new LocalEngine()
+            : new LocustEngine({ ...config.loadTest.locust!, url: config.loadTest.locust!.url! });
         const observations = await runner.run({ ...config.loadTest, percentiles: [50, 95] });
-        decisions.push(decide({ targetKey: 'k', status: { replicas: 2, paused: false }, record: null, observations, policy: config, now: 0 }));
+        decisions.push(
+          decide({
+            targetKey: 'k',
+            status: { replicas: 2, paused: false },
+            record: null,
+            observations,
+            policy: config,
+            now: 0,
+          }),
+        );
       }
       assert.equal(decisions[0]!.action, decisions[1]!.action, decisions.map((d) => d.message).join(' | '));
       assert.equal(decisions[0]!.applied, limit === 5 ? 3 : 2);
@@ -69,23 +107,37 @@ describe('Locust engine', () => {
   });
 
   it('an unreachable master is a probe failure naming the step', async () => {
-    await assert.rejects(new LocustEngine({ url: 'http://127.0.0.1:9' }).run(plan()), (e: Error) => e instanceof ProbeError && /reset the statistics \(POST \/stats\/reset\) failed/.test(e.message));
+    await assert.rejects(
+      new LocustEngine({ url: 'http://127.0.0.1:9' }).run(plan()),
+      (e: Error) => e instanceof ProbeError && /reset the statistics \(POST \/stats\/reset\) failed/.test(e.message),
+    );
   });
 
   it('a killed worker that the master still lists is not counted: a clear failure, no swarm left running', async () => {
     locust.killWorker(0);
     const engine = new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 3000 } });
     // Moments after the kill the master still lists the worker as ready: the swarm falls short.
-    await assert.rejects(engine.run(plan()), (e: Error) => e instanceof ProbeError && /(the swarm reached only \d of 4 users|expected 2 ready workers)/.test(e.message));
+    await assert.rejects(
+      engine.run(plan()),
+      (e: Error) =>
+        e instanceof ProbeError && /(the swarm reached only \d of 4 users|expected 2 ready workers)/.test(e.message),
+    );
     await new Promise((r) => setTimeout(r, 2500)); // /stats/requests is memoized for 2 s
-    const status = await (await fetch(`${locust.url}/stats/requests`)).json() as { state: string };
+    const status = (await (await fetch(`${locust.url}/stats/requests`)).json()) as { state: string };
     assert.notEqual(status.state, 'running');
     // Once its heartbeats have lapsed, the master marks it missing and the wait names it.
     for (let i = 0; i < 40; i++) {
-      const s = await (await fetch(`${locust.url}/stats/requests`)).json() as { workers: { state: string }[] };
+      const s = (await (await fetch(`${locust.url}/stats/requests`)).json()) as { workers: { state: string }[] };
       if (s.workers.some((w) => w.state === 'missing')) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    await assert.rejects(engine.run(plan()), (e: Error) => e instanceof ProbeError && /expected 2 ready workers within 3s, it reports 1 ready of 2; stopped reporting \(missing heartbeats\): \S+/.test(e.message));
+    await assert.rejects(
+      engine.run(plan()),
+      (e: Error) =>
+        e instanceof ProbeError &&
+        /expected 2 ready workers within 3s, it reports 1 ready of 2; stopped reporting \(missing heartbeats\): \S+/.test(
+          e.message,
+        ),
+    );
   });
 });

@@ -68,23 +68,31 @@ let n = 0;
 /** LPA's environment (the guide's Dockerfile and CPA config), plus where to scale and keep state. */
 function lpaEnv(locustfile: string, runTime = '2', withLocust = true): Record<string, string> {
   return {
-    evaluationConfigFilePath: join(dir, 'evaluation_config.yaml'), locustFilePath: join(dir, locustfile),
-    locustHost: fibUrl, locustUsers: '10', locustHatchRate: '10', locustRunTime: runTime,
-    SCALER_TARGET_URL: scale.url, SCALER_STATE_PATH: join(dir, `state-${++n}.json`),
+    evaluationConfigFilePath: join(dir, 'evaluation_config.yaml'),
+    locustFilePath: join(dir, locustfile),
+    locustHost: fibUrl,
+    locustUsers: '10',
+    locustHatchRate: '10',
+    locustRunTime: runTime,
+    SCALER_TARGET_URL: scale.url,
+    SCALER_STATE_PATH: join(dir, `state-${++n}.json`),
     PATH: withLocust ? `${locustDir}:${process.env['PATH']}` : '/usr/bin:/bin',
   };
 }
 
 function locustProcesses(file: string): string[] {
   try {
-    return execFileSync('pgrep', ['-af', file], { encoding: 'utf8' }).trim().split('\n').filter((l) => l.includes('locust'));
+    return execFileSync('pgrep', ['-af', file], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('locust'));
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
 }
 
-describe('LPA drop-in: the user\'s own locustfile', () => {
-  it('the guide\'s files and variables: observations from Locust, LPA\'s decision, no Locust process left', async () => {
+describe("LPA drop-in: the user's own locustfile", () => {
+  it("the guide's files and variables: observations from Locust, LPA's decision, no Locust process left", async () => {
     scale = await startScaleServer(1);
     try {
       const env = lpaEnv('locustfile.py');
@@ -98,7 +106,10 @@ describe('LPA drop-in: the user\'s own locustfile', () => {
       assert.ok(stats.count > 20, JSON.stringify(stats));
       assert.ok(hits - before >= stats.count, 'the requests reached the service');
       // LPA: mean below 7 ms → no change, one run towards the decay of 3.
-      assert.match(record.message, /^hold at 1: GET \/fibonacci\?n=10 mean [\d.]+ ms ≤ 7 ms within target; 0 of 3 calm runs before decay$/);
+      assert.match(
+        record.message,
+        /^hold at 1: GET \/fibonacci\?n=10 mean [\d.]+ ms ≤ 7 ms within target; 0 of 3 calm runs before decay$/,
+      );
       assert.deepEqual(scale.writes, []);
       assert.deepEqual(locustProcesses(env['locustFilePath']!), []);
     } finally {
@@ -106,7 +117,7 @@ describe('LPA drop-in: the user\'s own locustfile', () => {
     }
   });
 
-  it('the guide\'s locustfile unported: exit 2 with the two-line port; nothing sent, nothing written', async () => {
+  it("the guide's locustfile unported: exit 2 with the two-line port; nothing sent, nothing written", async () => {
     scale = await startScaleServer(1);
     try {
       const env = lpaEnv('legacy_locustfile.py');
@@ -116,7 +127,10 @@ describe('LPA drop-in: the user\'s own locustfile', () => {
       const text = messages(r.stderr);
       assert.match(text, /loadTest\.locust\.locustfile \(from environment locustFilePath\)/);
       assert.match(text, /uses the pre-1\.0 Locust API \(HttpLocust, task_set\)/);
-      assert.match(text, /class WebsiteUser\(HttpLocust\) → class WebsiteUser\(HttpUser\), and task_set = UserBehavior → tasks = \[UserBehavior\]/);
+      assert.match(
+        text,
+        /class WebsiteUser\(HttpLocust\) → class WebsiteUser\(HttpUser\), and task_set = UserBehavior → tasks = \[UserBehavior\]/,
+      );
       assert.doesNotMatch(text, /Traceback/);
       assert.equal(hits, before);
       assert.ok(!existsSync(env['SCALER_STATE_PATH']!));
@@ -132,7 +146,10 @@ describe('LPA drop-in: the user\'s own locustfile', () => {
       const r = await runBundle(['run'], { env: lpaEnv('locustfile.py', '2', false), cwd: dir });
       assert.equal(r.code, 2, r.stderr);
       const text = messages(r.stderr);
-      assert.match(text, /loadTest\.locust\.locustfile \(from environment locustFilePath\).* names a locustfile, which needs Locust, and locust is not on PATH: install it \(pip install locust==[\d.]+\), or use the image that carries it \(docker build --target locust\); or drop it to use the built-in engine/);
+      assert.match(
+        text,
+        /loadTest\.locust\.locustfile \(from environment locustFilePath\).* names a locustfile, which needs Locust, and locust is not on PATH: install it \(pip install locust==[\d.]+\), or use the image that carries it \(docker build --target locust\); or drop it to use the built-in engine/,
+      );
     } finally {
       await scale.close();
     }
@@ -142,22 +159,30 @@ describe('LPA drop-in: the user\'s own locustfile', () => {
     const slow = fibonacciServer();
     slow.prependListener('request', (_req, res) => {
       const end = res.end.bind(res);
-      res.end = ((...args: Parameters<typeof end>) => void setTimeout(() => end(...args), 20)) as unknown as typeof res.end;
+      res.end = ((...args: Parameters<typeof end>) =>
+        void setTimeout(() => end(...args), 20)) as unknown as typeof res.end;
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     const host = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
     scale = await startScaleServer(2);
     try {
-      for (const limit of [5, 500]) { // 20 ms: breached, then met
+      for (const limit of [5, 500]) {
+        // 20 ms: breached, then met
         const actions: string[] = [];
         for (const engine of ['local', 'locust']) {
           const config = join(dir, `same-${engine}-${limit}.yaml`);
-          writeFileSync(config, `target: { kind: http, url: ${scale.url} }
+          writeFileSync(
+            config,
+            `target: { kind: http, url: ${scale.url} }
 loadTest: { host: ${host}, users: 4, spawnRate: 4, duration: 2s${engine === 'locust' ? `, locust: { locustfile: ${join(dir, 'locustfile.py')} }` : ', waitTime: 70ms'} }
 targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${limit} }]
 state: { store: file, path: ${join(dir, `same-${engine}-${limit}.json`)} }
-`);
-          const r = await runBundle(['run', '-c', config, '--dry-run', '-o', 'json'], { env: { PATH: `${locustDir}:${process.env['PATH']}` }, timeoutMs: 60_000 });
+`,
+          );
+          const r = await runBundle(['run', '-c', config, '--dry-run', '-o', 'json'], {
+            env: { PATH: `${locustDir}:${process.env['PATH']}` },
+            timeoutMs: 60_000,
+          });
           assert.equal(r.code, 0, r.stderr);
           const record = JSON.parse(r.stdout);
           assert.equal(record.observations.engine, engine);
@@ -179,7 +204,11 @@ state: { store: file, path: ${join(dir, `same-${engine}-${limit}.json`)} }
       scale = await startScaleServer(1);
       try {
         const env = lpaEnv('locustfile.py', '30');
-        const child = spawn(process.execPath, [BUNDLE, 'run', '-o', 'json'], { env: { ...env, HOME: process.env['HOME'] }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BUNDLE, 'run', '-o', 'json'], {
+          env: { ...env, HOME: process.env['HOME'] },
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
         const deadline = Date.now() + 20_000;
         while (locustProcesses(env['locustFilePath']!).length === 0 || hits === 0) {
@@ -192,7 +221,10 @@ state: { store: file, path: ${join(dir, `same-${engine}-${limit}.json`)} }
         if (signal === 'SIGTERM') assert.equal(code, 143);
         const gone = Date.now() + 8_000;
         while (locustProcesses(env['locustFilePath']!).length > 0) {
-          assert.ok(Date.now() < gone, `Locust outlived the scaler: ${locustProcesses(env['locustFilePath']!).join('; ')}`);
+          assert.ok(
+            Date.now() < gone,
+            `Locust outlived the scaler: ${locustProcesses(env['locustFilePath']!).join('; ')}`,
+          );
           await new Promise((r) => setTimeout(r, 200));
         }
         assert.ok(!existsSync(env['SCALER_STATE_PATH']!));

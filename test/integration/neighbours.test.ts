@@ -22,13 +22,30 @@ before(async () => {
   service = await startService(2);
   dir = mkdtempSync(join(tmpdir(), 'scaler-neighbours-'));
   // KEDA's ScaledObject, as its CRD declares group, version, kind and plural (the schema kept open).
-  await create(kube, [{
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'scaledobjects.keda.sh' },
-    spec: {
-      group: 'keda.sh', scope: 'Namespaced', names: { plural: 'scaledobjects', singular: 'scaledobject', kind: 'ScaledObject', shortNames: ['so'] },
-      versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  }], '');
+  await create(
+    kube,
+    [
+      {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'scaledobjects.keda.sh' },
+        spec: {
+          group: 'keda.sh',
+          scope: 'Namespaced',
+          names: { plural: 'scaledobjects', singular: 'scaledobject', kind: 'ScaledObject', shortNames: ['so'] },
+          versions: [
+            {
+              name: 'v1alpha1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      },
+    ],
+    '',
+  );
 });
 after(async () => {
   await service?.close();
@@ -39,17 +56,21 @@ after(async () => {
 let n = 0;
 function config(ns: string, extra = '', limit = 0.001): string {
   const path = join(dir, `scaler-${++n}.yaml`);
-  writeFileSync(path, `target: { kind: Deployment, name: fib, namespace: ${ns} ${extra} }
+  writeFileSync(
+    path,
+    `target: { kind: Deployment, name: fib, namespace: ${ns} ${extra} }
 replicas: { min: 1, max: 8 }
 loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: ${limit} }]
 decay: { replicas: 1, unchangedRuns: 1 }
 state: { store: configmap }
-`);
+`,
+  );
   return path;
 }
 
-const run = (path: string, kubeconfig = kube.kubeconfigPath) => runBundle(['run', '-c', path, '-o', 'json'], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+const run = (path: string, kubeconfig = kube.kubeconfigPath) =>
+  runBundle(['run', '-c', path, '-o', 'json'], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
 
 async function events(ns: string): Promise<{ reason: string; message: string; type: string }[]> {
   return (await kube.api('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=fib`)).body.items;
@@ -66,21 +87,43 @@ describe('other autoscalers and GitOps', () => {
   it('an HPA on the same Deployment: refused before any load, exit 1, a Warning Event naming it, nothing written', async () => {
     const ns = await namespace(kube, 'hpa');
     await fib(ns);
-    await create(kube, [{
-      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'fib-cpu' },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fib' }, minReplicas: 1, maxReplicas: 5,
-        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
-      },
-    }], ns);
+    await create(
+      kube,
+      [
+        {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: 'fib-cpu' },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fib' },
+            minReplicas: 1,
+            maxReplicas: 5,
+            metrics: [
+              { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+            ],
+          },
+        },
+      ],
+      ns,
+    );
     const before = service.requests;
     const r = await run(config(ns));
     assert.equal(r.code, 1, messages(r.stderr));
-    assert.match(messages(r.stderr), /HorizontalPodAutoscaler hpa\/fib-cpu \(autoscaling\/v2\) also scales Deployment hpa\/fib: refusing to scale.*target\.allowOtherAutoscalers: true/);
+    assert.match(
+      messages(r.stderr),
+      /HorizontalPodAutoscaler hpa\/fib-cpu \(autoscaling\/v2\) also scales Deployment hpa\/fib: refusing to scale.*target\.allowOtherAutoscalers: true/,
+    );
     assert.equal(service.requests, before, 'no load sent');
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 2);
-    assert.equal((await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`)).status, 404);
-    assert.ok((await events(ns)).some((e) => e.reason === 'ConflictingAutoscaler' && e.type === 'Warning' && /fib-cpu/.test(e.message)));
+    assert.equal(
+      (await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`)).status,
+      404,
+    );
+    assert.ok(
+      (await events(ns)).some(
+        (e) => e.reason === 'ConflictingAutoscaler' && e.type === 'Warning' && /fib-cpu/.test(e.message),
+      ),
+    );
 
     const allowed = await run(config(ns, ', allowOtherAutoscalers: true'));
     assert.equal(allowed.code, 0, messages(allowed.stderr));
@@ -90,8 +133,14 @@ describe('other autoscalers and GitOps', () => {
   it('a KEDA ScaledObject on the same Deployment: refused likewise', async () => {
     const ns = await namespace(kube, 'keda');
     await fib(ns);
-    const so = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'fib-so' }, spec: { scaleTargetRef: { name: 'fib' }, triggers: [] } };
-    for (let i = 0; i < 100; i++) { // until the CRD is established
+    const so = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'fib-so' },
+      spec: { scaleTargetRef: { name: 'fib' }, triggers: [] },
+    };
+    for (let i = 0; i < 100; i++) {
+      // until the CRD is established
       const r = await kube.api('POST', `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`, so);
       if (r.status === 201) break;
       await new Promise((res) => setTimeout(res, 100));
@@ -105,12 +154,20 @@ describe('other autoscalers and GitOps', () => {
   it('spec.replicas owned by a GitOps controller (server-side apply by argocd-controller): warned, with the fix', async () => {
     const ns = await namespace(kube, 'gitops');
     const d = deployment('fib', 2);
-    const apply = await kube.api('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/fib?fieldManager=argocd-controller&force=true`, JSON.stringify(d), 'application/apply-patch+yaml');
+    const apply = await kube.api(
+      'PATCH',
+      `/apis/apps/v1/namespaces/${ns}/deployments/fib?fieldManager=argocd-controller&force=true`,
+      JSON.stringify(d),
+      'application/apply-patch+yaml',
+    );
     assert.ok(apply.status === 201 || apply.status === 200, JSON.stringify(apply.body).slice(0, 300));
     await settle(kube, APPS, ns, 'fib');
     const r = await run(config(ns));
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.match(messages(r.stderr), /spec\.replicas of Deployment gitops\/fib is managed by argocd-controller, a GitOps controller: its next sync reverts every scale\. Argo CD: add ignoreDifferences/);
+    assert.match(
+      messages(r.stderr),
+      /spec\.replicas of Deployment gitops\/fib is managed by argocd-controller, a GitOps controller: its next sync reverts every scale\. Argo CD: add ignoreDifferences/,
+    );
   });
 
   it('the Role from jobs/ lists HPAs and ScaledObjects; a Role without those rules only warns, and still scales', async () => {
@@ -118,7 +175,16 @@ describe('other autoscalers and GitOps', () => {
     await create(kube, [deployment('fibonacci', 2)], ns);
     await settle(kube, APPS, ns, 'fibonacci');
     const role = manifests(join('jobs', 'rbac.yaml'));
-    const narrow = role.map((o) => (o.kind === 'Role' ? { ...o, rules: (o['rules'] as { apiGroups: string[] }[]).filter((rule) => !['autoscaling', 'keda.sh'].includes(rule.apiGroups[0]!)) } : o));
+    const narrow = role.map((o) =>
+      o.kind === 'Role'
+        ? {
+            ...o,
+            rules: (o['rules'] as { apiGroups: string[] }[]).filter(
+              (rule) => !['autoscaling', 'keda.sh'].includes(rule.apiGroups[0]!),
+            ),
+          }
+        : o,
+    );
     for (const f of ['serviceaccount.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
     await create(kube, narrow, ns);
     const kubeconfig = kube.kubeconfigForToken(await kube.tokenFor(ns, 'latency-scaler'), ns);
@@ -126,7 +192,10 @@ describe('other autoscalers and GitOps', () => {
     writeFileSync(path, readFileSync(config(ns), 'utf8').replace('name: fib,', 'name: fibonacci,'));
     const r = await run(path, kubeconfig);
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.match(messages(r.stderr), /could not check for other autoscalers of Deployment rbac-owners\/fibonacci: the Role may not list horizontalpodautoscalers\.autoscaling/);
+    assert.match(
+      messages(r.stderr),
+      /could not check for other autoscalers of Deployment rbac-owners\/fibonacci: the Role may not list horizontalpodautoscalers\.autoscaling/,
+    );
     assert.equal(await replicasOf(kube, APPS, ns, 'fibonacci'), 3);
   });
 });
@@ -138,11 +207,17 @@ describe('pause vocabulary', () => {
     const before = service.requests;
     let r = await run(config(ns));
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.equal(JSON.parse(r.stdout).message, 'scale up 2→5: paused at 5 by annotation latency-scaler.io/paused-replicas');
+    assert.equal(
+      JSON.parse(r.stdout).message,
+      'scale up 2→5: paused at 5 by annotation latency-scaler.io/paused-replicas',
+    );
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 5);
     await settle(kube, APPS, ns, 'fib');
     r = await run(config(ns));
-    assert.equal(JSON.parse(r.stdout).message, 'hold at 5: paused at 5 by annotation latency-scaler.io/paused-replicas');
+    assert.equal(
+      JSON.parse(r.stdout).message,
+      'hold at 5: paused at 5 by annotation latency-scaler.io/paused-replicas',
+    );
     assert.equal(service.requests, before, 'no load sent');
   });
 
@@ -155,7 +230,10 @@ describe('pause vocabulary', () => {
     const calm = config(ns, '', 100_000);
     await run(calm);
     r = await run(calm);
-    assert.match(JSON.parse(r.stdout).message, /^hold at 3: 1 calm run \(scale-down paused by annotation latency-scaler\.io\/paused-scale-down\)$/);
+    assert.match(
+      JSON.parse(r.stdout).message,
+      /^hold at 3: 1 calm run \(scale-down paused by annotation latency-scaler\.io\/paused-scale-down\)$/,
+    );
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
   });
 
@@ -167,19 +245,25 @@ describe('pause vocabulary', () => {
     assert.equal(r.code, 2);
     assert.match(messages(r.stderr), /latency-scaler\.io\/paused-replicas: "three" is not a replica count/);
     assert.equal(service.requests, before);
-    assert.equal((await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`)).status, 404);
+    assert.equal(
+      (await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`)).status,
+      404,
+    );
   });
 
-  it('the http target\'s pausedReplicas and pausedScaleDown fields', async () => {
+  it("the http target's pausedReplicas and pausedScaleDown fields", async () => {
     const scale = await startScaleServer(2);
     try {
       const path = join(dir, 'http.yaml');
-      writeFileSync(path, `target: { kind: http, url: ${scale.url} }
+      writeFileSync(
+        path,
+        `target: { kind: http, url: ${scale.url} }
 loadTest: { host: ${service.url}, users: 2, duration: 1s, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: 100000 }]
 decay: { replicas: 1, unchangedRuns: 1 }
 state: { store: file, path: ${join(dir, 'http-state.json')} }
-`);
+`,
+      );
       scale.pausedReplicas = 4;
       let r = await runBundle(['run', '-c', path, '-o', 'json']);
       assert.equal(JSON.parse(r.stdout).applied, 4, r.stderr);

@@ -34,7 +34,9 @@ afterEach(() => scale.close());
 
 function config(overrides: { target?: number; extra?: string } = {}): string {
   const path = join(dir, `scaler-${n}.yaml`);
-  writeFileSync(path, `target: { kind: http, url: ${scale.url} }
+  writeFileSync(
+    path,
+    `target: { kind: http, url: ${scale.url} }
 replicas: { min: 1, max: 4 }
 loadTest:
   host: ${service.url}
@@ -46,12 +48,17 @@ targets:
   - { method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${overrides.target ?? 5} }
 decay: { replicas: 1, unchangedRuns: 2 }
 state: { store: file, path: ${join(work, 'state.json')} }
-${overrides.extra ?? ''}`);
+${overrides.extra ?? ''}`,
+  );
   return path;
 }
 
 const statePath = () => join(work, 'state.json');
-const state = () => JSON.parse(readFileSync(statePath(), 'utf8')) as { version: number; record: { calmRuns: number; lastReplicas: number; history: unknown[] } };
+const state = () =>
+  JSON.parse(readFileSync(statePath(), 'utf8')) as {
+    version: number;
+    record: { calmRuns: number; lastReplicas: number; history: unknown[] };
+  };
 
 describe('run', () => {
   it('load-tests, decides, applies and persists, printing the decision record', async () => {
@@ -102,10 +109,21 @@ describe('run', () => {
 
   it('an LPA evaluation_config.yaml and LPA environment variables run unchanged', async () => {
     const lpa = join(dir, 'evaluation_config.yaml');
-    writeFileSync(lpa, 'targets:\n  - method: "GET"\n    endpoint: "/fibonacci?n=10"\n    type: "mean"\n    target: 7\ndecay: \n  replicas: 1\n  unchangedRuns: 3\n');
+    writeFileSync(
+      lpa,
+      'targets:\n  - method: "GET"\n    endpoint: "/fibonacci?n=10"\n    type: "mean"\n    target: 7\ndecay: \n  replicas: 1\n  unchangedRuns: 3\n',
+    );
     const r = await runBundle(['run', '-o', 'json'], {
       cwd: dir,
-      env: { evaluationConfigFilePath: lpa, locustHost: service.url, locustUsers: '4', locustHatchRate: '4', locustRunTime: '1', SCALER_TARGET_URL: scale.url, SCALER_STATE_PATH: statePath() },
+      env: {
+        evaluationConfigFilePath: lpa,
+        locustHost: service.url,
+        locustUsers: '4',
+        locustHatchRate: '4',
+        locustRunTime: '1',
+        SCALER_TARGET_URL: scale.url,
+        SCALER_STATE_PATH: statePath(),
+      },
     });
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(r.stdout);

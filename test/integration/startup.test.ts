@@ -67,11 +67,16 @@ describe('start-up: what each entry evaluates', () => {
     assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
     assert.deepEqual(r.parts, []);
     const extra = await beyondBareNode(r);
-    for (const m of ['tls', 'http', 'https', 'http2', 'zlib', 'dns', 'crypto']) assert.ok(!extra.includes(m), `${m} loaded`);
+    for (const m of ['tls', 'http', 'https', 'http2', 'zlib', 'dns', 'crypto'])
+      assert.ok(!extra.includes(m), `${m} loaded`);
   });
 
   it('importing the bundle (the Lambda handler path) evaluates no heavy part', async () => {
-    const r = await loaded(['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)}); console.log(typeof m.handler)`]);
+    const r = await loaded([
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)}); console.log(typeof m.handler)`,
+    ]);
     assert.equal(r.stdout.trim(), 'function');
     assert.deepEqual(r.parts, []);
     assert.ok(!(await beyondBareNode(r)).includes('http'));
@@ -79,11 +84,14 @@ describe('start-up: what each entry evaluates', () => {
 
   it('a run on the http target evaluates undici and yargs, but no Kubernetes client and no AWS SDK (the probe can see)', async () => {
     const config = join(dir, 'scaler.yaml');
-    writeFileSync(config, `target: { kind: http, url: ${scale.url} }
+    writeFileSync(
+      config,
+      `target: { kind: http, url: ${scale.url} }
 loadTest: { host: ${service.url}, users: 1, duration: 300ms }
 targets: [{ method: GET, endpoint: /x, type: mean, target: 1000 }]
 state: { store: file, path: ${join(dir, 'state.json')} }
-`);
+`,
+    );
     const r = await loaded([BUNDLE, 'run', '-c', config, '--dry-run', '-o', 'json']);
     assert.equal(r.status, 0);
     assert.deepEqual(r.parts.sort(), ['undici', 'yargs']);
@@ -92,13 +100,26 @@ state: { store: file, path: ${join(dir, 'state.json')} }
 
   it('a run on a Kubernetes target evaluates the Kubernetes client (so the check above is real)', async () => {
     const config = join(dir, 'kube.yaml');
-    writeFileSync(config, `target: { kind: Deployment, name: fib }
+    writeFileSync(
+      config,
+      `target: { kind: Deployment, name: fib }
 loadTest: { host: ${service.url}, users: 1, duration: 300ms }
 targets: [{ method: GET, endpoint: /x, type: mean, target: 1000 }]
 state: { store: file, path: ${join(dir, 'kube-state.json')} }
-`);
+`,
+    );
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'x', cluster: { server: 'https://127.0.0.1:9' } }], users: [{ name: 'x', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }], 'current-context': 'x' }));
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'x', cluster: { server: 'https://127.0.0.1:9' } }],
+        users: [{ name: 'x', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }],
+        'current-context': 'x',
+      }),
+    );
     const r = await loaded([BUNDLE, 'run', '-c', config, '--dry-run', '-o', 'json', '--set', 'loadTest.timeout=1s']);
     assert.ok(r.parts.includes('kubernetes client'), JSON.stringify(r.parts));
     assert.ok(!r.parts.includes('aws sdk'));

@@ -42,7 +42,9 @@ async function startServiceWith(behaviour: { current: Behaviour }): Promise<Test
 
 function config(host: string, extra = '', targetMs = 7, opts: { max?: number; duration?: string } = {}): string {
   const path = join(dir, `scaler-${n}.yaml`);
-  writeFileSync(path, `target: { kind: http, url: ${scale.url} }
+  writeFileSync(
+    path,
+    `target: { kind: http, url: ${scale.url} }
 replicas: { min: 1, max: ${opts.max ?? 10} }
 loadTest:
   host: ${host}
@@ -55,13 +57,15 @@ targets:
   - { method: GET, endpoint: /work, type: mean, target: ${targetMs} }
 decay: { replicas: 1, unchangedRuns: 2 }
 state: { store: file, path: ${statePath()} }
-${extra}`);
+${extra}`,
+  );
   return path;
 }
 
 const statePath = (): string => join(dir, `state-${n}.json`);
 
-async function run(path: string): Promise<{ code: number | null; record: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decision record, read as JSON
+async function run(path: string): Promise<{ code: number | null; record: Record<string, any> }> {
   const r = await runBundle(['run', '-c', path, '-o', 'json']);
   assert.ok(r.stdout.trim().startsWith('{'), `no decision record (exit ${r.code}): ${r.stderr}`);
   return { code: r.code, record: JSON.parse(r.stdout) };
@@ -131,7 +135,9 @@ describe('trust: an interrupted run decides nothing', () => {
       scale = await startScaleServer(3);
       service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
       const path = config(service.url, '', 50, { duration: '20s' });
-      const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
@@ -147,7 +153,10 @@ describe('trust: an interrupted run decides nothing', () => {
       const tookMs = Date.now() - sentAt;
       assert.equal(code, signal === 'SIGTERM' ? 143 : 130, stderr);
       assert.ok(tookMs < 3000, `took ${tookMs} ms to stop`);
-      assert.match(stderr, new RegExp(`interrupted by ${signal} .*: no decision made; nothing written, nothing applied`));
+      assert.match(
+        stderr,
+        new RegExp(`interrupted by ${signal} .*: no decision made; nothing written, nothing applied`),
+      );
       assert.equal(stdout, '');
       assert.ok(!existsSync(statePath()), 'no state file');
       assert.deepEqual(scale.writes, []);

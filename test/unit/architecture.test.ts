@@ -37,12 +37,16 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g)].map((m) => m[1] ?? m[2]!);
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g),
+  ].map((m) => m[1] ?? m[2]!);
   return specifiers.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
 }
 
@@ -52,7 +56,8 @@ function violations(): string[] {
     const from = partOf(file);
     for (const target of importsOf(file)) {
       const to = partOf(target);
-      if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
+      if (!(ALLOWED[from] ?? []).includes(to))
+        out.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
     }
   }
   return out;

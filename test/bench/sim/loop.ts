@@ -47,11 +47,19 @@ export function simulate(profile: Profile, policy: Policy, seed = 42): Outcome {
     const observed = truth * Math.max(0.1, 1 + profile.noise * normal(random));
     const breached = truth > TARGET_MS;
     if (breached) breachRuns++;
-    if (profile.stepAt !== undefined && run >= profile.stepAt && recovery === undefined && !breached) recovery = run - profile.stepAt;
+    if (profile.stepAt !== undefined && run >= profile.stepAt && recovery === undefined && !breached)
+      recovery = run - profile.stepAt;
     cost += replicas;
     oracleCost += oracleReplicas(lambda, TARGET_MS);
     series.push(replicas);
-    const d = decide({ targetKey: 'sim', status: { replicas, paused: false }, record, observations: observations(observed, lambda), policy, now: run * 60_000 });
+    const d = decide({
+      targetKey: 'sim',
+      status: { replicas, paused: false },
+      record,
+      observations: observations(observed, lambda),
+      policy,
+      now: run * 60_000,
+    });
     record = d.state;
     replicas = d.applied; // takes effect by the next run (settled)
   }
@@ -62,8 +70,25 @@ export function simulate(profile: Profile, policy: Policy, seed = 42): Outcome {
 }
 
 function observations(mean: number, rps: number): Observations {
-  const s = { name: REQ, count: 1000, failures: 0, rps, min: mean, max: mean, mean, median: mean, percentiles: {}, failuresByKind: {} };
-  return { engine: 'local', startedAt: '1970-01-01T00:00:00.000Z', measuredMs: 5000, requests: { [REQ]: s }, aggregated: s };
+  const s = {
+    name: REQ,
+    count: 1000,
+    failures: 0,
+    rps,
+    min: mean,
+    max: mean,
+    mean,
+    median: mean,
+    percentiles: {},
+    failuresByKind: {},
+  };
+  return {
+    engine: 'local',
+    startedAt: '1970-01-01T00:00:00.000Z',
+    measuredMs: 5000,
+    requests: { [REQ]: s },
+    aggregated: s,
+  };
 }
 
 /** How often the direction of change flips (up then down, or down then up). */
@@ -79,7 +104,9 @@ export function reversals(series: number[]): number {
   return flips;
 }
 
-export function basePolicy(overrides: Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> } = {}): Policy {
+export function basePolicy(
+  overrides: Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> } = {},
+): Policy {
   const { decay, ...rest } = overrides;
   return {
     replicas: { min: 1, max: 100 },

@@ -15,7 +15,10 @@ function shipped(): [string, unknown][] {
   return [
     ['jobs/config.yaml (scaler.yaml)', load(configMap.data['scaler.yaml']!)],
     ['examples/fibonacci/scaler.yaml', load(readFileSync('examples/fibonacci/scaler.yaml', 'utf8'))],
-    ['examples/fibonacci/evaluation_config.yaml (LPA\'s file)', load(readFileSync('examples/fibonacci/evaluation_config.yaml', 'utf8'))],
+    [
+      "examples/fibonacci/evaluation_config.yaml (LPA's file)",
+      load(readFileSync('examples/fibonacci/evaluation_config.yaml', 'utf8')),
+    ],
   ];
 }
 
@@ -32,18 +35,33 @@ describe('jobs/scaler.schema.json', () => {
 
   it('refuses what the scaler refuses: an unknown key, a wrong type, a target type that is no type', () => {
     const good = shipped()[1]![1] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const bad of [{ ...good, decya: {} }, { ...good, loadTest: { ...good['loadTest'], users: 'ten' } }, { ...good, replicas: { min: -1 } }]) {
+    for (const bad of [
+      { ...good, decya: {} },
+      { ...good, loadTest: { ...good['loadTest'], users: 'ten' } },
+      { ...good, replicas: { min: -1 } },
+    ]) {
       assert.equal(validate(bad), false, JSON.stringify(bad).slice(0, 80));
     }
   });
 
-  it('README\'s configuration reference names every key of the schema, and no other', () => {
+  it("README's configuration reference names every key of the schema, and no other", () => {
     const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('### Configuration reference'), readme.indexOf('### Environment and flags'));
+    const section = readme.slice(
+      readme.indexOf('### Configuration reference'),
+      readme.indexOf('### Environment and flags'),
+    );
     const documented = [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!);
     assert.ok(documented.length > 40, `found ${documented.length} rows`);
     const known = keyPaths(committed);
-    assert.deepEqual(documented.filter((k) => !known.includes(k)), [], 'documented but not in the schema');
-    assert.deepEqual(known.filter((k) => !documented.includes(k)), [], 'in the schema but not documented');
+    assert.deepEqual(
+      documented.filter((k) => !known.includes(k)),
+      [],
+      'documented but not in the schema',
+    );
+    assert.deepEqual(
+      known.filter((k) => !documented.includes(k)),
+      [],
+      'in the schema but not documented',
+    );
   });
 });

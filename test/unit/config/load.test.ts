@@ -40,34 +40,58 @@ describe('loadConfig', () => {
   it('runs an LPA evaluation_config.yaml with LPA environment variables unchanged', async () => {
     const path = file('evaluation_config.yaml', LPA_EVALUATION_CONFIG);
     const config = await loadConfig({
-      env: { evaluationConfigFilePath: path, locustHost: 'http://fibonacci:5000', locustUsers: '10', locustHatchRate: '5', locustRunTime: '5', SCALER_TARGET_URL: 'http://127.0.0.1:9/replicas' },
+      env: {
+        evaluationConfigFilePath: path,
+        locustHost: 'http://fibonacci:5000',
+        locustUsers: '10',
+        locustHatchRate: '5',
+        locustRunTime: '5',
+        SCALER_TARGET_URL: 'http://127.0.0.1:9/replicas',
+      },
     });
     assert.equal(config.loadTest.host, 'http://fibonacci:5000');
     assert.equal(config.loadTest.users, 10);
     assert.equal(config.loadTest.spawnRate, 5);
     assert.equal(config.loadTest.duration, 5000);
-    assert.deepEqual(config.loadTest.requests.map((r) => `${r.method} ${r.path}`), ['GET /fibonacci?n=10']);
+    assert.deepEqual(
+      config.loadTest.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /fibonacci?n=10'],
+    );
     assert.deepEqual(config.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(config.target.kind, 'http'); // a url alone implies the http target
   });
 
   it('precedence: file < LPA env < SCALER_* env < flags < overrides', async () => {
-    const path = file('p.yaml', `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1, users: 1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`);
+    const path = file(
+      'p.yaml',
+      `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1, users: 1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`,
+    );
     const env = { locustUsers: '2', SCALER_USERS: '3' };
     assert.equal((await loadConfig({ configPath: path, env: { locustUsers: '2' } })).loadTest.users, 2);
     assert.equal((await loadConfig({ configPath: path, env })).loadTest.users, 3);
     assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' } })).loadTest.users, 4);
-    assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' }, overrides: { 'loadTest.users': 5 } })).loadTest.users, 5);
+    assert.equal(
+      (await loadConfig({ configPath: path, env, flags: { users: '4' }, overrides: { 'loadTest.users': 5 } })).loadTest
+        .users,
+      5,
+    );
   });
 
   it('names the environment variable a bad value came from', async () => {
-    const path = file('env.yaml', `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`);
+    const path = file(
+      'env.yaml',
+      `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`,
+    );
     const err = await rejection(loadConfig({ configPath: path, env: { locustUsers: 'lots' } }));
     assert.match(err.message, /loadTest\.users \(from environment locustUsers\): "lots" is not an integer/);
   });
 
   it('inline YAML from SCALER_CONFIG_YAML (the Lambda form)', async () => {
-    const config = await loadConfig({ env: { SCALER_CONFIG_YAML: `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n` } });
+    const config = await loadConfig({
+      env: {
+        SCALER_CONFIG_YAML: `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`,
+      },
+    });
     assert.equal(config.source, 'environment SCALER_CONFIG_YAML');
   });
 
@@ -102,7 +126,10 @@ describe('loadConfig', () => {
   });
 
   it('a setting path through __proto__, constructor or prototype is refused, and nothing is polluted', async () => {
-    const path = file('proto.yaml', `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest: { host: http://127.0.0.1:2 }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`);
+    const path = file(
+      'proto.yaml',
+      `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest: { host: http://127.0.0.1:2 }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`,
+    );
     for (const key of ['__proto__.polluted', 'loadTest.__proto__.polluted', 'constructor.prototype.polluted', 'a..b']) {
       const err = await rejection(loadConfig({ configPath: path, env: {}, overrides: { [key]: 'yes' } }));
       assert.match(err.message, /which is no setting|has an empty segment/);
@@ -111,9 +138,15 @@ describe('loadConfig', () => {
   });
 
   it('a YAML key __proto__ or constructor anywhere in the document is refused, naming where', async () => {
-    const path = file('proto-yaml.yaml', `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest:\n  host: http://127.0.0.1:2\n  headers: { __proto__: { polluted: yes } }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`);
+    const path = file(
+      'proto-yaml.yaml',
+      `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest:\n  host: http://127.0.0.1:2\n  headers: { __proto__: { polluted: yes } }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`,
+    );
     const err = await rejection(loadConfig({ configPath: path, env: {} }));
-    assert.match(err.message, /loadTest\.headers\.__proto__: is not a setting \(a key that could reach an object's prototype\)/);
+    assert.match(
+      err.message,
+      /loadTest\.headers\.__proto__: is not a setting \(a key that could reach an object's prototype\)/,
+    );
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
 

@@ -25,12 +25,30 @@ export function policy(overrides: PolicyOverrides = {}): Policy {
 }
 
 export function stats(mean: number, extra: Partial<RequestStats> = {}): RequestStats {
-  return { name: REQ, count: 100, failures: 0, rps: 50, min: mean / 2, max: mean * 2, mean, median: mean, percentiles: { p95: mean * 1.5, p99: mean * 1.8 }, failuresByKind: {}, ...extra };
+  return {
+    name: REQ,
+    count: 100,
+    failures: 0,
+    rps: 50,
+    min: mean / 2,
+    max: mean * 2,
+    mean,
+    median: mean,
+    percentiles: { p95: mean * 1.5, p99: mean * 1.8 },
+    failuresByKind: {},
+    ...extra,
+  };
 }
 
 export function observe(mean: number | null, extra: Partial<RequestStats> = {}): Observations {
   const s = mean === null ? stats(0, { count: 0 }) : stats(mean, extra);
-  return { engine: 'local', startedAt: '2026-01-01T00:00:00.000Z', measuredMs: 5000, requests: { [REQ]: s }, aggregated: { ...s, name: 'Aggregated' } };
+  return {
+    engine: 'local',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    measuredMs: 5000,
+    requests: { [REQ]: s },
+    aggregated: { ...s, name: 'Aggregated' },
+  };
 }
 
 export function record(calmRuns: number, lastReplicas: number | null, extra: Partial<StateRecord> = {}): StateRecord {

@@ -18,8 +18,16 @@ const TARGETS = [
 const SEED = { seed: 20261124 };
 
 type Kind =
-  | 'calm' | 'calmFewFailures' | 'breached' | 'failing' | 'unmeasured' | 'probeError'
-  | 'paused' | 'rollout' | 'starting' | 'manual';
+  | 'calm'
+  | 'calmFewFailures'
+  | 'breached'
+  | 'failing'
+  | 'unmeasured'
+  | 'probeError'
+  | 'paused'
+  | 'rollout'
+  | 'starting'
+  | 'manual';
 
 interface Step {
   kind: Kind;
@@ -38,21 +46,37 @@ interface Setup {
   onProbeFailure: 'hold' | 'scaleUp';
 }
 
-const arbSetup: fc.Arbitrary<Setup> = fc.record({
-  min: fc.integer({ min: 0, max: 3 }),
-  span: fc.integer({ min: 1, max: 8 }),
-  start: fc.integer({ min: 1, max: 12 }),
-  unchangedRuns: fc.integer({ min: 1, max: 4 }),
-  decayBy: fc.integer({ min: 0, max: 2 }),
-  windowMs: fc.constantFrom(0, 3_000, 20_000),
-  // Settling either off, or longer than any sequence lasts: the oracle needs no settle clock.
-  settleMs: fc.constantFrom(0, 3_600_000),
-  onProbeFailure: fc.constantFrom('hold' as const, 'scaleUp' as const),
-}).map((s) => ({ ...s, max: s.min + s.span }));
+const arbSetup: fc.Arbitrary<Setup> = fc
+  .record({
+    min: fc.integer({ min: 0, max: 3 }),
+    span: fc.integer({ min: 1, max: 8 }),
+    start: fc.integer({ min: 1, max: 12 }),
+    unchangedRuns: fc.integer({ min: 1, max: 4 }),
+    decayBy: fc.integer({ min: 0, max: 2 }),
+    windowMs: fc.constantFrom(0, 3_000, 20_000),
+    // Settling either off, or longer than any sequence lasts: the oracle needs no settle clock.
+    settleMs: fc.constantFrom(0, 3_600_000),
+    onProbeFailure: fc.constantFrom('hold' as const, 'scaleUp' as const),
+  })
+  .map((s) => ({ ...s, max: s.min + s.span }));
 
-const KINDS: Kind[] = ['calm', 'calmFewFailures', 'breached', 'failing', 'unmeasured', 'probeError', 'paused', 'rollout', 'starting', 'manual'];
+const KINDS: Kind[] = [
+  'calm',
+  'calmFewFailures',
+  'breached',
+  'failing',
+  'unmeasured',
+  'probeError',
+  'paused',
+  'rollout',
+  'starting',
+  'manual',
+];
 const arbStep: fc.Arbitrary<Step> = fc.record({
-  kind: fc.oneof({ weight: 6, arbitrary: fc.constantFrom<Kind>('calm', 'calmFewFailures') }, { weight: 8, arbitrary: fc.constantFrom(...KINDS) }),
+  kind: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom<Kind>('calm', 'calmFewFailures') },
+    { weight: 8, arbitrary: fc.constantFrom(...KINDS) },
+  ),
   gapMs: fc.integer({ min: 1_000, max: 10_000 }),
   manualTo: fc.integer({ min: 0, max: 14 }),
 });
@@ -73,22 +97,40 @@ function policyOf(s: Setup): ReturnType<typeof policy> {
 function observations(first: number | null, second: number | null, failures = 0): Observations {
   const a = observe(first, { failures });
   const b = observe(second, { failures: second === null ? 0 : failures });
-  const all = { ...a.aggregated, count: a.aggregated.count + b.aggregated.count, failures: a.aggregated.failures + b.aggregated.failures };
-  return { ...a, requests: { [REQ]: a.requests[REQ]!, [OTHER]: { ...b.requests[REQ]!, name: OTHER } }, aggregated: all };
+  const all = {
+    ...a.aggregated,
+    count: a.aggregated.count + b.aggregated.count,
+    failures: a.aggregated.failures + b.aggregated.failures,
+  };
+  return {
+    ...a,
+    requests: { [REQ]: a.requests[REQ]!, [OTHER]: { ...b.requests[REQ]!, name: OTHER } },
+    aggregated: all,
+  };
 }
 
 function inputFor(step: Step, replicas: number): Pick<DecideInput, 'status' | 'observations' | 'probeError'> {
   const status: TargetStatus = { replicas, paused: step.kind === 'paused' };
   const calm = observations(5, 3);
   switch (step.kind) {
-    case 'calm': case 'manual': case 'paused': return { status, observations: calm };
-    case 'calmFewFailures': return { status, observations: observations(5, 3, 1) }; // 1% ≤ 1%
-    case 'breached': return { status, observations: observations(9, 3) };
-    case 'failing': return { status, observations: observations(5, 3, 30) };
-    case 'unmeasured': return { status, observations: observations(5, null) };
-    case 'probeError': return { status, probeError: 'connect ECONNREFUSED' };
-    case 'rollout': return { status: { ...status, notSettled: { kind: 'rollout', reason: 'rollout' } }, observations: calm };
-    case 'starting': return { status: { ...status, notSettled: { kind: 'starting', reason: 'not ready' } }, observations: calm };
+    case 'calm':
+    case 'manual':
+    case 'paused':
+      return { status, observations: calm };
+    case 'calmFewFailures':
+      return { status, observations: observations(5, 3, 1) }; // 1% ≤ 1%
+    case 'breached':
+      return { status, observations: observations(9, 3) };
+    case 'failing':
+      return { status, observations: observations(5, 3, 30) };
+    case 'unmeasured':
+      return { status, observations: observations(5, null) };
+    case 'probeError':
+      return { status, probeError: 'connect ECONNREFUSED' };
+    case 'rollout':
+      return { status: { ...status, notSettled: { kind: 'rollout', reason: 'rollout' } }, observations: calm };
+    case 'starting':
+      return { status: { ...status, notSettled: { kind: 'starting', reason: 'not ready' } }, observations: calm };
   }
 }
 
@@ -115,8 +157,11 @@ function simulate(setup: Setup, steps: Step[]): Run[] {
     if (step.kind === 'manual') replicas = step.manualTo;
     const current = replicas;
     const d = decide({ targetKey: 'k', record, policy: p, now, ...inputFor(step, current) });
-    const settledCalm = step.kind === 'calm' || step.kind === 'calmFewFailures' || step.kind === 'manual'
-      || ((step.kind === 'rollout' || step.kind === 'starting') && setup.settleMs === 0);
+    const settledCalm =
+      step.kind === 'calm' ||
+      step.kind === 'calmFewFailures' ||
+      step.kind === 'manual' ||
+      ((step.kind === 'rollout' || step.kind === 'starting') && setup.settleMs === 0);
     const calm = settledCalm && current > 0;
     const before = external ? 0 : streak;
     runs.push({ step, current, d, streakBefore: before, calm, at: now });
@@ -131,10 +176,13 @@ const arbSequence = fc.tuple(arbSetup, fc.array(arbStep, { minLength: 20, maxLen
 
 function check(name: string, predicate: (setup: Setup, runs: Run[]) => string | undefined): void {
   it(name, () => {
-    fc.assert(fc.property(arbSequence, ([setup, steps]) => {
-      const problem = predicate(setup, simulate(setup, steps));
-      if (problem) throw new Error(problem);
-    }), { ...SEED, numRuns: 400 });
+    fc.assert(
+      fc.property(arbSequence, ([setup, steps]) => {
+        const problem = predicate(setup, simulate(setup, steps));
+        if (problem) throw new Error(problem);
+      }),
+      { ...SEED, numRuns: 400 },
+    );
   });
 }
 
@@ -146,69 +194,98 @@ describe('decide over sequences of runs', () => {
     for (const [i, r] of runs.entries()) {
       if (r.step.kind === 'paused') continue;
       if (r.d.applied < s.min && !(r.current === 0 && s.min === 0)) return `below min: ${show(r, i)}`;
-      if (r.d.applied > s.max && !(neverDownKind(r.step.kind) && r.d.applied === r.current)) return `above max: ${show(r, i)}`;
+      if (r.d.applied > s.max && !(neverDownKind(r.step.kind) && r.d.applied === r.current))
+        return `above max: ${show(r, i)}`;
     }
     return undefined;
   });
 
   check('never a lower count with failures above the ratio, a probe failure or an unmeasured target', (_s, runs) => {
-    for (const [i, r] of runs.entries()) if (neverDownKind(r.step.kind) && r.d.applied < r.current) return `went down: ${show(r, i)}`;
+    for (const [i, r] of runs.entries())
+      if (neverDownKind(r.step.kind) && r.d.applied < r.current) return `went down: ${show(r, i)}`;
     return undefined;
   });
 
   check('never a decay before unchangedRuns calm runs since the last change, breach or failure', (s, runs) => {
     for (const [i, r] of runs.entries()) {
       const down = r.d.applied < r.current && r.current <= s.max;
-      if (down && !(r.calm && r.streakBefore >= s.unchangedRuns)) return `early decay (${r.streakBefore} calm before): ${show(r, i)}`;
+      if (down && !(r.calm && r.streakBefore >= s.unchangedRuns))
+        return `early decay (${r.streakBefore} calm before): ${show(r, i)}`;
     }
     return undefined;
   });
 
-  check('never up without a measured breach (but to reach min, or probing failed with onProbeFailure scaleUp)', (s, runs) => {
-    for (const [i, r] of runs.entries()) {
-      if (r.d.applied <= r.current) continue;
-      const probe = r.step.kind === 'probeError' || r.step.kind === 'unmeasured';
-      const allowed = r.step.kind === 'breached' || r.current < s.min || (probe && s.onProbeFailure === 'scaleUp');
-      if (!allowed) return `went up: ${show(r, i)}`;
-    }
-    return undefined;
-  });
+  check(
+    'never up without a measured breach (but to reach min, or probing failed with onProbeFailure scaleUp)',
+    (s, runs) => {
+      for (const [i, r] of runs.entries()) {
+        if (r.d.applied <= r.current) continue;
+        const probe = r.step.kind === 'probeError' || r.step.kind === 'unmeasured';
+        const allowed = r.step.kind === 'breached' || r.current < s.min || (probe && s.onProbeFailure === 'scaleUp');
+        if (!allowed) return `went up: ${show(r, i)}`;
+      }
+      return undefined;
+    },
+  );
 
   it('under steady calm load a decay comes within max(window in runs, unchangedRuns) + 1 runs', () => {
-    const arb = fc.tuple(arbSetup, fc.array(arbStep, { minLength: 0, maxLength: 30 }), fc.integer({ min: 1_000, max: 10_000 }));
-    fc.assert(fc.property(arb, ([setup, prefix, gapMs]) => {
-      const bound = Math.max(Math.floor(setup.windowMs / gapMs), setup.unchangedRuns) + 1;
-      const tail: Step[] = Array.from({ length: bound + 1 }, () => ({ kind: 'calm', gapMs, manualTo: 0 }));
-      const runs = simulate(setup, [...prefix, ...tail]).slice(prefix.length);
-      const start = runs[0]!.current;
-      if (setup.decayBy === 0 || start <= setup.min || start > setup.max) return;
-      const first = runs.findIndex((r) => r.d.applied < r.current);
-      if (first < 0 || first + 1 > bound) {
-        throw new Error(`no decay within ${bound} calm runs (window ${setup.windowMs} ms, gap ${gapMs} ms): ${runs.map(show).join(' | ')}`);
-      }
-    }), { ...SEED, numRuns: 400 });
+    const arb = fc.tuple(
+      arbSetup,
+      fc.array(arbStep, { minLength: 0, maxLength: 30 }),
+      fc.integer({ min: 1_000, max: 10_000 }),
+    );
+    fc.assert(
+      fc.property(arb, ([setup, prefix, gapMs]) => {
+        const bound = Math.max(Math.floor(setup.windowMs / gapMs), setup.unchangedRuns) + 1;
+        const tail: Step[] = Array.from({ length: bound + 1 }, () => ({ kind: 'calm', gapMs, manualTo: 0 }));
+        const runs = simulate(setup, [...prefix, ...tail]).slice(prefix.length);
+        const start = runs[0]!.current;
+        if (setup.decayBy === 0 || start <= setup.min || start > setup.max) return;
+        const first = runs.findIndex((r) => r.d.applied < r.current);
+        if (first < 0 || first + 1 > bound) {
+          throw new Error(
+            `no decay within ${bound} calm runs (window ${setup.windowMs} ms, gap ${gapMs} ms): ${runs.map(show).join(' | ')}`,
+          );
+        }
+      }),
+      { ...SEED, numRuns: 400 },
+    );
   });
 
-  it('with LPA\'s defaults, in LPA\'s world (calm and breached runs only), every decision is LPA\'s', () => {
+  it("with LPA's defaults, in LPA's world (calm and breached runs only), every decision is LPA's", () => {
     const arb = fc.tuple(
-      fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 12 }),
-      fc.integer({ min: 0, max: 3 }), fc.array(fc.boolean(), { minLength: 20, maxLength: 50 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 10 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.array(fc.boolean(), { minLength: 20, maxLength: 50 }),
     );
-    fc.assert(fc.property(arb, ([min, span, start, unchangedRuns, decayBy, breaches]) => {
-      const max = min + span;
-      const p = policy({ replicas: { min, max }, decay: { replicas: decayBy, unchangedRuns } });
-      let ours = Math.min(Math.max(start, min), max);
-      let lpa = ours;
-      let lpaRuns = 0;
-      let record: StateRecord | null = null;
-      for (const [i, breached] of breaches.entries()) {
-        const d = decide({ targetKey: 'k', record, policy: p, now: i * 60_000, status: { replicas: ours, paused: false }, observations: observe(breached ? 9 : 5) });
-        record = d.state;
-        ours = d.applied;
-        ({ replicas: lpa, runs: lpaRuns } = lpaEvaluate(lpa, breached, lpaRuns, decayBy, unchangedRuns, min, max));
-        if (ours !== lpa) throw new Error(`run ${i}: ours ${ours}, LPA ${lpa} (${d.message})`);
-      }
-    }), { ...SEED, numRuns: 500 });
+    fc.assert(
+      fc.property(arb, ([min, span, start, unchangedRuns, decayBy, breaches]) => {
+        const max = min + span;
+        const p = policy({ replicas: { min, max }, decay: { replicas: decayBy, unchangedRuns } });
+        let ours = Math.min(Math.max(start, min), max);
+        let lpa = ours;
+        let lpaRuns = 0;
+        let record: StateRecord | null = null;
+        for (const [i, breached] of breaches.entries()) {
+          const d = decide({
+            targetKey: 'k',
+            record,
+            policy: p,
+            now: i * 60_000,
+            status: { replicas: ours, paused: false },
+            observations: observe(breached ? 9 : 5),
+          });
+          record = d.state;
+          ours = d.applied;
+          ({ replicas: lpa, runs: lpaRuns } = lpaEvaluate(lpa, breached, lpaRuns, decayBy, unchangedRuns, min, max));
+          if (ours !== lpa) throw new Error(`run ${i}: ours ${ours}, LPA ${lpa} (${d.message})`);
+        }
+      }),
+      { ...SEED, numRuns: 500 },
+    );
   });
 });
 
@@ -217,7 +294,15 @@ describe('decide over sequences of runs', () => {
  * without change, −decay; the counter resets when the evaluation differs from the current count;
  * then the Custom Pod Autoscaler clamps to min..max.
  */
-function lpaEvaluate(current: number, breached: boolean, runs: number, decayBy: number, unchangedRuns: number, min: number, max: number) {
+function lpaEvaluate(
+  current: number,
+  breached: boolean,
+  runs: number,
+  decayBy: number,
+  unchangedRuns: number,
+  min: number,
+  max: number,
+) {
   let target = breached ? current + 1 : current;
   if (target === current && runs >= unchangedRuns) target = current - decayBy;
   const nextRuns = target === current ? runs + 1 : 0;

@@ -5,11 +5,26 @@ import type { Server } from 'node:http';
 import { fibonacci, fibonacciServer, MAX_N, parseN } from '../../../examples/fibonacci/fibonacci.ts';
 
 describe('fibonacci example', () => {
-  const values: [number, number][] = [[0, 0], [1, 1], [2, 1], [7, 13], [10, 55], [20, 6765]];
+  const values: [number, number][] = [
+    [0, 0],
+    [1, 1],
+    [2, 1],
+    [7, 13],
+    [10, 55],
+    [20, 6765],
+  ];
   for (const [n, f] of values) it(`F(${n}) = ${f}`, () => assert.equal(fibonacci(n), f));
 
-  const refused: [string | null, RegExp][] = [[null, /missing query parameter n/], ['', /missing/], ['-1', /non-negative integer/], ['2.5', /non-negative integer/], ['ten', /non-negative integer/], [String(MAX_N + 1), new RegExp(`at most ${MAX_N}`)]];
-  for (const [raw, why] of refused) it(`n=${JSON.stringify(raw)} is refused`, () => assert.match((parseN(raw) as { error: string }).error, why));
+  const refused: [string | null, RegExp][] = [
+    [null, /missing query parameter n/],
+    ['', /missing/],
+    ['-1', /non-negative integer/],
+    ['2.5', /non-negative integer/],
+    ['ten', /non-negative integer/],
+    [String(MAX_N + 1), new RegExp(`at most ${MAX_N}`)],
+  ];
+  for (const [raw, why] of refused)
+    it(`n=${JSON.stringify(raw)} is refused`, () => assert.match((parseN(raw) as { error: string }).error, why));
 
   let server: Server;
   let url: string;

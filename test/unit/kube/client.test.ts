@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { EKS_TOKEN_REUSE_MS, kubeClients } from '../../../src/kube/client.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
-const EKS = { SCALER_EKS_CLUSTER: 'prod', SCALER_EKS_ENDPOINT: 'https://eks.example:443', SCALER_EKS_CA_DATA: 'Y2E=', AWS_REGION: 'eu-west-1' };
+const EKS = {
+  SCALER_EKS_CLUSTER: 'prod',
+  SCALER_EKS_ENDPOINT: 'https://eks.example:443',
+  SCALER_EKS_CA_DATA: 'Y2E=',
+  AWS_REGION: 'eu-west-1',
+};
 
 describe('kubeClients', () => {
   it('renews the EKS token before 15 minutes, and reuses it within', async () => {
@@ -32,14 +37,23 @@ describe('kubeClients', () => {
     const home = mkdtempSync(join(tmpdir(), 'no-kube-'));
     await assert.rejects(kubeClients({ HOME: home }, { home }), (e: Error) => {
       assert.ok(e instanceof ConfigError);
-      assert.match(e.message, /no Kubernetes cluster is configured: looked at KUBECONFIG \(unset\), .*\.kube\/config \(no such file\)/);
-      assert.match(e.message, /Set KUBECONFIG to a kubeconfig file, or try it without a cluster: target: \{ kind: http/);
+      assert.match(
+        e.message,
+        /no Kubernetes cluster is configured: looked at KUBECONFIG \(unset\), .*\.kube\/config \(no such file\)/,
+      );
+      assert.match(
+        e.message,
+        /Set KUBECONFIG to a kubeconfig file, or try it without a cluster: target: \{ kind: http/,
+      );
       assert.match(e.message, /npm run demo/);
       return true;
     });
   });
 
   it('a KUBECONFIG that names a missing file says so', async () => {
-    await assert.rejects(kubeClients({ KUBECONFIG: '/nonexistent/kubeconfig' }), /KUBECONFIG=\/nonexistent\/kubeconfig \(no such file\)/);
+    await assert.rejects(
+      kubeClients({ KUBECONFIG: '/nonexistent/kubeconfig' }),
+      /KUBECONFIG=\/nonexistent\/kubeconfig \(no such file\)/,
+    );
   });
 });

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { apiError, isTransient, withRetry } from '../../../src/kube/errors.ts';
 import { ConflictError, TargetError } from '../../../src/errors.ts';
 
-const api = (code: number, message = 'm') => Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }) });
+const api = (code: number, message = 'm') =>
+  Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }) });
 
 describe('withRetry', () => {
   const fast = { sleep: async () => {}, deadlineMs: 10_000 };
@@ -21,7 +22,12 @@ describe('withRetry', () => {
   for (const code of [400, 403, 404, 409, 422]) {
     it(`does not retry ${code}`, async () => {
       let calls = 0;
-      await assert.rejects(withRetry(async () => { calls++; throw api(code); }, fast));
+      await assert.rejects(
+        withRetry(async () => {
+          calls++;
+          throw api(code);
+        }, fast),
+      );
       assert.equal(calls, 1);
     });
   }
@@ -29,7 +35,22 @@ describe('withRetry', () => {
   it('retries connection failures, and gives up at the deadline with the last error', async () => {
     let now = 0;
     let calls = 0;
-    await assert.rejects(withRetry(async () => { calls++; throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); }, { deadlineMs: 3000, now: () => now, sleep: async (ms) => { now += ms; } }), /ECONNREFUSED/);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+        {
+          deadlineMs: 3000,
+          now: () => now,
+          sleep: async (ms) => {
+            now += ms;
+          },
+        },
+      ),
+      /ECONNREFUSED/,
+    );
     assert.ok(calls > 1 && now <= 3000, `${calls} calls, ${now} ms`);
   });
 
@@ -46,14 +67,26 @@ describe('apiError', () => {
   it('403 names the verb, resource and name, and prints the Role rule to add', () => {
     const e = apiError(api(403, 'deployments.apps "web" is forbidden'), call);
     assert.ok(e instanceof TargetError);
-    assert.match(e.message, /^forbidden: the service account may not patch deployments\/scale web in namespace prod\. Add this rule to its Role/);
-    assert.match(e.message, /- apiGroups: \["apps"\]\n {2}resources: \["deployments\/scale"\]\n {2}verbs: \["patch"\]\n {2}resourceNames: \["web"\]/);
+    assert.match(
+      e.message,
+      /^forbidden: the service account may not patch deployments\/scale web in namespace prod\. Add this rule to its Role/,
+    );
+    assert.match(
+      e.message,
+      /- apiGroups: \["apps"\]\n {2}resources: \["deployments\/scale"\]\n {2}verbs: \["patch"\]\n {2}resourceNames: \["web"\]/,
+    );
   });
 
   it('404 uses the message given for the call; 409 is a conflict; 401 says to check the credentials', () => {
-    assert.equal(apiError(api(404), call, { notFound: 'Deployment "web" not found' }).message, 'Deployment "web" not found');
+    assert.equal(
+      apiError(api(404), call, { notFound: 'Deployment "web" not found' }).message,
+      'Deployment "web" not found',
+    );
     assert.ok(apiError(api(409), call) instanceof ConflictError);
     assert.match(apiError(api(401), call).message, /^unauthorized: .*check the service-account token or kubeconfig/);
-    assert.match(apiError(api(500, 'etcd down'), call).message, /patch deployments\/scale web in namespace prod failed: the API server answered HTTP 500: etcd down/);
+    assert.match(
+      apiError(api(500, 'etcd down'), call).message,
+      /patch deployments\/scale web in namespace prod failed: the API server answered HTTP 500: etcd down/,
+    );
   });
 });

@@ -81,12 +81,20 @@ describe('failure classification', () => {
     ['200 when 201 expected', statusFailure(200, [201], 'POST /'), 'HTTP 200'],
     ['headers timeout', errorFailure({ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'GET /', 500), 'timeout'],
     ['body timeout', errorFailure({ code: 'UND_ERR_BODY_TIMEOUT' }, 'GET /', 500), 'timeout'],
-    ['refused', errorFailure({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'GET /', 500), 'connection refused'],
+    [
+      'refused',
+      errorFailure({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'GET /', 500),
+      'connection refused',
+    ],
     ['reset', errorFailure({ code: 'UND_ERR_SOCKET', message: 'other side closed' }, 'GET /', 500), 'connection reset'],
     ['unknown', errorFailure(new Error('boom'), 'GET /', 500), 'Error'],
   ];
   for (const [name, failure, kind] of cases) it(name, () => assert.equal(failure?.kind, kind));
-  it('a timeout message names the limit', () => assert.equal(errorFailure({ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'GET /x', 500).message, 'GET /x took longer than 500 ms'));
+  it('a timeout message names the limit', () =>
+    assert.equal(
+      errorFailure({ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'GET /x', 500).message,
+      'GET /x took longer than 500 ms',
+    ));
 });
 
 it('the recorder counts per name and kind, keeps one sample message, and ignores the warm-up', () => {

@@ -13,8 +13,11 @@ before(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       seen.push({ auth: req.headers.authorization, type: req.headers['content-type'], body });
-      if (req.headers.authorization !== `Basic ${Buffer.from('scaler:s3cret').toString('base64')}`) return void res.writeHead(401).end('auth required');
-      res.setHeader('content-type', 'application/json').end(JSON.stringify({ success: true, message: 'Swarming started' }));
+      if (req.headers.authorization !== `Basic ${Buffer.from('scaler:s3cret').toString('base64')}`)
+        return void res.writeHead(401).end('auth required');
+      res
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ success: true, message: 'Swarming started' }));
     });
   });
 });
@@ -24,13 +27,27 @@ it('sends basic auth and the swarm as form fields', async () => {
   await new LocustMaster(proxy.url, { username: 'scaler', password: 's3cret' }).swarm(20, 5, 'http://svc:5000');
   const last = seen.at(-1)!;
   assert.equal(last.type, 'application/x-www-form-urlencoded');
-  assert.deepEqual(Object.fromEntries(new URLSearchParams(last.body)), { user_count: '20', spawn_rate: '5', host: 'http://svc:5000' });
+  assert.deepEqual(Object.fromEntries(new URLSearchParams(last.body)), {
+    user_count: '20',
+    spawn_rate: '5',
+    host: 'http://svc:5000',
+  });
 });
 
 it('a refused login is a probe failure naming the step and what to check', async () => {
-  await assert.rejects(new LocustMaster(proxy.url, { username: 'scaler', password: 'wrong' }).reset(), (e: Error) => e instanceof ProbeError && /reset the statistics \(POST \/stats\/reset\) answered 401: check loadTest\.locust\.username\/password/.test(e.message));
+  await assert.rejects(
+    new LocustMaster(proxy.url, { username: 'scaler', password: 'wrong' }).reset(),
+    (e: Error) =>
+      e instanceof ProbeError &&
+      /reset the statistics \(POST \/stats\/reset\) answered 401: check loadTest\.locust\.username\/password/.test(
+        e.message,
+      ),
+  );
 });
 
-it('parses Locust\'s CSV, quoted fields included', () => {
-  assert.deepEqual(parseCsv('"Type","Name","Request Count"\n"GET","/a,b",3\n,"Aggregated",3\n'), [{ Type: 'GET', Name: '/a,b', 'Request Count': '3' }, { Type: '', Name: 'Aggregated', 'Request Count': '3' }]);
+it("parses Locust's CSV, quoted fields included", () => {
+  assert.deepEqual(parseCsv('"Type","Name","Request Count"\n"GET","/a,b",3\n,"Aggregated",3\n'), [
+    { Type: 'GET', Name: '/a,b', 'Request Count': '3' },
+    { Type: '', Name: 'Aggregated', 'Request Count': '3' },
+  ]);
 });

@@ -1,21 +1,49 @@
 // The record's one decoder (every store uses it) and the size bound that keeps a record in its store.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRecord, emptyRecord, encodeRecord, fitRecord, RecordShapeError, type HistoryEntry } from '../../../src/model/state-record.ts';
+import {
+  decodeRecord,
+  emptyRecord,
+  encodeRecord,
+  fitRecord,
+  RecordShapeError,
+  type HistoryEntry,
+} from '../../../src/model/state-record.ts';
 
 const entry = (i: number, reason = 'x'.repeat(200)): HistoryEntry => ({
-  at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), current: 3, desired: 3, applied: 3, needed: 2, action: 'hold',
-  reason, observations: [{ target: 'GET /x mean', value: 5, limit: 7 }],
+  at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+  current: 3,
+  desired: 3,
+  applied: 3,
+  needed: 2,
+  action: 'hold',
+  reason,
+  observations: [{ target: 'GET /x mean', value: 5, limit: 7 }],
 });
 
 describe('decodeRecord', () => {
   it('reads a record it wrote', () => {
-    const r = { ...emptyRecord('k'), calmRuns: 2, lastReplicas: 3, claim: { id: 'a', at: '2026-01-01T00:00:00Z' }, history: [entry(1)] };
+    const r = {
+      ...emptyRecord('k'),
+      calmRuns: 2,
+      lastReplicas: 3,
+      claim: { id: 'a', at: '2026-01-01T00:00:00Z' },
+      history: [entry(1)],
+    };
     assert.deepEqual(decodeRecord(JSON.parse(encodeRecord(r))), r);
   });
 
   it('reads the schema-1 records of 0.1 (runsSinceChange, no claim), so an upgrade keeps its counts', () => {
-    const old = { schema: 1, target: 'k', runsSinceChange: 2, lastReplicas: 3, lastRunAt: null, lastScaleAt: null, unsettledSince: null, history: [] };
+    const old = {
+      schema: 1,
+      target: 'k',
+      runsSinceChange: 2,
+      lastReplicas: 3,
+      lastRunAt: null,
+      lastScaleAt: null,
+      unsettledSince: null,
+      history: [],
+    };
     const r = decodeRecord(old);
     assert.equal(r.calmRuns, 2);
     assert.equal(r.claim, null);
@@ -32,7 +60,11 @@ describe('decodeRecord', () => {
     ['no target', { ...emptyRecord('k'), target: '' }, /target is not a non-empty string/],
   ];
   for (const [name, value, message] of bad) {
-    it(`refuses ${name}`, () => assert.throws(() => decodeRecord(value), (e: Error) => e instanceof RecordShapeError && message.test(e.message)));
+    it(`refuses ${name}`, () =>
+      assert.throws(
+        () => decodeRecord(value),
+        (e: Error) => e instanceof RecordShapeError && message.test(e.message),
+      ));
   }
 });
 

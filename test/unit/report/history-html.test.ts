@@ -10,7 +10,10 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 /** One decision a minute; `values` are the observed means, against a 7 ms target. */
 function record(replicas: number[], values: (number | null)[], reasons: string[] = []): StateRecord {
   const history: HistoryEntry[] = replicas.map((applied, i) => ({
-    at: new Date(T0 + i * 60_000).toISOString(), current: i ? replicas[i - 1]! : 1, desired: applied, applied,
+    at: new Date(T0 + i * 60_000).toISOString(),
+    current: i ? replicas[i - 1]! : 1,
+    desired: applied,
+    applied,
     action: i && applied > replicas[i - 1]! ? 'up' : i && applied < replicas[i - 1]! ? 'down' : 'hold',
     reason: reasons[i] ?? `decision ${i}`,
     observations: [{ target: 'GET /fibonacci?n=10 mean', value: values[i]!, limit: 7 }],
@@ -22,12 +25,18 @@ const count = (html: string, re: RegExp): number => (html.match(re) ?? []).lengt
 
 describe('historyHtml', () => {
   it('renders replicas and latency against the target, reasons on hover, nothing fetched', () => {
-    const html = historyHtml(record([1, 2, 3, 3, 2], [15, 12.4, 9, 6, 5], ['', 'scale up 1→2: GET /fibonacci?n=10 mean 12.4 ms > 7 ms <&>']), 'latency-scaler: Deployment default/fibonacci');
+    const html = historyHtml(
+      record([1, 2, 3, 3, 2], [15, 12.4, 9, 6, 5], ['', 'scale up 1→2: GET /fibonacci?n=10 mean 12.4 ms > 7 ms <&>']),
+      'latency-scaler: Deployment default/fibonacci',
+    );
     assert.match(html, /<title>latency-scaler: Deployment default\/fibonacci<\/title>/);
     assert.equal(count(html, /<svg /g), 2, 'one chart for replicas, one for the target');
     assert.equal(count(html, /<circle /g), 10);
     assert.equal(count(html, /class="pt breach"/g), 3, 'points above the target are marked');
-    assert.match(html, /<title>2026-11-22T10:01:00.000Z\nscale up 1→2: GET \/fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;<\/title>/);
+    assert.match(
+      html,
+      /<title>2026-11-22T10:01:00.000Z\nscale up 1→2: GET \/fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;<\/title>/,
+    );
     assert.match(html, /class="limit"/);
     assert.match(html, /5 decisions from 2026-11-22T10:00:00.000Z to 2026-11-22T10:04:00.000Z/);
     assert.doesNotMatch(html, /(src|href)=["']?https?:/, 'self-contained');

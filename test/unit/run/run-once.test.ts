@@ -13,12 +13,15 @@ import type { StateStore, VersionedRecord } from '../../../src/state/types.ts';
 import type { ScaleTarget, TargetStatus } from '../../../src/target/types.ts';
 import { observe } from '../decide/fixtures.ts';
 
-const config = validateConfig({
-  target: { kind: 'http', url: 'http://127.0.0.1:1/replicas' },
-  loadTest: { host: 'http://127.0.0.1:2', requests: [{ method: 'GET', path: '/fibonacci?n=10' }] },
-  targets: [{ method: 'GET', endpoint: '/fibonacci?n=10', type: 'mean', target: 7 }],
-  state: { store: 'file', path: '/nonexistent/state.json' },
-}, { source: 'test', requireTarget: true, environment: 'local' });
+const config = validateConfig(
+  {
+    target: { kind: 'http', url: 'http://127.0.0.1:1/replicas' },
+    loadTest: { host: 'http://127.0.0.1:2', requests: [{ method: 'GET', path: '/fibonacci?n=10' }] },
+    targets: [{ method: 'GET', endpoint: '/fibonacci?n=10', type: 'mean', target: 7 }],
+    state: { store: 'file', path: '/nonexistent/state.json' },
+  },
+  { source: 'test', requireTarget: true, environment: 'local' },
+);
 const KEY = 'http-127.0.0.1-1-replicas';
 
 type Fault = 'conflict' | 'lostAnswer' | 'fail' | undefined;
@@ -96,7 +99,14 @@ class MemoryTarget implements ScaleTarget {
   }
 }
 
-function setup(opts: { replicas?: number; mean?: number; signal?: AbortSignal; engine?: (signal?: AbortSignal) => Promise<Observations> } = {}) {
+function setup(
+  opts: {
+    replicas?: number;
+    mean?: number;
+    signal?: AbortSignal;
+    engine?: (signal?: AbortSignal) => Promise<Observations>;
+  } = {},
+) {
   const log: string[] = [];
   const warnings: string[] = [];
   const store = new MemoryStore(log);
@@ -109,8 +119,13 @@ function setup(opts: { replicas?: number; mean?: number; signal?: AbortSignal; e
   };
   let n = 0;
   const deps: RunDeps = {
-    store, target, engine: async () => engine, now: () => Date.parse('2026-11-24T12:00:00Z') + n++ * 1000,
-    log: { log: (level, message) => void (level === 'warn' && warnings.push(message)) }, signal: opts.signal, runId: 'run-1',
+    store,
+    target,
+    engine: async () => engine,
+    now: () => Date.parse('2026-11-24T12:00:00Z') + n++ * 1000,
+    log: { log: (level, message) => void (level === 'warn' && warnings.push(message)) },
+    signal: opts.signal,
+    runId: 'run-1',
   };
   return { log, warnings, store, target, deps };
 }
@@ -129,7 +144,10 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
   it('the claim lost to another run: a conflict, nothing applied', async () => {
     const { log, store, target, deps } = setup();
     store.nextWrite = ['conflict'];
-    await assert.rejects(runOnce(config, deps, { dryRun: false }), (e: Error) => e instanceof ConflictError && /nothing applied$/.test(e.message));
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof ConflictError && /nothing applied$/.test(e.message),
+    );
     assert.equal(target.replicas, 2);
     assert.ok(!log.some((l) => l.startsWith('apply')));
   });
@@ -140,19 +158,37 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
     const r = await runOnce(config, deps, { dryRun: false });
     assert.equal(r.exitCode, 0);
     assert.equal(target.replicas, 3);
-    assert.deepEqual(log.filter((l) => l.startsWith('apply')), ['apply 3']);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('apply')),
+      ['apply 3'],
+    );
     assert.equal(store.record?.lastReplicas, 3);
   });
 
-  it('another run\'s record with another claim id is not mistaken for ours', async () => {
+  it("another run's record with another claim id is not mistaken for ours", async () => {
     const { store, target, deps } = setup();
     store.nextWrite = ['lostAnswer'];
-    await assert.rejects(runOnce(config, { ...deps, runId: 'run-2', store: Object.assign(store, {
-      write: async (record: StateRecord, expected: string | null) => {
-        await MemoryStore.prototype.write.call(store, { ...record, claim: { id: 'someone-else', at: 'x' } }, expected);
-        return '1';
-      },
-    }) }, { dryRun: false }), ConflictError);
+    await assert.rejects(
+      runOnce(
+        config,
+        {
+          ...deps,
+          runId: 'run-2',
+          store: Object.assign(store, {
+            write: async (record: StateRecord, expected: string | null) => {
+              await MemoryStore.prototype.write.call(
+                store,
+                { ...record, claim: { id: 'someone-else', at: 'x' } },
+                expected,
+              );
+              return '1';
+            },
+          }),
+        },
+        { dryRun: false },
+      ),
+      ConflictError,
+    );
     assert.equal(target.replicas, 2);
   });
 
@@ -162,7 +198,10 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
     store.record = prior;
     store.version = 7;
     target.nextApply = ['fail'];
-    await assert.rejects(runOnce(config, deps, { dryRun: false }), (e: Error) => e instanceof RunFailed && e.exitCode === 1);
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof RunFailed && e.exitCode === 1,
+    );
     assert.equal(target.replicas, 2);
     assert.deepEqual(store.record, prior, 'the record is the one the claim replaced');
     assert.equal(store.version, 9, 'claimed (8), then put back on 8 (9)');
@@ -194,13 +233,19 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
     };
     await assert.rejects(runOnce(config, deps, { dryRun: false }), RunFailed);
     assert.equal(store.record?.claim?.id, 'later-run');
-    assert.match(warnings.join('\n'), /could not put the state back after the failed apply \(another run wrote the state after ours\)/);
+    assert.match(
+      warnings.join('\n'),
+      /could not put the state back after the failed apply \(another run wrote the state after ours\)/,
+    );
   });
 
   it('the target changed under us (its CAS failed): exit 3, the claim put back', async () => {
     const { store, target, deps } = setup();
     target.nextApply = ['conflict'];
-    await assert.rejects(runOnce(config, deps, { dryRun: false }), (e: Error) => e instanceof RunFailed && e.exitCode === 3);
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof RunFailed && e.exitCode === 3,
+    );
     assert.deepEqual(store.record, emptyRecord(KEY));
   });
 
@@ -213,7 +258,10 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
         throw signal!.reason;
       },
     });
-    await assert.rejects(runOnce(config, deps, { dryRun: false }), (e: Error) => e instanceof InterruptedError && e.exitCode === 143);
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 143,
+    );
     assert.equal(store.record, null);
     assert.equal(target.replicas, 2);
     assert.ok(!log.includes('write state'));
@@ -228,7 +276,10 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
         return observe(12);
       },
     });
-    await assert.rejects(runOnce(config, deps, { dryRun: false }), (e: Error) => e instanceof InterruptedError && e.exitCode === 130);
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 130,
+    );
     assert.equal(store.record, null);
   });
 

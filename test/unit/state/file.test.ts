@@ -36,7 +36,11 @@ describe('FileStateStore', () => {
   it('of ten concurrent writers on the same version, exactly one wins', async () => {
     const store = fresh();
     await store.write(emptyRecord('http-a'), null);
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => new FileStateStore(store.path, 'http-a').write({ ...emptyRecord('http-a'), calmRuns: i }, '1')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        new FileStateStore(store.path, 'http-a').write({ ...emptyRecord('http-a'), calmRuns: i }, '1'),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError);
     assert.equal((await store.read()).version, '2');
@@ -60,11 +64,14 @@ describe('FileStateStore', () => {
     assert.equal((await store.read()).version, '2');
   });
 
-  it('refuses a corrupt file and another target\'s record, with a message saying what to do', async () => {
+  it("refuses a corrupt file and another target's record, with a message saying what to do", async () => {
     const store = fresh();
     await store.write(emptyRecord('http-a'), null);
     writeFileSync(store.path, '{"version": 1, "rec');
-    await assert.rejects(store.read(), (e: Error) => e instanceof StateError && /not valid JSON.*state reset/.test(e.message));
+    await assert.rejects(
+      store.read(),
+      (e: Error) => e instanceof StateError && /not valid JSON.*state reset/.test(e.message),
+    );
     await new FileStateStore(store.path, 'other').remove();
     await new FileStateStore(store.path, 'other').write(emptyRecord('other'), null);
     await assert.rejects(store.read(), /belongs to target other, not http-a/);

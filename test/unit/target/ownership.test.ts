@@ -17,12 +17,16 @@ describe('other autoscalers', () => {
       hpa('other-group', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Deployment', name: 'fib' }),
     ];
     assert.deepEqual(conflictingHpas(items, target), [
-      'HorizontalPodAutoscaler prod/same (autoscaling/v2)', 'HorizontalPodAutoscaler prod/other-version (autoscaling/v2)',
+      'HorizontalPodAutoscaler prod/same (autoscaling/v2)',
+      'HorizontalPodAutoscaler prod/other-version (autoscaling/v2)',
     ]);
   });
 
-  it('a ScaledObject names a Deployment by default (KEDA\'s defaults)', () => {
-    const items = [{ metadata: { name: 'so' }, spec: { scaleTargetRef: { name: 'fib' } } }, { metadata: { name: 'x' }, spec: { scaleTargetRef: { name: 'fib', kind: 'StatefulSet' } } }];
+  it("a ScaledObject names a Deployment by default (KEDA's defaults)", () => {
+    const items = [
+      { metadata: { name: 'so' }, spec: { scaleTargetRef: { name: 'fib' } } },
+      { metadata: { name: 'x' }, spec: { scaleTargetRef: { name: 'fib', kind: 'StatefulSet' } } },
+    ];
     assert.deepEqual(conflictingScaledObjects(items, target), ['ScaledObject prod/so (keda.sh, KEDA)']);
   });
 
@@ -34,7 +38,10 @@ describe('other autoscalers', () => {
     ];
     const warnings = gitOpsWarnings(fields, 'Deployment prod/fib');
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, /^spec\.replicas of Deployment prod\/fib is managed by argocd-controller, a GitOps controller: its next sync reverts every scale\. Argo CD: add ignoreDifferences/);
+    assert.match(
+      warnings[0]!,
+      /^spec\.replicas of Deployment prod\/fib is managed by argocd-controller, a GitOps controller: its next sync reverts every scale\. Argo CD: add ignoreDifferences/,
+    );
   });
 });
 
@@ -48,8 +55,23 @@ describe('pause vocabulary', () => {
   });
 
   it('an invalid value is an error naming the annotation and the value', () => {
-    assert.throws(() => pauseOf({ pausedReplicas: 'three' }), (e: Error) => e instanceof ConfigError && /latency-scaler\.io\/paused-replicas: "three" is not a replica count/.test(e.message));
-    assert.throws(() => pauseOf({ pausedScaleDown: 'yes' }), /latency-scaler\.io\/paused-scale-down: "yes" is not "true" or "false"/);
-    assert.throws(() => pauseOf({ pausedReplicas: -1 }, { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' }), /pausedReplicas: -1 is not a replica count/);
+    assert.throws(
+      () => pauseOf({ pausedReplicas: 'three' }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /latency-scaler\.io\/paused-replicas: "three" is not a replica count/.test(e.message),
+    );
+    assert.throws(
+      () => pauseOf({ pausedScaleDown: 'yes' }),
+      /latency-scaler\.io\/paused-scale-down: "yes" is not "true" or "false"/,
+    );
+    assert.throws(
+      () =>
+        pauseOf(
+          { pausedReplicas: -1 },
+          { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' },
+        ),
+      /pausedReplicas: -1 is not a replica count/,
+    );
   });
 });
