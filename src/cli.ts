@@ -21,7 +21,11 @@ export interface CliIo {
   now?: () => number;
 }
 
-const EPILOG = `Exit codes: 0 decision made (also hold, paused, dry run); 1 runtime failure (API error, probe failure); 2 invalid input (nothing sent, nothing written); 3 conflict (another run won, nothing applied).`;
+const EPILOG = [
+  'Exit codes: 0 decision made (also hold, paused, dry run); 1 runtime failure (API error, probe failure);',
+  '2 invalid input (nothing sent, nothing written); 3 conflict (another run won, nothing applied);',
+  '130/143 interrupted by SIGINT/SIGTERM before the decision (nothing written); 124 deadline passed.',
+].join(' ');
 
 function withCommon(y: Argv): Argv {
   let out = y
@@ -29,7 +33,8 @@ function withCommon(y: Argv): Argv {
       alias: 'c',
       type: 'string',
       describe:
-        'scaler.yaml (or an LPA evaluation_config.yaml); default $SCALER_CONFIG, $evaluationConfigFilePath, ./scaler.yaml',
+        'scaler.yaml (or an LPA evaluation_config.yaml); ' +
+        'default $SCALER_CONFIG, $evaluationConfigFilePath, ./scaler.yaml',
     })
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, describe: 'text on a TTY, json otherwise' })
     .option('set', {

@@ -33,6 +33,8 @@ export interface FieldIssue {
   message: string;
 }
 
+const NOTHING_DONE = 'Nothing was sent or written.';
+
 /** Bad configuration, flags or environment. Carries every problem found, not only the first. */
 export class ConfigError extends ScalerError {
   override readonly code = 'INVALID_CONFIG';
@@ -44,8 +46,8 @@ export class ConfigError extends ScalerError {
     const lines = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
     super(
       issues.length === 1
-        ? `invalid configuration${where}: ${lines[0]}. Nothing was sent or written.`
-        : `invalid configuration${where} (${issues.length} problems): ${lines.join('; ')}. Nothing was sent or written.`,
+        ? `invalid configuration${where}: ${lines[0]}. ${NOTHING_DONE}`
+        : `invalid configuration${where} (${issues.length} problems): ${lines.join('; ')}. ${NOTHING_DONE}`,
       { context: { source } },
     );
     this.issues = issues;

@@ -100,10 +100,12 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
 function refuseIfTooShort(config: ScalerConfig, remainingMs: number): void {
   const needed = estimatedLoadMs(config.loadTest) + DECIDE_MARGIN_MS;
   if (remainingMs >= needed) return;
+  const left = formatDuration(Math.floor(remainingMs / 1000) * 1000);
+  const load = formatDuration(estimatedLoadMs(config.loadTest));
+  const margin = formatDuration(DECIDE_MARGIN_MS);
   const message =
-    `${formatDuration(Math.floor(remainingMs / 1000) * 1000)} left in this invocation, but the load test` +
-    ` needs about ${formatDuration(estimatedLoadMs(config.loadTest))} plus ${formatDuration(DECIDE_MARGIN_MS)} to decide` +
-    " and apply: raise the function's Timeout or shorten loadTest.duration";
+    `${left} left in this invocation, but the load test needs about ${load} plus ${margin} to decide and apply: ` +
+    "raise the function's Timeout or shorten loadTest.duration";
   throw new ConfigError([{ path: 'Lambda Timeout', message }], 'the invocation');
 }
 

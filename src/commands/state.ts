@@ -10,7 +10,8 @@ export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext
   if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);
   const lines = [
     `${store.describe()} (version ${version})`,
-    `calm runs: ${record.calmRuns}; last replicas: ${record.lastReplicas ?? '-'}; last run: ${record.lastRunAt ?? '-'}; last scale: ${record.lastScaleAt ?? '-'}`,
+    `calm runs: ${record.calmRuns}; last replicas: ${record.lastReplicas ?? '-'}; ` +
+      `last run: ${record.lastRunAt ?? '-'}; last scale: ${record.lastScaleAt ?? '-'}`,
     ...record.history.slice(-10).map((h) => `  ${h.at}  ${h.current}→${h.applied}  ${h.reason}`),
   ];
   ctx.out(`${lines.join('\n')}\n`);
@@ -26,6 +27,12 @@ export async function stateResetCommand(config: ScalerConfig, ctx: CommandContex
   );
 }
 
+const INIT_RESULT = {
+  created: 'table created',
+  exists: 'table already exists',
+  'nothing to create': 'nothing to create',
+};
+
 /** First use of DynamoDB: creates the table (on demand, point-in-time recovery). Other stores need nothing. */
 export async function stateInitCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
   const store = await createStateStore(config, ctx.env);
@@ -34,6 +41,6 @@ export async function stateInitCommand(config: ScalerConfig, ctx: CommandContext
   ctx.out(
     ctx.output === 'json'
       ? `${JSON.stringify({ store: store.describe(), init: result })}\n`
-      : `${store.describe()}: ${result === 'created' ? 'table created' : result === 'exists' ? 'table already exists' : 'nothing to create'}\n`,
+      : `${store.describe()}: ${INIT_RESULT[result]}\n`,
   );
 }

@@ -18,16 +18,21 @@ export function validateCommand(config: ScalerConfig, ctx: CommandContext): void
     lt.waitTime.min === lt.waitTime.max
       ? formatDuration(lt.waitTime.min)
       : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
+  const { scaleUp, decay } = config;
+  const up = scaleUp.mode === 'step' ? `+${scaleUp.step}` : `proportional, max +${scaleUp.maxStep}`;
+  const guard = decay.maxLoad !== undefined ? `, not above load ${decay.maxLoad}` : '';
   const lines = [
     `configuration ${config.source} is valid`,
     `target:    ${describeTarget(config.target)}, replicas ${config.replicas.min}..${config.replicas.max}`,
-    `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)} against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
+    `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
+      ` against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
     ...lt.requests.map((r) => `  request ${JSON.stringify(r.name)}: ${r.method} ${r.path} weight ${r.weight}`),
-    ...config.targets.map(
-      (t) =>
-        `  target:  ${t.request} ${t.label} ${t.type.kind === 'rps' ? '≥' : '≤'} ${t.target}${t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : ''}`,
-    ),
-    `scale up: ${config.scaleUp.mode === 'step' ? `+${config.scaleUp.step}` : `proportional, max +${config.scaleUp.maxStep}`}; decay: -${config.decay.replicas} after ${config.decay.unchangedRuns} unchanged runs${config.decay.maxLoad !== undefined ? `, not above load ${config.decay.maxLoad}` : ''}`,
+    ...config.targets.map((t) => {
+      const op = t.type.kind === 'rps' ? '≥' : '≤';
+      const tolerance = t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : '';
+      return `  target:  ${t.request} ${t.label} ${op} ${t.target}${tolerance}`;
+    }),
+    `scale up: ${up}; decay: -${decay.replicas} after ${decay.unchangedRuns} calm runs${guard}`,
     `state:     ${state}`,
   ];
   ctx.out(`${lines.join('\n')}\n`);

@@ -122,7 +122,8 @@ async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: stri
       {
         path: '--config',
         message:
-          'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, or put a scaler.yaml in the working directory',
+          'no configuration given: pass --config <file>, set SCALER_CONFIG or SCALER_CONFIG_YAML, ' +
+          'or put a scaler.yaml in the working directory',
       },
     ]);
   }

@@ -105,7 +105,8 @@ function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | 
     const where = issues.originOf('loadTest.locust.locustfile') ?? 'loadTest.locust.locustfile';
     issues.add(
       'loadTest.engine',
-      `"local" cannot run the locustfile named by ${where}: set loadTest.engine to locust (or leave it out), or drop the locustfile to use the built-in engine`,
+      `"local" cannot run the locustfile named by ${where}: set loadTest.engine to locust (or leave it out),` +
+        ' or drop the locustfile to use the built-in engine',
     );
   }
   if (engine === 'locust' && lt.locust?.locustfile && lt.warmup > 0) {

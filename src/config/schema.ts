@@ -154,7 +154,8 @@ export const LoadTestSchema = object(
     engine: v.optional(
       oneOf(['local', 'locust'], {
         description:
-          'local: the built-in engine; locust: Locust (a locustfile run headless, or a master); default local, or locust with a locustfile',
+          'local: the built-in engine; locust: Locust (a locustfile run headless, or a master); ' +
+          'default local, or locust with a locustfile',
       }),
     ),
     host: v.optional(url({ description: "the base URL of the service to measure (required; LPA's locustHost)" })),

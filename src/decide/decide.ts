@@ -214,7 +214,8 @@ function calmRun(ctx: Context, within: string): Draft {
   const floor = neededWithin(ctx.prior, stabilization.downscaleWindow, input.now);
   if (floor !== undefined && floor > desired) {
     const to = Math.min(floor, current);
-    const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${floor} replicas were needed within the stabilization window`;
+    const window = `${floor} replicas were needed within the stabilization window`;
+    const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${window}`;
     return { reason: 'Stabilizing', desired: to, why, calm: true };
   }
   return { reason: 'Decay', desired, why: `${calmBefore} calm ${runs(calmBefore)}`, calm: true };

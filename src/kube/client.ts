@@ -122,7 +122,9 @@ export function createKubeClients(kc: KubeConfig): KubeClients {
     throw new ConfigError([
       {
         path: 'kubeconfig',
-        message: `no current cluster: set KUBECONFIG to a kubeconfig file, or run in a pod with a service account (current context ${JSON.stringify(kc.getCurrentContext())})`,
+        message:
+          'no current cluster: set KUBECONFIG to a kubeconfig file, or run in a pod with a service account ' +
+          `(current context ${JSON.stringify(kc.getCurrentContext())})`,
       },
     ]);
   }
@@ -130,7 +132,9 @@ export function createKubeClients(kc: KubeConfig): KubeClients {
     throw new ConfigError([
       {
         path: 'kubeconfig',
-        message: `cluster ${JSON.stringify(cluster.name)} sets insecure-skip-tls-verify; latency-scaler always verifies the API server's certificate: give certificate-authority(-data) instead`,
+        message:
+          `cluster ${JSON.stringify(cluster.name)} sets insecure-skip-tls-verify; latency-scaler always verifies ` +
+          "the API server's certificate: give certificate-authority(-data) instead",
       },
     ]);
   }

@@ -62,7 +62,12 @@ export function apiError(err: unknown, call: ApiCall, context: CallContext = {})
   const detail = bodyMessage(err);
   if (status === 403) {
     const names = call.name ? `\n  resourceNames: ["${call.name}"]` : '';
-    const rule = `- apiGroups: ["${call.apiGroup ?? ''}"]\n  resources: ["${call.resource}"]\n  verbs: ["${call.verb}"]${names}`;
+    const rule =
+      [
+        `- apiGroups: ["${call.apiGroup ?? ''}"]`,
+        `  resources: ["${call.resource}"]`,
+        `  verbs: ["${call.verb}"]`,
+      ].join('\n') + names;
     const add = `Add this rule to its Role (see jobs/rbac.yaml):\n${rule}\nAPI server said: ${detail}`;
     return new TargetError(`forbidden: the service account may not ${what}. ${add}`, options);
   }

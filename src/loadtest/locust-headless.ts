@@ -125,6 +125,8 @@ export class HeadlessLocustEngine implements LoadTestEngine {
   }
 }
 
+const OR_BUILT_IN = 'or drop it to use the built-in engine (one GET per target)';
+
 /**
  * The locust command to run: loadTest.locust.command, or `locust` on PATH. Missing: an input error
  * (exit 2, nothing sent) that says how to get it — and, when the engine was only implied by LPA's
@@ -141,13 +143,15 @@ export function findLocust(config: LocustEngineConfig, env: Record<string, strin
           .map((d) => join(d, wanted));
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;
-  const get = `install it (pip install locust==${LOCUST_VERSION}), or use the image that carries it (docker build --target locust)`;
+  const get =
+    `install it (pip install locust==${LOCUST_VERSION}), or use the image that carries it ` +
+    '(docker build --target locust)';
   const where = config.command
     ? `loadTest.locust.command ${JSON.stringify(config.command)} does not exist`
     : 'locust is not on PATH';
   const named = config.locustfileOrigin ?? 'loadTest.locust.locustfile';
   const message = config.implied
-    ? `names a locustfile, which needs Locust, and ${where}: ${get}; or drop it to use the built-in engine (one GET per target)`
+    ? `names a locustfile, which needs Locust, and ${where}: ${get}; ${OR_BUILT_IN}`
     : `the Locust engine runs the locustfile with Locust, and ${where}: ${get}, or set loadTest.locust.command`;
   throw new ConfigError([{ path: named, message }]);
 }
@@ -161,13 +165,14 @@ export function refuseLegacyLocustfile(text: string, config: LocustEngineConfig)
   if (!legacy.test(text)) return;
   const port =
     'Port it to the current API in two lines: class WebsiteUser(HttpLocust) → class WebsiteUser(HttpUser),' +
-    ' and task_set = UserBehavior → tasks = [UserBehavior] (import HttpUser instead of HttpLocust; min_wait/max_wait' +
-    ' become wait_time = between(…))';
+    ' and task_set = UserBehavior → tasks = [UserBehavior]' +
+    ' (import HttpUser instead of HttpLocust; min_wait/max_wait become wait_time = between(…))';
+  const refused = `uses the pre-1.0 Locust API (HttpLocust, task_set), which Locust ${LOCUST_VERSION} refuses`;
   const named = config.locustfileOrigin ?? 'loadTest.locust.locustfile';
   throw new ConfigError([
     {
       path: named,
-      message: `${JSON.stringify(config.locustfile)} uses the pre-1.0 Locust API (HttpLocust, task_set), which Locust ${LOCUST_VERSION} refuses. ${port}`,
+      message: `${JSON.stringify(config.locustfile)} ${refused}. ${port}`,
     },
   ]);
 }

@@ -6,11 +6,22 @@ import { LOCUST_PERCENTILES } from '../config/target-type.ts';
 export { LOCUST_PERCENTILES };
 
 export const LOCUST_PRECISION =
-  "Locust engine: median and percentiles come from Locust's rounded buckets (1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact";
+  "Locust engine: median and percentiles come from Locust's rounded buckets " +
+  '(1 ms below 100 ms, 10 ms below 1 s, 100 ms below 10 s); mean, min and max are exact';
 
 /** Locust's error texts for a request that never reached the service (refused, DNS, no route). */
-const UNREACHABLE =
-  /ConnectionRefused|Connection refused|NameResolution|gaierror|Name or service not known|ConnectTimeout|No route to host/i;
+const UNREACHABLE = new RegExp(
+  [
+    'ConnectionRefused',
+    'Connection refused',
+    'NameResolution',
+    'gaierror',
+    'Name or service not known',
+    'ConnectTimeout',
+    'No route to host',
+  ].join('|'),
+  'i',
+);
 
 const num = (v: string | undefined): number => {
   const n = Number(v);

@@ -82,7 +82,9 @@ export class LocustEngine implements LoadTestEngine {
           .filter((w) => w.state === 'missing' || w.user_count === 0)
           .map((w) => `${w.id} (${w.state})`);
         throw new ProbeError(
-          `locust master ${this.config.url}: the swarm reached only ${status.user_count} of ${users} users${missing.length ? `; workers running none: ${missing.join(', ')}` : ''}. Not measuring under less load than configured`,
+          `locust master ${this.config.url}: the swarm reached only ${status.user_count} of ${users} users` +
+            `${missing.length ? `; workers running none: ${missing.join(', ')}` : ''}. ` +
+            'Not measuring under less load than configured',
         );
       }
       await sleep(500, signal);
@@ -99,7 +101,8 @@ export class LocustEngine implements LoadTestEngine {
       const status = await this.master.status(signal);
       if (!status.workers)
         throw new ProbeError(
-          `locust master ${this.config.url} does not run distributed (no workers list); remove loadTest.locust.workers or start it with --master`,
+          `locust master ${this.config.url} does not run distributed (no workers list); ` +
+            'remove loadTest.locust.workers or start it with --master',
         );
       last = status.workers;
       const usable = last.filter((w) => USABLE.has(w.state));
@@ -108,8 +111,11 @@ export class LocustEngine implements LoadTestEngine {
       await sleep(1000, signal);
     }
     const missing = last.filter((w) => w.state === 'missing').map((w) => w.id);
+    const ready = last.filter((w) => USABLE.has(w.state)).length;
+    const silent = missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : '';
     throw new ProbeError(
-      `locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, it reports ${last.filter((w) => USABLE.has(w.state)).length} ready of ${last.length}${missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : ''}`,
+      `locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, ` +
+        `it reports ${ready} ready of ${last.length}${silent}`,
     );
   }
 }

@@ -38,7 +38,9 @@ export async function loadScenario(path: string): Promise<Scenario> {
   if (typeof raw !== 'object' || raw === null) {
     issues.push({
       path: 'loadTest.script',
-      message: `${JSON.stringify(path)} exports no tasks; expected export const tasks = { name: (user) => …, other: { weight: 3, run: (user) => … } }`,
+      message:
+        `${JSON.stringify(path)} exports no tasks; expected ` +
+        'export const tasks = { name: (user) => …, other: { weight: 3, run: (user) => … } }',
     });
   } else {
     for (const [name, t] of Object.entries(raw)) {

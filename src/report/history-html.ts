@@ -33,6 +33,7 @@ export function historyHtml(record: StateRecord, title: string): string {
       ),
     );
   }
+  const span = h.length ? ` from ${esc(h[0]!.at)} to ${esc(h.at(-1)!.at)}` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
@@ -43,7 +44,7 @@ svg { background: #fafafa; border: 1px solid #ddd; }
 .pt { fill: #2563eb; } .pt.breach { fill: #dc2626; } .axis { font-size: 11px; fill: #666; }
 </style></head><body>
 <h1>${esc(title)}</h1>
-<p id="summary">${h.length} decisions${h.length ? ` from ${esc(h[0]!.at)} to ${esc(h.at(-1)!.at)}` : ''}; hover a point for the decision's reason.</p>
+<p id="summary">${h.length} decisions${span}; hover a point for the decision's reason.</p>
 ${charts.join('\n')}
 <script>document.getElementById('summary').dataset.points = String(document.querySelectorAll('circle').length);</script>
 </body></html>
@@ -80,10 +81,11 @@ function chart(
         .join(' ')
     : '';
   const dots = pts
-    .map(
-      (p) =>
-        `<circle class="pt${p.l !== null && p.v! > p.l ? ' breach' : ''}" cx="${p.x.toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="4"><title>${esc(`${p.e.at}\n${reason(p.e)}`)}</title></circle>`,
-    )
+    .map((p) => {
+      const cls = `pt${p.l !== null && p.v! > p.l ? ' breach' : ''}`;
+      const title = `<title>${esc(`${p.e.at}\n${reason(p.e)}`)}</title>`;
+      return `<circle class="${cls}" cx="${p.x.toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="4">${title}</circle>`;
+    })
     .join('');
   const levels = integer
     ? [0, Math.round(top / 2), top]
@@ -94,11 +96,19 @@ function chart(
   const ticks =
     levels
       .map((v) => `<text class="axis" x="${PAD.left - 6}" y="${py(v) + 4}" text-anchor="end">${label(v)}</text>`)
-      .join('') +
-    (h.length
-      ? `<text class="axis" x="${PAD.left}" y="${H - 8}">${esc(h[0]!.at.slice(11, 19))}</text><text class="axis" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${esc(h.at(-1)!.at.slice(11, 19))} UTC</text>`
-      : '');
+      .join('') + (h.length ? timeAxis(h) : '');
   return `<h2>${esc(name)}${limit ? ` <small>(dashed: target${log ? '; logarithmic scale' : ''})</small>` : ''}</h2>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(name)}">${ticks}
 <path class="line" d="${path}"/>${limitPath ? `<path class="limit" d="${limitPath}"/>` : ''}${dots}</svg>`;
+}
+
+/** The first and last decision's times under the chart. */
+function timeAxis(h: HistoryEntry[]): string {
+  const first = esc(h[0]!.at.slice(11, 19));
+  const last = esc(h.at(-1)!.at.slice(11, 19));
+  const y = H - 8;
+  return (
+    `<text class="axis" x="${PAD.left}" y="${y}">${first}</text>` +
+    `<text class="axis" x="${W - PAD.right}" y="${y}" text-anchor="end">${last} UTC</text>`
+  );
 }

@@ -33,7 +33,9 @@ export function statsTable(o: Observations): string {
       Object.entries(r.failuresByKind).map(([k, f]) => `  ${r.name}: ${f.count} × ${k} (e.g. ${f.sample})`),
     );
   const precision = o.precision ? `\n(${o.precision})` : '';
-  return `${head}\n${line}\n${body.join('\n')}\nlatencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s${precision}${failures.length ? `\nfailures:\n${failures.join('\n')}` : ''}\n`;
+  const listed = failures.length ? `\nfailures:\n${failures.join('\n')}` : '';
+  const over = `latencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s`;
+  return `${head}\n${line}\n${body.join('\n')}\n${over}${precision}${listed}\n`;
 }
 
 export function decisionText(r: DecisionRecord): string {
@@ -51,7 +53,16 @@ export function progressLine(p: {
   meanMs: number;
 }): string {
   const secs = p.elapsedMs / 1000;
-  return `\r  ${secs.toFixed(0).padStart(3)}s  ${String(p.users).padStart(4)} users  ${String(p.requests).padStart(7)} requests  ${String(p.failures).padStart(5)} failures  ${(p.requests / Math.max(secs, 0.001)).toFixed(0).padStart(6)} req/s  mean ${p.meanMs.toFixed(2)} ms `;
+  const rate = (p.requests / Math.max(secs, 0.001)).toFixed(0);
+  const fields = [
+    `${secs.toFixed(0).padStart(3)}s`,
+    `${String(p.users).padStart(4)} users`,
+    `${String(p.requests).padStart(7)} requests`,
+    `${String(p.failures).padStart(5)} failures`,
+    `${rate.padStart(6)} req/s`,
+    `mean ${p.meanMs.toFixed(2)} ms `,
+  ];
+  return `\r  ${fields.join('  ')}`;
 }
 
 /** Per-request entries keyed by name, percentiles as top-level fields (p50, p90, p99.9 …). */

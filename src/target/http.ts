@@ -29,7 +29,8 @@ export class HttpScaleTarget implements ScaleTarget {
     const replicas = obj?.['replicas'];
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
       throw new TargetError(
-        `GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; expected {"replicas": <integer ≥ 0>}`,
+        `GET ${redactUrl(this.ref.url)} answered ${JSON.stringify(body)?.slice(0, 200)}; ` +
+          'expected {"replicas": <integer ≥ 0>}',
       );
     }
     const ready = obj?.['readyReplicas'];

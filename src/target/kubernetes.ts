@@ -166,7 +166,9 @@ export class KubernetesScaleTarget implements ScaleTarget {
         const now = await this.read(signal).catch(() => undefined);
         if (now?.replicas === replicas) return;
         if (now && now.replicas !== expectedCurrent) {
-          const why = `replicas are no longer ${expectedCurrent} but ${now.replicas} (changed by someone else since the read)`;
+          const why =
+            `replicas are no longer ${expectedCurrent} but ${now.replicas} ` +
+            '(changed by someone else since the read)';
           throw new ConflictError(`${this.describe()}: ${why}`, { cause: err });
         }
       }
@@ -217,7 +219,10 @@ export class KubernetesScaleTarget implements ScaleTarget {
   }
 
   private notFound(): string {
-    return `${this.ref.kind} ${JSON.stringify(this.ref.name)} not found in namespace ${JSON.stringify(this.ref.namespace)}: check target.name and target.namespace (kubectl get ${this.resource?.plural ?? this.ref.kind.toLowerCase()} -n ${this.ref.namespace})`;
+    const { kind, name, namespace } = this.ref;
+    const kubectl = `kubectl get ${this.resource?.plural ?? kind.toLowerCase()} -n ${namespace}`;
+    const where = `${kind} ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}`;
+    return `${where}: check target.name and target.namespace (${kubectl})`;
   }
 
   private async call<T>(

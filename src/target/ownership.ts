@@ -95,7 +95,8 @@ interface ManagedField {
 const GITOPS: [RegExp, string][] = [
   [
     /^argocd/,
-    'Argo CD: add ignoreDifferences with jsonPointers [/spec/replicas] to the Application (and RespectIgnoreDifferences=true)',
+    'Argo CD: add ignoreDifferences with jsonPointers [/spec/replicas] to the Application ' +
+      '(and RespectIgnoreDifferences=true)',
   ],
   [
     /^(kustomize-controller|helm-controller|flux)/,
@@ -112,7 +113,8 @@ export function gitOpsWarnings(managedFields: ManagedField[] | undefined, what: 
     const fix = GITOPS.find(([pattern]) => pattern.test(manager))?.[1];
     if (ownsReplicas && fix) {
       out.push(
-        `spec.replicas of ${what} is managed by ${manager}, a GitOps controller: its next sync reverts every scale. ${fix}`,
+        `spec.replicas of ${what} is managed by ${manager}, a GitOps controller: ` +
+          `its next sync reverts every scale. ${fix}`,
       );
     }
   }

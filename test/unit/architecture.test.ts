@@ -75,3 +75,15 @@ describe('the direction of imports', () => {
     assert.equal(ALLOWED['state']!.includes(partOf(join(SRC, 'target', 'http.ts'))), false);
   });
 });
+
+describe('the shape of the source', () => {
+  it('no line in src/ is longer than 120 columns (a long expression becomes named steps)', () => {
+    const long = files(SRC).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ where: `${relative(SRC, file)}:${i + 1}`, length: line.length }))
+        .filter((l) => l.length > 120),
+    );
+    assert.deepEqual(long, []);
+  });
+});
