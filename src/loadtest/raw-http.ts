@@ -1,16 +1,27 @@
-// The fast path for declarative requests over plain http: one keep-alive connection per virtual
-// user (a closed-loop user never has two requests in flight), requests serialized once per run, and
-// a minimal HTTP/1.1 response parser (status, Content-Length or chunked, Connection: close). The
-// clock stops at the last byte of the body. https and scripts go through undici instead.
+// The raw-socket HTTP/1.1 path of the load engine: one keep-alive connection per virtual user,
+// requests serialized once per run, responses read by an incremental parser (http1-parser.ts) that
+// counts body bytes without copying them. Every request ends as a status or a classified failure
+// within its timeout: malformed answers are protocol errors, never a hang. Keep-alive as undici
+// keeps it: an idle connection is closed before the server's Keep-Alive timeout, and a request that
+// met the server's close of an idle connection (no byte of answer yet) is sent again once on a new
+// one when it is idempotent — that race is the client's, not a failure of the service.
 import { connect, type Socket } from 'node:net';
 import { errorFailure, type Failure } from './failures.ts';
+import { ResponseParser } from './http1-parser.ts';
 
 export interface RawOutcome {
   status?: number;
   failure?: Failure;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
+export interface RawOptions {
+  /** Close an idle connection after this long when the server names no Keep-Alive timeout (undici: 4 s). */
+  idleTimeoutMs?: number;
+  /** Close this long before the server's own Keep-Alive timeout (undici's keepAliveTimeoutThreshold). */
+  idleThresholdMs?: number;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export function serializeRequest(
   url: URL,
@@ -27,152 +38,146 @@ export function serializeRequest(
   return payload ? Buffer.concat([Buffer.from(head), payload]) : Buffer.from(head);
 }
 
+interface Pending {
+  request: Buffer;
+  method: string;
+  what: string;
+  resolve: (o: RawOutcome) => void;
+  parser: ResponseParser;
+  /** Sent on a connection that had answered before (the keep-alive race is possible). */
+  reused: boolean;
+  retried: boolean;
+}
+
 export class RawConnection {
   private socket: Socket | undefined;
   private readonly host: string;
   private readonly port: number;
   private readonly timeoutMs: number;
-  private buf: Buffer = Buffer.alloc(0);
-  private pending: ((o: RawOutcome) => void) | undefined;
-  private head = true; // reading the status line and headers
-  private status = 0;
-  private remaining = 0; // body bytes left (Content-Length), or -1: chunked, -2: until close
-  private closeAfter = false;
-  private noBody = false;
-  private timer: NodeJS.Timeout | undefined;
-  private what = '';
+  private readonly idleTimeoutMs: number;
+  private readonly idleThresholdMs: number;
+  private pending: Pending | undefined;
+  private answered = 0; // responses completed on the current socket
+  private keepAliveMs: number; // how long this socket may sit idle
+  private timer: NodeJS.Timeout | undefined; // the request's timeout, or the idle close
+  private closed = false;
 
-  constructor(url: URL, timeoutMs: number) {
+  constructor(url: URL, timeoutMs: number, options: RawOptions = {}) {
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port || 80);
     this.timeoutMs = timeoutMs;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
+    this.idleThresholdMs = options.idleThresholdMs ?? 2_000;
+    this.keepAliveMs = this.idleTimeoutMs;
   }
 
   send(request: Buffer, method: string, what: string): Promise<RawOutcome> {
     return new Promise((resolve) => {
-      this.pending = resolve;
-      this.what = what;
-      this.head = true;
-      this.status = 0;
-      this.noBody = method === 'HEAD';
-      this.buf = Buffer.alloc(0);
-      if (!this.timer)
-        this.timer = setTimeout(
-          () => this.fail({ kind: 'timeout', message: `${this.what} took longer than ${this.timeoutMs} ms` }),
-          this.timeoutMs,
-        );
-      else this.timer.refresh();
-      const socket = this.socket ?? this.open();
-      socket.write(request);
+      if (this.closed) return resolve({});
+      const reused = this.socket !== undefined && this.answered > 0;
+      this.pending = { request, method, what, resolve, parser: new ResponseParser(method), reused, retried: false };
+      this.arm(this.timeoutMs, () =>
+        this.fail({ kind: 'timeout', message: `${what} took longer than ${this.timeoutMs} ms` }),
+      );
+      this.write();
     });
   }
 
+  /** Ends the connection (the run is over): a request in flight is cut, not recorded. */
   destroy(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.socket?.destroy();
-    this.socket = undefined;
-    this.finish({}); // a request cut by the end of the run: not recorded
+    this.closed = true;
+    this.disarm();
+    this.drop();
+    this.finish({});
+  }
+
+  private write(): void {
+    const p = this.pending!;
+    const socket = this.socket ?? this.open();
+    socket.write(p.request);
   }
 
   private open(): Socket {
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    this.answered = 0;
+    this.keepAliveMs = this.idleTimeoutMs;
     // Events of a socket we already gave up on must not touch the request of its successor.
     socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.socket === socket && this.fail(errorKind(err, this.what)));
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      this.socket = undefined;
-      if (this.remaining === -2 && !this.head) return this.complete();
-      this.fail({ kind: 'connection reset', message: `${this.what}: the server closed the connection` });
-    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.socket === socket && this.onClose(err));
+    socket.on('close', () => this.socket === socket && this.onClose(undefined));
     this.socket = socket;
     return socket;
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.pending) return;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    if (this.head) {
-      const end = this.buf.indexOf(CRLFCRLF);
-      if (end < 0) return;
-      this.parseHead(this.buf.toString('latin1', 0, end));
-      this.buf = this.buf.subarray(end + 4);
-      if (this.status >= 100 && this.status < 200) {
-        this.head = true; // 100 Continue and friends: the real answer follows
-        return this.onData(Buffer.alloc(0));
-      }
-    }
-    this.readBody();
+    const p = this.pending;
+    if (!p) return this.drop(); // bytes nobody asked for: this connection cannot be trusted
+    const result = p.parser.feed(chunk);
+    if (result.state === 'more') return;
+    if (result.state === 'error') return this.fail({ kind: 'protocol error', message: `${p.what}: ${result.message}` });
+    const hint = p.parser.keepAliveSeconds;
+    // Honour the server's `Keep-Alive: timeout=N`: close our side before it closes its own.
+    if (hint !== undefined) this.keepAliveMs = Math.max(0, hint * 1000 - this.idleThresholdMs);
+    if (!result.reuse) this.drop();
+    else this.answered++;
+    this.complete(result.status);
   }
 
-  private parseHead(text: string): void {
-    this.head = false;
-    const lines = text.split('\r\n');
-    this.status = Number(lines[0]!.split(' ')[1]);
-    let length = -2;
-    let chunked = false;
-    this.closeAfter = lines[0]!.startsWith('HTTP/1.0');
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line
-        .slice(colon + 1)
-        .trim()
-        .toLowerCase();
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'transfer-encoding') chunked = value.includes('chunked');
-      else if (name === 'connection')
-        this.closeAfter = value === 'close' ? true : value === 'keep-alive' ? false : this.closeAfter;
+  /** The socket closed or failed: the end of a close-delimited body, the keep-alive race, or a failure. */
+  private onClose(err: NodeJS.ErrnoException | undefined): void {
+    const p = this.pending;
+    this.socket?.destroy();
+    this.socket = undefined;
+    if (!p) return this.disarm();
+    if (!err) {
+      const result = p.parser.end();
+      if (result.state === 'done') return this.complete(result.status);
     }
-    this.remaining = this.noBody || this.status === 204 || this.status === 304 ? 0 : chunked ? -1 : length;
+    if (p.reused && p.parser.received === 0 && !p.retried && IDEMPOTENT.has(p.method)) {
+      // The server closed the idle connection as we wrote: send it again, once, on a new one.
+      p.retried = true;
+      p.reused = false;
+      p.parser = new ResponseParser(p.method);
+      return this.write();
+    }
+    if (err) return this.fail(errorFailure(err, p.what, this.timeoutMs));
+    const end = p.parser.end();
+    const message = end.state === 'error' ? end.message : 'the server closed the connection';
+    this.fail({ kind: 'connection reset', message: `${p.what}: ${message}` });
   }
 
-  private readBody(): void {
-    if (this.remaining >= 0) {
-      if (this.buf.length >= this.remaining) this.complete();
-      return;
-    }
-    if (this.remaining === -1) {
-      // Chunked: sizes in hex, each chunk followed by CRLF, a zero-size chunk (and trailers) ends it.
-      for (;;) {
-        const eol = this.buf.indexOf('\r\n');
-        if (eol < 0) return;
-        const size = parseInt(this.buf.toString('latin1', 0, eol), 16);
-        if (size === 0) {
-          if (this.buf.indexOf(CRLFCRLF, eol) >= 0 || this.buf.length >= eol + 4) return this.complete();
-          return;
-        }
-        if (this.buf.length < eol + 2 + size + 2) return;
-        this.buf = this.buf.subarray(eol + 2 + size + 2);
-      }
-    }
-    // -2: the body ends when the server closes the connection (handled on 'close').
-  }
-
-  private complete(): void {
-    const status = this.status;
-    if (this.closeAfter || this.remaining === -2) {
-      this.socket?.destroy();
-      this.socket = undefined;
-    }
+  private complete(status: number): void {
     this.finish({ status });
+    if (this.socket) this.arm(this.keepAliveMs, () => this.drop());
+    else this.disarm();
   }
 
   private fail(failure: Failure): void {
     if (!this.pending) return;
-    this.socket?.destroy();
-    this.socket = undefined;
+    this.drop();
+    this.disarm();
     this.finish({ failure });
   }
 
-  private finish(outcome: RawOutcome): void {
-    const resolve = this.pending;
-    this.pending = undefined;
-    resolve?.(outcome);
+  private drop(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
   }
-}
 
-function errorKind(err: NodeJS.ErrnoException, what: string): Failure {
-  return errorFailure(err, what, 0);
+  private finish(outcome: RawOutcome): void {
+    const p = this.pending;
+    this.pending = undefined;
+    if (!this.socket) this.disarm();
+    p?.resolve(outcome);
+  }
+
+  private arm(ms: number, fire: () => void): void {
+    this.disarm();
+    this.timer = setTimeout(fire, ms);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
