@@ -4,7 +4,7 @@
 import type * as v from 'valibot';
 import { defaultStatePath } from '../model/target-key.ts';
 import { show } from './fields.ts';
-import type { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
+import { ConfigSchema, type HttpTargetSchema, type KubernetesTargetSchema, type StateSchema } from './schema.ts';
 import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
 import type {
   KubernetesTargetRef,
@@ -48,22 +48,15 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
     );
   }
   const state = inputs.state ? stateConfig(inputs.state, target, issues) : undefined;
-  const { scaleUp, decay, onProbeFailure, stabilization, settle, history } = parsed;
-  if (
-    !replicas ||
-    !loadTest ||
-    !state ||
-    !scaleUp ||
-    !decay ||
-    !onProbeFailure ||
-    !stabilization ||
-    !settle ||
-    !history
-  )
-    return undefined;
-  if (!target && inputs.requireTarget) return undefined;
-  const blocks = { replicas, scaleUp, decay, onProbeFailure, stabilization, settle, history };
-  return { ...blocks, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
+  // The blocks no rule touches (replicas, scaleUp, decay, …): taken as the schema gave them.
+  const { target: _target, state: _state, loadTest: _loadTest, targets: _targets, ...blocks } = parsed;
+  const plain = Object.keys(ConfigSchema.entries).filter(
+    (k) => !['target', 'state', 'loadTest', 'targets'].includes(k),
+  );
+  const complete = plain.every((k) => blocks[k as keyof typeof blocks] !== undefined);
+  if (!replicas || !loadTest || !state || !complete || (!target && inputs.requireTarget)) return undefined;
+  const whole = blocks as Required<typeof blocks>;
+  return { ...whole, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
 }
 
 function targetRef(t: NonNullable<Inputs['target']>, path: string, issues: Issues): TargetRef | undefined {

@@ -287,6 +287,19 @@ export const ConfigSchema = object({
     { description: 'waiting for the previous change to take effect' },
   ),
   state: v.optional(v.unknown()),
+  api: section(
+    {
+      timeout: v.nullish(
+        duration({ above: 0, description: 'one call to the Kubernetes API, DynamoDB or the webhook' }),
+        '10s',
+      ),
+      retryFor: v.nullish(
+        duration({ description: 'how long transient failures (429, 5xx, timeouts) of the Kubernetes API are retried' }),
+        '30s',
+      ),
+    },
+    { description: 'time limits of the calls to the target and the state store' },
+  ),
   history: section(
     {
       limit: v.nullish(

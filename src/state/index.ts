@@ -12,6 +12,7 @@ export async function createStateStore(
 ): Promise<StateStore> {
   const key = targetKey(config.target);
   const state = config.state;
+  const limits = { callTimeoutMs: config.api.timeout, deadlineMs: config.api.retryFor };
   switch (state.store) {
     case 'file':
       return new FileStateStore(state.path, key);
@@ -28,6 +29,7 @@ export async function createStateStore(
           targetKey: key,
         },
         await kubeClients(env),
+        limits,
       );
     }
     case 'dynamodb': {
@@ -37,6 +39,7 @@ export async function createStateStore(
         region: state.region,
         endpoint: state.endpoint,
         targetKey: key,
+        requestTimeoutMs: config.api.timeout,
       });
     }
   }

@@ -10,13 +10,14 @@ import { pauseOf } from './ownership.ts';
 import { transportCause } from '../transport.ts';
 import type { ScaleTarget, TargetStatus } from './types.ts';
 
-const TIMEOUT_MS = 10_000; // 10s: a scale endpoint that takes longer is down
-
 export class HttpScaleTarget implements ScaleTarget {
   private readonly ref: HttpTargetRef;
+  private readonly timeoutMs: number;
 
-  constructor(ref: HttpTargetRef) {
+  /** `timeoutMs`: one call (api.timeout); a scale endpoint that takes longer is down. */
+  constructor(ref: HttpTargetRef, timeoutMs = 10_000) {
     this.ref = ref;
+    this.timeoutMs = timeoutMs;
   }
 
   describe(): string {
@@ -54,7 +55,7 @@ export class HttpScaleTarget implements ScaleTarget {
   private async call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.ref.headers };
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
     let res;
     try {
       res = await request(this.ref.url, {
@@ -65,7 +66,7 @@ export class HttpScaleTarget implements ScaleTarget {
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      const cause = transportCause(err, TIMEOUT_MS);
+      const cause = transportCause(err, this.timeoutMs);
       throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, {
         cause: err,
       });

@@ -6,13 +6,14 @@ import type { ScaleTarget } from './types.ts';
 export type Env = Record<string, string | undefined>;
 
 export async function createScaleTarget(
-  config: Pick<ScalerConfig, 'target'>,
+  config: Pick<ScalerConfig, 'target'> & Partial<Pick<ScalerConfig, 'api'>>,
   env: Env = process.env,
 ): Promise<ScaleTarget> {
-  if (isHttpTarget(config.target)) return new HttpScaleTarget(config.target);
+  const limits = { callTimeoutMs: config.api?.timeout ?? 10_000, deadlineMs: config.api?.retryFor ?? 30_000 };
+  if (isHttpTarget(config.target)) return new HttpScaleTarget(config.target, limits.callTimeoutMs);
   const [{ KubernetesScaleTarget }, { kubeClients }] = await Promise.all([
     import('./kubernetes.ts'),
     import('../kube/client.ts'),
   ]);
-  return new KubernetesScaleTarget(config.target, await kubeClients(env));
+  return new KubernetesScaleTarget(config.target, await kubeClients(env), limits);
 }
