@@ -1,0 +1,259 @@
+// Faults between the scaler and a real kube-apiserver: the fault-injecting proxy (TLS terminated with
+// the harness's server certificate) in front of it, the bundle run against the proxy with a service
+// account token. After each fault: the exit code, the message, and that the state ConfigMap and the
+// replica count agree (nothing half-written, nothing lost, no double apply).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { answers, startFaultProxy, type FaultProxy } from '../harness/faults.ts';
+import { startKube, type KubeCluster } from '../harness/kube.ts';
+import { messages, runBundle } from '../helpers/cli.ts';
+import { create, deployment, namespace, replicasOf, settle } from '../helpers/kube-objects.ts';
+import { startService, type CountingService } from '../helpers/scale-server.ts';
+
+const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
+let kube: KubeCluster;
+let proxy: FaultProxy;
+let service: CountingService;
+let dir: string;
+let kubeconfig: string;
+
+before(async () => {
+  kube = await startKube();
+  service = await startService(2);
+  dir = mkdtempSync(join(tmpdir(), 'scaler-kfaults-'));
+  const tls = {
+    cert: readFileSync(join(kube.dir, 'server.crt')),
+    key: readFileSync(join(kube.dir, 'server.key')),
+    ca: readFileSync(kube.caPath),
+  };
+  proxy = await startFaultProxy({ upstream: kube.server, tls });
+  // A service account with every right, so the faults are the only thing in the way.
+  const token = await kube.tokenFor('default', 'scaler');
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'scaler-admin' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'ServiceAccount', name: 'scaler', namespace: 'default' }],
+  };
+  await create(kube, [binding as never], '');
+  kubeconfig = join(dir, 'proxy.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'p',
+      clusters: [{ name: 'p', cluster: { server: proxy.url, 'certificate-authority': kube.caPath } }],
+      users: [{ name: 'p', user: { token } }],
+      contexts: [{ name: 'p', context: { cluster: 'p', user: 'p' } }],
+    }),
+  );
+});
+after(async () => {
+  await proxy?.close();
+  await service?.close();
+  await kube?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+/** A namespace with Deployment fib at 2 replicas, settled, and a config that breaches (→ 3). */
+async function scene(
+  opts: { limit?: number; timeout?: string; retryFor?: string } = {},
+): Promise<{ ns: string; path: string }> {
+  const ns = await namespace(kube, `kf${++n}`);
+  await create(kube, [deployment('fib', 2)], ns);
+  await settle(kube, APPS, ns, 'fib');
+  const path = join(dir, `scaler-${n}.yaml`);
+  writeFileSync(
+    path,
+    `target: { kind: Deployment, name: fib, namespace: ${ns} }
+replicas: { min: 1, max: 5 }
+loadTest: { host: ${service.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /fib }] }
+targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
+state: { store: configmap }
+api: { timeout: ${opts.timeout ?? '2s'}, retryFor: ${opts.retryFor ?? '6s'} }
+`,
+  );
+  return { ns, path };
+}
+
+const run = (path: string) =>
+  runBundle(['run', '-c', path, '-o', 'json'], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+
+async function stateOf(ns: string): Promise<{ lastReplicas: number | null; history: unknown[] } | undefined> {
+  const r = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`);
+  return r.status === 200 && r.body.data?.['state.json'] ? JSON.parse(r.body.data['state.json']) : undefined;
+}
+
+/** State and replicas agree: the recorded count is the real one, or there is no record. */
+async function agree(ns: string, replicas: number, decisions: number): Promise<void> {
+  assert.equal(await replicasOf(kube, APPS, ns, 'fib'), replicas);
+  const state = await stateOf(ns);
+  assert.equal(state?.history.length ?? 0, decisions, JSON.stringify(state));
+  if (decisions > 0) assert.equal(state?.lastReplicas, replicas);
+}
+
+const patches = (ns: string) =>
+  proxy.log.filter((e) => e.method === 'PATCH' && e.path.includes(`/namespaces/${ns}/deployments/fib/scale`));
+
+describe('faults at the Kubernetes API', () => {
+  it('refused: exit 1, the message names the API and the cause; nothing written, nothing applied', async () => {
+    const { ns, path } = await scene({ retryFor: '2s' });
+    await proxy.refuse(true);
+    try {
+      const r = await run(path);
+      assert.equal(r.code, 1);
+      assert.match(
+        messages(r.stderr),
+        /the Kubernetes API at https:\/\/127\.0\.0\.1:\d+: connection refused \(get (discovery apps\/v1|configmaps)/,
+      );
+    } finally {
+      await proxy.refuse(false);
+    }
+    await agree(ns, 2, 0);
+  });
+
+  it('hang: exit 1 with "no answer within 1 s" (not "HTTP 23"); nothing written', async () => {
+    const { ns, path } = await scene({ timeout: '1s', retryFor: '1s' });
+    proxy.inject({
+      method: 'GET',
+      path: new RegExp(`/namespaces/${ns}/configmaps/`),
+      times: Infinity,
+      fault: { kind: 'hang' },
+    });
+    try {
+      const r = await run(path);
+      assert.equal(r.code, 1);
+      assert.match(
+        messages(r.stderr),
+        /the Kubernetes API at https:\/\/127\.0\.0\.1:\d+: no answer within 1 s \(get configmaps latency-scaler-deployment-fib in namespace kf\d+\)/,
+      );
+      assert.doesNotMatch(r.stderr, /HTTP 23/);
+    } finally {
+      proxy.clear();
+    }
+    await agree(ns, 2, 0);
+  });
+
+  it('slow (within the time limit): a normal run', async () => {
+    const { ns, path } = await scene();
+    proxy.inject({
+      path: new RegExp(`/namespaces/${ns}/`),
+      times: 3,
+      fault: { kind: 'slow', beforeMs: 300, afterMs: 300 },
+    });
+    const r = await run(path);
+    proxy.clear();
+    assert.equal(r.code, 0, messages(r.stderr));
+    await agree(ns, 3, 1);
+  });
+
+  it('429 with Retry-After on the scale patch: waited for, retried, applied once', async () => {
+    const { ns, path } = await scene();
+    proxy.inject({
+      method: 'PATCH',
+      path: new RegExp(`/namespaces/${ns}/deployments/fib/scale`),
+      fault: answers.kubeStatus(429, 'TooManyRequests', 'slow down', { 'retry-after': '1' }),
+    });
+    const t0 = Date.now();
+    const r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.ok(Date.now() - t0 >= 1000, 'Retry-After honoured');
+    assert.equal(patches(ns).length, 2);
+    await agree(ns, 3, 1);
+  });
+
+  it('503 twice on reading the Deployment: retried, a normal run', async () => {
+    const { ns, path } = await scene();
+    proxy.inject({
+      method: 'GET',
+      path: new RegExp(`/namespaces/${ns}/deployments/fib$`),
+      times: 2,
+      fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd leader changed'),
+    });
+    const r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    await agree(ns, 3, 1);
+  });
+
+  it('500 on every scale patch: exit 1, the claim put back (a record with no decision), replicas unchanged, a ScaleFailed Event', async () => {
+    const { ns, path } = await scene({ retryFor: '1s' });
+    proxy.inject({
+      method: 'PATCH',
+      path: new RegExp(`/namespaces/${ns}/deployments/fib/scale`),
+      times: Infinity,
+      fault: answers.kubeStatus(500, 'InternalError', 'boom'),
+    });
+    try {
+      const r = await run(path);
+      assert.equal(r.code, 1);
+      assert.match(
+        messages(r.stderr),
+        /applying 2→3 failed: patch deployments\/scale fib in namespace kf\d+ failed: the API server answered HTTP 500: boom/,
+      );
+    } finally {
+      proxy.clear();
+    }
+    await agree(ns, 2, 0);
+    const events = (await kube.api('GET', `/api/v1/namespaces/${ns}/events`)).body.items as { reason: string }[];
+    assert.ok(events.some((e) => e.reason === 'ScaleFailed'));
+  });
+
+  it('409 on the state ConfigMap write: another run won — exit 3, nothing applied', async () => {
+    const { ns, path } = await scene();
+    assert.equal((await run(path)).code, 0); // a record exists: the next write is an update
+    await settle(kube, APPS, ns, 'fib');
+    proxy.inject({
+      method: 'PUT',
+      path: new RegExp(`/namespaces/${ns}/configmaps/`),
+      fault: answers.kubeStatus(409, 'Conflict', 'the object has been modified'),
+    });
+    const r = await run(path);
+    assert.equal(r.code, 3, messages(r.stderr));
+    assert.match(messages(r.stderr), /changed since it was read .*nothing applied/);
+    await agree(ns, 3, 1);
+  });
+
+  it('the state write applied but its answer lost: the retry meets our own claim — applied once, exit 0', async () => {
+    const { ns, path } = await scene();
+    assert.equal((await run(path)).code, 0);
+    await settle(kube, APPS, ns, 'fib');
+    proxy.inject({ method: 'PUT', path: new RegExp(`/namespaces/${ns}/configmaps/`), fault: { kind: 'lostAnswer' } });
+    const r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.match(messages(r.stderr), /the claim is ours/);
+    await agree(ns, 4, 2);
+    assert.equal(patches(ns).length, 2, 'one patch per run');
+  });
+
+  it("the scale patch applied but its answer lost: the retry's test fails on our own value — success, applied once", async () => {
+    const { ns, path } = await scene();
+    proxy.inject({
+      method: 'PATCH',
+      path: new RegExp(`/namespaces/${ns}/deployments/fib/scale`),
+      fault: { kind: 'lostAnswer' },
+    });
+    const r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    await agree(ns, 3, 1);
+    const replicaChanges = patches(ns).filter((p) => p.upstreamStatus === 200).length;
+    assert.equal(replicaChanges, 1, 'the value was changed once');
+  });
+
+  it('reset in the middle of an answer: retried, a normal run', async () => {
+    const { ns, path } = await scene();
+    proxy.inject({
+      method: 'GET',
+      path: new RegExp(`/namespaces/${ns}/deployments/fib/scale`),
+      fault: { kind: 'reset', afterBytes: 20 },
+    });
+    const r = await run(path);
+    assert.equal(r.code, 0, messages(r.stderr));
+    await agree(ns, 3, 1);
+  });
+});
