@@ -50,7 +50,7 @@ export class DynamoDbStateStore implements StateStore {
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
         maxAttempts: options.maxAttempts ?? 6, // throttling: up to 5 retries, with the SDK's backoff
         retryMode: 'adaptive',
-        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000 },
+        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000, throwOnRequestTimeout: true },
       });
   }
 
@@ -171,6 +171,10 @@ export class DynamoDbStateStore implements StateStore {
   private failure(what: string, err: unknown): StateError {
     const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
     const name = e?.name ?? 'Error';
+    if (name === 'CredentialsProviderError') {
+      const how = 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, or run with a role';
+      return new StateError(`${this.describe()}: ${what} failed: no AWS credentials found (${how})`, { cause: err });
+    }
     if (e?.$metadata?.httpStatusCode === undefined && !name.endsWith('Exception')) {
       // Never reached DynamoDB, or no answer from it: say so, not the SDK's error class.
       const cause = transportCause(err, this.requestTimeoutMs);
