@@ -3,6 +3,7 @@
 // Every failure is a ProbeError naming the step and the master's answer.
 import { request } from '../undici.ts';
 import { ProbeError } from '../errors.ts';
+import { transportCause } from '../transport.ts';
 
 const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master
 
@@ -79,9 +80,12 @@ export class LocustMaster {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {
-      throw new ProbeError(`locust master ${this.url}: ${step} (${method} ${path}) failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ProbeError(
+        `locust master ${this.url}: ${step} (${method} ${path}) failed: ${transportCause(err, CALL_TIMEOUT_MS)}`,
+        {
+          cause: err,
+        },
+      );
     }
     const text = await res.body.text();
     if (res.statusCode === 401)
