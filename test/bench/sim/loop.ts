@@ -1,11 +1,15 @@
-// Runs the real decide() in closed loop against the service model through a load profile.
+// Runs an autoscaler in closed loop against the service model through a load profile: the real
+// decide() (LPA's policy, the recommended one), or an HPA on CPU as KEDA/HPA users run it. New
+// replicas may take runs to become ready; past saturation the service fails (service.ts).
 import { decide, type Policy } from '../../../src/decide/decide.ts';
 import type { Observations } from '../../../src/loadtest/types.ts';
 import type { StateRecord } from '../../../src/model/state-record.ts';
-import { meanLatencyMs, normal, oracleReplicas, seeded } from './service.ts';
+import type { TargetStatus } from '../../../src/model/target-status.ts';
+import { normal, oracleReplicas, seeded, seenAt, SERVICE_RATE, type Seen } from './service.ts';
 
 export const TARGET_MS = 20;
 const REQ = 'GET /work';
+const COUNT = 1000; // requests per load test
 
 export interface Profile {
   name: string;
@@ -14,6 +18,10 @@ export interface Profile {
   noise: number; // relative standard deviation of the measured mean
   stepAt?: number; // the run of a step change, for the recovery figure
   steadyFrom?: number; // runs after this are steady: reversals there are flaps
+  /** Runs a new replica takes to serve (0: at once). */
+  readyAfter?: number;
+  /** Past 90% utilization the excess is refused with fast 503s (a concurrency limit in front). */
+  shedding?: boolean;
 }
 
 export const PROFILES: Profile[] = [
@@ -22,65 +30,164 @@ export const PROFILES: Profile[] = [
   { name: 'ramp ×4', runs: 80, load: (r) => 150 + 450 * Math.min(1, Math.max(0, (r - 10) / 40)), noise: 0.05 },
   { name: 'diurnal', runs: 96, load: (r) => 375 + 225 * Math.sin((2 * Math.PI * r) / 48), noise: 0.05 },
   { name: 'noisy steady', runs: 80, load: () => 400, noise: 0.15, steadyFrom: 20 },
+  // Past saturation at once: 3 replicas meet a load 8 replicas would serve — the service fails.
+  { name: 'overload ×8 (fails)', runs: 80, load: (r) => (r < 20 ? 150 : 1200), noise: 0.05, stepAt: 20 },
+  // The same overload behind a concurrency limit: fast 503s, and the answered requests stay fast.
+  {
+    name: 'overload ×8, fast 503s',
+    runs: 80,
+    load: (r) => (r < 20 ? 150 : 1200),
+    noise: 0.05,
+    stepAt: 20,
+    shedding: true,
+  },
+  // New replicas serve only two runs after they are added (slow start-up).
+  { name: 'step ×4, slow ready', runs: 80, load: (r) => (r < 20 ? 150 : 600), noise: 0.05, stepAt: 20, readyAfter: 2 },
 ];
+
+/** What an autoscaler sees of one run, and what it sets. */
+export interface Autoscaler {
+  name: string;
+  /** The replica count to set, given the spec, what is ready, the load test's observations and the load. */
+  step(view: { run: number; replicas: number; ready: number; observations: Observations; lambda: number }): number;
+}
 
 export interface Outcome {
   recovery?: number; // runs in breach after the step before the target is met again
   breachRuns: number;
   costRatio: number; // replica-runs ÷ the oracle's
   flaps?: number; // direction reversals in steady state
+  /** Replicas removed in runs where more than 1% of requests failed (goal: 0). */
+  removedWhileFailing: number;
+  /** The highest replica count ÷ the oracle's highest (overshoot). */
+  peakRatio: number;
   replicas: number[];
 }
 
-export function simulate(profile: Profile, policy: Policy, seed = 42): Outcome {
+/**
+ * Our scaler: the real decide() with its stored state, one run a minute. `asOf01`: measured as 0.1
+ * did — failed requests left out of the latency — and without the failing-service rule.
+ */
+export function decider(name: string, policy: Policy, asOf01 = false): () => Autoscaler {
+  const used = asOf01 ? { ...policy, decay: { ...policy.decay, maxFailureRatio: 1 } } : policy;
+  return () => {
+    let record: StateRecord | null = null;
+    return {
+      name,
+      step({ run, replicas, ready, observations }) {
+        const notSettled =
+          ready < replicas ? { kind: 'starting' as const, reason: `${ready} of ${replicas} ready` } : undefined;
+        const status: TargetStatus = {
+          replicas,
+          paused: false,
+          readyReplicas: ready,
+          ...(notSettled ? { notSettled } : {}),
+        };
+        const seen = asOf01 ? successesOnly(observations) : observations;
+        const d = decide({ targetKey: 'sim', status, record, observations: seen, policy: used, now: run * 60_000 });
+        record = d.state;
+        return d.applied;
+      },
+    };
+  };
+}
+
+/**
+ * What KEDA/HPA users run instead: an HPA on CPU at 60% utilization, CPU modelled as λ/(c·μ) (capped
+ * at 100%, so overload is seen as 100% only). HPA's 10% tolerance, its default 5-minute downscale
+ * stabilization (the highest recommendation of the last 5 runs), and no scale-up limit within a run:
+ * HPA syncs every 15 s, so its default +100%/+4 pods per 15 s lets it grow 16× within our minute.
+ */
+export function hpaOnCpu(target = 0.6, min = 1, max = 100): () => Autoscaler {
+  return () => {
+    const recommendations: number[] = [];
+    return {
+      name: 'HPA on CPU (60%)',
+      step({ ready, replicas, lambda }) {
+        const utilization = Math.min(1, lambda / (Math.max(ready, 1) * SERVICE_RATE));
+        const ratio = utilization / target;
+        const wanted = Math.abs(ratio - 1) <= 0.1 ? replicas : Math.ceil(Math.max(ready, 1) * ratio);
+        recommendations.push(wanted);
+        const window = recommendations.slice(-5);
+        const desired = wanted < replicas ? Math.min(replicas, Math.max(...window)) : wanted;
+        return Math.min(max, Math.max(min, desired));
+      },
+    };
+  };
+}
+
+export function simulate(profile: Profile, make: () => Autoscaler, seed = 42): Outcome {
   const random = seeded(seed);
+  const scaler = make();
   let replicas = oracleReplicas(profile.load(0), TARGET_MS);
-  let record: StateRecord | null = null;
+  let readyAt: number[] = Array.from({ length: replicas }, () => 0); // the run each replica serves from
   let breachRuns = 0;
   let cost = 0;
   let oracleCost = 0;
+  let removedWhileFailing = 0;
+  let peak = replicas;
+  let oraclePeak = 0;
   let recovery: number | undefined;
   const series: number[] = [];
   for (let run = 0; run < profile.runs; run++) {
     const lambda = profile.load(run);
-    const truth = meanLatencyMs(lambda, replicas);
-    const observed = truth * Math.max(0.1, 1 + profile.noise * normal(random));
-    const breached = truth > TARGET_MS;
+    const ready = readyAt.filter((r) => r <= run).length;
+    const seen = seenAt(lambda, ready, profile.shedding);
+    const failing = seen.timeoutShare + seen.shedShare > 0.01;
+    // In breach: slower than the target, or failing (no SLO tolerates 1% errors for long).
+    const breached = seen.meanMs > TARGET_MS || failing;
     if (breached) breachRuns++;
-    if (profile.stepAt !== undefined && run >= profile.stepAt && recovery === undefined && !breached)
+    if (profile.stepAt !== undefined && run >= profile.stepAt && recovery === undefined && !breached) {
       recovery = run - profile.stepAt;
+    }
+    const oracle = oracleReplicas(lambda, TARGET_MS);
     cost += replicas;
-    oracleCost += oracleReplicas(lambda, TARGET_MS);
+    oracleCost += oracle;
+    oraclePeak = Math.max(oraclePeak, oracle);
     series.push(replicas);
-    const d = decide({
-      targetKey: 'sim',
-      status: { replicas, paused: false },
-      record,
-      observations: observations(observed, lambda),
-      policy,
-      now: run * 60_000,
-    });
-    record = d.state;
-    replicas = d.applied; // takes effect by the next run (settled)
+    const observations = observe(seen, lambda, profile.noise, random);
+    const next = scaler.step({ run, replicas, ready, observations, lambda });
+    if (failing && next < replicas) removedWhileFailing += replicas - next;
+    if (next > replicas)
+      readyAt = [...readyAt, ...Array.from({ length: next - replicas }, () => run + 1 + (profile.readyAfter ?? 0))];
+    else readyAt = readyAt.slice(0, next);
+    replicas = next;
+    peak = Math.max(peak, replicas);
   }
-  const outcome: Outcome = { breachRuns, costRatio: cost / oracleCost, replicas: series };
+  const outcome: Outcome = {
+    breachRuns,
+    costRatio: cost / oracleCost,
+    removedWhileFailing,
+    peakRatio: peak / oraclePeak,
+    replicas: series,
+  };
   if (profile.stepAt !== undefined) outcome.recovery = recovery ?? profile.runs;
   if (profile.steadyFrom !== undefined) outcome.flaps = reversals(series.slice(profile.steadyFrom));
   return outcome;
 }
 
-function observations(mean: number, rps: number): Observations {
+/** The load test's observations of the model: failures by kind, and a mean over every request. */
+function observe(seen: Seen, lambda: number, noise: number, random: () => number): Observations {
+  const timeouts = Math.round(COUNT * seen.timeoutShare);
+  const shed = Math.round(COUNT * seen.shedShare);
+  const mean = seen.meanMs * Math.max(0.1, 1 + noise * normal(random));
+  const failuresByKind = {
+    ...(timeouts ? { timeout: { count: timeouts, sample: 'timeout' } } : {}),
+    ...(shed ? { 'HTTP 503': { count: shed, sample: '503' } } : {}),
+  };
+  const served = seen.servedMs * Math.max(0.1, 1 + noise * normal(random));
   const s = {
     name: REQ,
-    count: 1000,
-    failures: 0,
-    rps,
+    count: COUNT,
+    failures: timeouts + shed,
+    timed: COUNT,
+    rps: lambda,
     min: mean,
     max: mean,
     mean,
     median: mean,
-    percentiles: {},
-    failuresByKind: {},
+    percentiles: { served },
+    failuresByKind,
   };
   return {
     engine: 'local',
@@ -89,6 +196,14 @@ function observations(mean: number, rps: number): Observations {
     requests: { [REQ]: s },
     aggregated: s,
   };
+}
+
+/** The observations as 0.1 reported them: the mean of the answered requests only. */
+function successesOnly(o: Observations): Observations {
+  const s = o.requests[REQ]!;
+  const served = s.percentiles['served'] ?? s.mean;
+  const only = { ...s, mean: served, median: served, min: served, max: served };
+  return { ...o, requests: { [REQ]: only }, aggregated: only };
 }
 
 /** How often the direction of change flips (up then down, or down then up). */

@@ -2,13 +2,23 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROFILES, reversals, simulate } from '../../bench/sim/loop.ts';
-import { POLICIES } from '../../bench/closed-loop-policies.ts';
-import { meanLatencyMs, oracleReplicas } from '../../bench/sim/service.ts';
+import { AUTOSCALERS } from '../../bench/closed-loop-policies.ts';
+import { meanLatencyMs, oracleReplicas, seenAt } from '../../bench/sim/service.ts';
 
-it('the service model: more replicas, less latency; overload answers at the timeout', () => {
+const profile = (name: string) => PROFILES.find((p) => p.name === name)!;
+
+it('the service model: more replicas, less latency; past saturation it times out and sheds', () => {
   assert.ok(meanLatencyMs(150, 2) > meanLatencyMs(150, 3));
-  assert.equal(meanLatencyMs(600, 3), 10_000);
   assert.equal(oracleReplicas(150, 20), 3);
+  const overloaded = seenAt(1200, 3);
+  assert.ok(overloaded.timeoutShare > 0.3 && overloaded.shedShare > 0.3, JSON.stringify(overloaded));
+  assert.ok(overloaded.meanMs > 500);
+  const shedding = seenAt(1200, 3, true);
+  assert.ok(
+    shedding.shedShare > 0.7 && shedding.timeoutShare === 0 && shedding.servedMs < 100,
+    JSON.stringify(shedding),
+  );
+  assert.deepEqual(seenAt(150, 3), seenAt(150, 3), 'deterministic');
 });
 
 it('reversals count direction changes only', () => {
@@ -16,12 +26,40 @@ it('reversals count direction changes only', () => {
 });
 
 it('the recommended policy recovers from a ×4 step within 2 runs and breaches far less than LPA', () => {
-  const step = PROFILES.find((p) => p.name === 'step ×4 up')!;
-  const lpa = simulate(step, POLICIES['LPA default']!);
-  const rec = simulate(step, POLICIES['recommended']!);
+  const lpa = simulate(profile('step ×4 up'), AUTOSCALERS['LPA default']!);
+  const rec = simulate(profile('step ×4 up'), AUTOSCALERS['recommended']!);
   assert.ok(rec.recovery! <= 2, `recovery ${rec.recovery}`);
   assert.ok(lpa.recovery! > rec.recovery!);
   assert.ok(rec.breachRuns * 3 < lpa.breachRuns, `${rec.breachRuns} vs ${lpa.breachRuns}`);
-  const steady = PROFILES.find((p) => p.name === 'noisy steady')!;
-  assert.ok(simulate(steady, POLICIES['recommended']!).flaps! < simulate(steady, POLICIES['LPA default']!).flaps!);
+  const steady = profile('noisy steady');
+  assert.ok(
+    simulate(steady, AUTOSCALERS['recommended']!).flaps! < simulate(steady, AUTOSCALERS['LPA default']!).flaps!,
+  );
+});
+
+it("no policy of ours removes a replica while the service fails, on any profile or seed; 0.1's measure did", () => {
+  for (const p of PROFILES) {
+    for (const name of ['LPA default', 'recommended', 'recommended, latency only']) {
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const o = simulate(p, AUTOSCALERS[name]!, seed);
+        assert.equal(o.removedWhileFailing, 0, `${name} on ${p.name}, seed ${seed}`);
+      }
+    }
+  }
+  const old = simulate(profile('overload ×8, fast 503s'), AUTOSCALERS['LPA default, as 0.1 measured']!);
+  assert.ok(old.removedWhileFailing > 0, 'the metric sees removals when failures are ignored');
+});
+
+it('a service shedding fast 503s: the failureRatio target scales up, latency alone does not', () => {
+  const p = profile('overload ×8, fast 503s');
+  assert.ok(simulate(p, AUTOSCALERS['recommended']!).recovery! <= 8);
+  assert.equal(simulate(p, AUTOSCALERS['recommended, latency only']!).recovery, p.runs, 'never recovers');
+});
+
+it('new replicas slow to get ready: the settle guard avoids the overshoot', () => {
+  const p = profile('step ×4, slow ready');
+  const guarded = simulate(p, AUTOSCALERS['recommended']!);
+  const unguarded = simulate(p, AUTOSCALERS['recommended, settle off']!);
+  assert.ok(guarded.peakRatio < unguarded.peakRatio, `${guarded.peakRatio} vs ${unguarded.peakRatio}`);
+  assert.ok(guarded.costRatio < unguarded.costRatio);
 });
