@@ -10,7 +10,13 @@
 //   lostAnswer  forwarded and applied upstream, then the socket destroyed: the answer is lost
 // A rule matches method and path (and optionally the body), skips `skip` matches, then applies
 // `times` times (default once; Infinity for always). Every request is logged with the fault applied.
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -61,7 +67,12 @@ export const answers = {
   },
   dynamo(status: number, type: string, message: string): Fault {
     const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
-    return { kind: 'status', status, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type }, body };
+    return {
+      kind: 'status',
+      status,
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type },
+      body,
+    };
   },
 };
 
@@ -76,13 +87,14 @@ export async function startFaultProxy(options: ProxyOptions): Promise<FaultProxy
   const log: LogEntry[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const wait = (ms: number): Promise<void> => new Promise((resolve) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      resolve();
-    }, ms);
-    timers.add(t);
-  });
+  const wait = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
 
   const pick = (method: string, path: string, body: string): Fault | undefined => {
     for (const rule of rules) {
@@ -98,19 +110,31 @@ export async function startFaultProxy(options: ProxyOptions): Promise<FaultProxy
     return undefined;
   };
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
       const headers = { ...req.headers, host: upstream.host };
-      const out = send({
-        hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers,
-        ...(options.tls ? { ca: options.tls.ca } : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
+      const out = send(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          ...(options.tls ? { ca: options.tls.ca } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
       out.on('error', reject);
       out.end(body);
     });
@@ -154,7 +178,8 @@ export async function startFaultProxy(options: ProxyOptions): Promise<FaultProxy
     res.writeHead(answer.status, headers).end(answer.body);
   };
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res).catch(() => res.socket?.destroy());
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void =>
+    void handle(req, res).catch(() => res.socket?.destroy());
   const makeServer = (): Server => {
     const server = options.tls
       ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
@@ -171,12 +196,13 @@ export async function startFaultProxy(options: ProxyOptions): Promise<FaultProxy
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   let listening = true;
-  const stopListening = (): Promise<void> => new Promise((r) => {
-    if (!listening) return r();
-    listening = false;
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  });
+  const stopListening = (): Promise<void> =>
+    new Promise((r) => {
+      if (!listening) return r();
+      listening = false;
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
 
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,

@@ -61,7 +61,11 @@ describe('the fault-injecting proxy', () => {
 
   it('status: answered by the proxy (429 with Retry-After), never forwarded; once, then forwarded', async () => {
     applied = [];
-    proxy.inject({ method: 'GET', path: /^\/limited/, fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: 'slow down' } });
+    proxy.inject({
+      method: 'GET',
+      path: /^\/limited/,
+      fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: 'slow down' },
+    });
     const first = await call('GET', '/limited');
     assert.equal(first.status, 429);
     assert.equal(first.body, 'slow down');
