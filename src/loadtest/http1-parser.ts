@@ -11,6 +11,7 @@ export type ParseResult =
 const MAX_HEAD = 64 * 1024; // status line and headers; more is no sane answer
 const MAX_LINE = 4 * 1024; // a chunk-size line or a trailer line
 const MORE: ParseResult = { state: 'more' };
+const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 type Phase = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' | 'until-close' | 'done';
 
@@ -94,7 +95,7 @@ export class ResponseParser {
     const before = this.headBytes;
     this.headBytes += rest.length;
     const joined = this.head.length === 1 ? rest : Buffer.concat(this.head, this.headBytes);
-    const end = joined.indexOf('\r\n\r\n', Math.max(0, before - 3));
+    const end = joined.indexOf(CRLFCRLF, Math.max(0, before - 3));
     if (end < 0) {
       if (this.headBytes > MAX_HEAD) return this.error(`the response headers exceed ${MAX_HEAD / 1024} KiB`);
       this.head = [joined];
@@ -196,13 +197,15 @@ interface Headers {
   connection: string[];
 }
 
+/** Only the four headers that decide where the body ends are read; the others are skipped unparsed. */
 function readHeaders(lines: string[]): Headers | { error: string } {
   const out: Headers = { connection: [] };
   const lengths = new Set<string>();
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) return { error: `malformed header line ${JSON.stringify(line.slice(0, 60))}` };
-    const name = line.slice(0, colon).trim().toLowerCase();
+    const name = HEADERS_BY_LENGTH[colon] && line.slice(0, colon).toLowerCase();
+    if (!name || !HEADERS_BY_LENGTH[colon]!.includes(name)) continue;
     const value = line
       .slice(colon + 1)
       .trim()
@@ -214,7 +217,7 @@ function readHeaders(lines: string[]): Headers | { error: string } {
     if (name === 'content-length') for (const t of tokens.length ? tokens : ['']) lengths.add(t);
     else if (name === 'transfer-encoding') out.transferEncoding = [...(out.transferEncoding ?? []), ...tokens];
     else if (name === 'connection') out.connection.push(...tokens);
-    else if (name === 'keep-alive') {
+    else {
       const timeout = /(?:^|,)\s*timeout=(\d+)/.exec(value);
       if (timeout) out.keepAliveSeconds = Number(timeout[1]);
     }
@@ -227,3 +230,10 @@ function readHeaders(lines: string[]): Headers | { error: string } {
   }
   return out;
 }
+
+/** The headers read, by the length of their name (a cheap first test; names with spaces are not ours). */
+const HEADERS_BY_LENGTH: Record<number, string[]> = {
+  10: ['connection', 'keep-alive'],
+  14: ['content-length'],
+  17: ['transfer-encoding'],
+};

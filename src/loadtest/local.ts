@@ -1,8 +1,10 @@
-// The local engine: Locust's closed workload model on undici. `users` virtual users start at
-// `spawnRate` per second; each picks a request (or a script task) by weight, runs it, then waits
-// its think time, until the duration ends. Warm-up is excluded. At the end, or on abort, the
-// connection pool is destroyed: in-flight requests are cut and no socket is left open.
-import { Pool } from '../undici.ts';
+// The local engine: Locust's closed workload model. `users` virtual users start at `spawnRate` per
+// second; each picks a request (or a script task) by weight, runs it, then waits its think time,
+// until the duration ends. Warm-up is excluded. Declarative requests over plain http go through
+// raw sockets (one keep-alive connection per user); https and scenario scripts through undici,
+// which is loaded only then. At the end, or on abort, every connection is destroyed: in-flight
+// requests are cut and no socket is left open.
+import type { Pool } from '../undici.ts';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
 import { failureMs, statusFailure } from './failures.ts';
 import { RawConnection, serializeRequest } from './raw-http.ts';
@@ -25,6 +27,43 @@ export interface LocalEngineOptions {
   random?: () => number;
 }
 
+/** One virtual user's next request, however it is sent. */
+type Send = (i: number) => Promise<void>;
+
+/** The run's clock: the duration, the warm-up, sleeps that the end of the run wakes at once. */
+class RunClock {
+  stopped = false;
+  ended = 0;
+  readonly started = performance.now();
+  private readonly sleepers = new Set<() => void>();
+  private readonly onStop: (() => void)[] = [];
+
+  whenStopped(fn: () => void): void {
+    this.onStop.push(fn);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ended = performance.now();
+    for (const wake of this.sleepers) wake();
+    for (const fn of this.onStop) fn();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped || ms <= 0) return resolve();
+      const wake = (): void => {
+        clearTimeout(t);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
 export class LocalEngine implements LoadTestEngine {
   private readonly options: LocalEngineOptions;
 
@@ -35,69 +74,70 @@ export class LocalEngine implements LoadTestEngine {
   async run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations> {
     const random = this.options.random ?? Math.random;
     const scenario = this.options.scenario;
-    const pool = new Pool(plan.host, {
-      connections: plan.users,
-      pipelining: 1,
-      headersTimeout: plan.timeout,
-      bodyTimeout: plan.timeout,
-      connect: { timeout: Math.min(plan.timeout, 10_000) },
-      keepAliveTimeout: 30_000,
-    });
+    const clock = new RunClock();
     const recorder = new StatsRecorder(scenario ? [] : plan.requests.map((r) => r.name));
     recorder.measuring = plan.warmup === 0;
-    const started = performance.now();
-    let measureFrom = started + plan.warmup;
-    let ended = 0;
-    let stopped = false;
-    const sleepers = new Set<() => void>();
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      ended = performance.now();
-      for (const wake of sleepers) wake();
-      void pool.destroy().catch(() => undefined); // cuts in-flight requests: the run ends on time
-      destroyConnections();
-    };
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        if (stopped || ms <= 0) return resolve();
-        const wake = (): void => {
-          clearTimeout(t);
-          sleepers.delete(wake);
-          resolve();
-        };
-        const t = setTimeout(wake, ms);
-        sleepers.add(wake);
-      });
-    const timers = [setTimeout(stop, plan.duration)];
-    if (plan.warmup > 0)
-      timers.push(
-        setTimeout(() => {
-          recorder.measuring = true;
-          measureFrom = performance.now();
-        }, plan.warmup),
-      );
+    let measureFrom = clock.started + plan.warmup;
+    const timers: NodeJS.Timeout[] = [setTimeout(() => clock.stop(), plan.duration)];
+    if (plan.warmup > 0) {
+      const measure = (): void => {
+        recorder.measuring = true;
+        measureFrom = performance.now();
+      };
+      timers.push(setTimeout(measure, plan.warmup));
+    }
     let active = 0;
     const progress = this.options.onProgress;
-    if (progress)
-      timers.push(
-        setInterval(
-          () => progress({ elapsedMs: performance.now() - started, users: active, ...recorder.totals() }),
-          1000,
-        ) as unknown as NodeJS.Timeout,
-      );
+    if (progress) {
+      const report = (): void =>
+        progress({ elapsedMs: performance.now() - clock.started, users: active, ...recorder.totals() });
+      timers.push(setInterval(report, 1000) as unknown as NodeJS.Timeout);
+    }
+    const transport = await this.transport(plan, recorder, clock);
+    const onAbort = (): void => clock.stop();
+    if (signal?.aborted) clock.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
 
-    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeout, stopped: () => stopped };
-    // Plain http without a script: the raw-socket fast path, one connection per user.
+    const runUser = async (id: number, offset: number): Promise<void> => {
+      await clock.sleep(offset);
+      if (clock.stopped) return;
+      active++;
+      try {
+        const next = transport.user(id);
+        while (!clock.stopped) {
+          await next(pickWeighted(weights, random));
+          await clock.sleep(thinkTimeMs(plan.waitTime, random));
+        }
+      } catch (err) {
+        // A script's own error ends that user, as an exception in a Locust task is counted.
+        if (!clock.stopped) recorder.failure('script error', scriptError(err));
+      }
+    };
+    try {
+      await Promise.all(spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset)));
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      signal?.removeEventListener('abort', onAbort);
+      clock.stop();
+      await transport.close();
+    }
+    // Interrupted: no statistics at all, so nothing can decide on a truncated load test (DESIGN §1).
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('load test aborted');
+    const measuredMs = Math.max(1, clock.ended - measureFrom);
+    const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
+    const startedAt = new Date(Date.now() - (performance.now() - clock.started)).toISOString();
+    return { engine: 'local', startedAt, measuredMs, requests, aggregated };
+  }
+
+  /** Raw sockets for declarative plain-http requests; undici (loaded now, not before) for the rest. */
+  private async transport(
+    plan: LoadPlan,
+    recorder: StatsRecorder,
+    clock: RunClock,
+  ): Promise<{ user(id: number): Send; close(): Promise<void> }> {
     const url = new URL(plan.host);
-    const raw =
-      !scenario && url.protocol === 'http:'
-        ? plan.requests.map((r) => serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body))
-        : undefined;
-    const connections: RawConnection[] = [];
-    const destroyConnections = (): void => connections.forEach((c) => c.destroy());
-    if (signal?.aborted) stop();
-    signal?.addEventListener('abort', stop, { once: true });
+    const scenario = this.options.scenario;
     const prepared: PreparedRequest[] = plan.requests.map((r) => ({
       name: r.name,
       expect: r.expectStatus,
@@ -108,52 +148,54 @@ export class LocalEngine implements LoadTestEngine {
         ...(r.body !== undefined ? { body: r.body } : {}),
       },
     }));
-    const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
-    const runUser = async (id: number, offset: number): Promise<void> => {
-      await sleep(offset);
-      if (stopped) return;
-      active++;
-      const user = new HttpUser(id, ctx);
-      const connection = raw ? new RawConnection(url, plan.timeout) : undefined;
-      if (connection) connections.push(connection);
-      try {
-        if (scenario?.onStart) await scenario.onStart(user);
-        while (!stopped) {
-          const i = pickWeighted(weights, random);
-          if (scenario) await scenario.tasks[i]!.run(user);
-          else if (connection) await sendRaw(connection, raw![i]!, prepared[i]!, recorder, () => stopped, plan.timeout);
-          else await user.fire(prepared[i]!);
-          await sleep(thinkTimeMs(plan.waitTime, random));
-        }
-      } catch (err) {
-        // A script's own error ends that user, as an exception in a Locust task is counted.
-        if (!stopped)
-          recorder.failure('script error', {
-            kind: (err as Error)?.name ?? 'Error',
-            message: (err as Error)?.message ?? String(err),
-          });
-      }
-    };
-    try {
-      await Promise.all(spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset)));
-    } finally {
-      for (const t of timers) clearTimeout(t);
-      signal?.removeEventListener('abort', stop);
-      stop();
-      await pool.destroy().catch(() => undefined);
+    if (!scenario && url.protocol === 'http:') {
+      const bytes = plan.requests.map((r) =>
+        serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body),
+      );
+      const connections: RawConnection[] = [];
+      clock.whenStopped(() => connections.forEach((c) => c.destroy()));
+      return {
+        user() {
+          const connection = new RawConnection(url, plan.timeout);
+          connections.push(connection);
+          return (i) => sendRaw(connection, bytes[i]!, prepared[i]!, recorder, clock, plan.timeout);
+        },
+        close: async () => undefined,
+      };
     }
-    // Interrupted: no statistics at all, so nothing can decide on a truncated load test (DESIGN §1).
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('load test aborted');
-    const measuredMs = Math.max(1, ended - measureFrom);
-    const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
+    const pool = await openPool(plan);
+    clock.whenStopped(() => void pool.destroy().catch(() => undefined)); // cuts in-flight requests
+    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeout, stopped: () => clock.stopped };
     return {
-      engine: 'local',
-      startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
-      measuredMs,
-      requests,
-      aggregated,
+      user(id) {
+        const user = new HttpUser(id, ctx);
+        if (!scenario) return (i) => user.fire(prepared[i]!);
+        let started: Promise<unknown> | undefined;
+        return async (i) => {
+          started ??= Promise.resolve(scenario.onStart?.(user));
+          await started;
+          if (!clock.stopped) await scenario.tasks[i]!.run(user);
+        };
+      },
+      close: () => pool.destroy().catch(() => undefined),
     };
   }
+}
+
+async function openPool(plan: LoadPlan): Promise<Pool> {
+  const { Pool } = await import('../undici.ts');
+  return new Pool(plan.host, {
+    connections: plan.users,
+    pipelining: 1,
+    headersTimeout: plan.timeout,
+    bodyTimeout: plan.timeout,
+    connect: { timeout: Math.min(plan.timeout, 10_000) },
+    keepAliveTimeout: 30_000,
+  });
+}
+
+function scriptError(err: unknown): { kind: string; message: string } {
+  return { kind: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }
 
 async function sendRaw(
@@ -161,15 +203,16 @@ async function sendRaw(
   request: Buffer,
   prepared: PreparedRequest,
   recorder: StatsRecorder,
-  stopped: () => boolean,
+  clock: RunClock,
   timeoutMs: number,
 ): Promise<void> {
   const started = performance.now();
   const outcome = await connection.send(request, prepared.options.method, prepared.name);
   const ms = performance.now() - started;
-  if (stopped() && !outcome.status) return; // cut by the end of the run
-  if (outcome.failure)
+  if (clock.stopped && !outcome.status) return; // cut by the end of the run
+  if (outcome.failure) {
     return recorder.failure(prepared.name, outcome.failure, failureMs(outcome.failure, ms, timeoutMs));
+  }
   if (outcome.status === undefined) return;
   const failure = statusFailure(outcome.status, prepared.expect, prepared.name);
   if (failure) recorder.failure(prepared.name, failure, ms);
