@@ -4,12 +4,16 @@
 // Installs what it needs when missing: wrk (Debian), Locust (PyPI, cached venv); autocannon is npm.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { bundle, measureStartup, median, shippedEnv } from './lib/startup.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const node = process.execPath;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+// The young-generation cap the image, the CronJob and the SAM template start the program with.
+const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=8';
 
 function ensureTools(): { wrk: string; locust: string; autocannon: string } {
   if (spawnSync('which', ['wrk']).status !== 0) {
@@ -47,10 +51,15 @@ interface Measure {
 }
 
 /** Runs a generator on core 1 under /usr/bin/time; returns its requests, CPU time and peak RSS. */
-function measure(cmd: string[], parse: (stdout: string) => { requests: number; mean?: number; p99?: number }): Measure {
+function measure(
+  cmd: string[],
+  parse: (stdout: string) => { requests: number; mean?: number; p99?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Measure {
   const r = spawnSync('taskset', ['-c', '1', '/usr/bin/time', '-f', 'TIME %U %S %M', ...cmd], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
+    env,
   });
   const time = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (!time) throw new Error(`${cmd[0]} failed: ${r.stderr.slice(-500)}`);
@@ -98,11 +107,20 @@ function generators(
         return { requests: s.num_requests, mean: s.total_response_time / Math.max(1, s.num_requests) };
       },
     );
+  // Ours is the shipped program, started as the image starts it (compile cache; the young-generation
+  // cap the Dockerfile, CronJob and SAM template set in NODE_OPTIONS) and, for its cost, without the cap.
+  const ours = (nodeOptions: string) => () =>
+    measure(
+      [node, bundle, 'loadtest', '--host', url, '--users', String(users), '--duration', `${seconds}s`, '-o', 'json'],
+      (out) => {
+        const a = (JSON.parse(out) as { aggregated: { count: number; mean: number; p99: number } }).aggregated;
+        return { requests: a.count, mean: a.mean, p99: a.p99 };
+      },
+      { ...process.env, ...shippedEnv, NODE_OPTIONS: nodeOptions },
+    );
   return {
-    'latency-scaler': () =>
-      measure([node, here('./lib/run-engine.ts'), url, String(users), String(seconds)], (out) =>
-        JSON.parse(out.trim().split('\n').at(-1)!),
-      ),
+    'latency-scaler': ours(SHIPPED_NODE_OPTIONS),
+    'latency-scaler, no semi-space cap': ours(''),
     wrk: () =>
       measure([tools.wrk, '-t1', `-c${users}`, `-d${seconds}s`, '--latency', url], (out) => ({
         requests: Number(/(\d+) requests in/.exec(out)![1]),
@@ -119,7 +137,6 @@ function generators(
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const table = (rows: string[][]): void => {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   rows.forEach((r, i) => {
@@ -129,9 +146,48 @@ const table = (rows: string[][]): void => {
 };
 
 const tools = ensureTools();
+const cores = availableParallelism();
 console.log(
-  `Node ${process.version}; ${SECONDS}s runs, ${ROUNDS} interleaved rounds, medians; server on core 0, generator on core 1\n`,
+  `Node ${process.version}; ${cores} cores; ${SECONDS}s runs, ${ROUNDS} interleaved rounds, medians; ` +
+    'server on core 0, generator on core 1\n',
 );
+/** The summary: one row per figure of the performance goals, ours beside the peer measured in this run. */
+const summary: string[][] = [['figure', 'latency-scaler', 'peer', 'ratio', 'goal']];
+const perCpu = (m: Measure[]) => median(m.map((x) => x.requests / Math.max(0.01, x.cpuS)));
+const rssOf = (m: Measure[]) => median(m.map((x) => x.rssMB));
+
+// 0. Start-up, beside `node -e 0`.
+{
+  const [bare, version, handler, uncached] = measureStartup();
+  console.log('start-up (median of 15)');
+  const rows = [['command', 'ms', '× node -e 0', 'peak RSS MB']];
+  for (const f of [bare!, version!, handler!, uncached!])
+    rows.push([f.name, f.ms.toFixed(0), (f.ms / bare!.ms).toFixed(1), f.rssMB.toFixed(0)]);
+  table(rows);
+  console.log('');
+  const ratio = (f: { ms: number }) => `${(f.ms / bare!.ms).toFixed(1)}×`;
+  summary.push([
+    '--version ÷ node -e 0',
+    `${version!.ms.toFixed(0)} ms`,
+    `${bare!.ms.toFixed(0)} ms`,
+    ratio(version!),
+    '≤ 2×',
+  ]);
+  summary.push([
+    'handler import ÷ node -e 0',
+    `${handler!.ms.toFixed(0)} ms`,
+    `${bare!.ms.toFixed(0)} ms`,
+    ratio(handler!),
+    '≤ 2×',
+  ]);
+  summary.push([
+    'peak RSS of --version',
+    `${version!.rssMB.toFixed(0)} MB`,
+    `${bare!.rssMB.toFixed(0)} MB`,
+    '',
+    '≤ 50 MB',
+  ]);
+}
 
 // 1. Throughput per generator CPU-second, no think time.
 {
@@ -142,20 +198,34 @@ console.log(
     for (let round = 0; round < ROUNDS; round++)
       for (const [name, run] of Object.entries(gens)) results[name]!.push(run());
     console.log(`throughput, ${users} users, no think time`);
-    const rows = [['generator', 'req/s', 'req per CPU-s', '× locust Fast', 'peak RSS MB']];
-    const perCpu = (m: Measure[]) => median(m.map((x) => x.requests / Math.max(0.01, x.cpuS)));
-    const fastBase = perCpu(results['locust FastHttpUser']!);
+    const rows = [['generator', 'req/s', 'req per CPU-s', '× autocannon', 'peak RSS MB']];
+    const base = perCpu(results['autocannon']!);
     for (const [name, m] of Object.entries(results)) {
-      rows.push([
-        name,
-        median(m.map((x) => x.requests / SECONDS)).toFixed(0),
-        perCpu(m).toFixed(0),
-        (perCpu(m) / fastBase).toFixed(1),
-        median(m.map((x) => x.rssMB)).toFixed(0),
-      ]);
+      const reqPerS = median(m.map((x) => x.requests / SECONDS)).toFixed(0);
+      rows.push([name, reqPerS, perCpu(m).toFixed(0), (perCpu(m) / base).toFixed(2), rssOf(m).toFixed(0)]);
     }
     table(rows);
     console.log('');
+    const ours = perCpu(results['latency-scaler']!);
+    const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+    const vs = (peer: string, goal: string) =>
+      summary.push([
+        `req per CPU-s, ${users} users, vs ${peer}`,
+        k(ours),
+        k(perCpu(results[peer]!)),
+        `${(ours / perCpu(results[peer]!)).toFixed(2)}×`,
+        goal,
+      ]);
+    vs('autocannon', '≥ 1.2×');
+    for (const peer of ['wrk', 'locust FastHttpUser', 'locust HttpUser']) vs(peer, '');
+    const uncapped = perCpu(results['latency-scaler, no semi-space cap']!);
+    summary.push([
+      `  CPU cost of the semi-space cap, ${users} users`,
+      k(ours),
+      k(uncapped),
+      `${(ours / uncapped).toFixed(2)}×`,
+      '',
+    ]);
   }
   server.proc.kill('SIGTERM');
 }
@@ -178,6 +248,15 @@ console.log(
   }
   table(rows);
   console.log('');
+  const oursMean = median(results['latency-scaler']!.map((x) => x.mean!));
+  const diff = oursMean - wrkMean;
+  summary.push([
+    'mean at a 20 ms server, vs wrk',
+    `${oursMean.toFixed(2)} ms`,
+    `${wrkMean.toFixed(2)} ms`,
+    `${diff >= 0 ? '+' : ''}${diff.toFixed(2)} ms`,
+    'within 0.3 ms',
+  ]);
   server.proc.kill('SIGTERM');
 }
 
@@ -185,15 +264,47 @@ console.log(
 {
   const server = await startServer(5);
   const rows = [['run', 'peak RSS MB', 'requests']];
-  const ours50 = generators(tools, server.url, 50)['latency-scaler']!();
-  const ac50 = generators(tools, server.url, 50)['autocannon']!();
+  const at50 = generators(tools, server.url, 50);
+  const ours50 = at50['latency-scaler']!();
+  const ac50 = at50['autocannon']!();
   rows.push(['latency-scaler, 50 users', ours50.rssMB.toFixed(0), String(ours50.requests)]);
   rows.push(['autocannon, 50 users', ac50.rssMB.toFixed(0), String(ac50.requests)]);
+  const at1000: Record<string, Measure> = {};
   for (const secs of [10, 30]) {
-    const m = generators(tools, server.url, 1000, secs)['latency-scaler']!();
-    rows.push([`latency-scaler, 1000 users, ${secs}s`, m.rssMB.toFixed(0), String(m.requests)]);
+    const gens = generators(tools, server.url, 1000, secs);
+    for (const name of ['latency-scaler', 'latency-scaler, no semi-space cap', 'autocannon']) {
+      const m = gens[name]!();
+      at1000[`${name} ${secs}`] = m;
+      rows.push([`${name}, 1000 users, ${secs}s`, m.rssMB.toFixed(0), String(m.requests)]);
+    }
   }
-  console.log('footprint');
+  console.log('footprint, server answers after 5 ms');
   table(rows);
+  console.log('');
+  const mb = (m: Measure) => `${m.rssMB.toFixed(0)} MB`;
+  summary.push([
+    'peak RSS, 50 users, vs autocannon',
+    mb(ours50),
+    mb(ac50),
+    `${(ours50.rssMB / ac50.rssMB).toFixed(2)}×`,
+    '≤ autocannon',
+  ]);
+  const o10 = at1000['latency-scaler 10']!;
+  const o30 = at1000['latency-scaler 30']!;
+  const a30 = at1000['autocannon 30']!;
+  summary.push(['peak RSS, 1000 users, 10 s', mb(o10), mb(at1000['autocannon 10']!), '', '< 150 MB']);
+  summary.push([
+    'peak RSS, 1000 users, 30 s',
+    mb(o30),
+    mb(a30),
+    `${(o30.rssMB / o10.rssMB).toFixed(2)}× of 10 s`,
+    '< 150 MB, ≤ 1.1× of 10 s',
+  ]);
+  const u10 = at1000['latency-scaler, no semi-space cap 10']!;
+  const u30 = at1000['latency-scaler, no semi-space cap 30']!;
+  summary.push(['  without the semi-space cap, 10 s → 30 s', `${mb(u10)} → ${mb(u30)}`, '', '', '']);
   server.proc.kill('SIGTERM');
 }
+
+console.log(`summary (Node ${process.version}, ${cores} cores; peers measured in this run)`);
+table(summary);
