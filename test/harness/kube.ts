@@ -1,7 +1,12 @@
-// A real Kubernetes API server for integration tests: etcd and kube-apiserver on 127.0.0.1 with
-// generated certificates, RBAC authorization and service-account token signing (TokenRequest).
-// No controller-manager runs: Deployments get no pods and no status unless a test writes it, and
-// no ServiceAccount is created for a namespace (tokenFor creates the one it needs).
+// A real Kubernetes control plane for integration tests: etcd and kube-apiserver on 127.0.0.1 with
+// generated certificates, RBAC authorization and service-account token signing (TokenRequest), and
+// the controllers a Deployment and a CronJob meet in a cluster: kube-controller-manager (deployment,
+// replicaset, statefulset, job, cronjob, serviceaccount, garbage collector, namespace), kube-scheduler,
+// and kwok, which plays the kubelet of one fake node (test/harness/kube/kwok-stages.yaml): pods are
+// scheduled, become Ready after their pod-ready.stage.kwok.x-k8s.io/delay annotation, and Job pods
+// complete when a test has run their program and annotates them test.latency-scaler.io/exited=0.
+// Not run: the HPA controller (tests create HPAs as conflicting neighbours, never to act) and
+// everything cloud, network or volume related.
 // Binaries come from test/harness/kube/build.sh (built once, cached outside the repo).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,14 +28,41 @@ export interface KubeCluster {
   tokenFor(namespace: string, serviceAccount: string): Promise<string>;
   /** Writes a kubeconfig that authenticates with that bearer token; returns its path (sync: awaiting it works too). */
   kubeconfigForToken(token: string, namespace?: string): string;
+  /** The cluster's processes (etcd, kube-apiserver, the controllers, kwok), to check none outlives stop(). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
 const BUILD = fileURLToPath(new URL('./kube/build.sh', import.meta.url));
+const KWOK_STAGES = fileURLToPath(new URL('./kube/kwok-stages.yaml', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
+export const FAKE_NODE = 'kwok-node-0';
+/** The controllers kube-controller-manager runs here (see the top of this file for what is left out). */
+const CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'statefulset-controller',
+  'job-controller',
+  'cronjob-controller',
+  'serviceaccount-controller',
+  'garbage-collector-controller',
+  'namespace-controller',
+  'root-ca-certificate-publisher-controller',
+  'ttl-after-finished-controller',
+  // Takes the not-ready taint (set on every new node) off the fake node once kwok reports it Ready.
+  'node-lifecycle-controller',
+];
+
+interface Binaries {
+  apiserver: string;
+  etcd: string;
+  controllerManager: string;
+  scheduler: string;
+  kwok: string;
+}
 
 /** Where build.sh keeps the binaries; throws if they are not built (a test must not start the build). */
-export function kubeBinaries(): { apiserver: string; etcd: string } {
+export function kubeBinaries(): Binaries {
   let bin = '';
   try {
     // build.sh owns the cache layout; in check-only mode it just prints the directory.
@@ -43,14 +75,22 @@ export function kubeBinaries(): { apiserver: string; etcd: string } {
   } catch {
     /* reported below */
   }
-  const apiserver = join(bin, 'kube-apiserver');
-  const etcd = join(bin, 'etcd');
-  if (!bin || !existsSync(apiserver) || !existsSync(etcd)) {
+  const binaries: Binaries = {
+    apiserver: join(bin, 'kube-apiserver'),
+    etcd: join(bin, 'etcd'),
+    controllerManager: join(bin, 'kube-controller-manager'),
+    scheduler: join(bin, 'kube-scheduler'),
+    kwok: join(bin, 'kwok'),
+  };
+  const missing = Object.values(binaries).filter((b) => !existsSync(b));
+  if (!bin || missing.length > 0) {
+    const where = bin || '(build.sh printed nothing)';
     throw new Error(
-      `kube-apiserver/etcd are not built: run 'bash test/harness/kube/build.sh' (about 5-10 min once; .ci/run does it) — looked in ${bin || '(build.sh printed nothing)'}`,
+      `the test cluster's binaries are not built (${missing.join(', ')}): run 'bash test/harness/kube/build.sh' ` +
+        `(about 10-15 min once; npm test does it) — looked in ${where}`,
     );
   }
-  return { apiserver, etcd };
+  return binaries;
 }
 
 function openssl(dir: string, ...args: string[]): void {
@@ -144,18 +184,21 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<KubeCluster> {
   const { signal } = opts;
   signal?.throwIfAborted();
-  const { apiserver, etcd } = kubeBinaries();
+  const bins = kubeBinaries();
+  const { apiserver, etcd } = bins;
   const dir = mkdtempSync(join(tmpdir(), 'scaler-kube-'));
   const caPath = join(dir, 'ca.crt');
   let etcdProc: ChildProcess | undefined;
   let apiProc: ChildProcess | undefined;
+  const controllers: ChildProcess[] = [];
   let agent: Agent | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       signal?.removeEventListener('abort', onAbort);
       await agent?.close().catch(() => {});
-      // The apiserver first: it would otherwise log etcd reconnect errors while shutting down.
+      // The controllers, then the apiserver: each would otherwise log the other's absence while stopping.
+      await Promise.all(controllers.map(stopProcess));
       if (apiProc) await stopProcess(apiProc);
       if (etcdProc) await stopProcess(etcdProc);
       rmSync(dir, { recursive: true, force: true });
@@ -264,6 +307,8 @@ export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<Ku
         'client-key': join(dir, 'admin.key'),
       }),
     );
+    controllers.push(...(await startControllers(bins, dir, kubeconfigPath, caPath)));
+    await waitForControllers(api, controllers, deadline, signal);
     let n = 0;
     return {
       server,
@@ -272,6 +317,7 @@ export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<Ku
       dir,
       api,
       stop,
+      pids: () => [etcdProc, apiProc, ...controllers].flatMap((p) => (p?.pid === undefined ? [] : [p.pid])),
       async tokenFor(namespace, serviceAccount) {
         const created = await api('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, {
           metadata: { name: serviceAccount },
@@ -296,10 +342,93 @@ export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<Ku
       },
     };
   } catch (e) {
-    const logs = `--- kube-apiserver log (tail) ---\n${tail(dir, 'apiserver.log')}\n--- etcd log (tail) ---\n${tail(dir, 'etcd.log', 15)}`;
+    const logs = ['apiserver', 'controller-manager', 'scheduler', 'kwok', 'etcd']
+      .map((name) => `--- ${name} log (tail) ---\n${tail(dir, `${name}.log`, 15)}`)
+      .join('\n');
     await stop();
     if (signal?.aborted) throw e;
-    throw new Error(`kube-apiserver did not start: ${(e as Error).message}\n${logs}`, { cause: e });
+    throw new Error(`the test cluster did not start: ${(e as Error).message}\n${logs}`, { cause: e });
+  }
+}
+
+async function startControllers(
+  bins: Binaries,
+  dir: string,
+  kubeconfigPath: string,
+  caPath: string,
+): Promise<ChildProcess[]> {
+  const [cmPort, schedulerPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  // Their own serving endpoints (health, metrics) bind to loopback with self-signed certificates in dir.
+  const serving = (port: number, name: string) => [
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, name)}`,
+  ];
+  const controllerManager = start(
+    bins.controllerManager,
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--leader-elect=false',
+      `--controllers=${CONTROLLERS.join(',')}`,
+      `--root-ca-file=${caPath}`,
+      ...serving(cmPort, 'controller-manager'),
+      '--v=0',
+    ],
+    dir,
+    'controller-manager.log',
+  );
+  const scheduler = start(
+    bins.scheduler,
+    [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', ...serving(schedulerPort, 'scheduler'), '--v=0'],
+    dir,
+    'scheduler.log',
+  );
+  const kwok = start(
+    bins.kwok,
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--config=${KWOK_STAGES}`,
+      `--manage-single-node=${FAKE_NODE}`,
+      `--server-address=127.0.0.1:${kwokPort}`,
+      '--node-ip=127.0.0.1',
+      // The node's heartbeat for the node lifecycle controller: kwok renews its Lease.
+      '--node-lease-duration-seconds=40',
+      '--cidr=10.0.0.1/16',
+    ],
+    dir,
+    'kwok.log',
+  );
+  return [controllerManager, scheduler, kwok];
+}
+
+/** The fake node is created, Ready and untainted, and the controllers have made the default ServiceAccount. */
+async function waitForControllers(
+  api: KubeCluster['api'],
+  procs: ChildProcess[],
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const node = await api('POST', '/api/v1/nodes', {
+    metadata: { name: FAKE_NODE, labels: { type: 'kwok', 'kubernetes.io/hostname': FAKE_NODE } },
+  });
+  if (node.status !== 201) throw new Error(`creating node ${FAKE_NODE}: ${node.status} ${JSON.stringify(node.body)}`);
+  const names = ['kube-controller-manager', 'kube-scheduler', 'kwok'];
+  for (;;) {
+    signal?.throwIfAborted();
+    const exited = procs.findIndex((p) => p.exitCode !== null || p.signalCode !== null);
+    if (exited >= 0) throw new Error(`${names[exited]} exited during start-up`);
+    const [n, sa] = await Promise.all([
+      api('GET', `/api/v1/nodes/${FAKE_NODE}`),
+      api('GET', '/api/v1/namespaces/default/serviceaccounts/default'),
+    ]);
+    const ready = (n.body?.status?.conditions ?? []).some(
+      (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+    );
+    const schedulable = (n.body?.spec?.taints ?? []).length === 0; // the lifecycle controller took not-ready off
+    if (ready && schedulable && sa.status === 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`node ${FAKE_NODE} not Ready and schedulable, or no default ServiceAccount`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

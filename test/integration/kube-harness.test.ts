@@ -1,12 +1,13 @@
-// The kube-apiserver harness itself (test/harness/kube.ts), through the client the scaler uses:
-// the admin kubeconfig can create a Deployment and read and patch its /scale; a fresh
-// service-account token authenticates but RBAC forbids it everything.
+// The test cluster harness itself (test/harness/kube.ts), through the client the scaler uses: the
+// admin kubeconfig can create a Deployment and read and patch its /scale; the controllers give it pods
+// on the fake node; a fresh service-account token authenticates but RBAC forbids it everything.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ApiException, AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { startKube, type KubeCluster } from '../harness/kube.ts';
+import { FAKE_NODE, startKube, type KubeCluster } from '../harness/kube.ts';
+import { podsOf, settle } from '../helpers/kube-objects.ts';
 
 let kube: KubeCluster;
 
@@ -19,7 +20,7 @@ function client(path: string): AppsV1Api {
 before(async () => {
   const t = performance.now();
   kube = await startKube();
-  console.log(`# kube-apiserver ready in ${Math.round(performance.now() - t)} ms at ${kube.server}`);
+  console.log(`# control plane ready in ${Math.round(performance.now() - t)} ms at ${kube.server}`);
 });
 after(async () => {
   const dir = kube?.dir;
@@ -50,6 +51,27 @@ it('admin: creates a Deployment, reads and patches its /scale', async () => {
   );
   assert.equal(patched.spec?.replicas, 5);
   assert.equal((await apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).spec?.replicas, 5);
+});
+
+it('the controllers run: a Deployment gets a ReplicaSet and pods, scheduled on the fake node and made Ready', async () => {
+  const labels = { app: 'ctl' };
+  const body = {
+    metadata: { name: 'ctl' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'example.invalid/ctl:1' }] } },
+    },
+  };
+  assert.equal((await kube.api('POST', '/apis/apps/v1/namespaces/default/deployments', body)).status, 201);
+  await settle(kube, { apiVersion: 'apps/v1', kind: 'Deployment' }, 'default', 'ctl');
+  const pods = await podsOf(kube, 'default', 'ctl');
+  assert.equal(pods.length, 2);
+  for (const pod of pods) {
+    assert.equal(pod.spec.nodeName, FAKE_NODE);
+    assert.equal(pod.status.phase, 'Running');
+    assert.equal(pod.metadata.ownerReferences[0].kind, 'ReplicaSet');
+  }
 });
 
 it('a TokenRequest token for a new ServiceAccount authenticates, and RBAC forbids it to list deployments', async () => {
