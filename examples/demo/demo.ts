@@ -22,6 +22,30 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Where to write the history picture at the end. */
   historyFile?: string;
+  /** Where the scaler's decisions go; by default the pool's http scale target and a state file. */
+  target?: (pool: Pool, dir: string) => Promise<DemoTarget>;
+}
+
+/** The scale target and state store the scaler runs with, and the replicas the pool should follow. */
+export interface DemoTarget {
+  /** The `target:` and `state:` lines of scaler.yaml. */
+  yaml: string;
+  env?: Record<string, string>;
+  /** The state record after the run, for the history picture. */
+  record(): Promise<StateRecord | undefined>;
+  close(): Promise<void>;
+}
+
+async function httpTarget(pool: Pool, dir: string): Promise<DemoTarget> {
+  const statePath = join(dir, 'state.json');
+  return {
+    yaml: `target: { kind: http, url: ${pool.scaleUrl} }\nstate: { store: file, path: ${statePath} }\n`,
+    async record() {
+      if (!existsSync(statePath)) return undefined;
+      return (JSON.parse(readFileSync(statePath, 'utf8')) as { record: StateRecord }).record;
+    },
+    close: async () => undefined,
+  };
 }
 
 export interface DemoRun {
@@ -36,19 +60,17 @@ export interface DemoResult {
   runs: DemoRun[];
   maxReplicas: number;
   finalReplicas: number;
-  statePath: string;
   pids: number[];
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const dir = mkdtempSync(join(tmpdir(), 'latency-scaler-demo-'));
   const pool = await startPool({ replicas: 1, serviceMs: 10, max: 8 });
-  const statePath = join(dir, 'state.json');
+  const target = await (options.target ?? httpTarget)(pool, dir);
   const config = join(dir, 'scaler.yaml');
   writeFileSync(
     config,
-    `target: { kind: http, url: ${pool.scaleUrl} }
-replicas: { min: 1, max: 8 }
+    `${target.yaml}replicas: { min: 1, max: 8 }
 loadTest:
   host: ${pool.url}
   users: 4
@@ -58,13 +80,13 @@ loadTest:
 targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${options.targetMs} }]
 decay: { replicas: 1, unchangedRuns: 2 }
 settle: { timeout: 0s }
-state: { store: file, path: ${statePath} }
 `,
   );
   const started = Date.now();
   const elapsed = (): number => (Date.now() - started) / 1000;
   const { idle, load, cooldown } = options.phases;
   const runs: DemoRun[] = [];
+  let finalRecord: StateRecord | undefined;
   const background = backgroundLoad(pool, options.loadRps, idle, idle + load, options.signal);
   options.out(`demo: service ${pool.url}, scale target ${pool.scaleUrl}, target mean ${options.targetMs} ms`);
   options.out(
@@ -73,7 +95,7 @@ state: { store: file, path: ${statePath} }
   try {
     while (elapsed() < idle + load + cooldown && !options.signal?.aborted) {
       const startedAt = elapsed();
-      const record = await runScaler(config, options.signal);
+      const record = await runScaler(config, target.env ?? {}, options.signal);
       if (options.signal?.aborted) break; // the run was cut short by Ctrl-C: nothing to show
       const run: DemoRun = {
         at: Math.round(elapsed()),
@@ -93,23 +115,23 @@ state: { store: file, path: ${statePath} }
     }
   } finally {
     await background.stop();
+    finalRecord = options.historyFile ? await target.record().catch(() => undefined) : undefined;
+    await target.close();
     await pool.close();
   }
   const result = {
     runs,
     maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)),
     finalReplicas: runs.at(-1)?.replicas ?? 1,
-    statePath,
     pids: pool.pids(),
   };
   if (options.signal?.aborted) options.out('\nstopped (Ctrl-C): every process of the demo has ended');
   options.out(
     `\nsummary: ${runs.length} runs; replicas 1 → ${result.maxReplicas} under load → ${result.finalReplicas} after it; ${runs.filter((r) => r.action === 'up').length} scale-ups, ${runs.filter((r) => r.action === 'down').length} decays`,
   );
-  if (options.historyFile && existsSync(statePath)) {
-    const { record } = JSON.parse(readFileSync(statePath, 'utf8')) as { record: StateRecord };
+  if (options.historyFile && finalRecord) {
     mkdirSync(dirname(options.historyFile), { recursive: true });
-    writeFileSync(options.historyFile, historyHtml(record, 'latency-scaler demo: replicas and latency over time'));
+    writeFileSync(options.historyFile, historyHtml(finalRecord, 'latency-scaler demo: replicas and latency over time'));
     options.out(`history: ${options.historyFile} (open it in a browser; hover a point for the decision)`);
   }
   rmSync(dir, { recursive: true, force: true });
@@ -124,10 +146,15 @@ interface ScalerRecord {
   evaluations?: { value: number | null }[];
 }
 
-function runScaler(config: string, signal?: AbortSignal): Promise<ScalerRecord | undefined> {
+function runScaler(
+  config: string,
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<ScalerRecord | undefined> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BUNDLE, 'run', '--config', config, '--output', 'json', '--quiet'], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
       ...(signal ? { signal } : {}),
     });
     let out = '';

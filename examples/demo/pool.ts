@@ -17,6 +17,8 @@ export interface Pool {
   url: string; // the service
   scaleUrl: string; // the scale target
   replicas(): number;
+  /** Adds or removes workers to n (bounded by max); resolves when the new ones listen. */
+  resize(n: number): Promise<void>;
   pids(): number[];
   close(): Promise<void>;
 }
@@ -39,6 +41,11 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
     if (!replica) return;
     // Out of rotation now; ends once its requests are answered (SIGTERM closes the server gracefully).
     replica.child.kill('SIGTERM');
+  };
+  const setCount = (n: number): void => {
+    const wanted = Math.max(0, Math.min(options.max, n));
+    while (replicas.length < wanted) add();
+    while (replicas.length > wanted) remove();
   };
   for (let i = 0; i < options.replicas; i++) add();
 
@@ -77,9 +84,7 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
         };
         if (expectedReplicas !== undefined && expectedReplicas !== replicas.length)
           return void res.writeHead(409).end(JSON.stringify(state()));
-        const n = Math.max(0, Math.min(options.max, wanted));
-        while (replicas.length < n) add();
-        while (replicas.length > n) remove();
+        setCount(wanted);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state()));
       });
       return;
@@ -97,6 +102,10 @@ export async function startPool(options: { replicas: number; serviceMs: number; 
     url: `http://127.0.0.1:${port}`,
     scaleUrl: `http://127.0.0.1:${adminPort}/replicas`,
     replicas: () => replicas.length,
+    async resize(n) {
+      setCount(n);
+      while (replicas.some((r) => r.port === undefined)) await new Promise((r) => setTimeout(r, 50));
+    },
     pids: () => [...allPids],
     async close() {
       for (const r of replicas.splice(0)) r.child.kill('SIGTERM');

@@ -1,0 +1,122 @@
+// The demo on a Kubernetes control plane (`npm run demo:kube`): the test harness's kube-apiserver,
+// kube-controller-manager, kube-scheduler and kwok (one fake node) on 127.0.0.1, the Fibonacci
+// Deployment from examples/fibonacci, and the scaler running with the Kubernetes target, the ConfigMap
+// store and the ServiceAccount + Role from jobs/. kwok runs no containers, so the Fibonacci worker pool
+// follows the Deployment's *ready* pods (a watcher resizes it). Ends by itself; leaves no process.
+import { resolve } from 'node:path';
+import { runDemo, type DemoOptions, type DemoResult, type DemoTarget } from './demo.ts';
+import type { Pool } from './pool.ts';
+import { startKube, type KubeCluster } from '../../test/harness/kube.ts';
+import { create, manifests, namespace, settle } from '../../test/helpers/kube-objects.ts';
+import type { StateRecord } from '../../src/model/state-record.ts';
+
+const NS = 'demo';
+const DEPLOYMENT = `/apis/apps/v1/namespaces/${NS}/deployments/fibonacci`;
+const STATE = 'latency-scaler-deployment-fibonacci';
+
+interface KubeDemoTarget extends Omit<DemoTarget, 'close'> {
+  /** Stops following the Deployment; returns its Events, one line each. */
+  close(): Promise<string[]>;
+}
+
+async function kubeTarget(kube: KubeCluster, pool: Pool, out: (line: string) => void): Promise<KubeDemoTarget> {
+  await namespace(kube, NS);
+  const fibonacci = manifests('examples/fibonacci/deployment.yaml')[0]!;
+  // A new pod takes 3 s to become Ready, as a small service's readiness probe would.
+  const template = (fibonacci['spec'] as { template: { metadata: Record<string, unknown> } }).template;
+  template.metadata['annotations'] = { 'pod-ready.stage.kwok.x-k8s.io/delay': '3s' };
+  const rbac = ['serviceaccount', 'rbac', 'state-configmap'].flatMap((f) => manifests(`jobs/${f}.yaml`));
+  await create(kube, [fibonacci, ...rbac], NS);
+  await settle(kube, { apiVersion: 'apps/v1', kind: 'Deployment' }, NS, 'fibonacci');
+  // The scaler authenticates as the CronJob's ServiceAccount, so the Role from jobs/ is what it may do.
+  const token = await kube.tokenFor(NS, 'latency-scaler');
+  const kubeconfig = kube.kubeconfigForToken(token, NS);
+  out(`demo: the Fibonacci Deployment on ${kube.server}; while the demo runs, in another terminal:`);
+  out(`      kubectl --kubeconfig ${kube.kubeconfigPath} -n ${NS} describe deployment fibonacci`);
+
+  // The watcher: the pool serves with as many workers as the Deployment has ready pods.
+  let stopped = false;
+  const follow = (async () => {
+    while (!stopped) {
+      const d = await kube.api('GET', DEPLOYMENT).catch(() => undefined);
+      const ready = d?.body?.status?.readyReplicas as number | undefined;
+      if (ready !== undefined && ready > 0 && ready !== pool.replicas()) await pool.resize(ready);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+
+  return {
+    yaml: `target: { kind: Deployment, apiVersion: apps/v1, name: fibonacci, namespace: ${NS} }
+state: { store: configmap, name: ${STATE} }
+`,
+    env: { KUBECONFIG: kubeconfig },
+    async record() {
+      const cm = await kube.api('GET', `/api/v1/namespaces/${NS}/configmaps/${STATE}`);
+      const json = cm.body?.data?.['state.json'] as string | undefined;
+      return json ? (JSON.parse(json) as StateRecord) : undefined;
+    },
+    async close() {
+      stopped = true;
+      await follow;
+      return events(kube);
+    },
+  };
+}
+
+/** The Events section of `kubectl describe deployment fibonacci`, one line each. */
+async function events(kube: KubeCluster): Promise<string[]> {
+  const path = `/api/v1/namespaces/${NS}/events?fieldSelector=involvedObject.name%3Dfibonacci`;
+  const items = (await kube.api('GET', path)).body.items as {
+    type: string;
+    reason: string;
+    source?: { component?: string };
+    reportingComponent?: string;
+    message: string;
+    count?: number;
+  }[];
+  const lines = [`  ${'Type'.padEnd(8)} ${'Reason'.padEnd(18)} ${'From'.padEnd(22)} Message`];
+  for (const e of items) {
+    const from = e.source?.component || e.reportingComponent || '';
+    const times = (e.count ?? 1) > 1 ? ` (×${e.count})` : '';
+    lines.push(`  ${e.type.padEnd(8)} ${e.reason.padEnd(18)} ${from.padEnd(22)} ${e.message}${times}`);
+  }
+  return lines;
+}
+
+/** The demo on its own control plane, started and stopped here; the cluster's processes end with it. */
+export async function runKubeDemo(
+  options: Omit<DemoOptions, 'target'>,
+): Promise<DemoResult & { events: string[]; clusterPids: number[] }> {
+  const started = performance.now();
+  const kube = await startKube(options.signal ? { signal: options.signal } : {});
+  options.out(`demo: control plane ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  let events: string[] = [];
+  try {
+    const result = await runDemo({
+      ...options,
+      target: async (pool) => {
+        const target = await kubeTarget(kube, pool, options.out);
+        return { ...target, close: async () => void (events = await target.close()) };
+      },
+    });
+    return { ...result, events, clusterPids: kube.pids() };
+  } finally {
+    await kube.stop();
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  const result = await runKubeDemo({
+    phases: { idle: 6, load: 40, cooldown: 48 },
+    loadRps: 300,
+    targetMs: 20,
+    out: (l) => console.log(l),
+    signal: controller.signal,
+    historyFile: resolve('.latency-scaler/demo-kube-history.html'),
+  });
+  console.log('\nEvents of deployment/fibonacci (as kubectl describe shows them):');
+  for (const line of result.events) console.log(line);
+}
