@@ -31,6 +31,8 @@ export interface DemoTarget {
   /** The `target:` and `state:` lines of scaler.yaml. */
   yaml: string;
   env?: Record<string, string>;
+  /** settle.timeout: 0s (off) for the pool, whose replicas are ready at once. */
+  settle?: string;
   /** The state record after the run, for the history picture. */
   record(): Promise<StateRecord | undefined>;
   close(): Promise<void>;
@@ -79,7 +81,7 @@ loadTest:
   requests: [{ method: GET, path: /fibonacci?n=10 }]
 targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${options.targetMs} }]
 decay: { replicas: 1, unchangedRuns: 2 }
-settle: { timeout: 0s }
+settle: { timeout: ${target.settle ?? '0s'} }
 `,
   );
   const started = Date.now();

@@ -50,6 +50,8 @@ async function kubeTarget(kube: KubeCluster, pool: Pool, out: (line: string) => 
 state: { store: configmap, name: ${STATE} }
 `,
     env: { KUBECONFIG: kubeconfig },
+    // New pods take 3 s to become Ready: the runs in between hold (NotSettled) instead of scaling again.
+    settle: '1m',
     async record() {
       const cm = await kube.api('GET', `/api/v1/namespaces/${NS}/configmaps/${STATE}`);
       const json = cm.body?.data?.['state.json'] as string | undefined;
@@ -73,7 +75,12 @@ async function events(kube: KubeCluster): Promise<string[]> {
     reportingComponent?: string;
     message: string;
     count?: number;
+    lastTimestamp?: string;
+    eventTime?: string;
+    metadata: { creationTimestamp: string };
   }[];
+  const at = (e: (typeof items)[number]) => e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  items.sort((a, b) => Date.parse(at(a)) - Date.parse(at(b)));
   const lines = [`  ${'Type'.padEnd(8)} ${'Reason'.padEnd(18)} ${'From'.padEnd(22)} Message`];
   for (const e of items) {
     const from = e.source?.component || e.reportingComponent || '';
