@@ -110,18 +110,11 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): ParseResult | undefined {
-    const lines = text.split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
-    if (!statusLine) return this.error(`malformed status line ${JSON.stringify(lines[0]!.slice(0, 60))}`);
-    const http10 = statusLine[1] === '0';
-    const status = Number(statusLine[2]);
-    if (status >= 100 && status < 200) {
-      if (status === 101) return this.error('the server switched protocols (101), which a load test does not follow');
-      return undefined; // 100 Continue, 103 Early Hints: the real answer follows
-    }
+    const head = headOf(text);
+    if ('error' in head) return this.error(head.error);
+    if (head.interim) return undefined; // 100 Continue, 103 Early Hints: the real answer follows
+    const { http10, status, headers } = head;
     this.status = status;
-    const headers = readHeaders(lines.slice(1));
-    if ('error' in headers) return this.error(headers.error);
     const connection = headers.connection;
     this.keepAliveSeconds = headers.keepAliveSeconds;
     this.reuse = http10 ? connection.includes('keep-alive') : !connection.includes('close');
@@ -181,6 +174,40 @@ export class ResponseParser {
     this.phase = 'done';
     return { state: 'error', message };
   }
+}
+
+type Head =
+  { error: string } | { interim: true } | { interim: false; http10: boolean; status: number; headers: Headers };
+
+/**
+ * A server sends the same head again and again (only its Date changes, once a second), so parsed heads
+ * are kept by their text: parsing them again was a sixth of the engine's CPU time. Bounded: 64 heads of
+ * at most 1 KiB, cleared when full.
+ */
+const heads = new Map<string, Head>();
+const HEADS_KEPT = 64;
+const HEAD_KEPT_BYTES = 1024;
+
+function headOf(text: string): Head {
+  let head = heads.get(text);
+  if (head) return head;
+  head = parseHeadText(text);
+  if (text.length > HEAD_KEPT_BYTES) return head; // a large head is rare: not worth its memory
+  if (heads.size >= HEADS_KEPT) heads.clear();
+  heads.set(text, head);
+  return head;
+}
+
+function parseHeadText(text: string): Head {
+  const lines = text.split('\r\n');
+  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
+  if (!statusLine) return { error: `malformed status line ${JSON.stringify(lines[0]!.slice(0, 60))}` };
+  const status = Number(statusLine[2]);
+  if (status === 101) return { error: 'the server switched protocols (101), which a load test does not follow' };
+  if (status >= 100 && status < 200) return { interim: true };
+  const headers = readHeaders(lines.slice(1));
+  if ('error' in headers) return headers;
+  return { interim: false, http10: statusLine[1] === '0', status, headers };
 }
 
 /** Hex digits, optionally followed by chunk extensions (`;name=value`); bounded so it stays exact. */

@@ -107,7 +107,8 @@ export class LocalEngine implements LoadTestEngine {
         const next = transport.user(id);
         while (!clock.stopped) {
           await next(pickWeighted(weights, random));
-          await clock.sleep(thinkTimeMs(plan.waitTime, random));
+          const think = thinkTimeMs(plan.waitTime, random);
+          if (think > 0) await clock.sleep(think); // no think time: no timer, no extra promise per request
         }
       } catch (err) {
         // A script's own error ends that user, as an exception in a Locust task is counted.

@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, serializeRequest, type RawOutcome } from '../../../src/loadtest/raw-http.ts';
+import { ResponseParser } from '../../../src/loadtest/http1-parser.ts';
 import { lines, scriptedServer, type Exchange, type Part } from '../../helpers/scripted-server.ts';
 
 const TIMEOUT_MS = 1500;
@@ -243,6 +244,44 @@ describe('the raw HTTP/1.1 client, byte by byte', () => {
     } finally {
       conn.destroy();
       await server.close();
+    }
+  });
+});
+
+describe('parsed heads kept by their text', () => {
+  const parse = (head: string, body = '') => {
+    const parser = new ResponseParser('GET');
+    return parser.feed(Buffer.from(`${head}\r\n\r\n${body}`, 'latin1'));
+  };
+
+  it('a head seen before gives the same answer; a head differing in one byte is parsed on its own', () => {
+    const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2';
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual(parse(ok, 'ok'), { state: 'done', status: 200, reuse: true, extra: 0 });
+    // Same length, other status and framing: must not be answered from the first.
+    assert.deepEqual(parse('HTTP/1.1 404 OK\r\nContent-Length: 3', 'not'), {
+      state: 'done',
+      status: 404,
+      reuse: true,
+      extra: 0,
+    });
+    assert.deepEqual(parse('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2', 'ok'), {
+      state: 'done',
+      status: 200,
+      reuse: false,
+      extra: 0,
+    });
+    assert.deepEqual(parse(ok, 'ok'), { state: 'done', status: 200, reuse: true, extra: 0 });
+  });
+
+  it('a malformed head stays an error when seen again', () => {
+    for (let i = 0; i < 2; i++) assert.equal(parse('HTTP/1.1 2x0 OK').state, 'error');
+  });
+
+  it('more distinct heads than are kept are all parsed right (the cache is cleared, not wrong)', () => {
+    for (let n = 0; n < 200; n++) {
+      const r = parse(`HTTP/1.1 200 OK\r\nX-N: ${n}\r\nContent-Length: ${n % 10}`, 'x'.repeat(n % 10));
+      assert.deepEqual(r, { state: 'done', status: 200, reuse: true, extra: 0 });
     }
   });
 });
