@@ -13,7 +13,7 @@ const node = process.execPath;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 // The young-generation cap the image, the CronJob and the SAM template start the program with.
-const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=8';
+const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=16';
 
 function ensureTools(): { wrk: string; locust: string; autocannon: string } {
   if (spawnSync('which', ['wrk']).status !== 0) {

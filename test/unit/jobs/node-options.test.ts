@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-const CAP = '--max-semi-space-size=8';
+const CAP = '--max-semi-space-size=16';
 const read = (p: string) => readFileSync(p, 'utf8');
 
 describe('NODE_OPTIONS where the program is started', () => {
@@ -17,8 +17,8 @@ describe('NODE_OPTIONS where the program is started', () => {
   });
 
   it('the CronJob and the SAM template set it', () => {
-    assert.match(read('jobs/cronjob.yaml'), /name: NODE_OPTIONS, value: "[^"]*--max-semi-space-size=8[ "]/);
-    assert.match(read('jobs/lambda/template.yaml'), /NODE_OPTIONS: .*--max-semi-space-size=8\b/);
+    assert.match(read('jobs/cronjob.yaml'), /name: NODE_OPTIONS, value: "[^"]*--max-semi-space-size=16[ "]/);
+    assert.match(read('jobs/lambda/template.yaml'), /NODE_OPTIONS: .*--max-semi-space-size=16\b/);
   });
 
   it('the bench measures the program with the same cap', () => {
