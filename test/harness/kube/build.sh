@@ -3,8 +3,8 @@
 # caches them outside the repo: kube-apiserver, kube-controller-manager and kube-scheduler from one
 # k8s.io/kubernetes pin, etcd, and kwok (simulated nodes and pod lifecycles):
 #   ${LATENCY_SCALER_CACHE:-~/.cache/latency-scaler}/kube/<k8s version>/bin/
-# Prints that bin directory on stdout (progress and timings go to stderr); returns at once when both
-# binaries are there. Needs only Go (>= the go directive of k8s.io/kubernetes, or GOTOOLCHAIN=auto).
+# Prints that bin directory on stdout (progress and timings go to stderr); returns at once when all
+# five binaries are there. Needs only Go (>= the go directive of k8s.io/kubernetes, or GOTOOLCHAIN=auto).
 set -euo pipefail
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"   # newest stable k8s.io/kubernetes on the proxy when pinned
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}" # newest v3.6 patch; Kubernetes 1.37 supports etcd 3.5/3.6
