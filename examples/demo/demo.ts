@@ -26,7 +26,7 @@ export interface DemoOptions {
   target?: (pool: Pool, dir: string) => Promise<DemoTarget>;
 }
 
-/** The scale target and state store the scaler runs with, and the replicas the pool should follow. */
+/** The scale target and state store the scaler runs with. */
 export interface DemoTarget {
   /** The `target:` and `state:` lines of scaler.yaml. */
   yaml: string;

@@ -14,12 +14,7 @@ const NS = 'demo';
 const DEPLOYMENT = `/apis/apps/v1/namespaces/${NS}/deployments/fibonacci`;
 const STATE = 'latency-scaler-deployment-fibonacci';
 
-interface KubeDemoTarget extends Omit<DemoTarget, 'close'> {
-  /** Stops following the Deployment; returns its Events, one line each. */
-  close(): Promise<string[]>;
-}
-
-async function kubeTarget(kube: KubeCluster, pool: Pool, out: (line: string) => void): Promise<KubeDemoTarget> {
+async function kubeTarget(kube: KubeCluster, pool: Pool, out: (line: string) => void): Promise<DemoTarget> {
   await namespace(kube, NS);
   const fibonacci = manifests('examples/fibonacci/deployment.yaml')[0]!;
   // A new pod takes 3 s to become Ready, as a small service's readiness probe would.
@@ -60,7 +55,6 @@ state: { store: configmap, name: ${STATE} }
     async close() {
       stopped = true;
       await follow;
-      return events(kube);
     },
   };
 }
@@ -97,16 +91,9 @@ export async function runKubeDemo(
   const started = performance.now();
   const kube = await startKube(options.signal ? { signal: options.signal } : {});
   options.out(`demo: control plane ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  let events: string[] = [];
   try {
-    const result = await runDemo({
-      ...options,
-      target: async (pool) => {
-        const target = await kubeTarget(kube, pool, options.out);
-        return { ...target, close: async () => void (events = await target.close()) };
-      },
-    });
-    return { ...result, events, clusterPids: kube.pids() };
+    const result = await runDemo({ ...options, target: (pool) => kubeTarget(kube, pool, options.out) });
+    return { ...result, events: await events(kube), clusterPids: kube.pids() };
   } finally {
     await kube.stop();
   }

@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { bundle, measureStartup, median, shippedEnv } from './lib/startup.ts';
+import { bundle, measureStartup, median, shippedEnv, type StartupFigure } from './lib/startup.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const node = process.execPath;
@@ -165,28 +165,18 @@ const rssOf = (m: Measure[]) => median(m.map((x) => x.rssMB));
     rows.push([f.name, f.ms.toFixed(0), (f.ms / bare!.ms).toFixed(1), f.rssMB.toFixed(0)]);
   table(rows);
   console.log('');
-  const ratio = (f: { ms: number }) => `${(f.ms / bare!.ms).toFixed(1)}×`;
-  summary.push([
-    '--version ÷ node -e 0',
-    `${version!.ms.toFixed(0)} ms`,
-    `${bare!.ms.toFixed(0)} ms`,
-    ratio(version!),
-    '≤ 2×',
-  ]);
-  summary.push([
-    'handler import ÷ node -e 0',
-    `${handler!.ms.toFixed(0)} ms`,
-    `${bare!.ms.toFixed(0)} ms`,
-    ratio(handler!),
-    '≤ 2×',
-  ]);
-  summary.push([
-    'peak RSS of --version',
-    `${version!.rssMB.toFixed(0)} MB`,
-    `${bare!.rssMB.toFixed(0)} MB`,
-    '',
-    '≤ 50 MB',
-  ]);
+  const vsBare = (figure: string, f: StartupFigure, goal: string) =>
+    summary.push([
+      figure,
+      `${f.ms.toFixed(0)} ms`,
+      `${bare!.ms.toFixed(0)} ms`,
+      `${(f.ms / bare!.ms).toFixed(1)}×`,
+      goal,
+    ]);
+  vsBare('--version ÷ node -e 0', version!, '≤ 2×');
+  vsBare('handler import ÷ node -e 0', handler!, '≤ 2×');
+  const rss = (f: StartupFigure) => `${f.rssMB.toFixed(0)} MB`;
+  summary.push(['peak RSS of --version', rss(version!), rss(bare!), '', '≤ 50 MB']);
 }
 
 // 1. Throughput per generator CPU-second, no think time.

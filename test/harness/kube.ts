@@ -1,8 +1,7 @@
 // A real Kubernetes control plane for integration tests: etcd and kube-apiserver on 127.0.0.1 with
 // generated certificates, RBAC authorization and service-account token signing (TokenRequest), and
-// the controllers a Deployment and a CronJob meet in a cluster: kube-controller-manager (deployment,
-// replicaset, statefulset, job, cronjob, serviceaccount, garbage collector, namespace), kube-scheduler,
-// and kwok, which plays the kubelet of one fake node (test/harness/kube/kwok-stages.yaml): pods are
+// the controllers a Deployment and a CronJob meet in a cluster: kube-controller-manager (the
+// CONTROLLERS below), kube-scheduler, and kwok, which plays the kubelet of one fake node (test/harness/kube/kwok-stages.yaml): pods are
 // scheduled, become Ready after their pod-ready.stage.kwok.x-k8s.io/delay annotation, and Job pods
 // complete when a test has run their program and annotates them test.latency-scaler.io/exited=0.
 // Not run: the HPA controller (tests create HPAs as conflicting neighbours, never to act) and
