@@ -1,7 +1,7 @@
 // One virtual user's HTTP calls: timed, classified and recorded under a name. Also the `user`
 // object a scenario script receives (get/post/put/delete/request, as a locustfile's self.client).
 import type { Dispatcher, Pool } from '../undici.ts';
-import { errorFailure, failureMs, statusFailure } from './failures.ts';
+import { errorFailure, failureMs, statusFailure, type Failure } from './failures.ts';
 import type { StatsRecorder } from './recorder.ts';
 
 export interface CallOptions {
@@ -27,14 +27,15 @@ export interface Response {
   json<T = unknown>(): T;
 }
 
-const BODY_LIMIT = 64 * 1024 * 1024; // read (and discard) bodies up to 64 MiB without closing the connection
-
 export interface UserContext {
   pool: Pool;
   recorder: StatsRecorder;
   headers: Record<string, string>; // loadTest.headers, sent with every request
   timeoutMs: number;
+  /** The duration is over: no new request starts (those in flight are still awaited). */
   stopped: () => boolean;
+  /** The transport was torn down (past the drain's bound, or aborted): an error now is the cut. */
+  cutOff: () => boolean;
 }
 
 export class HttpUser {
@@ -66,8 +67,35 @@ export class HttpUser {
 
   /** Records the call; resolves undefined when it failed at the transport or the run ended. */
   async request(method: string, path: string, options: CallOptions = {}): Promise<Response | undefined> {
-    const text = await this.send(method, path, options, true);
-    return text;
+    // After the duration no new request starts; the caller sees it as a request that did not happen.
+    if (this.ctx.stopped()) return undefined;
+    const { pool, recorder, timeoutMs } = this.ctx;
+    const name = options.name ?? `${method} ${path}`;
+    const headers = { ...this.ctx.headers, ...options.headers };
+    let body = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    const started = performance.now();
+    try {
+      const res = await pool.request({
+        method: method as 'GET',
+        path,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+      const text = await res.body.text();
+      const ms = performance.now() - started;
+      const failure = statusFailure(res.statusCode, options.expect, name);
+      if (failure) recorder.failure(name, failure, ms);
+      else recorder.success(name, ms);
+      return { status: res.statusCode, ok: !failure, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+    } catch (err) {
+      const failure = this.failureOf(err, name);
+      recorder.failure(name, failure, failureMs(failure, performance.now() - started, timeoutMs));
+      return undefined;
+    }
   }
 
   /**
@@ -76,6 +104,7 @@ export class HttpUser {
    */
   fire(request: PreparedRequest): Promise<void> {
     const { pool, recorder, timeoutMs } = this.ctx;
+    if (this.ctx.stopped()) return Promise.resolve();
     return new Promise((resolve) => {
       const started = performance.now();
       let status = 0;
@@ -93,53 +122,17 @@ export class HttpUser {
           resolve();
         },
         onResponseError: (_controller, err) => {
-          if (!this.ctx.stopped()) {
-            const failure = errorFailure(err, request.name, timeoutMs);
-            recorder.failure(request.name, failure, failureMs(failure, performance.now() - started, timeoutMs));
-          }
+          const failure = this.failureOf(err, request.name);
+          recorder.failure(request.name, failure, failureMs(failure, performance.now() - started, timeoutMs));
           resolve();
         },
       });
     });
   }
 
-  private async send(
-    method: string,
-    path: string,
-    options: CallOptions,
-    keepBody: boolean,
-  ): Promise<Response | undefined> {
-    const { pool, recorder, timeoutMs } = this.ctx;
-    const name = options.name ?? `${method} ${path}`;
-    const headers = { ...this.ctx.headers, ...options.headers };
-    let body = options.body;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers['content-type'] ??= 'application/json';
-    }
-    const started = performance.now();
-    try {
-      const res = await pool.request({
-        method: method as 'GET',
-        path,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-      });
-      let text = '';
-      if (keepBody) text = await res.body.text();
-      else await res.body.dump({ limit: BODY_LIMIT });
-      const ms = performance.now() - started;
-      const failure = statusFailure(res.statusCode, options.expect, name);
-      if (failure) recorder.failure(name, failure, ms);
-      else recorder.success(name, ms);
-      return { status: res.statusCode, ok: !failure, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
-    } catch (err) {
-      // Requests cut short by the end of the run are not failures of the service.
-      if (!this.ctx.stopped()) {
-        const failure = errorFailure(err, name, timeoutMs);
-        recorder.failure(name, failure, failureMs(failure, performance.now() - started, timeoutMs));
-      }
-      return undefined;
-    }
+  /** A request cut by the end of the run had no answer within it: a timeout, never dropped (DESIGN §4.1). */
+  private failureOf(err: unknown, name: string): Failure {
+    if (!this.ctx.cutOff()) return errorFailure(err, name, this.ctx.timeoutMs);
+    return { kind: 'timeout', message: `${name}: no answer when the load test ended` };
   }
 }

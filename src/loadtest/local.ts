@@ -2,14 +2,18 @@
 // second; each picks a request (or a script task) by weight, runs it, then waits its think time,
 // until the duration ends. Warm-up is excluded. Declarative requests over plain http go through
 // raw sockets (one keep-alive connection per user); https and scenario scripts through undici,
-// which is loaded only then. At the end, or on abort, every connection is destroyed: in-flight
-// requests are cut and no socket is left open.
+// which is loaded only then. When the duration ends no new request starts, and the requests still in
+// flight are awaited up to their own timeout (a request that never answers counts as a timeout, never
+// dropped: DESIGN §4.1), so a run lasts at most duration + timeout. On abort every connection is
+// destroyed at once: in-flight requests are cut and no socket is left open. The generator's own
+// event-loop delay is measured over the same window (generator.ts).
 import type { Pool } from '../undici.ts';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
 import { failureMs, statusFailure } from './failures.ts';
 import { RawConnection, serializeRequest } from './raw-http.ts';
 import { StatsRecorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
+import { GeneratorLag } from './generator.ts';
 import { pickWeighted, spawnOffsets, thinkTimeMs } from './schedule.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
 
@@ -27,19 +31,27 @@ export interface LocalEngineOptions {
   random?: () => number;
 }
 
+/** Past the drain's bound (duration + timeout), what is still unanswered is cut and counted a timeout. */
+const DRAIN_SLACK_MS = 100;
+
 /** One virtual user's next request, however it is sent. */
 type Send = (i: number) => Promise<void>;
 
-/** The run's clock: the duration, the warm-up, sleeps that the end of the run wakes at once. */
+/**
+ * The run's clock: the duration, the warm-up, sleeps that the end of the run wakes at once. `stop()`
+ * ends the duration (no new request starts); `cut()` ends the transport (the drain's bound, or an abort).
+ */
 class RunClock {
   stopped = false;
+  /** The transport was torn down: what was still in flight got no answer. */
+  cutOff = false;
   ended = 0;
   readonly started = performance.now();
   private readonly sleepers = new Set<() => void>();
-  private readonly onStop: (() => void)[] = [];
+  private readonly onCut: (() => void)[] = [];
 
-  whenStopped(fn: () => void): void {
-    this.onStop.push(fn);
+  whenCut(fn: () => void): void {
+    this.onCut.push(fn);
   }
 
   stop(): void {
@@ -47,7 +59,13 @@ class RunClock {
     this.stopped = true;
     this.ended = performance.now();
     for (const wake of this.sleepers) wake();
-    for (const fn of this.onStop) fn();
+  }
+
+  cut(): void {
+    this.stop();
+    if (this.cutOff) return;
+    this.cutOff = true;
+    for (const fn of this.onCut) fn();
   }
 
   sleep(ms: number): Promise<void> {
@@ -76,13 +94,21 @@ export class LocalEngine implements LoadTestEngine {
     const scenario = this.options.scenario;
     const clock = new RunClock();
     const recorder = new StatsRecorder(scenario ? [] : plan.requests.map((r) => r.name));
+    const lag = new GeneratorLag();
     recorder.measuring = plan.warmup === 0;
+    if (recorder.measuring) lag.start();
     let measureFrom = clock.started + plan.warmup;
-    const timers: NodeJS.Timeout[] = [setTimeout(() => clock.stop(), plan.duration)];
+    // The drain's bound: every request in flight at the end has met its own timeout by then.
+    const end = (): void => {
+      clock.stop();
+      timers.push(setTimeout(() => clock.cut(), plan.timeout + DRAIN_SLACK_MS));
+    };
+    const timers: NodeJS.Timeout[] = [setTimeout(end, plan.duration)];
     if (plan.warmup > 0) {
       const measure = (): void => {
         recorder.measuring = true;
         measureFrom = performance.now();
+        lag.start();
       };
       timers.push(setTimeout(measure, plan.warmup));
     }
@@ -94,8 +120,8 @@ export class LocalEngine implements LoadTestEngine {
       timers.push(setInterval(report, 1000) as unknown as NodeJS.Timeout);
     }
     const transport = await this.transport(plan, recorder, clock);
-    const onAbort = (): void => clock.stop();
-    if (signal?.aborted) clock.stop();
+    const onAbort = (): void => clock.cut();
+    if (signal?.aborted) clock.cut();
     signal?.addEventListener('abort', onAbort, { once: true });
     const weights = scenario ? scenario.tasks.map((t) => t.weight) : plan.requests.map((r) => r.weight);
 
@@ -112,15 +138,16 @@ export class LocalEngine implements LoadTestEngine {
         }
       } catch (err) {
         // A script's own error ends that user, as an exception in a Locust task is counted.
-        if (!clock.stopped) recorder.failure('script error', scriptError(err));
+        if (!clock.cutOff) recorder.failure('script error', scriptError(err));
       }
     };
     try {
       await Promise.all(spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset)));
     } finally {
+      lag.stop(); // the drain included: answers that arrive then are timed on the same loop
       for (const t of timers) clearTimeout(t);
       signal?.removeEventListener('abort', onAbort);
-      clock.stop();
+      clock.cut();
       await transport.close();
     }
     // Interrupted: no statistics at all, so nothing can decide on a truncated load test (DESIGN §1).
@@ -128,7 +155,7 @@ export class LocalEngine implements LoadTestEngine {
     const measuredMs = Math.max(1, clock.ended - measureFrom);
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
     const startedAt = new Date(Date.now() - (performance.now() - clock.started)).toISOString();
-    return { engine: 'local', startedAt, measuredMs, requests, aggregated };
+    return { engine: 'local', startedAt, measuredMs, requests, aggregated, generator: lag.summary() };
   }
 
   /** Raw sockets for declarative plain-http requests; undici (loaded now, not before) for the rest. */
@@ -154,19 +181,26 @@ export class LocalEngine implements LoadTestEngine {
         serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body),
       );
       const connections: RawConnection[] = [];
-      clock.whenStopped(() => connections.forEach((c) => c.destroy()));
+      clock.whenCut(() => connections.forEach((c) => c.destroy()));
       return {
         user() {
           const connection = new RawConnection(url, plan.timeout);
           connections.push(connection);
-          return (i) => sendRaw(connection, bytes[i]!, prepared[i]!, recorder, clock, plan.timeout);
+          return (i) => sendRaw(connection, bytes[i]!, prepared[i]!, recorder, plan.timeout);
         },
         close: async () => undefined,
       };
     }
     const pool = await openPool(plan);
-    clock.whenStopped(() => void pool.destroy().catch(() => undefined)); // cuts in-flight requests
-    const ctx = { pool, recorder, headers: plan.headers, timeoutMs: plan.timeout, stopped: () => clock.stopped };
+    clock.whenCut(() => void pool.destroy().catch(() => undefined)); // cuts what is still in flight
+    const ctx = {
+      pool,
+      recorder,
+      headers: plan.headers,
+      timeoutMs: plan.timeout,
+      stopped: () => clock.stopped,
+      cutOff: () => clock.cutOff,
+    };
     return {
       user(id) {
         const user = new HttpUser(id, ctx);
@@ -204,13 +238,11 @@ async function sendRaw(
   request: Buffer,
   prepared: PreparedRequest,
   recorder: StatsRecorder,
-  clock: RunClock,
   timeoutMs: number,
 ): Promise<void> {
   const started = performance.now();
   const outcome = await connection.send(request, prepared.options.method, prepared.name);
   const ms = performance.now() - started;
-  if (clock.stopped && !outcome.status) return; // cut by the end of the run
   if (outcome.failure) {
     return recorder.failure(prepared.name, outcome.failure, failureMs(outcome.failure, ms, timeoutMs));
   }

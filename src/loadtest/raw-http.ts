@@ -110,11 +110,15 @@ export class RawConnection {
     });
   }
 
-  /** Ends the connection (the run is over): a request in flight is cut, not recorded. */
+  /**
+   * Ends the connection (the run is over, or aborted): a request still in flight got no answer
+   * within the run and is a timeout — after the drain it has met its timeout already.
+   */
   destroy(): void {
     this.closed = true;
+    const p = this.pending;
+    if (p) this.fail({ kind: 'timeout', message: `${p.what}: no answer when the load test ended` });
     this.drop();
-    this.finish({});
     unwatch(this);
   }
 

@@ -25,6 +25,14 @@ export interface RequestStats {
   failuresByKind: Record<string, FailureKind>;
 }
 
+/** How late the load generator's event loop ran while it measured (ms beyond its schedule). */
+export interface GeneratorDelay {
+  meanMs: number;
+  p99Ms: number;
+  maxMs: number;
+  samples: number;
+}
+
 export interface Observations {
   engine: 'local' | 'locust';
   startedAt: string; // ISO time
@@ -33,6 +41,8 @@ export interface Observations {
   aggregated: RequestStats;
   /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
   precision?: string;
+  /** The local engine's own event-loop delay over the measured window (DESIGN §4.1). */
+  generator?: GeneratorDelay;
 }
 
 export function percentileKey(percentile: number): string {

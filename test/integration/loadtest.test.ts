@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalEngine } from '../../src/loadtest/local.ts';
 import { loadScenario } from '../../src/loadtest/scenario.ts';
 import type { LoadPlan } from '../../src/loadtest/types.ts';
+import type { HttpUser } from '../../src/loadtest/http-user.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { failing, fast, hanging, resetting, serve, slow } from '../helpers/servers.ts';
 
@@ -93,6 +94,73 @@ describe('local engine', () => {
     assert.ok(r.failuresByKind['timeout']!.count >= 2, JSON.stringify(r.failuresByKind));
     assert.equal(r.failuresByKind['timeout']!.sample, 'GET / took longer than 400 ms');
     await s.close();
+  });
+
+  it('requests in flight at the end are awaited and measured; none starts after the end (raw sockets)', async () => {
+    const s = await slow(800);
+    try {
+      const started = Date.now();
+      const o = await new LocalEngine().run(plan(s.url, { users: 3, duration: 300, timeout: 2000 }));
+      const r = o.requests['GET /']!;
+      assert.equal(r.count, 3, 'the one request of each user, answered 500 ms after the end');
+      assert.equal(s.hits, 3, 'no request started after the duration');
+      assert.ok(r.min >= 790, JSON.stringify(r));
+      assert.ok(Date.now() - started < 300 + 2000, `took ${Date.now() - started} ms`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('requests in flight at the end are awaited and measured through undici (a scenario script)', async () => {
+    const s = await slow(800);
+    try {
+      const scenario = { tasks: [{ name: 'get', weight: 1, run: (u: HttpUser) => u.get('/') }] };
+      const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 2, duration: 300, timeout: 2000 }));
+      const r = o.requests['GET /']!;
+      assert.equal(r.count, 2, JSON.stringify(o.requests));
+      assert.equal(s.hits, 2);
+      assert.ok(r.min >= 790, JSON.stringify(r));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a request still unanswered at the drain bound is a timeout, through undici too (never dropped)', async () => {
+    const s = await hanging();
+    try {
+      const scenario = { tasks: [{ name: 'get', weight: 1, run: (u: HttpUser) => u.get('/') }] };
+      const started = Date.now();
+      const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 2, duration: 200, timeout: 600 }));
+      const r = o.requests['GET /']!;
+      assert.equal(r.failuresByKind['timeout']?.count, 2, JSON.stringify(r));
+      assert.ok(r.min >= 600, JSON.stringify(r));
+      assert.ok(Date.now() - started < 200 + 600 + 1000, `took ${Date.now() - started} ms`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("measures the generator's own event-loop delay: near zero when idle, the blocking when starved", async () => {
+    const s = await fast();
+    try {
+      const quiet = await new LocalEngine().run(plan(s.url, { users: 1, duration: 500, waitTime: { min: 5, max: 5 } }));
+      assert.ok(quiet.generator && quiet.generator.samples > 10, JSON.stringify(quiet.generator));
+      assert.ok(quiet.generator.meanMs < 15, JSON.stringify(quiet.generator));
+      // Another task hogs the loop for 60 ms in every 80: the generator answers its sockets late.
+      const hog = setInterval(() => {
+        const until = performance.now() + 60;
+        while (performance.now() < until);
+      }, 20);
+      try {
+        const starved = await new LocalEngine().run(plan(s.url, { users: 1, duration: 800 }));
+        assert.ok(starved.generator!.p99Ms >= 40, JSON.stringify(starved.generator));
+        assert.ok(starved.generator!.meanMs > quiet.generator.meanMs, JSON.stringify(starved.generator));
+      } finally {
+        clearInterval(hog);
+      }
+    } finally {
+      await s.close();
+    }
   });
 
   it('abort stops the run early and cleanly, with no statistics (nothing may decide on a truncated run)', async () => {

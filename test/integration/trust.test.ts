@@ -40,7 +40,12 @@ async function startServiceWith(behaviour: { current: Behaviour }): Promise<Test
   });
 }
 
-function config(host: string, extra = '', targetMs = 7, opts: { max?: number; duration?: string } = {}): string {
+function config(
+  host: string,
+  extra = '',
+  targetMs = 7,
+  opts: { max?: number; duration?: string; timeout?: string } = {},
+): string {
   const path = join(dir, `scaler-${n}.yaml`);
   writeFileSync(
     path,
@@ -50,7 +55,7 @@ loadTest:
   host: ${host}
   users: 4
   duration: ${opts.duration ?? '1s'}
-  timeout: 500ms
+  timeout: ${opts.timeout ?? '500ms'}
   requests:
     - { method: GET, path: /work }
 targets:
@@ -126,6 +131,43 @@ describe('trust: failures count, failing services keep their replicas', () => {
     assert.ok(first >= 0 && first < 8, `no decay in 8 runs: ${applied.join(' ')}`);
     assert.ok(applied.at(-1)! <= 3, `${applied.join(' ')}`);
     assert.ok(scale.writes.length >= 1 && scale.writes[0] === 3, `${scale.writes}`);
+  });
+});
+
+describe('trust: requests in flight when the load test ends are measured', () => {
+  it('every other answer takes 2 s, a 1 s test, 10 s timeout: the slow half counts — a breach, not a calm run', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: (hit) => ({ delayMs: hit % 2 ? 2 : 2000 }) });
+    const started = Date.now();
+    const { code, record } = await run(config(service.url, '', 100, { duration: '1s', timeout: '10s' }));
+    const tookMs = Date.now() - started;
+    assert.equal(code, 0);
+    const stats = record.observations.requests['GET /work'];
+    assert.equal(stats.failures, 0, JSON.stringify(stats));
+    assert.ok(
+      stats.max >= 1900,
+      `the 2 s answers that came after the test's end are measured: ${JSON.stringify(stats)}`,
+    );
+    assert.equal(record.action, 'up', record.message);
+    assert.deepEqual(scale.writes, [4]);
+    // Awaited up to their own timeout at most: the run is not held for the 10 s.
+    assert.ok(tookMs < 8000, `took ${tookMs} ms`);
+  });
+
+  it('a service that never answers, timeout 2 s ≥ a 1 s test: every request a timeout — a breach, not a probe failure', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: () => 'hang' });
+    const started = Date.now();
+    const { code, record } = await run(config(service.url, '', 100, { duration: '1s', timeout: '2s' }));
+    const tookMs = Date.now() - started;
+    assert.equal(code, 0, record.message);
+    const stats = record.observations.requests['GET /work'];
+    assert.equal(stats.count, 4, 'one request per user, each a timeout');
+    assert.equal(stats.failuresByKind.timeout.count, 4, JSON.stringify(stats));
+    assert.ok(stats.min >= 2000, `a timeout counts at least its timeout: ${JSON.stringify(stats)}`);
+    assert.equal(record.action, 'up', record.message);
+    // Bounded: the duration plus the timeout (and the bundle's start-up), not more.
+    assert.ok(tookMs < 6000, `took ${tookMs} ms`);
   });
 });
 
