@@ -1,7 +1,7 @@
 // Observations × targets → one evaluation per target (pure).
 import { isFloor, unitOf } from '../config/target-type.ts';
 import type { TargetSpec } from '../config/types.ts';
-import { percentileKey, type Observations, type RequestStats } from '../model/observations.ts';
+import { percentileKey, requestStats, type Observations, type RequestStats } from '../model/observations.ts';
 
 export interface TargetEvaluation {
   target: string; // `GET /x mean`
@@ -17,7 +17,7 @@ export function evaluateTargets(
   targets: readonly TargetSpec[],
   observations: Observations | undefined,
 ): TargetEvaluation[] {
-  return targets.map((t) => evaluateTarget(t, observations?.requests[t.request]));
+  return targets.map((t) => evaluateTarget(t, requestStats(observations, t.request)));
 }
 
 function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetEvaluation {
@@ -105,6 +105,7 @@ export function failureSummary(observations: Observations | undefined): FailureS
   const all = observations?.aggregated;
   if (!observations || !all || all.count === 0) return undefined;
   const kinds = new Map<string, number>();
+  // `requests` holds each request once (aliases are apart, in `observations.aliases`): no double count.
   for (const r of Object.values(observations.requests)) {
     for (const [kind, f] of Object.entries(r.failuresByKind)) kinds.set(kind, (kinds.get(kind) ?? 0) + f.count);
   }

@@ -53,17 +53,20 @@ export function toObservations(
     if (isTotal) aggregated = stats;
     else requests[name] = stats;
   }
-  // Requests named in the locustfile (`name=`) are also found by their bare name, when unique.
-  for (const [key, s] of Object.entries({ ...requests })) {
+  // Requests named in the locustfile (`name=`) are also found by their bare name, when unique:
+  // an alias, not a second entry in `requests`, which would count the request twice.
+  const aliases: Record<string, string> = {};
+  for (const key of Object.keys(requests)) {
     const bare = key.slice(key.indexOf(' ') + 1);
     if (!(bare in requests) && Object.keys(requests).filter((k) => k.endsWith(` ${bare}`)).length === 1)
-      requests[bare] = s;
+      aliases[bare] = key;
   }
   return {
     engine: 'locust',
     startedAt: new Date(startedAt).toISOString(),
     measuredMs,
     requests,
+    ...(Object.keys(aliases).length ? { aliases } : {}),
     aggregated: aggregated ?? toStats('Aggregated', {}, {}),
     precision: LOCUST_PRECISION,
   };

@@ -37,12 +37,22 @@ export interface Observations {
   engine: 'local' | 'locust';
   startedAt: string; // ISO time
   measuredMs: number; // the window the statistics cover (warm-up excluded)
+  /** Each request once, by its name: sums over these values count every request once. */
   requests: Record<string, RequestStats>;
+  /** Other names a request is found by (a locustfile's `name=` without its method) → its key in `requests`. */
+  aliases?: Record<string, string>;
   aggregated: RequestStats;
   /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
   precision?: string;
   /** The local engine's own event-loop delay over the measured window (DESIGN §4.1). */
   generator?: GeneratorDelay;
+}
+
+/** A request's statistics by its name or an alias (what a target names). */
+export function requestStats(observations: Observations | undefined, name: string): RequestStats | undefined {
+  if (!observations) return undefined;
+  const key = Object.hasOwn(observations.requests, name) ? name : observations.aliases?.[name];
+  return key === undefined ? undefined : observations.requests[key];
 }
 
 export function percentileKey(percentile: number): string {
