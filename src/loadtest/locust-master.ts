@@ -5,7 +5,7 @@ import { request } from '../undici.ts';
 import { ProbeError } from '../errors.ts';
 import { transportCause } from '../transport.ts';
 
-const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master
+const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master (by default)
 
 export interface WorkerInfo {
   id: string;
@@ -22,9 +22,15 @@ export interface MasterStatus {
 export class LocustMaster {
   readonly url: string;
   private readonly auth?: string;
+  private readonly timeoutMs: number;
 
-  constructor(url: string, credentials?: { username?: string | undefined; password?: string | undefined }) {
+  constructor(
+    url: string,
+    credentials?: { username?: string | undefined; password?: string | undefined },
+    options: { timeoutMs?: number | undefined } = {},
+  ) {
     this.url = url;
+    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
     // Locust itself has a login form, not basic auth; an ingress in front of the master often has it.
     if (credentials?.username !== undefined)
       this.auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
@@ -48,8 +54,9 @@ export class LocustMaster {
       throw new ProbeError(`locust master ${this.url}: start the swarm: refused: ${answer.message ?? text}`);
   }
 
-  async stop(signal?: AbortSignal): Promise<void> {
-    await this.call('POST', '/stop', 'stop the swarm', undefined, signal);
+  /** Idempotent: stopping a stopped master answers success too. `timeoutMs` overrides the per-call limit. */
+  async stop(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
+    await this.call('POST', '/stop', 'stop the swarm', undefined, signal, timeoutMs);
   }
 
   requestsCsv(signal?: AbortSignal): Promise<string> {
@@ -66,11 +73,12 @@ export class LocustMaster {
     step: string,
     form?: URLSearchParams,
     signal?: AbortSignal,
+    timeoutMs = this.timeoutMs,
   ): Promise<string> {
     const headers: Record<string, string> = {};
     if (this.auth) headers['authorization'] = this.auth;
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const timeout = AbortSignal.timeout(CALL_TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res;
     try {
       res = await request(this.url + path, {
@@ -81,7 +89,7 @@ export class LocustMaster {
       });
     } catch (err) {
       throw new ProbeError(
-        `locust master ${this.url}: ${step} (${method} ${path}) failed: ${transportCause(err, CALL_TIMEOUT_MS)}`,
+        `locust master ${this.url}: ${step} (${method} ${path}) failed: ${transportCause(err, timeoutMs)}`,
         {
           cause: err,
         },

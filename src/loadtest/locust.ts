@@ -9,12 +9,15 @@ import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
 /** Workers a swarm can use; `missing` ones stopped sending heartbeats (a known state after a rescale). */
 const USABLE = new Set(['ready', 'spawning', 'running', 'stopped']);
 const REPORT_INTERVAL_MS = 3_500; // workers send statistics every 3 s: wait one report after /stop
+const CLEANUP_STOP_TIMEOUT_MS = 5_000; // the /stop after a failure: short, it delays the failure's report
 
 export interface LocustEngineDeps {
   /** Scales the worker Deployment; given when loadTest.locust.workers.target is set. */
   scaleWorkers?: (replicas: number, signal?: AbortSignal) => Promise<void>;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
+  /** The limit on each call to the master's API (default 10 s). */
+  callTimeoutMs?: number;
 }
 
 export class LocustEngine implements LoadTestEngine {
@@ -24,7 +27,7 @@ export class LocustEngine implements LoadTestEngine {
 
   constructor(config: LocustEngineConfig & { url: string }, deps: LocustEngineDeps = {}) {
     this.config = config;
-    this.master = new LocustMaster(config.url, config);
+    this.master = new LocustMaster(config.url, config, { timeoutMs: deps.callTimeoutMs });
     this.deps = deps;
   }
 
@@ -37,11 +40,13 @@ export class LocustEngine implements LoadTestEngine {
       await this.deps.scaleWorkers?.(wanted, signal);
       await this.waitForWorkers(wanted, workers.readyTimeout, signal);
     }
+    // Set before /swarm is sent, not when it answers: a lost or late answer, or the signal firing
+    // during the call, may leave the master swarming all the same.
     let swarming = false;
     try {
       await this.master.reset(signal);
-      await this.master.swarm(plan.users, plan.spawnRate, plan.host, signal);
       swarming = true;
+      await this.master.swarm(plan.users, plan.spawnRate, plan.host, signal);
       const rampMs = Math.ceil((plan.users / plan.spawnRate) * 1000);
       await sleep(rampMs, signal);
       await this.expectUsers(plan.users, signal);
@@ -60,8 +65,10 @@ export class LocustEngine implements LoadTestEngine {
       ]);
       return toObservations(parseCsv(requests), parseCsv(failures), startedAt, plan.duration - plan.warmup);
     } finally {
-      // Never leave a swarm running: on abort, deadline or any failure, stop it (best effort).
-      if (swarming) await this.master.stop().catch(() => undefined);
+      // Never leave a swarm running: on every exit once /swarm was sent (abort, deadline, lost answer,
+      // any failure) send /stop (idempotent), not with the run's signal (it may have fired), bounded,
+      // and never thrown over the original error. A master that stays unreachable cannot be stopped.
+      if (swarming) await this.master.stop(undefined, CLEANUP_STOP_TIMEOUT_MS).catch(() => undefined);
     }
   }
 
