@@ -1,8 +1,11 @@
 // The embedded default store: one JSON file per target, for runs by hand and the local demo.
-// Writes are atomic (temp file + rename) and compare-and-swap on a version number, checked
-// under an exclusive lock file, so two local runs cannot both apply from the same state.
-import { link, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// Compare-and-swap without a lock: a write claims version N+1 by hard-linking its content to
+// <path>.versions/<N+1>.json, which is atomic and fails when another run claimed that version first;
+// a rename onto <path> then publishes it. The newest claimed version is the state, so a run that
+// crashed or paused between the two neither blocks nor loses another run's write: nothing goes stale.
+import * as nodeFs from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { ConflictError, StateError } from '../errors.ts';
 import { decodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
@@ -12,16 +15,50 @@ interface FileContent {
   record: StateRecord;
 }
 
-const STALE_LOCK_MS = 30_000; // a lock older than any write can take was left by a killed run
+/** The filesystem calls the store makes: injectable, so a test can pause a writer between any two. */
+export interface StateFs {
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  readdir(path: string): Promise<string[]>;
+  writeFile(path: string, data: string, options: { mode: number; flag: 'wx' }): Promise<void>;
+  link(existing: string, path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true; recursive?: true }): Promise<void>;
+}
+
+const nodeStateFs: StateFs = {
+  mkdir: nodeFs.mkdir,
+  readFile: nodeFs.readFile,
+  readdir: nodeFs.readdir,
+  writeFile: nodeFs.writeFile,
+  link: nodeFs.link,
+  rename: nodeFs.rename,
+  rm: nodeFs.rm,
+};
+
 const MAX_BYTES = 1024 * 1024; // the same bound as a ConfigMap: a file record moves to a cluster unchanged
+/**
+ * Claimed versions kept; older ones are deleted. A slot is only deleted once KEEP newer versions
+ * exist, which is how a write tells a real claim from a link into a deleted slot (see write).
+ */
+const KEEP = 8;
+const MARKER = /^([1-9][0-9]*)\.json$/;
+
+/** The version a file in <path>.versions claims; 0 for another file (a temp file). */
+const versionOf = (name: string): number => Number(MARKER.exec(name)?.[1] ?? 0);
+const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
 export class FileStateStore implements StateStore {
   readonly path: string;
   private readonly targetKey: string;
+  private readonly fs: StateFs;
+  private readonly versions: string;
 
-  constructor(path: string, targetKey: string) {
+  constructor(path: string, targetKey: string, fs: StateFs = nodeStateFs) {
     this.path = path;
     this.targetKey = targetKey;
+    this.fs = fs;
+    this.versions = `${path}.versions`;
   }
 
   describe(): string {
@@ -29,106 +66,142 @@ export class FileStateStore implements StateStore {
   }
 
   async read(): Promise<VersionedRecord> {
-    const content = await this.readContent();
+    const content = await this.head();
     return content ? { record: content.record, version: String(content.version) } : { record: null, version: null };
   }
 
   async write(record: StateRecord, expected: string | null): Promise<string> {
-    return this.withLock(async () => {
-      const content = await this.readContent();
-      const actual = content ? String(content.version) : null;
-      if (actual !== expected) {
-        const change = `version ${expected ?? 'none'} → ${actual ?? 'none'}`;
-        throw new ConflictError(`state ${this.path} changed since it was read (${change}): another run decided first`);
+    await this.io(`cannot create state directory ${this.versions}`, () =>
+      this.fs.mkdir(this.versions, { recursive: true }),
+    );
+    // The head check: the link alone would accept a version ahead of the head, or a write on a file
+    // written before there was a versions directory.
+    const head = await this.head();
+    const actual = head ? String(head.version) : null;
+    if (actual !== expected) throw this.conflict(expected, actual);
+    const version = (head?.version ?? 0) + 1;
+    const content = `${JSON.stringify({ version, record: fitRecord(record, MAX_BYTES) }, null, 2)}\n`;
+    // In the versions directory: on the same filesystem as the link, and a run killed before its link
+    // leaves the temp file where a reset removes it.
+    const temp = join(this.versions, `${process.pid}-${randomUUID()}.tmp`);
+    const marker = this.marker(version);
+    try {
+      await this.io(`cannot write state file ${temp}`, () =>
+        this.fs.writeFile(temp, content, { mode: 0o644, flag: 'wx' }),
+      );
+      try {
+        await this.fs.link(temp, marker); // the claim: atomic, and EEXIST when another run made it first
+      } catch (err) {
+        if (codeOf(err) === 'EEXIST') throw this.conflict(expected, String(version));
+        throw new StateError(`cannot write state file ${marker}: ${(err as Error).message}`, { cause: err });
       }
-      const version = (content?.version ?? 0) + 1;
-      const fitted = fitRecord(record, MAX_BYTES);
-      const temp = `${this.path}.${process.pid}.tmp`;
-      await writeFile(temp, `${JSON.stringify({ version, record: fitted }, null, 2)}\n`, { mode: 0o644 });
-      await rename(temp, this.path);
-      return String(version);
-    });
+      // A run paused after its head check while KEEP or more writes went by links into a slot already
+      // deleted: that is no claim. A slot is deleted only once KEEP newer ones exist, so fewer means ours.
+      const newest = await this.newestVersion();
+      if (newest >= version + KEEP) throw this.conflict(expected, String(newest));
+      await this.io(`cannot write state file ${this.path}`, () => this.fs.rename(temp, this.path));
+    } finally {
+      await this.fs.rm(temp, { force: true }).catch(() => undefined);
+    }
+    await this.prune();
+    return String(version);
   }
 
-  /** The file is ours (the store creates it), so a reset removes it. */
+  /** The files are ours (the store creates them), so a reset removes them. */
   async remove(): Promise<void> {
-    await this.withLock(() => rm(this.path, { force: true }));
+    // The versions first: while they exist, they are the state.
+    await this.io(`cannot remove state directory ${this.versions}`, () =>
+      this.fs.rm(this.versions, { recursive: true, force: true }),
+    );
+    await this.io(`cannot remove state file ${this.path}`, () => this.fs.rm(this.path, { force: true }));
   }
 
-  private async readContent(): Promise<FileContent | null> {
+  /**
+   * The state: the newest claimed version, or <path> when it is as new (or there are no versions: a file
+   * written before them). <path> alone can be behind: a run paused before its rename publishes late.
+   */
+  private async head(): Promise<FileContent | null> {
+    for (;;) {
+      const published = await this.readContent(this.path);
+      const newest = await this.newestVersion();
+      if (newest <= (published?.version ?? 0)) return published;
+      const claimed = await this.readContent(this.marker(newest), newest);
+      if (claimed) return claimed;
+      // Deleted meanwhile: KEEP newer versions were written since the listing, so look again.
+    }
+  }
+
+  private async newestVersion(): Promise<number> {
+    let names: string[];
+    try {
+      names = await this.fs.readdir(this.versions);
+    } catch (err) {
+      if (codeOf(err) === 'ENOENT') return 0;
+      throw new StateError(`cannot read state directory ${this.versions}: ${(err as Error).message}`, { cause: err });
+    }
+    return Math.max(0, ...names.map(versionOf));
+  }
+
+  /** Deletes the versions older than the newest KEEP; best effort, as more of them only costs room. */
+  private async prune(): Promise<void> {
+    const names = await this.fs.readdir(this.versions).catch(() => [] as string[]);
+    const numbers = names.map(versionOf);
+    const newest = Math.max(0, ...numbers);
+    const old = numbers.filter((n) => n > 0 && n <= newest - KEEP);
+    await Promise.all(old.map((n) => this.fs.rm(this.marker(n), { force: true }).catch(() => undefined)));
+  }
+
+  private marker(version: number): string {
+    return join(this.versions, `${version}.json`);
+  }
+
+  private conflict(expected: string | null, actual: string | null): ConflictError {
+    const change = `version ${expected ?? 'none'} → ${actual ?? 'none'}`;
+    return new ConflictError(`state ${this.path} changed since it was read (${change}): another run decided first`);
+  }
+
+  private async io<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new StateError(`${what}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The content of a state file (of a claimed `version`); null when there is none. */
+  private async readContent(file: string, version?: number): Promise<FileContent | null> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await this.fs.readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new StateError(`cannot read state file ${this.path}: ${(err as Error).message}`, { cause: err });
+      if (codeOf(err) === 'ENOENT') return null;
+      throw new StateError(`cannot read state file ${file}: ${(err as Error).message}`, { cause: err });
     }
     const fix = 'fix or delete it (latency-scaler state reset)';
     let content: { version?: unknown; record?: unknown };
     try {
       content = JSON.parse(text) as typeof content;
     } catch (err) {
-      throw new StateError(`state file ${this.path} is not valid JSON (${(err as Error).message}); ${fix}`, {
+      throw new StateError(`state file ${file} is not valid JSON (${(err as Error).message}); ${fix}`, {
         cause: err,
       });
     }
     if (typeof content?.version !== 'number' || !Number.isInteger(content.version)) {
-      throw new StateError(`state file ${this.path} is not a latency-scaler state file (no version); ${fix}`);
+      throw new StateError(`state file ${file} is not a latency-scaler state file (no version); ${fix}`);
+    }
+    if (version !== undefined && content.version !== version) {
+      throw new StateError(`state file ${file} holds version ${content.version}, not ${version}; ${fix}`);
     }
     let record: StateRecord;
     try {
       record = decodeRecord(content.record);
     } catch (err) {
-      throw new StateError(`state file ${this.path} holds no valid state record: ${(err as Error).message}; ${fix}`);
+      throw new StateError(`state file ${file} holds no valid state record: ${(err as Error).message}; ${fix}`);
     }
     if (record.target !== this.targetKey) {
       const why = `belongs to target ${record.target}, not ${this.targetKey}`;
-      throw new StateError(`state file ${this.path} ${why}; give each target its own state.path`);
+      throw new StateError(`state file ${file} ${why}; give each target its own state.path`);
     }
     return { version: content.version, record };
-  }
-
-  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = `${this.path}.lock`;
-    await mkdir(dirname(this.path), { recursive: true });
-    const handle = await this.acquire(lock);
-    try {
-      await handle.writeFile(String(process.pid));
-      return await fn();
-    } finally {
-      await handle.close();
-      await rm(lock, { force: true });
-    }
-  }
-
-  private async acquire(lock: string): Promise<FileHandle> {
-    const locked = (): ConflictError => new ConflictError(`state ${this.path} is locked by another run (${lock})`);
-    try {
-      return await open(lock, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StateError(`cannot lock state file ${lock}: ${(err as Error).message}`, { cause: err });
-      }
-    }
-    const seen = await stat(lock).catch(() => undefined);
-    if (seen && Date.now() - seen.mtimeMs < STALE_LOCK_MS) throw locked();
-    // Take over a stale lock by moving it aside: of two runs doing this at once, only one moves the
-    // stale file; the other either finds nothing to move or moves a fresh lock, which it puts back.
-    const aside = `${lock}.${process.pid}.stale`;
-    try {
-      await rename(lock, aside);
-    } catch {
-      throw locked();
-    }
-    const moved = await stat(aside).catch(() => undefined);
-    if (seen && moved && moved.ino !== seen.ino) {
-      await link(aside, lock).catch(() => undefined);
-      await rm(aside, { force: true });
-      throw locked();
-    }
-    await rm(aside, { force: true });
-    return open(lock, 'wx').catch(() => {
-      throw locked();
-    });
   }
 }
