@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBundle } from '../helpers/cli.ts';
+import { FileStateStore } from '../../src/state/file.ts';
 import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 
 let dir: string;
@@ -151,15 +152,20 @@ describe('run', () => {
     assert.deepEqual(scale.writes, []);
   });
 
-  it('another run holds the state: conflict, exit 3, nothing applied', async () => {
+  it('another run wrote the state while this one measured: conflict, exit 3, nothing applied', async () => {
     const path = config();
     await runBundle(['run', '-c', path, '-o', 'json']);
     scale.writes.length = 0;
-    writeFileSync(`${statePath()}.lock`, '1');
+    const { version, record } = JSON.parse(readFileSync(statePath(), 'utf8'));
+    const other = new FileStateStore(statePath(), record.target);
+    let wrote: Promise<string> | undefined;
+    service.onRequest = () => (wrote ??= other.write({ ...record, calmRuns: 7 }, String(version)));
     const r = await runBundle(['run', '-c', path, '-o', 'json']);
+    assert.equal(await wrote, String(version + 1));
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /locked by another run/);
+    assert.match(r.stderr, /changed since it was read .*another run decided first/);
     assert.deepEqual(scale.writes, []);
+    assert.equal(JSON.parse(readFileSync(statePath(), 'utf8')).record.calmRuns, 7, "the other run's record stays");
   });
 
   it('the target changed between read and apply (HTTP 409): exit 3', async () => {
