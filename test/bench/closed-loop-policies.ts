@@ -1,37 +1,54 @@
 // The autoscalers the closed-loop benchmark compares; the recommended policy is documented in README.
+//
+// Each entry of AUTOSCALERS builds a fresh autoscaler for one simulation from the profile's latency
+// target in ms (TARGET_MS, or the profile's own `targetMs`). To add a row, say "model", add one entry:
+//   - a policy of decide():   model: decider('model', (targetMs) => basePolicy({ ... }, targetMs)),
+//     (or a function like POLICIES' below: every target in it should be `targetMs`, not TARGET_MS);
+//   - any other autoscaler:   model: (targetMs) => ({ name: 'model', step(view) { return view.replicas; } }),
+//     where `view` (sim/loop.ts Autoscaler) holds the run, the replicas set and ready, the load test's
+//     observations, the load and the ready replicas' CPU utilization.
+// The row then runs on every profile (closed-loop.ts skips a few rows on profiles where they equal
+// another row) and joins the totals.
 import type { Policy } from '../../src/decide/decide.ts';
-import { basePolicy, decider, hpaOnCpu, TARGET_MS, type Autoscaler } from './sim/loop.ts';
+import { basePolicy, decider, hpaOnCpu, TARGET_MS, type MakeAutoscaler } from './sim/loop.ts';
 
 const REQ = 'GET /work';
-export const POLICIES: Record<string, Policy> = {
-  'LPA default': basePolicy(),
-  recommended: basePolicy({
-    targets: [
-      { label: 'mean', request: REQ, type: { kind: 'mean' }, target: TARGET_MS, tolerance: 0.1 },
-      // Load shed with fast 503s looks fast: failures above 1% scale up too.
-      { label: 'failureRatio', request: REQ, type: { kind: 'failureRatio' }, target: 0.01, tolerance: 0 },
-    ],
-    scaleUp: { mode: 'step', step: 2, maxStep: Number.MAX_SAFE_INTEGER },
-    decay: { replicas: 1, unchangedRuns: 3, maxLoad: 0.6 },
-    settle: { timeout: 5 * 60_000 },
-  }),
+
+/** The policies of decide() by name, each a function of the profile's latency target (ms). */
+export const POLICIES: Record<string, (targetMs: number) => Policy> = {
+  'LPA default': (targetMs) => basePolicy({}, targetMs),
+  recommended: (targetMs) =>
+    basePolicy({
+      targets: [
+        { label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0.1 },
+        // Load shed with fast 503s looks fast: failures above 1% scale up too.
+        { label: 'failureRatio', request: REQ, type: { kind: 'failureRatio' }, target: 0.01, tolerance: 0 },
+      ],
+      scaleUp: { mode: 'step', step: 2, maxStep: Number.MAX_SAFE_INTEGER },
+      decay: { replicas: 1, unchangedRuns: 3, maxLoad: 0.6 },
+      settle: { timeout: 5 * 60_000 },
+    }),
 };
 
 /** The recommended policy without its failureRatio target: latency alone. */
-export const LATENCY_ONLY: Policy = {
-  ...POLICIES['recommended']!,
-  targets: POLICIES['recommended']!.targets.slice(0, 1),
-};
+export function latencyOnly(targetMs = TARGET_MS): Policy {
+  const recommended = POLICIES['recommended']!(targetMs);
+  return { ...recommended, targets: recommended.targets.slice(0, 1) };
+}
 
-/** Every autoscaler of the table: ours (decide()), the recommended one without the settle guard, and an HPA. */
-export const AUTOSCALERS: Record<string, () => Autoscaler> = {
+/** Every autoscaler of the table: ours (decide()), the recommended one without the settle guard, and HPAs. */
+export const AUTOSCALERS: Record<string, MakeAutoscaler> = {
   'LPA default, as 0.1 measured': decider('LPA default, as 0.1 measured', POLICIES['LPA default']!, true),
   'LPA default': decider('LPA default', POLICIES['LPA default']!),
   recommended: decider('recommended', POLICIES['recommended']!),
-  'recommended, latency only': decider('recommended, latency only', LATENCY_ONLY),
-  'recommended, settle off': decider('recommended, settle off', {
-    ...POLICIES['recommended']!,
+  'recommended, latency only': decider('recommended, latency only', latencyOnly),
+  'recommended, settle off': decider('recommended, settle off', (targetMs) => ({
+    ...POLICIES['recommended']!(targetMs),
     settle: { timeout: 0 },
-  }),
-  'HPA on CPU (60%)': hpaOnCpu(),
+  })),
+  // The HPA baseline as a curve over its target utilization (it ignores the latency target).
+  'HPA on CPU (50%)': hpaOnCpu(0.5),
+  'HPA on CPU (60%)': hpaOnCpu(0.6),
+  'HPA on CPU (70%)': hpaOnCpu(0.7),
+  'HPA on CPU (80%)': hpaOnCpu(0.8),
 };

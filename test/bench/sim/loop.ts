@@ -1,13 +1,25 @@
 // Runs an autoscaler in closed loop against the service model through a load profile: the real
 // decide() (LPA's policy, the recommended one), or an HPA on CPU as KEDA/HPA users run it. New
-// replicas may take runs to become ready; past saturation the service fails (service.ts).
+// replicas may take runs to become ready; past saturation the service fails (service.ts). Each
+// profile may describe its own service (slots, service time, CPU per request, a downstream limit)
+// and its own latency target; the autoscalers are built per profile from that target.
 import { decide, type Policy } from '../../../src/decide/decide.ts';
 import type { Observations } from '../../../src/loadtest/types.ts';
 import type { StateRecord } from '../../../src/model/state-record.ts';
 import type { TargetStatus } from '../../../src/model/target-status.ts';
-import { normal, oracleReplicas, seeded, seenAt, SERVICE_RATE, type Seen } from './service.ts';
+import { elasticity, type Elasticity } from './elasticity.ts';
+import {
+  cpuUtilization,
+  normal,
+  oracleReplicas,
+  seeded,
+  seenAt,
+  serviceModel,
+  type Seen,
+  type ServiceModel,
+} from './service.ts';
 
-export const TARGET_MS = 20;
+export const TARGET_MS = 20; // the latency target of the profiles that set none
 const REQ = 'GET /work';
 const COUNT = 1000; // requests per load test
 
@@ -22,6 +34,10 @@ export interface Profile {
   readyAfter?: number;
   /** Past 90% utilization the excess is refused with fast 503s (a concurrency limit in front). */
   shedding?: boolean;
+  /** The latency target (mean, ms) of this service: the breach line, the oracle's and the policies'. */
+  targetMs?: number;
+  /** The service (service.ts); unset fields: 1 slot, 10 ms per request, CPU = busy, no downstream. */
+  service?: Partial<ServiceModel>;
 }
 
 export const PROFILES: Profile[] = [
@@ -43,14 +59,67 @@ export const PROFILES: Profile[] = [
   },
   // New replicas serve only two runs after they are added (slow start-up).
   { name: 'step ×4, slow ready', runs: 80, load: (r) => (r < 20 ? 150 : 600), noise: 0.05, stepAt: 20, readyAfter: 2 },
+  // ... and one run after (a start-up shorter than a run's interval, longer than the load test).
+  {
+    name: 'step ×4, ready after 1 run',
+    runs: 80,
+    load: (r) => (r < 20 ? 150 : 600),
+    noise: 0.05,
+    stepAt: 20,
+    readyAfter: 1,
+  },
+  // A thread/connection-pool-bound service: 4 slots a replica, 50 ms a request mostly waiting on I/O,
+  // 2 ms of it on CPU. Its CPU tops out at 4% with every slot busy: an HPA on CPU never scales up
+  // (it scales down to its minimum), a latency scaler must. Target: 2× the service time.
+  {
+    name: 'pool-bound step ×4',
+    runs: 80,
+    load: (r) => (r < 20 ? 150 : 600),
+    noise: 0.05,
+    stepAt: 20,
+    targetMs: 100,
+    service: { slots: 4, serviceMs: 50, cpuMs: 2 },
+  },
+  // A database behind every replica serves at most 500 requests/s: the load rises to 800 and falls
+  // back. From ~420 requests/s no replica count meets the target, past 500 the excess fails: more
+  // replicas do not help, and the oracle runs the fewest that reach the best achievable latency.
+  {
+    name: 'downstream cap',
+    runs: 96,
+    load: (r) =>
+      r < 10 ? 200 : r < 40 ? 200 + (600 * (r - 10)) / 30 : r < 60 ? 800 : r < 80 ? 800 - (600 * (r - 60)) / 20 : 200,
+    noise: 0.05,
+    service: { downstreamCapRps: 500 },
+  },
 ];
+
+/** A profile's latency target and service model, its unset fields at their defaults. */
+export function targetOf(profile: Profile): number {
+  return profile.targetMs ?? TARGET_MS;
+}
+export function serviceOf(profile: Profile): ServiceModel {
+  return serviceModel(profile.service);
+}
 
 /** What an autoscaler sees of one run, and what it sets. */
 export interface Autoscaler {
   name: string;
-  /** The replica count to set, given the spec, what is ready, the load test's observations and the load. */
-  step(view: { run: number; replicas: number; ready: number; observations: Observations; lambda: number }): number;
+  /**
+   * The replica count to set, given the spec, what is ready, the load test's observations, the load
+   * and the ready replicas' CPU utilization (0..1, as metrics-server reports it; service.ts).
+   */
+  step(view: {
+    run: number;
+    replicas: number;
+    ready: number;
+    observations: Observations;
+    lambda: number;
+    cpu: number;
+  }): number;
 }
+
+/** Builds a fresh autoscaler (its own state) for one simulation, given the profile's latency target (ms). */
+export type MakeAutoscaler = (targetMs: number) => Autoscaler;
 
 export interface Outcome {
   recovery?: number; // runs in breach after the step before the target is met again
@@ -62,15 +131,19 @@ export interface Outcome {
   /** The highest replica count ÷ the oracle's highest (overshoot). */
   peakRatio: number;
   replicas: number[];
+  /** SPEC-RG elasticity metrics against the oracle (elasticity.ts), and the replica-runs above it. */
+  elasticity: Elasticity;
 }
 
 /**
- * Our scaler: the real decide() with its stored state, one run a minute. `asOf01`: measured as 0.1
- * did — failed requests left out of the latency — and without the failing-service rule.
+ * Our scaler: the real decide() with its stored state, one run a minute. `policy`: the policy, or a
+ * function of the profile's latency target giving it. `asOf01`: measured as 0.1 did — failed
+ * requests left out of the latency — and without the failing-service rule.
  */
-export function decider(name: string, policy: Policy, asOf01 = false): () => Autoscaler {
-  const used = asOf01 ? { ...policy, decay: { ...policy.decay, maxFailureRatio: 1 } } : policy;
-  return () => {
+export function decider(name: string, policy: Policy | ((targetMs: number) => Policy), asOf01 = false): MakeAutoscaler {
+  return (targetMs) => {
+    const chosen = typeof policy === 'function' ? policy(targetMs) : policy;
+    const used = asOf01 ? { ...chosen, decay: { ...chosen.decay, maxFailureRatio: 1 } } : chosen;
     let record: StateRecord | null = null;
     return {
       name,
@@ -93,19 +166,21 @@ export function decider(name: string, policy: Policy, asOf01 = false): () => Aut
 }
 
 /**
- * What KEDA/HPA users run instead: an HPA on CPU at 60% utilization, CPU modelled as λ/(c·μ) (capped
- * at 100%, so overload is seen as 100% only). HPA's 10% tolerance, its default 5-minute downscale
- * stabilization (the highest recommendation of the last 5 runs), and no scale-up limit within a run:
- * HPA syncs every 15 s, so its default +100%/+4 pods per 15 s lets it grow 16× within our minute.
+ * What KEDA/HPA users run instead: an HPA on CPU at `target` utilization (60% by default), the CPU
+ * of the ready replicas from the service model: min(λ, capacity)·cpuMs/(ready·slots·1000), capped
+ * at 100% (so overload is seen as 100% only; λ/(c·μ) for the one-slot, CPU-bound service;
+ * service.ts cpuUtilization). HPA's 10% tolerance, its default 5-minute downscale stabilization
+ * (the highest recommendation of the last 5 runs), and no scale-up limit within a run: HPA syncs
+ * every 15 s, so its default +100%/+4 pods per 15 s lets it grow 16× within our minute. It ignores
+ * the latency target.
  */
-export function hpaOnCpu(target = 0.6, min = 1, max = 100): () => Autoscaler {
+export function hpaOnCpu(target = 0.6, min = 1, max = 100): MakeAutoscaler {
   return () => {
     const recommendations: number[] = [];
     return {
-      name: 'HPA on CPU (60%)',
-      step({ ready, replicas, lambda }) {
-        const utilization = Math.min(1, lambda / (Math.max(ready, 1) * SERVICE_RATE));
-        const ratio = utilization / target;
+      name: `HPA on CPU (${Math.round(target * 100)}%)`,
+      step({ ready, replicas, cpu }) {
+        const ratio = cpu / target;
         const wanted = Math.abs(ratio - 1) <= 0.1 ? replicas : Math.ceil(Math.max(ready, 1) * ratio);
         recommendations.push(wanted);
         const window = recommendations.slice(-5);
@@ -116,10 +191,27 @@ export function hpaOnCpu(target = 0.6, min = 1, max = 100): () => Autoscaler {
   };
 }
 
-export function simulate(profile: Profile, make: () => Autoscaler, seed = 42): Outcome {
+/** The oracle's replica count for each run of a profile (the same for every autoscaler and seed). */
+const oracles = new WeakMap<Profile, number[]>();
+export function oracleSeries(profile: Profile): number[] {
+  let series = oracles.get(profile);
+  if (!series) {
+    const service = serviceOf(profile);
+    series = Array.from({ length: profile.runs }, (_, run) =>
+      oracleReplicas(profile.load(run), targetOf(profile), service),
+    );
+    oracles.set(profile, series);
+  }
+  return series;
+}
+
+export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Outcome {
   const random = seeded(seed);
-  const scaler = make();
-  let replicas = oracleReplicas(profile.load(0), TARGET_MS);
+  const targetMs = targetOf(profile);
+  const service = serviceOf(profile);
+  const demand = oracleSeries(profile);
+  const scaler = make(targetMs);
+  let replicas = demand[0]!;
   let readyAt: number[] = Array.from({ length: replicas }, () => 0); // the run each replica serves from
   let breachRuns = 0;
   let cost = 0;
@@ -132,21 +224,22 @@ export function simulate(profile: Profile, make: () => Autoscaler, seed = 42): O
   for (let run = 0; run < profile.runs; run++) {
     const lambda = profile.load(run);
     const ready = readyAt.filter((r) => r <= run).length;
-    const seen = seenAt(lambda, ready, profile.shedding);
+    const seen = seenAt(lambda, ready, profile.shedding, service);
     const failing = seen.timeoutShare + seen.shedShare > 0.01;
     // In breach: slower than the target, or failing (no SLO tolerates 1% errors for long).
-    const breached = seen.meanMs > TARGET_MS || failing;
+    const breached = seen.meanMs > targetMs || failing;
     if (breached) breachRuns++;
     if (profile.stepAt !== undefined && run >= profile.stepAt && recovery === undefined && !breached) {
       recovery = run - profile.stepAt;
     }
-    const oracle = oracleReplicas(lambda, TARGET_MS);
+    const oracle = demand[run]!;
     cost += replicas;
     oracleCost += oracle;
     oraclePeak = Math.max(oraclePeak, oracle);
     series.push(replicas);
     const observations = observe(seen, lambda, profile.noise, random);
-    const next = scaler.step({ run, replicas, ready, observations, lambda });
+    const cpu = cpuUtilization(lambda, ready, service);
+    const next = scaler.step({ run, replicas, ready, observations, lambda, cpu });
     if (failing && next < replicas) removedWhileFailing += replicas - next;
     if (next > replicas)
       readyAt = [...readyAt, ...Array.from({ length: next - replicas }, () => run + 1 + (profile.readyAfter ?? 0))];
@@ -160,6 +253,7 @@ export function simulate(profile: Profile, make: () => Autoscaler, seed = 42): O
     removedWhileFailing,
     peakRatio: peak / oraclePeak,
     replicas: series,
+    elasticity: elasticity(demand, series),
   };
   if (profile.stepAt !== undefined) outcome.recovery = recovery ?? profile.runs;
   if (profile.steadyFrom !== undefined) outcome.flaps = reversals(series.slice(profile.steadyFrom));
@@ -219,13 +313,15 @@ export function reversals(series: number[]): number {
   return flips;
 }
 
+/** LPA's defaults with a mean target of `targetMs`, and the overrides. */
 export function basePolicy(
   overrides: Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> } = {},
+  targetMs = TARGET_MS,
 ): Policy {
   const { decay, ...rest } = overrides;
   return {
     replicas: { min: 1, max: 100 },
-    targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: TARGET_MS, tolerance: 0 }],
+    targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 }],
     scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
     decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
     onProbeFailure: 'hold',

@@ -1,8 +1,38 @@
-// A deterministic model of a service whose latency depends on load per replica: an M/M/c queue
-// (c replicas, each serving mu requests/s), observed through a seeded multiplicative noise.
+// A deterministic model of a service whose latency depends on load per replica: an M/M/(c·slots)
+// queue (c replicas of `slots` servers each, every server taking `serviceMs` on average), optionally
+// in series with a shared downstream (a database) that serves at most `downstreamCapRps` in total,
+// observed through a seeded multiplicative noise. The defaults (1 slot, 10 ms, CPU = busy, no
+// downstream) are the M/M/c service of the first profiles.
 
-export const SERVICE_RATE = 100; // requests/s per replica (10 ms each)
+/** What a profile's service is: how it serves, what CPU it burns, and what it waits on. */
+export interface ServiceModel {
+  /** Servers per replica: threads, connections, a worker pool (1: one request at a time). */
+  slots: number;
+  /** Mean service time of one request in one slot, ms (its own work and its I/O waits). */
+  serviceMs: number;
+  /** CPU per request, ms: what an HPA on CPU sees. Equal to serviceMs: the slot is busy on CPU. */
+  cpuMs: number;
+  /**
+   * A downstream shared by every replica (a database) serving at most this many requests/s in
+   * total: above it, the excess waits and fails whatever the replica count.
+   */
+  downstreamCapRps?: number;
+}
+
+export const DEFAULT_SERVICE: ServiceModel = { slots: 1, serviceMs: 10, cpuMs: 10 };
+export const SERVICE_RATE = 1000 / DEFAULT_SERVICE.serviceMs; // requests/s per replica (10 ms each)
 export const TIMEOUT_MS = 10_000; // an overloaded service answers at the timeout
+
+/** A service model from a profile's partial one: the defaults, CPU equal to the service time. */
+export function serviceModel(partial: Partial<ServiceModel> = {}): ServiceModel {
+  const serviceMs = partial.serviceMs ?? DEFAULT_SERVICE.serviceMs;
+  return { ...partial, slots: partial.slots ?? DEFAULT_SERVICE.slots, serviceMs, cpuMs: partial.cpuMs ?? serviceMs };
+}
+
+/** Requests/s one slot serves. */
+function slotRate(s: ServiceModel): number {
+  return 1000 / s.serviceMs;
+}
 
 /** Erlang C: the probability an arrival waits, for c servers at offered load a = λ/μ. */
 function erlangC(c: number, a: number): number {
@@ -18,18 +48,50 @@ function erlangC(c: number, a: number): number {
   return top / (sum + top);
 }
 
-/** Mean response time in ms of M/M/c at arrival rate `lambda` (requests/s). */
-export function meanLatencyMs(lambda: number, c: number): number {
-  if (c <= 0) return TIMEOUT_MS;
-  const a = lambda / SERVICE_RATE;
-  if (a >= c) return TIMEOUT_MS;
-  const wq = erlangC(c, a) / (c * SERVICE_RATE - lambda);
-  return Math.min(TIMEOUT_MS, (wq + 1 / SERVICE_RATE) * 1000);
+/**
+ * The downstream as an M/M/1 queue of rate `cap` in series with the replicas (independent, as in a
+ * Jackson network): its mean wait in s, ρ/(cap − λ), its service time counted within serviceMs.
+ */
+function downstreamWaitS(lambda: number, cap: number): number {
+  return lambda / cap / (cap - lambda);
 }
 
-/** The fewest replicas that meet the target at this load: what an oracle that knows the load runs. */
-export function oracleReplicas(lambda: number, targetMs: number, max = 1000): number {
-  for (let c = 1; c <= max; c++) if (meanLatencyMs(lambda, c) <= targetMs) return c;
+/** Mean response time in ms at arrival rate `lambda` (requests/s) on c replicas. */
+export function meanLatencyMs(lambda: number, c: number, service: ServiceModel = DEFAULT_SERVICE): number {
+  const servers = c * service.slots;
+  if (servers <= 0) return TIMEOUT_MS;
+  const mu = slotRate(service);
+  const a = lambda / mu;
+  if (a >= servers) return TIMEOUT_MS;
+  const cap = service.downstreamCapRps;
+  if (cap !== undefined && lambda >= cap) return TIMEOUT_MS;
+  const wq = erlangC(servers, a) / (servers * mu - lambda);
+  if (cap === undefined) return Math.min(TIMEOUT_MS, (wq + 1 / mu) * 1000);
+  return Math.min(TIMEOUT_MS, (wq + 1 / mu + downstreamWaitS(lambda, cap)) * 1000);
+}
+
+/**
+ * The fewest replicas that meet the target at this load: what an oracle that knows the load runs.
+ * Where no count meets it (a downstream limit: more replicas do not lower the latency), the fewest
+ * that reach the best any count achieves (`max` replicas): no more failures (within 0.1 point) and
+ * the answered requests' mean within 1%. (Not the mean over all requests: past a limit, fewer
+ * replicas shed more fast 503s and so lower it.)
+ */
+export function oracleReplicas(
+  lambda: number,
+  targetMs: number,
+  service: ServiceModel = DEFAULT_SERVICE,
+  max = 1000,
+): number {
+  if (meanLatencyMs(lambda, max, service) <= targetMs) {
+    for (let c = 1; c <= max; c++) if (meanLatencyMs(lambda, c, service) <= targetMs) return c;
+  }
+  const failed = (s: Seen): number => s.timeoutShare + s.shedShare;
+  const best = seenAt(lambda, max, false, service);
+  for (let c = 1; c <= max; c++) {
+    const seen = seenAt(lambda, c, false, service);
+    if (failed(seen) <= failed(best) + 0.001 && seen.servedMs <= best.servedMs * 1.01) return c;
+  }
   return max;
 }
 
@@ -61,18 +123,38 @@ export interface Seen {
   shedShare: number;
 }
 
+/** Requests/s c replicas can complete: their servers', or the downstream's limit if lower. */
+export function capacityRps(c: number, service: ServiceModel = DEFAULT_SERVICE): number {
+  const pool = c * service.slots * slotRate(service);
+  return service.downstreamCapRps === undefined ? pool : Math.min(pool, service.downstreamCapRps);
+}
+
 /**
- * The service past saturation fails, as real ones do: beyond capacity (λ > cμ) the excess is half
- * shed with fast 503s (a full queue, a load balancer's limit) and half left to time out; below
- * capacity, the M/M/c waits longer than the timeout become timeouts (P(W > t) = C·e^{−(cμ−λ)t}).
+ * CPU utilization of the ready replicas as metrics-server reports it to an HPA: the CPU the
+ * completed requests burn over the CPU the replicas request, each replica requesting one core per
+ * slot (one core for today's one-slot replica): min(λ, capacity)·cpuMs / (ready·slots·1000), at
+ * most 1. With cpuMs = serviceMs and one slot this is λ/(ready·μ), CPU = busy; a pool-bound service
+ * (cpuMs ≪ serviceMs) tops out at cpuMs/serviceMs when every slot is busy, below any HPA target.
  */
-export function seenAt(lambda: number, c: number, shedding = false): Seen {
-  const capacity = c * SERVICE_RATE;
+export function cpuUtilization(lambda: number, ready: number, service: ServiceModel = DEFAULT_SERVICE): number {
+  const r = Math.max(ready, 1);
+  const served = Math.min(lambda, capacityRps(r, service));
+  return Math.min(1, served / (r * service.slots * (1000 / service.cpuMs)));
+}
+
+/**
+ * The service past saturation fails, as real ones do: beyond capacity (λ > c·slots·μ, or the
+ * downstream's limit) the excess is half shed with fast 503s (a full queue, a load balancer's limit)
+ * and half left to time out; below capacity, the M/M/c waits longer than the timeout become
+ * timeouts (P(W > t) = C·e^{−(cμ−λ)t}), and so do the downstream's (M/M/1: ρ·e^{−(cap−λ)t}).
+ */
+export function seenAt(lambda: number, c: number, shedding = false, service: ServiceModel = DEFAULT_SERVICE): Seen {
+  const capacity = capacityRps(c, service);
   if (c <= 0) return { meanMs: REQUEST_TIMEOUT_MS, servedMs: REQUEST_TIMEOUT_MS, timeoutShare: 1, shedShare: 0 };
   if (shedding && lambda > 0.9 * capacity) {
     // A concurrency limit in front: the excess is refused at once (503 in ~1 ms), the rest served
     // at 90% utilization — fast answers and fast errors, so latency alone looks healthy.
-    const servedMs = meanLatencyMs(0.9 * capacity, c);
+    const servedMs = meanLatencyMs(0.9 * capacity, c, service);
     const shedShare = 1 - (0.9 * capacity) / lambda;
     return { meanMs: (1 - shedShare) * servedMs + shedShare * 1, servedMs, timeoutShare: 0, shedShare };
   }
@@ -86,10 +168,17 @@ export function seenAt(lambda: number, c: number, shedding = false): Seen {
     const meanMs = served * servedMs + timeoutShare * REQUEST_TIMEOUT_MS + shedShare * 1;
     return { meanMs, servedMs, timeoutShare, shedShare };
   }
-  const a = lambda / SERVICE_RATE;
-  const waiting = erlangCOf(c, a);
-  const timeoutShare = Math.min(1, waiting * Math.exp(-(capacity - lambda) * (REQUEST_TIMEOUT_MS / 1000)));
-  const w = meanLatencyMs(lambda, c);
+  const mu = slotRate(service);
+  const servers = c * service.slots;
+  const a = lambda / mu;
+  const waiting = erlangCOf(servers, a);
+  let timeoutShare = Math.min(1, waiting * Math.exp(-(servers * mu - lambda) * (REQUEST_TIMEOUT_MS / 1000)));
+  const cap = service.downstreamCapRps;
+  if (cap !== undefined) {
+    const downstream = (lambda / cap) * Math.exp(-(cap - lambda) * (REQUEST_TIMEOUT_MS / 1000));
+    timeoutShare = Math.min(1, 1 - (1 - timeoutShare) * (1 - downstream));
+  }
+  const w = meanLatencyMs(lambda, c, service);
   const servedMs = Math.min(w, REQUEST_TIMEOUT_MS);
   const meanMs = (1 - timeoutShare) * servedMs + timeoutShare * REQUEST_TIMEOUT_MS;
   return { meanMs, servedMs, timeoutShare, shedShare: 0 };
