@@ -54,6 +54,7 @@ export async function setReplicasCommand(
     lastRunAt: at,
     lastScaleAt: replicas !== status.replicas ? at : prior.lastScaleAt,
     unsettledSince: null,
+    changeInFlightSince: replicas !== status.replicas ? at : prior.changeInFlightSince,
     claim: { id: randomUUID(), at },
     history: appendHistory(prior.history, entry, config.history.limit),
   };

@@ -75,6 +75,8 @@ interface Context {
   evaluations: TargetEvaluation[];
   failures: FailureSummary | undefined;
   unsettledSince: string | null;
+  /** The change in flight, if any: ours, or someone else's from the run that first saw it. */
+  changeInFlightSince: string | null;
 }
 
 export function decide(input: DecideInput): Decision {
@@ -93,6 +95,7 @@ export function decide(input: DecideInput): Decision {
     evaluations: evaluateTargets(policy.targets, input.observations),
     failures: failureSummary(input.observations),
     unsettledSince: settling ? (prior.unsettledSince ?? new Date(now).toISOString()) : null,
+    changeInFlightSince: manualChange ? new Date(now).toISOString() : prior.changeInFlightSince,
   };
   if (status.paused) return paused(ctx, 'paused by annotation latency-scaler.io/paused');
   const pinned = status.pausedReplicas;
@@ -164,20 +167,20 @@ function draft(ctx: Context): Draft {
 }
 
 /**
- * A change in flight (a rollout; new replicas starting after a change by us or by someone else)
- * is waited for, so a slow start-up is not answered with a second scale-up (overshoot). Replicas
- * that stop being ready with no change in flight (overload failing readiness probes) are not
- * waited for: a breach still scales up, only decay waits. After settle.timeout, neither.
+ * A change in flight (a rollout; new replicas starting after a change by us or by someone else, until
+ * a run sees the target settled) is waited for, so a slow start-up is not answered with a second
+ * scale-up (overshoot). Replicas that stop being ready with no change in flight (overload failing
+ * readiness probes) are not waited for: a breach still scales up, only decay waits. After
+ * settle.timeout — from the first unsettled run, or from the change — neither.
  */
 function settleState(ctx: Context): 'settled' | 'wait' | 'no-decay' {
-  const { input, prior, manualChange, unsettledSince } = ctx;
+  const { input, unsettledSince, changeInFlightSince } = ctx;
   const notSettled = input.status.notSettled;
   const timeout = input.policy.settle.timeout;
   if (!notSettled || timeout <= 0 || unsettledSince === null) return 'settled';
   if (input.now - Date.parse(unsettledSince) >= timeout) return 'settled';
-  const ourChange = prior.lastScaleAt !== null && input.now - Date.parse(prior.lastScaleAt) < timeout;
-  const inFlight = notSettled.kind === 'rollout' || manualChange || ourChange;
-  return inFlight ? 'wait' : 'no-decay';
+  const recentChange = changeInFlightSince !== null && input.now - Date.parse(changeInFlightSince) < timeout;
+  return notSettled.kind === 'rollout' || recentChange ? 'wait' : 'no-decay';
 }
 
 function probeFailed(ctx: Context, what: string): Draft {
@@ -297,6 +300,8 @@ function finish(ctx: Context, d: Draft): Decision {
     lastRunAt: at,
     lastScaleAt: changed ? at : prior.lastScaleAt,
     unsettledSince: changed ? null : ctx.unsettledSince,
+    // In flight from our change; over once a run sees the target settled.
+    changeInFlightSince: changed ? at : input.status.notSettled ? ctx.changeInFlightSince : null,
     history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
   return {

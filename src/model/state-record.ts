@@ -33,6 +33,11 @@ export interface StateRecord {
   lastScaleAt: string | null;
   /** First run at which the target was seen not settled (for settle.timeout). */
   unsettledSince: string | null;
+  /**
+   * When the latest change of the replicas — ours, or someone else's when first seen — was made, until a
+   * run sees the target settled: while it is set and not settled, the change is in flight (DESIGN §4.5, §4.10).
+   */
+  changeInFlightSince: string | null;
   claim: Claim | null;
   /** The scheduler's id of the event that caused the last run (a Lambda tick): a redelivery is skipped. */
   lastEventId: string | null;
@@ -48,6 +53,7 @@ export function emptyRecord(target: string): StateRecord {
     lastRunAt: null,
     lastScaleAt: null,
     unsettledSince: null,
+    changeInFlightSince: null,
     claim: null,
     lastEventId: null,
     history: [],
@@ -120,6 +126,12 @@ export function decodeRecord(value: unknown): StateRecord {
     lastRunAt: optional('lastRunAt', isTime, 'a time'),
     lastScaleAt: optional('lastScaleAt', isTime, 'a time'),
     unsettledSince: optional('unsettledSince', isTime, 'a time'),
+    // A record of an earlier version knew only our own changes, in flight from lastScaleAt.
+    changeInFlightSince: optional(
+      v['changeInFlightSince'] === undefined ? 'lastScaleAt' : 'changeInFlightSince',
+      isTime,
+      'a time',
+    ),
     claim,
     lastEventId: optional('lastEventId', isString, 'a string'),
     history,

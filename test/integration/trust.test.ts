@@ -171,6 +171,31 @@ describe('trust: requests in flight when the load test ends are measured', () =>
   });
 });
 
+describe("trust: someone else's change in flight is waited for", () => {
+  it('3 → 6 by hand, 3 of 6 ready, breached: every run holds NotSettled until ready, then scales as usual', async () => {
+    scale = await startScaleServer(3);
+    const behaviour: { current: Behaviour } = { current: () => ({ delayMs: 1 }) };
+    service = await startServiceWith(behaviour);
+    const path = config(service.url, 'settle: { timeout: 5m }', 7);
+    assert.equal((await run(path)).record.action, 'hold'); // calm: no change of ours in flight
+    behaviour.current = () => ({ delayMs: 20 });
+    scale.replicas = 6; // by hand
+    scale.readyReplicas = 3;
+    const held: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { code, record } = await run(path);
+      assert.equal(code, 0);
+      held.push(`${record.reason} ${record.applied}`);
+    }
+    assert.deepEqual(held, ['NotSettled 6', 'NotSettled 6', 'NotSettled 6']);
+    assert.deepEqual(scale.writes, [], 'no scale-up while the new pods start');
+    scale.readyReplicas = undefined;
+    const { record } = await run(path);
+    assert.equal(record.action, 'up', record.message);
+    assert.deepEqual(scale.writes, [7]);
+  });
+});
+
 describe('trust: an interrupted run decides nothing', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal} two seconds into a 20 s load test: non-zero exit within a few seconds, no state file, no PUT`, async () => {

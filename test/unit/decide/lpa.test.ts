@@ -335,13 +335,42 @@ const cases: Case[] = [
     name: 'not settled after our change: hold, no second scale-up',
     in: {
       status: { replicas: 3, paused: false, notSettled: { kind: 'starting', reason: '1 of 3 replicas ready' } },
-      record: record(0, 3, { lastScaleAt: new Date(NOW - 60_000).toISOString() }),
+      record: record(0, 3, {
+        lastScaleAt: new Date(NOW - 60_000).toISOString(),
+        changeInFlightSince: new Date(NOW - 60_000).toISOString(),
+      }),
       observations: observe(50),
     },
     applied: 3,
     runs: 0,
     reason: 'NotSettled',
     message: 'hold at 3: not settled: 1 of 3 replicas ready',
+  },
+  {
+    name: "someone else's change in flight, seen a run ago: still held on the next breached run",
+    in: {
+      status: { replicas: 6, paused: false, notSettled: { kind: 'starting', reason: '3 of 6 replicas ready' } },
+      record: record(0, 6, {
+        changeInFlightSince: new Date(NOW - 60_000).toISOString(),
+        unsettledSince: new Date(NOW - 60_000).toISOString(),
+      }),
+      observations: observe(50),
+    },
+    applied: 6,
+    runs: 0,
+    reason: 'NotSettled',
+    message: 'hold at 6: not settled: 3 of 6 replicas ready',
+  },
+  {
+    name: 'a change seen settled is over: replicas unready later (overload) do not hold a breach',
+    in: {
+      status: { replicas: 6, paused: false, notSettled: { kind: 'starting', reason: '4 of 6 replicas ready' } },
+      record: record(0, 6, { lastScaleAt: new Date(NOW - 120_000).toISOString(), changeInFlightSince: null }),
+      observations: observe(50),
+    },
+    applied: 7,
+    runs: 0,
+    reason: 'TargetBreached',
   },
   {
     name: 'a rollout holds even with no change of ours',
@@ -553,6 +582,36 @@ describe('decide: LPA semantics and the safety rules', () => {
       }),
     );
     assert.equal(later.applied, 4);
+  });
+
+  it("someone else's change (3 → 6, 3 of 6 ready) holds every run until ready or settle.timeout from when it was seen", () => {
+    const starting = { kind: 'starting' as const, reason: '3 of 6 replicas ready' };
+    const p = policy({ settle: { timeout: 5 * 60_000 } });
+    let rec = decide(input({ status: { replicas: 3, paused: false }, observations: observe(5) })).state;
+    const reasons: string[] = [];
+    let replicas = 6; // set by hand
+    for (let i = 1; i <= 7; i++) {
+      const status = { replicas, paused: false, notSettled: starting };
+      const d = decide(input({ status, record: rec, observations: observe(50), policy: p, now: NOW + i * 60_000 }));
+      reasons.push(`${d.reason} ${d.applied}`);
+      rec = d.state;
+      replicas = d.applied;
+    }
+    // Seen at run 1; held through run 5; at run 6 (5 minutes after it was seen) a breach scales as usual,
+    // and that change of ours is in flight in turn.
+    assert.deepEqual(reasons, [
+      'NotSettled 6',
+      'NotSettled 6',
+      'NotSettled 6',
+      'NotSettled 6',
+      'NotSettled 6',
+      'TargetBreached 7',
+      'NotSettled 7',
+    ]);
+    const settled = decide(
+      input({ status: { replicas: 7, paused: false }, record: rec, observations: observe(5), now: NOW + 9 * 60_000 }),
+    );
+    assert.equal(settled.state.changeInFlightSince, null, 'a settled run ends the change in flight');
   });
 
   it('the first unsettled run starts the settle clock; a change clears it', () => {

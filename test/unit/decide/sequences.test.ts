@@ -27,7 +27,9 @@ type Kind =
   | 'paused'
   | 'rollout'
   | 'starting'
-  | 'manual';
+  | 'breachedStarting' // a breach while replicas are not ready
+  | 'manual'
+  | 'manualStarting'; // someone else's change, its new replicas not ready yet
 
 interface Step {
   kind: Kind;
@@ -70,7 +72,9 @@ const KINDS: Kind[] = [
   'paused',
   'rollout',
   'starting',
+  'breachedStarting',
   'manual',
+  'manualStarting',
 ];
 const arbStep: fc.Arbitrary<Step> = fc.record({
   kind: fc.oneof(
@@ -130,7 +134,13 @@ function inputFor(step: Step, replicas: number): Pick<DecideInput, 'status' | 'o
     case 'rollout':
       return { status: { ...status, notSettled: { kind: 'rollout', reason: 'rollout' } }, observations: calm };
     case 'starting':
+    case 'manualStarting':
       return { status: { ...status, notSettled: { kind: 'starting', reason: 'not ready' } }, observations: calm };
+    case 'breachedStarting':
+      return {
+        status: { ...status, notSettled: { kind: 'starting', reason: 'not ready' } },
+        observations: observations(9, 3),
+      };
   }
 }
 
@@ -141,6 +151,8 @@ interface Run {
   streakBefore: number; // the oracle's calm runs before this one
   calm: boolean; // the oracle's view of this run
   at: number;
+  /** The oracle's view: a change (ours or someone else's) not yet seen settled, within settle.timeout. */
+  changeInFlight: boolean;
 }
 
 /** Runs the sequence through decide(), each run on the state the previous one stored. */
@@ -150,24 +162,34 @@ function simulate(setup: Setup, steps: Step[]): Run[] {
   let record: StateRecord | null = null;
   let now = Date.parse('2026-11-24T00:00:00Z');
   let streak = 0;
+  let inFlight = false;
+  let ranBefore = false; // a change by hand before the first run is no change the scaler can see
   const runs: Run[] = [];
   for (const step of steps) {
     now += step.gapMs;
-    const external = step.kind === 'manual' && step.manualTo !== replicas;
-    if (step.kind === 'manual') replicas = step.manualTo;
+    const byHand = step.kind === 'manual' || step.kind === 'manualStarting';
+    const external = byHand && step.manualTo !== replicas;
+    if (byHand) replicas = step.manualTo;
+    if (external && ranBefore) inFlight = true;
     const current = replicas;
     const d = decide({ targetKey: 'k', record, policy: p, now, ...inputFor(step, current) });
     const settledCalm =
       step.kind === 'calm' ||
       step.kind === 'calmFewFailures' ||
       step.kind === 'manual' ||
-      ((step.kind === 'rollout' || step.kind === 'starting') && setup.settleMs === 0);
+      ((step.kind === 'rollout' || step.kind === 'starting' || step.kind === 'manualStarting') && setup.settleMs === 0);
     const calm = settledCalm && current > 0;
     const before = external ? 0 : streak;
-    runs.push({ step, current, d, streakBefore: before, calm, at: now });
+    const unsettled = step.kind === 'rollout' || step.kind === 'starting' || step.kind.endsWith('Starting');
+    runs.push({ step, current, d, streakBefore: before, calm, at: now, changeInFlight: inFlight && unsettled });
     if (step.kind !== 'paused') streak = calm && d.applied === current ? before + 1 : 0;
     record = d.state;
-    if (step.kind !== 'paused') replicas = d.applied;
+    if (step.kind !== 'paused') {
+      ranBefore = true;
+      if (!unsettled) inFlight = false; // a settled run ends the change in flight
+      if (d.applied !== current) inFlight = true;
+      replicas = d.applied;
+    }
   }
   return runs;
 }
@@ -215,18 +237,54 @@ describe('decide over sequences of runs', () => {
     return undefined;
   });
 
+  check('a change in flight (ours or by hand, not yet seen settled) is never answered by a scale-up', (s, runs) => {
+    if (s.settleMs === 0) return undefined;
+    for (const [i, r] of runs.entries())
+      if (r.changeInFlight && r.d.applied > r.current && r.current >= s.min) return `up in flight: ${show(r, i)}`;
+    return undefined;
+  });
+
+  check('replicas unready with no change in flight do not hold a breach: it scales up (below max)', (s, runs) => {
+    for (const [i, r] of runs.entries()) {
+      const overload = r.step.kind === 'breachedStarting' && !r.changeInFlight && r.current > 0 && r.current >= s.min;
+      if (overload && r.current < s.max && r.d.applied <= r.current) return `held a breach: ${show(r, i)}`;
+    }
+    return undefined;
+  });
+
   check(
     'never up without a measured breach (but to reach min, or probing failed with onProbeFailure scaleUp)',
     (s, runs) => {
       for (const [i, r] of runs.entries()) {
         if (r.d.applied <= r.current) continue;
         const probe = r.step.kind === 'probeError' || r.step.kind === 'unmeasured';
-        const allowed = r.step.kind === 'breached' || r.current < s.min || (probe && s.onProbeFailure === 'scaleUp');
+        const breach = r.step.kind === 'breached' || r.step.kind === 'breachedStarting';
+        const allowed = breach || r.current < s.min || (probe && s.onProbeFailure === 'scaleUp');
         if (!allowed) return `went up: ${show(r, i)}`;
       }
       return undefined;
     },
   );
+
+  it("a breach while someone else's change is still starting holds, however many runs after it was seen", () => {
+    const arb = fc.tuple(
+      arbSetup.filter((s) => s.settleMs > 0),
+      fc.array(arbStep, { minLength: 0, maxLength: 20 }),
+      fc.integer({ min: 0, max: 14 }),
+      fc.integer({ min: 0, max: 4 }),
+    );
+    fc.assert(
+      fc.property(arb, ([setup, prefix, manualTo, waits]) => {
+        const step = (kind: Kind): Step => ({ kind, gapMs: 60_000, manualTo });
+        const tail = [step('manualStarting'), ...Array.from({ length: waits }, () => step('starting'))];
+        const runs = simulate(setup, [...prefix, ...tail, step('breachedStarting')]);
+        const last = runs.at(-1)!;
+        if (last.changeInFlight && last.current >= setup.min && last.d.applied > last.current)
+          throw new Error(`scaled up ${waits + 1} runs after the change: ${show(last, runs.length - 1)}`);
+      }),
+      { ...SEED, numRuns: 300 },
+    );
+  });
 
   it('under steady calm load a decay comes within max(window in runs, unchangedRuns) + 1 runs', () => {
     const arb = fc.tuple(

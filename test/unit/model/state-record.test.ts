@@ -48,6 +48,14 @@ describe('decodeRecord', () => {
     assert.equal(r.calmRuns, 2);
     assert.equal(r.claim, null);
     assert.equal(r.lastEventId, null);
+    assert.equal(r.changeInFlightSince, null);
+  });
+
+  it('a record of an earlier version (no changeInFlightSince): our last change counts as in flight', () => {
+    const { changeInFlightSince: _, ...old } = { ...emptyRecord('k'), lastScaleAt: '2026-11-30T10:00:00.000Z' };
+    assert.equal(decodeRecord(old).changeInFlightSince, '2026-11-30T10:00:00.000Z');
+    const now = { ...emptyRecord('k'), lastScaleAt: '2026-11-30T10:00:00.000Z', changeInFlightSince: null };
+    assert.equal(decodeRecord(now).changeInFlightSince, null, 'a settled change stays over');
   });
 
   const bad: [string, unknown, RegExp][] = [
