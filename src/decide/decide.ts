@@ -6,7 +6,16 @@ import type { ScalerConfig } from '../config/types.ts';
 import type { Observations } from '../model/observations.ts';
 import { appendHistory, emptyRecord, type StateRecord } from '../model/state-record.ts';
 import type { TargetStatus } from '../model/target-status.ts';
-import { evaluateTargets, failureSummary, round, type FailureSummary, type TargetEvaluation } from './evaluate.ts';
+import {
+  evaluateTargets,
+  failureSummary,
+  generatorEffect,
+  MATERIAL_LAG_SHARE,
+  round,
+  type FailureSummary,
+  type GeneratorEffect,
+  type TargetEvaluation,
+} from './evaluate.ts';
 
 export type Reason =
   | 'TargetBreached' // scale up: a measured target is missed
@@ -18,7 +27,8 @@ export type Reason =
   | 'ProbeFailed' // a target could not be measured: never down
   | 'Paused'
   | 'ZeroReplicas' // scaled to zero by someone: no load sent
-  | 'NotSettled'; // a change in flight, or replicas not ready
+  | 'NotSettled' // a change in flight, or replicas not ready
+  | 'GeneratorSaturated'; // hold: the load generator's own delay could explain the breach
 
 export type Policy = Pick<
   ScalerConfig,
@@ -49,6 +59,8 @@ export interface Decision {
   calm: boolean;
   evaluations: TargetEvaluation[];
   failures?: FailureSummary | undefined;
+  /** Why the measurement cannot be fully trusted (the generator's own delay), in words; never scaled up on. */
+  unreliable?: string;
   state: StateRecord; // the record to store
 }
 
@@ -74,6 +86,7 @@ interface Context {
   calmBefore: number;
   evaluations: TargetEvaluation[];
   failures: FailureSummary | undefined;
+  generator: GeneratorEffect | undefined;
   unsettledSince: string | null;
   /** The change in flight, if any: ours, or someone else's from the run that first saw it. */
   changeInFlightSince: string | null;
@@ -85,6 +98,7 @@ export function decide(input: DecideInput): Decision {
   const current = status.replicas;
   const manualChange = prior.lastReplicas !== null && prior.lastReplicas !== current;
   const settling = status.notSettled && policy.settle.timeout > 0 ? status.notSettled : undefined;
+  const evaluations = evaluateTargets(policy.targets, input.observations);
   const ctx: Context = {
     input,
     prior,
@@ -92,8 +106,9 @@ export function decide(input: DecideInput): Decision {
     manualChange,
     // A change by someone else restarts the count of calm runs (DESIGN §4.5).
     calmBefore: manualChange ? 0 : prior.calmRuns,
-    evaluations: evaluateTargets(policy.targets, input.observations),
+    evaluations,
     failures: failureSummary(input.observations),
+    generator: generatorEffect(policy.targets, evaluations, input.observations),
     unsettledSince: settling ? (prior.unsettledSince ?? new Date(now).toISOString()) : null,
     changeInFlightSince: manualChange ? new Date(now).toISOString() : prior.changeInFlightSince,
   };
@@ -135,6 +150,13 @@ function draft(ctx: Context): Draft {
   }
   if (failures?.unreachable) return probeFailed(ctx, `the service could not be reached: ${failures.text}`);
   const breached = measured.filter((e) => e.breached);
+  const generator = ctx.generator;
+  if (breached.length > 0 && generator && breached.every((e) => generator.explained.includes(e))) {
+    // Our own lateness is no reason to add replicas; nor is the run calm (DESIGN §4.1).
+    const what = breached.map((e) => e.text).join('; ');
+    const why = `the load generator's own delay (${generator.text}) is a material part of ${what}: not scaling up on it`;
+    return hold('GeneratorSaturated', `${why}; give the scaler more CPU`);
+  }
   if (breached.length > 0) {
     // A measured breach wins over unmeasured targets (DESIGN §4.2).
     const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
@@ -317,8 +339,16 @@ function finish(ctx: Context, d: Draft): Decision {
     calm: d.calm,
     evaluations: ctx.evaluations,
     failures: ctx.failures,
+    ...unreliable(ctx),
     state,
   };
+}
+
+/** The generator's delay as a material share of a measured latency: said in the record. */
+function unreliable(ctx: Context): { unreliable?: string } {
+  const g = ctx.generator;
+  if (!g || g.share < MATERIAL_LAG_SHARE) return {};
+  return { unreliable: `the load generator's own delay was ${Math.round(g.share * 100)}% of a latency (${g.text})` };
 }
 
 function describe(ctx: Context, d: Draft, action: Decision['action'], applied: number, limitedBy?: string): string {

@@ -87,6 +87,59 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
   }
 }
 
+/** The generator's delay is a material share of a latency when it is at least this fraction of it. */
+export const MATERIAL_LAG_SHARE = 0.25;
+
+/** What the load generator's own delay does to a run's evaluations (DESIGN §4.1). */
+export interface GeneratorEffect {
+  /** The largest share of a measured latency that the generator's delay could account for (0–1). */
+  share: number;
+  /** Breaches not to act on: the delay is a material share of their value, or they vanish without it. */
+  explained: TargetEvaluation[];
+  text: string; // `event-loop delay mean 20 ms, p99 48 ms`
+}
+
+/**
+ * A starved generator answers its sockets late and adds that delay to every latency it records. The
+ * delay that matches a statistic — the mean delay for mean and median, the p99 delay for percentiles
+ * and max — is compared with the value: a breach where it is a material share, or that does not
+ * survive taking it off, is not known to be the service's.
+ */
+export function generatorEffect(
+  targets: readonly TargetSpec[],
+  evaluations: readonly TargetEvaluation[],
+  observations: Observations | undefined,
+): GeneratorEffect | undefined {
+  const g = observations?.generator;
+  if (!g || g.samples === 0) return undefined;
+  let share = 0;
+  const explained: TargetEvaluation[] = [];
+  for (const [i, t] of targets.entries()) {
+    const e = evaluations[i]!;
+    const lag = lagFor(t, g);
+    if (lag === undefined || e.value === null || e.value <= 0) continue;
+    const part = Math.min(1, lag / e.value);
+    share = Math.max(share, part);
+    const vanishes = e.value - lag <= t.target * (1 + t.tolerance);
+    if (e.breached && (part >= MATERIAL_LAG_SHARE || vanishes)) explained.push(e);
+  }
+  const text = `event-loop delay mean ${round(g.meanMs)} ms, p99 ${round(g.p99Ms)} ms`;
+  return { share, explained, text };
+}
+
+function lagFor(t: TargetSpec, g: NonNullable<Observations['generator']>): number | undefined {
+  switch (t.type.kind) {
+    case 'mean':
+    case 'median':
+      return g.meanMs;
+    case 'percentile':
+    case 'max':
+      return g.p99Ms;
+    default:
+      return undefined; // min: the fastest answer; failures and rates are not times
+  }
+}
+
 export function round(n: number): number {
   return Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100;
 }

@@ -17,11 +17,14 @@ export interface DecisionRecord {
   manualChange: boolean;
   probeFailed: boolean;
   applyFailed?: string;
+  /** Why the measurement is not fully trusted (the load generator's own delay). */
+  unreliable?: string;
   evaluations: Decision['evaluations'];
   observations?: {
     engine: string;
     measuredMs: number;
     precision?: string;
+    generator?: Observations['generator'];
     requests: Record<string, RequestStats>;
     aggregated: RequestStats;
   };
@@ -52,6 +55,7 @@ export function buildRecord(args: {
     manualChange: d.manualChange,
     probeFailed: d.probeFailed,
     ...(args.applyFailed ? { applyFailed: args.applyFailed } : {}),
+    ...(d.unreliable ? { unreliable: d.unreliable } : {}),
     evaluations: d.evaluations,
     ...(o
       ? {
@@ -59,6 +63,7 @@ export function buildRecord(args: {
             engine: o.engine,
             measuredMs: o.measuredMs,
             ...(o.precision ? { precision: o.precision } : {}),
+            ...(o.generator ? { generator: o.generator } : {}),
             requests: o.requests,
             aggregated: o.aggregated,
           },

@@ -34,13 +34,16 @@ export function statsTable(o: Observations): string {
     );
   const precision = o.precision ? `\n(${o.precision})` : '';
   const listed = failures.length ? `\nfailures:\n${failures.join('\n')}` : '';
-  const over = `latencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s`;
+  const g = o.generator;
+  const lag = g ? `; the generator's own event-loop delay: mean ${fmt(g.meanMs)}, p99 ${fmt(g.p99Ms)}` : '';
+  const over = `latencies in ms over ${(o.measuredMs / 1000).toFixed(1)} s${lag}`;
   return `${head}\n${line}\n${body.join('\n')}\n${over}${precision}${listed}\n`;
 }
 
 export function decisionText(r: DecisionRecord): string {
   const lines = [`${r.dryRun ? '[dry run] ' : ''}${r.target}: ${r.message}`];
   if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
+  if (r.unreliable) lines.push(`note: ${r.unreliable}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -76,6 +79,7 @@ export function flatStats(o: Observations): Record<string, unknown> {
     startedAt: o.startedAt,
     measuredMs: o.measuredMs,
     ...(o.precision ? { precision: o.precision } : {}),
+    ...(o.generator ? { generator: o.generator } : {}),
     requests: Object.fromEntries(Object.entries(o.requests).map(([k, r]) => [k, flat(r)])),
     aggregated: flat(o.aggregated),
   };

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BUNDLE, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { serve, type TestServer } from '../helpers/servers.ts';
@@ -193,6 +194,36 @@ describe("trust: someone else's change in flight is waited for", () => {
     const { record } = await run(path);
     assert.equal(record.action, 'up', record.message);
     assert.deepEqual(scale.writes, [7]);
+  });
+});
+
+describe("trust: the load generator's own delay is not read as the service's latency", () => {
+  const starve = fileURLToPath(new URL('../fixtures/starve-event-loop.mjs', import.meta.url));
+
+  it('a generator starved of CPU against a 1 ms service, target mean 30 ms: hold GeneratorSaturated, no scale', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+    const path = config(service.url, '', 30);
+    const r = await runBundle(['run', '-c', path, '-o', 'json'], { env: { NODE_OPTIONS: `--import=${starve}` } });
+    const record = JSON.parse(r.stdout);
+    assert.equal(r.code, 0, r.stderr);
+    const stats = record.observations.requests['GET /work'];
+    assert.ok(stats.mean > 30, `the starved generator measures its own delay: ${stats.mean}`);
+    assert.equal(record.reason, 'GeneratorSaturated', record.message);
+    assert.match(
+      record.message,
+      /the load generator's own delay \(event-loop delay mean [\d.]+ ms.*is a material part of/,
+    );
+    assert.match(record.unreliable, /own delay was \d+% of a latency/);
+    assert.deepEqual(scale.writes, []);
+  });
+
+  it('the same service and target with the generator unhindered: a calm hold (the test above can fail)', async () => {
+    scale = await startScaleServer(3);
+    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+    const { record } = await run(config(service.url, '', 20));
+    assert.equal(record.reason, 'WithinTargets', record.message);
+    assert.ok(record.observations.generator.p99Ms < 20, JSON.stringify(record.observations.generator));
   });
 });
 

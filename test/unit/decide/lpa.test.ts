@@ -623,6 +623,52 @@ describe('decide: LPA semantics and the safety rules', () => {
     assert.equal(up.state.unsettledSince, null);
   });
 
+  describe("the load generator's own delay (DESIGN §4.1)", () => {
+    const lagged = (mean: number, lagMean: number, lagP99 = lagMean) => ({
+      ...observe(mean),
+      generator: { meanMs: lagMean, p99Ms: lagP99, maxMs: lagP99, samples: 100 },
+    });
+    it('a breach the delay explains (mean 50 ms, delay 45 ms, target 7): hold, not calm, said in words', () => {
+      const d = decide(input({ observations: lagged(50, 45), record: record(5, 2) }));
+      assert.equal(d.reason, 'GeneratorSaturated', d.message);
+      assert.equal(d.applied, 2);
+      assert.equal(d.state.calmRuns, 0);
+      assert.equal(
+        d.message,
+        "hold at 2: the load generator's own delay (event-loop delay mean 45 ms, p99 45 ms) is a material part of " +
+          'GET /fibonacci?n=10 mean 50 ms > 7 ms: not scaling up on it; give the scaler more CPU',
+      );
+      assert.match(d.unreliable ?? '', /own delay was 90% of a latency/);
+    });
+    it('a breach that survives the delay (mean 50 ms, delay 10 ms) scales up; 20% is not yet material', () => {
+      const d = decide(input({ observations: lagged(50, 10) }));
+      assert.equal(d.action, 'up', d.message);
+      assert.equal(d.unreliable, undefined);
+    });
+    it('a material delay (mean 50 ms, delay 20 ms = 40%), even under a breach that survives it: hold, said', () => {
+      const d = decide(input({ observations: lagged(50, 20) }));
+      assert.equal(d.reason, 'GeneratorSaturated', d.message);
+      assert.match(d.unreliable ?? '', /own delay was 40% of a latency \(event-loop delay mean 20 ms/);
+    });
+    it('a small delay that still explains a narrow breach (22 ms, delay 5 ms = 23%, target 20): hold', () => {
+      const targets = [{ label: 'mean', request: REQ, type: { kind: 'mean' as const }, target: 20, tolerance: 0 }];
+      const d = decide(input({ observations: lagged(22, 5), policy: policy({ targets }) }));
+      assert.equal(d.reason, 'GeneratorSaturated', d.message);
+      assert.equal(d.unreliable, undefined, 'below the material share the record has no note');
+    });
+    it('a percentile target is judged by the p99 delay', () => {
+      const targets = [
+        { label: 'p95', request: REQ, type: { kind: 'percentile' as const, percentile: 95 }, target: 7, tolerance: 0 },
+      ];
+      const obs = {
+        ...lagged(5, 2, 45),
+        requests: { [REQ]: { ...observe(5).requests[REQ]!, percentiles: { p95: 50 } } },
+      };
+      const d = decide(input({ observations: obs, policy: policy({ targets }) }));
+      assert.equal(d.reason, 'GeneratorSaturated', d.message);
+    });
+  });
+
   it('history is bounded and records the decision', () => {
     let rec = null;
     for (let i = 0; i < 60; i++) rec = decide(input({ record: rec, now: NOW + i * 60_000 })).state;
