@@ -77,6 +77,14 @@ function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | 
     const example = 'e.g. http://fibonacci:5000 (or set locustHost / SCALER_HOST)';
     issues.add('loadTest.host', `is required: the base URL of the service to measure, ${example}`);
   }
+  const base = lt.host === undefined ? undefined : new URL(lt.host);
+  if (base && (base.search || base.hash)) {
+    const where = base.search ? `a query (${base.search})` : `a fragment (${base.hash})`;
+    issues.add(
+      'loadTest.host',
+      `"${lt.host}" has ${where}: the host is a base URL (a path prefix is kept); put queries in the request paths`,
+    );
+  }
   if (lt.warmup >= lt.duration)
     issues.add('loadTest.warmup', `${lt.warmup} ms leaves nothing of the ${lt.duration} ms duration to measure`);
   const waitTime =

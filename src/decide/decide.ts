@@ -154,8 +154,11 @@ function draft(ctx: Context): Draft {
   if (breached.length > 0 && generator && breached.every((e) => generator.explained.includes(e))) {
     // Our own lateness is no reason to add replicas; nor is the run calm (DESIGN §4.1).
     const what = breached.map((e) => e.text).join('; ');
-    const why = `the load generator's own delay (${generator.text}) is a material part of ${what}: not scaling up on it`;
-    return hold('GeneratorSaturated', `${why}; give the scaler more CPU`);
+    const delay = `the load generator's own delay (${generator.text})`;
+    return hold(
+      'GeneratorSaturated',
+      `${delay} is a material part of ${what}: not scaling up on it; give the scaler more CPU`,
+    );
   }
   if (breached.length > 0) {
     // A measured breach wins over unmeasured targets (DESIGN §4.2).

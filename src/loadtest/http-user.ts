@@ -32,6 +32,8 @@ export interface UserContext {
   recorder: StatsRecorder;
   headers: Record<string, string>; // loadTest.headers, sent with every request
   timeoutMs: number;
+  /** The path of loadTest.host (http://svc/api → /api), put before every path a script asks for. */
+  basePath: string;
   /** The duration is over: no new request starts (those in flight are still awaited). */
   stopped: () => boolean;
   /** The transport was torn down (past the drain's bound, or aborted): an error now is the cut. */
@@ -81,7 +83,7 @@ export class HttpUser {
     try {
       const res = await pool.request({
         method: method as 'GET',
-        path,
+        path: this.ctx.basePath + path,
         headers,
         ...(body !== undefined ? { body } : {}),
       });

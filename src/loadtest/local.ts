@@ -165,20 +165,22 @@ export class LocalEngine implements LoadTestEngine {
     clock: RunClock,
   ): Promise<{ user(id: number): Send; close(): Promise<void> }> {
     const url = new URL(plan.host);
+    // A host with a path (http://svc/api) is a prefix of every request path, as Locust joins them.
+    const basePath = url.pathname.replace(/\/+$/, '');
     const scenario = this.options.scenario;
     const prepared: PreparedRequest[] = plan.requests.map((r) => ({
       name: r.name,
       expect: r.expectStatus,
       options: {
         method: r.method,
-        path: r.path,
+        path: basePath + r.path,
         headers: { ...plan.headers, ...r.headers },
         ...(r.body !== undefined ? { body: r.body } : {}),
       },
     }));
     if (!scenario && url.protocol === 'http:') {
       const bytes = plan.requests.map((r) =>
-        serializeRequest(url, r.method, r.path, { ...plan.headers, ...r.headers }, r.body),
+        serializeRequest(url, r.method, basePath + r.path, { ...plan.headers, ...r.headers }, r.body),
       );
       const connections: RawConnection[] = [];
       clock.whenCut(() => connections.forEach((c) => c.destroy()));
@@ -191,13 +193,14 @@ export class LocalEngine implements LoadTestEngine {
         close: async () => undefined,
       };
     }
-    const pool = await openPool(plan);
+    const pool = await openPool(plan, url.origin);
     clock.whenCut(() => void pool.destroy().catch(() => undefined)); // cuts what is still in flight
     const ctx = {
       pool,
       recorder,
       headers: plan.headers,
       timeoutMs: plan.timeout,
+      basePath,
       stopped: () => clock.stopped,
       cutOff: () => clock.cutOff,
     };
@@ -217,9 +220,9 @@ export class LocalEngine implements LoadTestEngine {
   }
 }
 
-async function openPool(plan: LoadPlan): Promise<Pool> {
+async function openPool(plan: LoadPlan, origin: string): Promise<Pool> {
   const { Pool } = await import('../undici.ts');
-  return new Pool(plan.host, {
+  return new Pool(origin, {
     connections: plan.users,
     pipelining: 1,
     headersTimeout: plan.timeout,

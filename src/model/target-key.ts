@@ -1,12 +1,20 @@
 // A target's identity, shared by the configuration (default state path), the stores (which refuse
 // another target's record) and the decision (the record's owner). Pure.
+import { createHash } from 'node:crypto';
 import { isHttpTarget, type TargetRef } from '../config/types.ts';
 
-/** A stable, file- and key-safe identity of a target. */
+/**
+ * A stable, file- and key-safe identity of a target. A webhook's query is part of it: `?service=a` and
+ * `?service=b` are two targets. With a query, a short hash of it is added, as the readable part alone
+ * folds characters together; without one the key is as earlier versions wrote it (their state is kept).
+ */
 export function targetKey(target: TargetRef): string {
   if (isHttpTarget(target)) {
     const url = new URL(target.url);
-    return `http-${url.host}${url.pathname}`.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
+    const readable = `http-${url.host}${url.pathname}${url.search}`.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
+    if (!url.search) return readable;
+    const hash = createHash('sha256').update(url.search).digest('hex').slice(0, 8);
+    return `${readable}-${hash}`;
   }
   return `${target.namespace}.${target.kind.toLowerCase()}.${target.name}`;
 }

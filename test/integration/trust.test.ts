@@ -4,11 +4,11 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE, runBundle } from '../helpers/cli.ts';
+import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { serve, type TestServer } from '../helpers/servers.ts';
 
@@ -224,6 +224,76 @@ describe("trust: the load generator's own delay is not read as the service's lat
     const { record } = await run(config(service.url, '', 20));
     assert.equal(record.reason, 'WithinTargets', record.message);
     assert.ok(record.observations.generator.p99Ms < 20, JSON.stringify(record.observations.generator));
+  });
+});
+
+describe('trust: two targets never share a record', () => {
+  it('two webhooks that differ only in their query decay each on its own (default state paths)', async () => {
+    const replicas: Record<string, number> = { checkout: 3, search: 5 };
+    const hooks = await serve((req, res) => {
+      const which = new URL(req.url!, 'http://x').searchParams.get('service')!;
+      if (req.method === 'PUT') {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          replicas[which] = JSON.parse(body).replicas;
+          res.end('{}');
+        });
+        return;
+      }
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({ replicas: replicas[which] }));
+    });
+    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
+    const cwd = mkdtempSync(join(dir, 'shared-cwd-'));
+    const write = (name: string): string => {
+      const path = join(cwd, `${name}.yaml`);
+      writeFileSync(
+        path,
+        `target: { kind: http, url: ${hooks.url}/replicas?service=${name} }
+loadTest: { host: ${service!.url}, users: 2, duration: 300ms, requests: [{ method: GET, path: /work }] }
+targets: [{ method: GET, endpoint: /work, type: mean, target: 50 }]
+decay: { replicas: 1, unchangedRuns: 1 }`,
+      );
+      return path;
+    };
+    const paths = [write('checkout'), write('search')];
+    try {
+      for (let i = 0; i < 3; i++) {
+        for (const path of paths) {
+          const r = await runBundle(['run', '-c', path, '-o', 'json'], { cwd });
+          const record = JSON.parse(r.stdout);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(
+            record.manualChange,
+            false,
+            `${path}: the other target's count read as a change: ${record.message}`,
+          );
+        }
+      }
+      assert.deepEqual(replicas, { checkout: 2, search: 4 }, 'each decayed once, on its own count');
+      const files = readdirSync(join(cwd, '.latency-scaler')).filter((f) => f.endsWith('.json'));
+      assert.equal(files.length, 2, files.join(', '));
+    } finally {
+      await hooks.close();
+    }
+  });
+
+  it('loadTest.host with a path: the path prefixes every request; with a query: refused, exit 2, nothing sent', async () => {
+    scale = await startScaleServer(3);
+    const seen: string[] = [];
+    service = await serve((req, res) => {
+      seen.push(req.url!);
+      res.end('ok');
+    });
+    const { code, record } = await run(config(`${service.url}/api`, '', 50));
+    assert.equal(code, 0);
+    assert.ok(seen.length > 0 && seen.every((u) => u === '/api/work'), seen.slice(0, 3).join(' '));
+    assert.ok(record.observations.requests['GET /work'], 'named as configured');
+    const before = seen.length;
+    const r = await runBundle(['run', '-c', config(`${service.url}/api?x=1`, '', 50), '-o', 'json']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(messages(r.stderr), /loadTest\.host: ".*\/api\?x=1" has a query \(\?x=1\)/);
+    assert.equal(seen.length, before, 'nothing sent');
   });
 });
 
