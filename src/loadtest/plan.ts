@@ -11,7 +11,8 @@ export function planFor(config: Pick<ScalerConfig, 'loadTest' | 'targets'>): Loa
 
 /** How long a load test takes from start to statistics, for deadlines (Lambda's time limit). */
 export function estimatedLoadMs(loadTest: ScalerConfig['loadTest']): number {
-  if (loadTest.engine === 'local') return loadTest.duration; // the ramp is part of the duration
+  // The ramp is part of the duration; the requests in flight at its end are awaited up to their timeout.
+  if (loadTest.engine === 'local') return loadTest.duration + loadTest.timeout;
   const rampMs = (loadTest.users / loadTest.spawnRate) * 1000;
   return rampMs + loadTest.duration + 3_500 + 2 * 10_000; // + one worker report, + the master's calls
 }

@@ -278,7 +278,7 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
       const short = { getRemainingTimeInMillis: () => 3_000 };
       await assert.rejects(
         handler({ overrides: { 'loadTest.duration': '5s' } }, short),
-        /Lambda Timeout: 3s left in this invocation, but the load test needs about 5s plus 5s/,
+        /Lambda Timeout: 3s left in this invocation, but the load test needs about 15s plus 5s/, // 5 s + a 10 s timeout
       );
       assert.equal(scale.reads, 0, 'nothing read, no load sent');
       // Time enough for the estimate, but the scale target answers slowly: the deadline (the remaining
@@ -288,7 +288,10 @@ state: { store: dynamodb, table: ${table}, endpoint: ${ddb.endpoint} }
         process.env['SCALER_CONFIG_YAML'] = yaml(table, `${slowTarget.url}/replicas`);
         const started = Date.now();
         await assert.rejects(
-          handler({ overrides: { 'loadTest.duration': '500ms' } }, { getRemainingTimeInMillis: () => 5_700 }),
+          handler(
+            { overrides: { 'loadTest.duration': '500ms', 'loadTest.timeout': '200ms' } },
+            { getRemainingTimeInMillis: () => 5_900 },
+          ),
           (e: Error & { code?: string }) => e.code === 'INTERRUPTED' && /deadline passed/.test(e.message),
         );
         assert.ok(Date.now() - started < 2_000, `${Date.now() - started} ms`);
