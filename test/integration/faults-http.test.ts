@@ -29,13 +29,20 @@ after(async () => {
 });
 
 let n = 0;
-function config(opts: { target: string; host?: string; state: string; limit?: number; extra?: string }): string {
+function config(opts: {
+  target: string;
+  host?: string;
+  state: string;
+  limit?: number;
+  extra?: string;
+  timeout?: string;
+}): string {
   const path = join(dir, `scaler-${++n}.yaml`);
   writeFileSync(
     path,
     `target: { kind: http, url: ${opts.target} }
 replicas: { min: 1, max: 5 }
-loadTest: { host: ${opts.host ?? service.url}, users: 2, duration: 500ms, timeout: 300ms, requests: [{ method: GET, path: /fib }] }
+loadTest: { host: ${opts.host ?? service.url}, users: 2, duration: 500ms, timeout: ${opts.timeout ?? '300ms'}, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
 state: ${opts.state}
 api: { timeout: 1s, retryFor: 2s }
@@ -255,6 +262,7 @@ describe('faults at the probed service', () => {
 
   async function runAgainst(
     limit: number,
+    timeout?: string,
   ): Promise<{ code: number | null; record: { action: string; reason: string; message: string } }> {
     scale = await startScaleServer(3);
     try {
@@ -262,6 +270,7 @@ describe('faults at the probed service', () => {
         target: scale.url,
         host: proxy.url,
         limit,
+        ...(timeout ? { timeout } : {}),
         state: `{ store: file, path: ${join(dir, `probe-${++n}.json`)} }`,
       });
       const r = await run(path);
@@ -291,6 +300,29 @@ describe('faults at the probed service', () => {
     try {
       const { code, record } = await runAgainst(100);
       assert.equal(code, 0);
+      assert.equal(record.action, 'up', record.message);
+    } finally {
+      proxy.clear();
+    }
+  });
+
+  it('no answers (hang), the timeout (1 s) longer than the test (500 ms): awaited, timeouts — a breach, scale up', async () => {
+    proxy.inject({ times: Infinity, fault: { kind: 'hang' } });
+    try {
+      const { code, record } = await runAgainst(100, '1s');
+      assert.equal(code, 0, record.message);
+      assert.equal(record.action, 'up', record.message);
+      assert.match(record.message, /mean 1\d{3}(\.\d+)? ms > 100 ms/);
+    } finally {
+      proxy.clear();
+    }
+  });
+
+  it('slow answers (600 ms) that end after the 500 ms test: measured, a breach, scale up', async () => {
+    proxy.inject({ times: Infinity, fault: { kind: 'slow', afterMs: 600 } });
+    try {
+      const { code, record } = await runAgainst(100, '2s');
+      assert.equal(code, 0, record.message);
       assert.equal(record.action, 'up', record.message);
     } finally {
       proxy.clear();

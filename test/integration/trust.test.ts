@@ -122,16 +122,31 @@ describe('trust: failures count, failing services keep their replicas', () => {
     assert.deepEqual(scale.writes, [3]);
   });
 
-  it('a 3 s stabilization window with calm runs about a second apart decays within 8 runs, then again', async () => {
-    scale = await startScaleServer(4);
-    service = await startServiceWith({ current: () => ({ delayMs: 1 }) });
-    const path = config(service.url, 'stabilization: { downscaleWindow: 3s }', 50);
-    const applied: number[] = [];
-    for (let i = 0; i < 8; i++) applied.push((await run(path)).record.applied);
-    const first = applied.findIndex((a) => a < 4);
-    assert.ok(first >= 0 && first < 8, `no decay in 8 runs: ${applied.join(' ')}`);
-    assert.ok(applied.at(-1)! <= 3, `${applied.join(' ')}`);
-    assert.ok(scale.writes.length >= 1 && scale.writes[0] === 3, `${scale.writes}`);
+  it('a stabilization window delays the decay after a breach (0 s vs 6 s), and never blocks it', async () => {
+    const sequence = async (window: string): Promise<string[]> => {
+      scale = await startScaleServer(4);
+      const behaviour: { current: Behaviour } = { current: () => ({ delayMs: 80 }) };
+      service = await startServiceWith(behaviour);
+      const path = config(service.url, `stabilization: { downscaleWindow: ${window} }`, 50, { max: 6 });
+      const actions: string[] = [];
+      for (let i = 0; i < 9; i++) {
+        const { record } = await run(path);
+        actions.push(`${record.action} ${record.applied}`);
+        behaviour.current = () => ({ delayMs: 1 }); // breached once, then calm
+        if (record.action === 'down') break;
+      }
+      await scale.close();
+      await service.close();
+      service = undefined;
+      n++;
+      return actions;
+    };
+    const off = await sequence('0s');
+    // unchangedRuns 2: the third calm run decays (LPA's count).
+    assert.deepEqual(off, ['up 5', 'hold 5', 'hold 5', 'down 4']);
+    const on = await sequence('6s');
+    assert.equal(on.at(-1), 'down 4', `the window must delay, never block: ${on.join(', ')}`);
+    assert.ok(on.length > off.length, `the breach's need of 5 held within the window: ${on.join(', ')}`);
   });
 });
 
