@@ -80,9 +80,12 @@ function chart(
         .map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${py(p.l!).toFixed(1)}`)
         .join(' ')
     : '';
+  // An rps target is a floor: below it is the breach (its label is the type, last in the target's name).
+  const isFloor = name.endsWith(' rps');
+  const breached = (v: number, l: number): boolean => (isFloor ? v < l : v > l);
   const dots = pts
     .map((p) => {
-      const cls = `pt${p.l !== null && p.v! > p.l ? ' breach' : ''}`;
+      const cls = `pt${p.l !== null && breached(p.v!, p.l) ? ' breach' : ''}`;
       const title = `<title>${esc(`${p.e.at}\n${reason(p.e)}`)}</title>`;
       return `<circle class="${cls}" cx="${p.x.toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="4">${title}</circle>`;
     })

@@ -64,4 +64,17 @@ describe('historyHtml', () => {
       assert.doesNotMatch(html, /NaN|Infinity|undefined/);
     }
   });
+  it('an rps floor is breached below its limit, not above (red dots where the rate fell short)', () => {
+    const history: HistoryEntry[] = [40, 60, 30].map((value, i) => ({
+      at: new Date(T0 + i * 60_000).toISOString(),
+      current: 2,
+      desired: 2,
+      applied: 2,
+      action: 'hold',
+      reason: `decision ${i}`,
+      observations: [{ target: 'GET /x rps', value, limit: 50 }],
+    }));
+    const html = historyHtml({ ...emptyRecord('k'), history }, 'rps');
+    assert.equal(count(html, /class="pt breach"/g), 2, 'the runs at 40 and 30 req/s, below the floor of 50');
+  });
 });
