@@ -245,8 +245,10 @@ export const ConfigSchema = object({
   scaleUp: section(
     {
       mode: v.nullish(
-        oneOf(['step', 'proportional'], {
-          description: 'step: +step; proportional: as HPA, ceil(current × observed/target)',
+        oneOf(['step', 'proportional', 'model'], {
+          description:
+            'step: +step; proportional: as HPA, ceil(current × observed/target); ' +
+            'model: to the count the learned model predicts within model.headroom, in one step',
         }),
         'step',
       ),
@@ -260,6 +262,14 @@ export const ConfigSchema = object({
   ),
   decay: section(
     {
+      mode: v.nullish(
+        oneOf(['lpa', 'model'], {
+          description:
+            "lpa: decay.replicas after unchangedRuns calm runs (LPA's); model: down to the count the learned " +
+            'model predicts within model.headroom (at most halving a run), after unchangedRuns calm runs',
+        }),
+        'lpa',
+      ),
       replicas: v.nullish(integer({ min: 0, description: 'replicas removed by a decay (0: never decay)' }), 1),
       unchangedRuns: v.nullish(integer({ min: 1, description: 'calm runs before a decay' }), 3),
       maxFailureRatio: v.nullish(
@@ -269,6 +279,26 @@ export const ConfigSchema = object({
       maxLoad: v.optional(number({ above: 0, description: 'a run with any observed/target above this is not calm' })),
     },
     { description: "scaling down after calm runs (LPA's decay)" },
+  ),
+  model: section(
+    {
+      headroom: v.nullish(
+        number({
+          above: 0,
+          max: 1,
+          description: 'the model sizes so the predicted latency stays within headroom × each latency target',
+        }),
+        0.8,
+      ),
+      concurrency: v.nullish(
+        integer({
+          min: 1,
+          description: 'requests one replica serves at once: its worker slots, or its CPU cores for CPU-bound work',
+        }),
+        1,
+      ),
+    },
+    { description: 'the learned model of scaleUp.mode and decay.mode model (DESIGN §4.12)' },
   ),
   onProbeFailure: v.nullish(oneOf(['hold', 'scaleUp'], { description: 'when nothing could be measured' }), 'hold'),
   stabilization: section(

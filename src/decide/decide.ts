@@ -4,8 +4,9 @@
 // scaler changes the replicas and the service answers.
 import type { ScalerConfig } from '../config/types.ts';
 import type { Observations } from '../model/observations.ts';
-import { appendHistory, emptyRecord, type StateRecord } from '../model/state-record.ts';
+import { appendHistory, emptyRecord, type ModelState, type StateRecord } from '../model/state-record.ts';
 import type { TargetStatus } from '../model/target-status.ts';
+import { primaryMean, runModel, withPrediction, type ModelView } from './model.ts';
 import {
   evaluateTargets,
   failureSummary,
@@ -28,11 +29,13 @@ export type Reason =
   | 'Paused'
   | 'ZeroReplicas' // scaled to zero by someone: no load sent
   | 'NotSettled' // a change in flight, or replicas not ready
-  | 'GeneratorSaturated'; // hold: the load generator's own delay could explain the breach
+  | 'GeneratorSaturated' // hold: the load generator's own delay could explain the breach
+  | 'Headroom' // model policy, scale up: within target, but the model predicts beyond the headroom
+  | 'NotScalable'; // model policy, hold: scale-ups stopped moving the latency as predicted
 
 export type Policy = Pick<
   ScalerConfig,
-  'replicas' | 'targets' | 'scaleUp' | 'decay' | 'onProbeFailure' | 'stabilization' | 'settle' | 'history'
+  'replicas' | 'targets' | 'scaleUp' | 'decay' | 'model' | 'onProbeFailure' | 'stabilization' | 'settle' | 'history'
 >;
 
 export interface DecideInput {
@@ -75,6 +78,8 @@ interface Draft {
   probeFailed?: boolean;
   /** Apply `desired` as it is, outside min..max (paused-replicas: the operator's own number). */
   exact?: boolean;
+  /** The replica count this run needed, when not the usual (the model's recommendation). */
+  needed?: number;
 }
 
 interface Context {
@@ -90,6 +95,8 @@ interface Context {
   unsettledSince: string | null;
   /** The change in flight, if any: ours, or someone else's from the run that first saw it. */
   changeInFlightSince: string | null;
+  /** The model policy's state after this run, and what it recommends (DESIGN §4.12). */
+  model?: { state: ModelState | null; view?: ModelView | undefined } | undefined;
 }
 
 export function decide(input: DecideInput): Decision {
@@ -112,6 +119,7 @@ export function decide(input: DecideInput): Decision {
     unsettledSince: settling ? (prior.unsettledSince ?? new Date(now).toISOString()) : null,
     changeInFlightSince: manualChange ? new Date(now).toISOString() : prior.changeInFlightSince,
   };
+  ctx.model = modelOf(ctx);
   if (status.paused) return paused(ctx, 'paused by annotation latency-scaler.io/paused');
   const pinned = status.pausedReplicas;
   if (pinned !== undefined && pinned === ctx.current)
@@ -160,26 +168,41 @@ function draft(ctx: Context): Draft {
       `${delay} is a material part of ${what}: not scaling up on it; give the scaler more CPU`,
     );
   }
+  const view = policy.scaleUp.mode === 'model' ? ctx.model?.view : undefined;
+  const failing = failures !== undefined && failures.ratio > policy.decay.maxFailureRatio;
   if (breached.length > 0) {
     // A measured breach wins over unmeasured targets (DESIGN §4.2).
     const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
+    const why = breached.map((e) => e.text).join('; ') + missing;
+    if (view?.notScalable) return notScalable(current, view.notScalable, why, failing);
     return {
       reason: 'TargetBreached',
-      desired: scaleUpTo(current, measured, policy),
-      why: breached.map((e) => e.text).join('; ') + missing,
+      desired: scaleUpTo(current, measured, policy, view),
+      why: view ? `${why}; ${sizedBy(view, current)}` : why,
       calm: false,
     };
   }
   if (unmeasured.length > 0) return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
 
   const within = measured.map((e) => e.text).join('; ');
-  if (failures && failures.ratio > policy.decay.maxFailureRatio) {
-    const limit = `${round(policy.decay.maxFailureRatio * 100)}%`;
-    return hold('FailingService', `${failures.text} > ${limit}`, { neverDown: true });
+  if (failing) {
+    const why = `${failures.text} > ${round(policy.decay.maxFailureRatio * 100)}%`;
+    if (view?.notScalable) return notScalable(current, view.notScalable, why, true);
+    // The model sizes a service failing under load from the share it still serves (goodput).
+    if (view?.need !== undefined && view.need > current) {
+      const desired = view.doubting ? current + policy.scaleUp.step : view.need;
+      return { reason: 'FailingService', desired, why: `${why}; ${sizedBy(view, current)}`, calm: false };
+    }
+    return hold('FailingService', why, { neverDown: true });
   }
   if (settle === 'no-decay') {
     return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
   }
+  if (view?.need !== undefined && view.need > current) {
+    const why = `${within} within target, but ${sizedBy(view, current)}`;
+    return { reason: 'Headroom', desired: view.need, why, calm: false };
+  }
+  if (policy.decay.mode === 'model' && ctx.model?.view) return modelDecay(ctx, ctx.model.view, within);
   const maxLoad = policy.decay.maxLoad;
   const heaviest = Math.max(...measured.map((e) => e.load ?? 0));
   if (maxLoad !== undefined && heaviest > maxLoad) {
@@ -251,9 +274,19 @@ function calmRun(ctx: Context, within: string): Draft {
 
 const runs = (n: number): string => (n === 1 ? 'run' : 'runs');
 
-function scaleUpTo(current: number, evaluations: TargetEvaluation[], policy: Policy): number {
+function scaleUpTo(
+  current: number,
+  evaluations: TargetEvaluation[],
+  policy: Policy,
+  view: ModelView | undefined,
+): number {
   const { mode, step, maxStep } = policy.scaleUp;
   if (mode === 'step') return current + step;
+  // The model: its count in one step, at least one more; until it can tell, a step.
+  // After a scale-up that did not help, one step: a test whether more replicas help at all.
+  if (mode === 'model') {
+    return view?.need !== undefined && !view.doubting ? Math.max(view.need, current + 1) : current + step;
+  }
   // Proportional, as HPA: enough replicas to bring the worst ratio back to 1, at least one more.
   const worst = Math.max(...evaluations.map((e) => e.load ?? 0));
   const wanted = Number.isFinite(worst) ? Math.ceil(current * worst) : current + maxStep;
@@ -273,6 +306,90 @@ function neededWithin(prior: StateRecord, windowMs: number, now: number): number
     return at <= now && now - at <= windowMs;
   });
   return recent.length > 0 ? Math.max(...recent.map((h) => h.needed ?? h.desired)) : undefined;
+}
+
+/** The model policy's learning and recommendation for this run, when a mode uses it. */
+function modelOf(ctx: Context): Context['model'] {
+  const { input, prior, current, generator, failures } = ctx;
+  const { policy, status } = input;
+  if (policy.scaleUp.mode !== 'model' && policy.decay.mode !== 'model') return undefined;
+  // Learn and size only on what can be trusted: settled, measured, reachable, the generator not in the way.
+  const trusted =
+    !status.notSettled &&
+    input.probeError === undefined &&
+    !failures?.unreachable &&
+    !(generator && (generator.explained.length > 0 || generator.share >= MATERIAL_LAG_SHARE));
+  return runModel({
+    policy,
+    prior: prior.model,
+    observations: input.observations,
+    evaluations: ctx.evaluations,
+    failures,
+    ready: status.readyReplicas ?? current,
+    current,
+    trusted,
+    revision: status.revision,
+    now: input.now,
+    lastRunAt: prior.lastRunAt,
+  });
+}
+
+/** `the model predicts 17.2 ms at 3 replicas > 16 ms; 5 replicas keep within it (s₀ 10 ms, utilization 72% …)` */
+function sizedBy(view: ModelView, current: number): string {
+  if (view.need === undefined) return `the model cannot size it (${view.text})`;
+  const to = view.need;
+  const at = view.clipped
+    ? 'sized from the requests served'
+    : `the model predicts ${round(view.predict(current))} ms at ${current}`;
+  return `${at}; ${to} ${to === 1 ? 'replica keeps' : 'replicas keep'} within headroom (${view.text})`;
+}
+
+/**
+ * Adding pods to a service bound elsewhere only costs money: no scale-up, and back to the count
+ * before the scale-ups that did not help — but never lower while the service fails.
+ */
+function notScalable(
+  current: number,
+  stuck: NonNullable<ModelView['notScalable']>,
+  what: string,
+  failing: boolean,
+): Draft {
+  const why = `${what}; not scaling up: ${stuck.why}`;
+  if (failing) return { reason: 'NotScalable', desired: current, why, calm: false, neverDown: true };
+  return { reason: 'NotScalable', desired: stuck.back, why: `${why}; back to ${stuck.back}`, calm: false };
+}
+
+/**
+ * Model decay: down to the count the model predicts within the headroom band — at most halving a
+ * run, and no lower than it needed over the last unchangedRuns runs (one noisy run never drops the
+ * count). Until a change has calibrated s₀, one decay.replicas step at a time.
+ */
+function modelDecay(ctx: Context, view: ModelView, within: string): Draft {
+  const { current, calmBefore, input, prior } = ctx;
+  const { decay, replicas, stabilization } = input.policy;
+  if (view.needDown === undefined) {
+    return { reason: 'WithinTargets', desired: current, why: `${within} within target (${view.text})`, calm: true };
+  }
+  const needed = Math.max(view.needDown, replicas.min);
+  const calm = (why: string): Draft => ({ reason: 'WithinTargets', desired: current, why, calm: true, needed });
+  if (view.stable) return calm(`${within} within target; sized from goodput recently, so no scale-down yet`);
+  const recent = prior.history.slice(-(decay.unchangedRuns - 1) || prior.history.length);
+  const lately = Math.max(needed, ...recent.map((h) => h.needed ?? h.applied));
+  if (lately >= current) return calm(`${within} within target; the model needs ${current} (${view.text})`);
+  if (calmBefore + 1 < decay.unchangedRuns) {
+    const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)}`;
+    return calm(`${within} within target; the model needs ${lately}; ${left} before a scale-down`);
+  }
+  const step = view.calibrated ? Math.ceil(current / 2) : current - decay.replicas;
+  const desired = Math.max(lately, step);
+  const floor = neededWithin(prior, stabilization.downscaleWindow, input.now);
+  if (floor !== undefined && floor > desired) {
+    const to = Math.min(floor, current);
+    const why = `${within}; but ${floor} replicas were needed within the stabilization window`;
+    return { reason: 'Stabilizing', desired: to, why, calm: true, needed };
+  }
+  const predicted = `the model predicts ${round(view.predict(desired))} ms at ${desired}`;
+  return { reason: 'Decay', desired, why: `${within}; ${predicted} (${view.text})`, calm: true, needed };
 }
 
 function paused(ctx: Context, why: string): Decision {
@@ -315,7 +432,7 @@ function finish(ctx: Context, d: Draft): Decision {
   const at = new Date(input.now).toISOString();
   const changed = applied !== current;
   // A calm run needs fewer replicas than it has; a run that could not tell needs what it has.
-  const needed = changed ? applied : d.calm ? current - input.policy.decay.replicas : current;
+  const needed = changed ? applied : (d.needed ?? (d.calm ? current - input.policy.decay.replicas : current));
   const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
   const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations };
   const state: StateRecord = {
@@ -327,6 +444,7 @@ function finish(ctx: Context, d: Draft): Decision {
     unsettledSince: changed ? null : ctx.unsettledSince,
     // In flight from our change; over once a run sees the target settled.
     changeInFlightSince: changed ? at : input.status.notSettled ? ctx.changeInFlightSince : null,
+    ...modelAfter(ctx, applied),
     history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
   return {
@@ -345,6 +463,16 @@ function finish(ctx: Context, d: Draft): Decision {
     ...unreliable(ctx),
     state,
   };
+}
+
+/** The model's state to store; a scale-up carries the model's prediction, checked once it serves. */
+function modelAfter(ctx: Context, applied: number): Partial<StateRecord> {
+  if (!ctx.model) return {};
+  const { state, view } = ctx.model;
+  if (!state || !view || applied <= ctx.current) return { model: state };
+  const t = primaryMean(ctx.input.policy, ctx.input.observations);
+  const from = { replicas: ctx.current, t, failures: ctx.failures?.ratio ?? 0 };
+  return { model: withPrediction(state, view, applied, from) };
 }
 
 /** The generator's delay as a material share of a measured latency: said in the record. */

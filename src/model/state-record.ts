@@ -17,6 +17,24 @@ export interface HistoryEntry {
   observations: { target: string; value: number | null; limit: number }[];
 }
 
+/**
+ * The model policy's memory (DESIGN §4.12): a few numbers. s₀ the learned service time (ms), the last
+ * trusted observation (ready replicas, mean ms) for calibration, the prediction of our last scale-up,
+ * and whether scaling has stopped helping.
+ */
+export interface ModelState {
+  s0: number;
+  s0At: string;
+  fits: number; // calibrations from changes seen so far (0: s₀ is only the lowest latency seen)
+  rev: string | null; // the target's revision s₀ was learned on
+  last: { c: number; t: number } | null;
+  pred: { c: number; t: number; from: number; fromClipped: boolean; fromFailures: number; before: number } | null;
+  misses: number; // scale-ups in a row that did not move the latency as predicted
+  missedFrom: number | null; // the count before the first of those scale-ups
+  stableUntil: string | null; // no scale-down before (after sizing from goodput)
+  stuck: { since: number; back: number; t: number } | null; // NotScalable since (epoch ms), the count to return to
+}
+
 /** Written with the record by the run that claimed it, so a retried write can recognise itself. */
 export interface Claim {
   id: string; // unique per run
@@ -41,6 +59,8 @@ export interface StateRecord {
   claim: Claim | null;
   /** The scheduler's id of the event that caused the last run (a Lambda tick): a redelivery is skipped. */
   lastEventId: string | null;
+  /** The model policy's state; null when the policy is not in use (or not yet learned). */
+  model: ModelState | null;
   history: HistoryEntry[];
 }
 
@@ -56,6 +76,7 @@ export function emptyRecord(target: string): StateRecord {
     changeInFlightSince: null,
     claim: null,
     lastEventId: null,
+    model: null,
     history: [],
   };
 }
@@ -134,8 +155,31 @@ export function decodeRecord(value: unknown): StateRecord {
     ),
     claim,
     lastEventId: optional('lastEventId', isString, 'a string'),
+    // A model that does not decode is learned afresh rather than failing the run: it is only a cache.
+    model: isModel(v['model']) ? v['model'] : null,
     history,
   };
+}
+
+function isModel(x: unknown): x is ModelState {
+  const m = x as ModelState;
+  const num = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n);
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    num(m.s0) &&
+    m.s0 > 0 &&
+    typeof m.s0At === 'string' &&
+    !Number.isNaN(Date.parse(m.s0At)) &&
+    num(m.misses) &&
+    num(m.fits) &&
+    (m.missedFrom === null || num(m.missedFrom)) &&
+    (m.last === null || (typeof m.last === 'object' && num(m.last.c) && num(m.last.t))) &&
+    (m.pred === null || (typeof m.pred === 'object' && num(m.pred.c) && num(m.pred.t))) &&
+    (m.stuck === null || (typeof m.stuck === 'object' && num(m.stuck.since) && num(m.stuck.back))) &&
+    (m.stableUntil === null || typeof m.stableUntil === 'string') &&
+    (m.rev === null || typeof m.rev === 'string')
+  );
 }
 
 function isClaim(x: unknown): x is Claim {

@@ -12,6 +12,8 @@ export interface TargetStatus {
   otherAutoscalers?: string[];
   /** For the operator: a GitOps controller owns the replicas, the ownership could not be checked … */
   warnings?: string[];
+  /** The workload's template revision, when known: a new one means a new service time (the model policy). */
+  revision?: string;
   /** Why the target is not settled (a rollout, replicas not ready); undefined when settled. */
   notSettled?: NotSettled;
 }

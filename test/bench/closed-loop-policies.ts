@@ -30,6 +30,23 @@ export const POLICIES: Record<string, (targetMs: number) => Policy> = {
     }),
 };
 
+/** The model policy (DESIGN §4.12): examples/recommended-policy.yaml. */
+export function modelPolicy(targetMs: number): Policy {
+  return basePolicy(
+    {
+      targets: [
+        { label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 },
+        { label: 'failureRatio', request: REQ, type: { kind: 'failureRatio' }, target: 0.01, tolerance: 0 },
+      ],
+      scaleUp: { mode: 'model', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
+      decay: { mode: 'model', replicas: 1, unchangedRuns: 3 },
+      model: { headroom: 0.8, concurrency: 1 },
+      settle: { timeout: 5 * 60_000 },
+    },
+    targetMs,
+  );
+}
+
 /** The recommended policy without its failureRatio target: latency alone. */
 export function latencyOnly(targetMs = TARGET_MS): Policy {
   const recommended = POLICIES['recommended']!(targetMs);
@@ -40,6 +57,7 @@ export function latencyOnly(targetMs = TARGET_MS): Policy {
 export const AUTOSCALERS: Record<string, MakeAutoscaler> = {
   'LPA default, as 0.1 measured': decider('LPA default, as 0.1 measured', POLICIES['LPA default']!, true),
   'LPA default': decider('LPA default', POLICIES['LPA default']!),
+  model: decider('model', modelPolicy),
   recommended: decider('recommended', POLICIES['recommended']!),
   'recommended, latency only': decider('recommended, latency only', latencyOnly),
   'recommended, settle off': decider('recommended, settle off', (targetMs) => ({

@@ -159,6 +159,7 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
         const seen = asOf01 ? successesOnly(observations) : observations;
         const d = decide({ targetKey: 'sim', status, record, observations: seen, policy: used, now: run * 60_000 });
         record = d.state;
+        if (process.env['SIM_TRACE'] === name) console.log(run, d.message, JSON.stringify(d.state.model));
         return d.applied;
       },
     };
@@ -323,7 +324,8 @@ export function basePolicy(
     replicas: { min: 1, max: 100 },
     targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 }],
     scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
-    decay: { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
+    decay: { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
+    model: { headroom: 0.8, concurrency: 1 },
     onProbeFailure: 'hold',
     stabilization: { downscaleWindow: 0 },
     settle: { timeout: 0 },

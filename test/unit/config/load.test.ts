@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       config.loadTest.requests.map((r) => `${r.method} ${r.path}`),
       ['GET /fibonacci?n=10'],
     );
-    assert.deepEqual(config.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
+    assert.deepEqual(config.decay, { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(config.target.kind, 'http'); // a url alone implies the http target
   });
 

@@ -32,7 +32,7 @@ describe('validateConfig accepts', () => {
     assert.equal(c.loadTest.duration, 5000);
     assert.equal(c.loadTest.spawnRate, 10); // defaults to users: all start in the first second
     assert.deepEqual(c.replicas, { min: 1, max: 10 }); // CPA's defaults
-    assert.deepEqual(c.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
+    assert.deepEqual(c.decay, { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(c.targets[0]!.request, 'GET /fibonacci?n=10');
     assert.equal(c.targets[0]!.tolerance, 0);
     assert.equal(c.state.store, 'file');

@@ -1,0 +1,255 @@
+// The model policy (DESIGN §4.12): a small model of the service learned from its own latency. It
+// learns the service time s₀, infers from the observed latency the load behind it (inverting an
+// M/M/n queue, queueing.ts), and sizes the replicas to a headroom in one step; it sizes from the
+// share of requests served when failures clip the latency, and it watches whether its scale-ups
+// move the latency as predicted (a downstream bottleneck: they do not). Pure: the stored model
+// state, the run's observations and the policy in; the next state and a recommendation out.
+import type { ScalerConfig } from '../config/types.ts';
+import type { Observations } from '../model/observations.ts';
+import { requestStats } from '../model/observations.ts';
+import type { ModelState } from '../model/state-record.ts';
+import type { FailureSummary, TargetEvaluation } from './evaluate.ts';
+import { fewestWithin, meanResponse, predictAt, serviceTimeFrom, utilizationAt } from './queueing.ts';
+
+export type ModelPolicy = Pick<ScalerConfig, 'model' | 'targets' | 'replicas' | 'decay' | 'stabilization'>;
+
+/** How long a learned service time stands without a lower one before it is learned afresh. */
+const S0_WINDOW_MS = 24 * 3600_000;
+/** Two runs this close apart see one load: a change between them calibrates s₀. */
+const PAIR_GAP_MS = 10 * 60_000;
+/** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
+const MIN_PAIR_STRETCH = 1.15;
+/** The weight of a new calibration against the running estimate. */
+const FIT_WEIGHT = 0.3;
+/** After sizing from goodput, no scale-down for this long (at least; or the stabilization window). */
+const STABLE_AFTER_CLIP_MS = 5 * 60_000;
+/** A scale-up that delivered less than this share of its predicted improvement (log scale) missed. */
+const HELPED_SHARE = 0.3;
+/** Scale-ups in a row that missed before the model stops adding replicas. */
+const MISSES_TO_STOP = 2;
+/** A stopped model tries one scale-up again after this long. */
+const RETRY_AFTER_MS = 30 * 60_000;
+
+export interface ModelInput {
+  policy: ModelPolicy;
+  prior: ModelState | null;
+  observations: Observations | undefined;
+  evaluations: readonly TargetEvaluation[];
+  failures: FailureSummary | undefined;
+  /** Replicas serving now (ready), and in the spec. */
+  ready: number;
+  current: number;
+  /** The load test can be trusted for the model: settled, measured, the generator not saturated. */
+  trusted: boolean;
+  revision: string | undefined;
+  now: number;
+  lastRunAt: string | null;
+}
+
+export interface ModelView {
+  /**
+   * The fewest replicas predicted to keep every latency target within headroom × its limit;
+   * undefined when the model cannot size (the latency is no higher than s₀: nothing to remove).
+   */
+  need: number | undefined;
+  /** The same with a 10% band below the headroom: what a scale-down must reach (no flapping). */
+  needDown: number | undefined;
+  /** Failures clipped the latency: the load was inferred from the share of requests served. */
+  clipped: boolean;
+  /** Scaling has stopped helping: the count to return to, and why, in words. */
+  notScalable?: { since: number; back: number; why: string };
+  /** A scale-up that did not help was seen: the next one is a single step, a test. */
+  doubting: boolean;
+  /** No scale-down before this time (after sizing from goodput). */
+  stable: boolean;
+  /** s₀ calibrated by at least one change (until then, the lowest latency seen bounds it from above). */
+  calibrated: boolean;
+  text: string; // `s₀ 10.2 ms, utilization 72% at 3 replicas`
+  /** Predicts the primary latency at c replicas (the mean, ms). */
+  predict: (c: number) => number;
+}
+
+export function emptyModel(s0: number, now: number, revision: string | undefined): ModelState {
+  return {
+    s0,
+    s0At: new Date(now).toISOString(),
+    fits: 0,
+    rev: revision ?? null,
+    last: null,
+    pred: null,
+    misses: 0,
+    missedFrom: null,
+    stableUntil: null,
+    stuck: null,
+  };
+}
+
+/** The latency the model reads: the mean of the request the first latency target names. */
+function primaryMean(policy: ModelPolicy, observations: Observations | undefined): number | undefined {
+  const target = policy.targets.find((t) => t.type.kind !== 'failureRatio' && t.type.kind !== 'rps');
+  const stats = target ? requestStats(observations, target.request) : undefined;
+  return stats && stats.count > 0 && stats.mean > 0 ? stats.mean : undefined;
+}
+
+/**
+ * Learns from this run and recommends. Returns the next model state (always) and a view (when the
+ * model can say something: a trusted measurement of a latency target).
+ */
+export function runModel(input: ModelInput): { state: ModelState | null; view?: ModelView } {
+  const { policy, now, ready } = input;
+  const t = primaryMean(policy, input.observations);
+  if (t === undefined || ready <= 0) return { state: input.prior };
+  const slots = policy.model.concurrency;
+  const clipped = input.failures !== undefined && input.failures.ratio > policy.decay.maxFailureRatio;
+  let state = learn(input, t, clipped);
+  if (!input.trusted) return { state };
+
+  const n = ready * slots;
+  const rho = clipped ? 1 / Math.max(1e-6, 1 - input.failures!.ratio) : utilizationAt(t / state.s0, n);
+  const lambda = (rho * n) / state.s0;
+  const modelNow = meanResponse(lambda, n, state.s0);
+  const limits = latencyLimits(policy, input.evaluations);
+  const size = (share: number): number =>
+    Math.max(
+      ...limits.map(({ limit, value }) =>
+        fewestWithin({
+          lambda,
+          s0: state.s0,
+          slots,
+          observed: clipped || !Number.isFinite(modelNow) ? 0 : value,
+          now: clipped || !Number.isFinite(modelNow) ? 0 : modelNow,
+          limit: limit * share,
+          from: 1,
+          max: policy.replicas.max,
+        }),
+      ),
+    );
+  const headroom = policy.model.headroom;
+  // None within reach and no overload seen: the latency is not queueing the model can remove.
+  const sized = (share: number): number | undefined => {
+    const c = size(share);
+    return c > policy.replicas.max && !clipped ? undefined : c;
+  };
+  const need = sized(headroom);
+  const needDown = sized(headroom * 0.9);
+  const predict = (c: number): number => predictAt({ lambda, s0: state.s0, slots, observed: t, now: modelNow }, c);
+
+  state = checkScaling(state, input, t, clipped);
+  if (clipped) {
+    const hold = Math.max(STABLE_AFTER_CLIP_MS, policy.stabilization.downscaleWindow);
+    state = { ...state, stableUntil: new Date(now + hold).toISOString() };
+  }
+  const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
+  const utilization = clipped ? `over capacity ×${round(rho)}` : `utilization ${Math.round(rho * 100)}%`;
+  const text = `s₀ ${round(state.s0)} ms, ${utilization} at ${ready} ready`;
+  const calibrated = state.fits > 0;
+  const doubting = state.misses > 0;
+  const view: ModelView = { need, needDown, clipped, stable, calibrated, doubting, text, predict };
+  if (state.stuck) view.notScalable = { since: state.stuck.since, back: state.stuck.back, why: stuckWhy(state) };
+  return { state, view };
+}
+
+/** The latency targets' limits with their observed values (failure ratios and rates are not sized). */
+function latencyLimits(
+  policy: ModelPolicy,
+  evaluations: readonly TargetEvaluation[],
+): { limit: number; value: number }[] {
+  const out: { limit: number; value: number }[] = [];
+  for (const [i, t] of policy.targets.entries()) {
+    if (t.type.kind === 'failureRatio' || t.type.kind === 'rps') continue;
+    const e = evaluations[i];
+    if (e?.value !== null && e?.value !== undefined) out.push({ limit: t.target, value: e.value });
+  }
+  return out.length > 0 ? out : [{ limit: Infinity, value: 0 }];
+}
+
+/**
+ * s₀, the service time. Until a change has calibrated it, the lowest mean latency seen (an upper
+ * bound: every response takes at least its service). Each change of the replicas between two close
+ * runs of one load gives two equations for s₀ and λ (serviceTimeFrom); s₀ then follows those fits
+ * (a moving average: one pair is noisy), and the lowest latency only bounds it. The minimum of noisy
+ * runs drifts low with their number, the fits do not. A new revision (a rollout) learns it afresh.
+ */
+function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
+  const { now, revision } = input;
+  const prior = input.prior;
+  const fresh = !prior || (revision !== undefined && prior.rev !== null && prior.rev !== revision);
+  if (fresh) {
+    const start = emptyModel(t, now, revision);
+    return input.trusted && !clipped ? { ...start, last: { c: input.ready, t } } : start;
+  }
+  let state: ModelState = { ...prior, rev: revision ?? prior.rev };
+  if (!input.trusted || clipped) return { ...state, last: null };
+  const at = new Date(now).toISOString();
+  const aged = now - Date.parse(state.s0At) > S0_WINDOW_MS;
+  if (aged) state = { ...state, s0: t, s0At: at, fits: 0 };
+  else if (state.fits === 0 && t < state.s0) state = { ...state, s0: t, s0At: at };
+  const last = state.last;
+  const close = input.lastRunAt !== null && now - Date.parse(input.lastRunAt) <= PAIR_GAP_MS;
+  const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
+  if (last && close && apart && last.c !== input.ready) {
+    const fit = serviceTimeFrom(last, { c: input.ready, t }, input.policy.model.concurrency);
+    if (fit !== undefined) {
+      const s0 = state.fits === 0 ? fit : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
+      state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
+    }
+  }
+  return { ...state, last: { c: input.ready, t } };
+}
+
+/**
+ * After our scale-up took effect: did the latency move as predicted? Two misses in a row stop
+ * further scale-ups (NotScalable) until the latency is within target again, a rollout, or a retry.
+ */
+function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: boolean): ModelState {
+  const { now } = input;
+  const within = input.evaluations.every((e) => !e.breached) && !clipped;
+  if (within) return { ...state, misses: 0, missedFrom: null, stuck: null, pred: null };
+  if (state.stuck && now - state.stuck.since >= RETRY_AFTER_MS) {
+    // Try once more (one step: see retry()): one miss from stopping again.
+    return { ...state, stuck: null, misses: MISSES_TO_STOP - 1, missedFrom: state.stuck.back };
+  }
+  const pred = state.pred;
+  if (!pred || input.ready < pred.c) return state;
+  const failNow = input.failures?.ratio ?? 0;
+  const helped = pred.fromClipped
+    ? !clipped || failNow <= pred.fromFailures * 0.5
+    : !clipped && Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
+  if (helped) return { ...state, misses: 0, missedFrom: null, pred: null };
+  const misses = state.misses + 1;
+  const missedFrom = state.missedFrom ?? pred.before;
+  const stuck = misses >= MISSES_TO_STOP ? { since: now, back: missedFrom, t: round(t) } : state.stuck;
+  return { ...state, misses, missedFrom, pred: null, stuck };
+}
+
+function stuckWhy(state: ModelState): string {
+  const s = state.stuck!;
+  const what = `${MISSES_TO_STOP} scale-ups in a row did not move the latency as predicted (${s.t} ms)`;
+  return `${what}: a bottleneck more replicas do not relieve`;
+}
+
+/** The prediction a scale-up stores, checked on the first run where the new replicas serve. */
+export function withPrediction(
+  state: ModelState,
+  view: ModelView,
+  to: number,
+  from: { replicas: number; t: number | undefined; failures: number },
+): ModelState {
+  return {
+    ...state,
+    pred: {
+      c: to,
+      t: round(view.predict(to)),
+      from: round(from.t ?? 0),
+      fromClipped: view.clipped,
+      fromFailures: from.failures,
+      before: from.replicas,
+    },
+  };
+}
+
+export { primaryMean };
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
