@@ -288,7 +288,7 @@ export const ConfigSchema = object({
           max: 1,
           description: 'the model sizes so the predicted latency stays within headroom × each latency target',
         }),
-        0.8,
+        0.85,
       ),
       concurrency: v.nullish(
         integer({

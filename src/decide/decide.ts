@@ -198,9 +198,9 @@ function draft(ctx: Context): Draft {
   if (settle === 'no-decay') {
     return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
   }
-  if (view?.need !== undefined && view.need > current) {
+  if (view?.needEarly !== undefined && view.needEarly > current) {
     const why = `${within} within target, but ${sizedBy(view, current)}`;
-    return { reason: 'Headroom', desired: view.need, why, calm: false };
+    return { reason: 'Headroom', desired: view.needEarly, why, calm: false };
   }
   if (policy.decay.mode === 'model' && ctx.model?.view) return modelDecay(ctx, ctx.model.view, within);
   const maxLoad = policy.decay.maxLoad;

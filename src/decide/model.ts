@@ -19,6 +19,8 @@ const S0_WINDOW_MS = 24 * 3600_000;
 const PAIR_GAP_MS = 10 * 60_000;
 /** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
 const MIN_PAIR_STRETCH = 1.15;
+/** The trusted latencies kept to bound s₀ from above. */
+const RECENT_RUNS = 10;
 /** The weight of a new calibration against the running estimate. */
 const FIT_WEIGHT = 0.3;
 /** After sizing from goodput, no scale-down for this long (at least; or the stabilization window). */
@@ -54,6 +56,8 @@ export interface ModelView {
   need: number | undefined;
   /** The same with a 10% band below the headroom: what a scale-down must reach (no flapping). */
   needDown: number | undefined;
+  /** What a scale-up within target must reach: the need with the latency less its noise (no noise-driven ups). */
+  needEarly: number | undefined;
   /** Failures clipped the latency: the load was inferred from the share of requests served. */
   clipped: boolean;
   /** Scaling has stopped helping: the count to return to, and why, in words. */
@@ -74,8 +78,10 @@ export function emptyModel(s0: number, now: number, revision: string | undefined
     s0,
     s0At: new Date(now).toISOString(),
     fits: 0,
+    recent: [],
     rev: revision ?? null,
     last: null,
+    early: null,
     pred: null,
     misses: 0,
     missedFrom: null,
@@ -101,38 +107,57 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   if (t === undefined || ready <= 0) return { state: input.prior };
   const slots = policy.model.concurrency;
   const clipped = input.failures !== undefined && input.failures.ratio > policy.decay.maxFailureRatio;
+  // s₀ from what was known before this run: a run cannot vouch for itself (its own noise would
+  // read as an idle service). A fresh model has only this run: it learns, and cannot size yet.
+  const before = input.prior && !isNewRevision(input) ? serviceTime(input.prior) : undefined;
   let state = learn(input, t, clipped);
-  if (!input.trusted) return { state };
+  if (!input.trusted || before === undefined) return { state };
 
   const n = ready * slots;
-  const rho = clipped ? 1 / Math.max(1e-6, 1 - input.failures!.ratio) : utilizationAt(t / state.s0, n);
-  const lambda = (rho * n) / state.s0;
-  const modelNow = meanResponse(lambda, n, state.s0);
+  const s0 = Math.min(before, state.s0);
+  const loadAt = (x: number): number =>
+    clipped ? 1 / Math.max(1e-6, 1 - input.failures!.ratio) : utilizationAt(x / s0, n);
+  const rho = loadAt(t);
+  const lambda = (rho * n) / s0;
+  const modelNow = meanResponse(lambda, n, s0);
   const limits = latencyLimits(policy, input.evaluations);
-  const size = (share: number): number =>
-    Math.max(
+  const size = (share: number, load: number): number => {
+    const rate = (load * n) / s0;
+    const there = meanResponse(rate, n, s0);
+    const usable = !clipped && Number.isFinite(there);
+    return Math.max(
       ...limits.map(({ limit, value }) =>
         fewestWithin({
-          lambda,
-          s0: state.s0,
+          lambda: rate,
+          s0,
           slots,
-          observed: clipped || !Number.isFinite(modelNow) ? 0 : value,
-          now: clipped || !Number.isFinite(modelNow) ? 0 : modelNow,
+          observed: usable ? value : 0,
+          now: usable ? there : 0,
           limit: limit * share,
           from: 1,
           max: policy.replicas.max,
         }),
       ),
     );
+  };
   const headroom = policy.model.headroom;
   // None within reach and no overload seen: the latency is not queueing the model can remove.
-  const sized = (share: number): number | undefined => {
-    const c = size(share);
+  const sized = (share: number, load: number): number | undefined => {
+    // At or below s₀ the run says nothing of the load (noise, or s₀ learned high): no sizing on it.
+    if (!clipped && t <= s0) return undefined;
+    const c = size(share, load);
     return c > policy.replicas.max && !clipped ? undefined : c;
   };
-  const need = sized(headroom);
-  const needDown = sized(headroom * 0.9);
-  const predict = (c: number): number => predictAt({ lambda, s0: state.s0, slots, observed: t, now: modelNow }, c);
+  const need = sized(headroom, rho);
+  // Down: the latency less its run-to-run noise. Near s₀ with many servers a few percent of noise
+  // reads as a load near the knee, and would hold every replica; a wrong guess costs one breach.
+  const quieter = loadAt(t / (1 + noiseOf(state.recent)));
+  const needDown = sized(headroom * 0.9, quieter);
+  // Within target, a scale-up acts when two runs in a row ask for it (one noisy run does not).
+  const early = sized(headroom, quieter);
+  const needEarly = early !== undefined && state.early !== null ? Math.min(early, state.early) : undefined;
+  state = { ...state, early: early ?? null };
+  const predict = (c: number): number => predictAt({ lambda, s0, slots, observed: t, now: modelNow }, c);
 
   state = checkScaling(state, input, t, clipped);
   if (clipped) {
@@ -141,10 +166,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   }
   const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
   const utilization = clipped ? `over capacity ×${round(rho)}` : `utilization ${Math.round(rho * 100)}%`;
-  const text = `s₀ ${round(state.s0)} ms, ${utilization} at ${ready} ready`;
+  const text = `s₀ ${round(s0)} ms, ${utilization} at ${ready} ready`;
   const calibrated = state.fits > 0;
   const doubting = state.misses > 0;
-  const view: ModelView = { need, needDown, clipped, stable, calibrated, doubting, text, predict };
+  const view: ModelView = { need, needDown, needEarly, clipped, stable, calibrated, doubting, text, predict };
   if (state.stuck) view.notScalable = { since: state.stuck.since, back: state.stuck.back, why: stuckWhy(state) };
   return { state, view };
 }
@@ -173,7 +198,7 @@ function latencyLimits(
 function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
   const { now, revision } = input;
   const prior = input.prior;
-  const fresh = !prior || (revision !== undefined && prior.rev !== null && prior.rev !== revision);
+  const fresh = !prior || isNewRevision(input);
   if (fresh) {
     const start = emptyModel(t, now, revision);
     return input.trusted && !clipped ? { ...start, last: { c: input.ready, t } } : start;
@@ -194,7 +219,34 @@ function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
       state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
     }
   }
-  return { ...state, last: { c: input.ready, t } };
+  return { ...state, last: { c: input.ready, t }, recent: [...state.recent, round(t)].slice(-RECENT_RUNS) };
+}
+
+/** The target was rolled out since the model learned: a new template, a new service time. */
+function isNewRevision(input: ModelInput): boolean {
+  const rev = input.prior?.rev;
+  return input.revision !== undefined && rev !== null && rev !== undefined && rev !== input.revision;
+}
+
+/** The relative run-to-run spread of the recent latencies (a robust σ: 1.48 × MAD / median), 0–25%. */
+export function noiseOf(recent: readonly number[]): number {
+  if (recent.length < 3) return 0;
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const m = median([...recent]);
+  const mad = median(recent.map((x) => Math.abs(x - m)));
+  return Math.min(0.25, (1.4826 * mad) / m);
+}
+
+/**
+ * The service time the model uses: the learned s₀, never above the lowest of the last few trusted
+ * latencies (a fit thrown high by noise is caught at once; noise only lowers this, which is safe).
+ */
+export function serviceTime(state: ModelState): number {
+  return Math.min(state.s0, ...state.recent);
 }
 
 /**
@@ -211,10 +263,15 @@ function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: 
   }
   const pred = state.pred;
   if (!pred || input.ready < pred.c) return state;
+  // Across a change of regime (failing before, not now, or the other way) the load itself changed:
+  // nothing can be told, and nothing is held against the scaling.
+  if (pred.fromClipped !== clipped) return { ...state, pred: null };
   const failNow = input.failures?.ratio ?? 0;
-  const helped = pred.fromClipped
-    ? !clipped || failNow <= pred.fromFailures * 0.5
-    : !clipped && Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
+  // Failing: the requests served must grow with the replicas (a bottleneck keeps their share).
+  const servedGrowth = (1 - failNow) / Math.max(1e-6, 1 - pred.fromFailures);
+  const helped = clipped
+    ? servedGrowth - 1 >= HELPED_SHARE * (input.ready / pred.before - 1)
+    : Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
   if (helped) return { ...state, misses: 0, missedFrom: null, pred: null };
   const misses = state.misses + 1;
   const missedFrom = state.missedFrom ?? pred.before;

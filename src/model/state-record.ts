@@ -26,8 +26,10 @@ export interface ModelState {
   s0: number;
   s0At: string;
   fits: number; // calibrations from changes seen so far (0: s₀ is only the lowest latency seen)
+  recent: number[]; // the last few trusted mean latencies (ms): s₀ is never above the lowest of them
   rev: string | null; // the target's revision s₀ was learned on
   last: { c: number; t: number } | null;
+  early: number | null; // the previous run's count for a scale-up within target (two in a row act)
   pred: { c: number; t: number; from: number; fromClipped: boolean; fromFailures: number; before: number } | null;
   misses: number; // scale-ups in a row that did not move the latency as predicted
   missedFrom: number | null; // the count before the first of those scale-ups
@@ -173,8 +175,11 @@ function isModel(x: unknown): x is ModelState {
     !Number.isNaN(Date.parse(m.s0At)) &&
     num(m.misses) &&
     num(m.fits) &&
+    Array.isArray(m.recent) &&
+    m.recent.every(num) &&
     (m.missedFrom === null || num(m.missedFrom)) &&
     (m.last === null || (typeof m.last === 'object' && num(m.last.c) && num(m.last.t))) &&
+    (m.early === null || num(m.early)) &&
     (m.pred === null || (typeof m.pred === 'object' && num(m.pred.c) && num(m.pred.t))) &&
     (m.stuck === null || (typeof m.stuck === 'object' && num(m.stuck.since) && num(m.stuck.back))) &&
     (m.stableUntil === null || typeof m.stableUntil === 'string') &&

@@ -325,7 +325,7 @@ export function basePolicy(
     targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 }],
     scaleUp: { mode: 'step', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
     decay: { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01, ...decay },
-    model: { headroom: 0.8, concurrency: 1 },
+    model: { headroom: 0.85, concurrency: 1 },
     onProbeFailure: 'hold',
     stabilization: { downscaleWindow: 0 },
     settle: { timeout: 0 },
