@@ -225,7 +225,7 @@ async function recordEvent(target: ScaleTarget, d: Decision, log: Logger): Promi
   if (!target.recordEvent) return;
   const event = d.probeFailed
     ? { type: 'Warning' as const, reason: 'ProbeFailed', message: d.message }
-    : d.reason === 'FailingService' || d.reason === 'GeneratorSaturated'
+    : d.reason === 'FailingService' || d.reason === 'GeneratorSaturated' || d.reason === 'NotScalable'
       ? { type: 'Warning' as const, reason: d.reason, message: d.message }
       : d.applied !== d.current
         ? { type: 'Normal' as const, reason: d.action === 'up' ? 'ScaledUp' : 'ScaledDown', message: d.message }

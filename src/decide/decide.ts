@@ -388,7 +388,7 @@ function modelDecay(ctx: Context, view: ModelView, within: string): Draft {
     const why = `${within}; but ${floor} replicas were needed within the stabilization window`;
     return { reason: 'Stabilizing', desired: to, why, calm: true, needed };
   }
-  const predicted = `the model predicts ${round(view.predict(desired))} ms at ${desired}`;
+  const predicted = `the model predicts ${round(view.predictDown(desired))} ms at ${desired}`;
   return { reason: 'Decay', desired, why: `${within}; ${predicted} (${view.text})`, calm: true, needed };
 }
 

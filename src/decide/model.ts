@@ -71,6 +71,8 @@ export interface ModelView {
   text: string; // `s₀ 10.2 ms, utilization 72% at 3 replicas`
   /** Predicts the primary latency at c replicas (the mean, ms). */
   predict: (c: number) => number;
+  /** The same from the load a scale-down is sized on (the latency less its noise). */
+  predictDown: (c: number) => number;
 }
 
 export function emptyModel(s0: number, now: number, revision: string | undefined): ModelState {
@@ -151,13 +153,18 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const need = sized(headroom, rho);
   // Down: the latency less its run-to-run noise. Near s₀ with many servers a few percent of noise
   // reads as a load near the knee, and would hold every replica; a wrong guess costs one breach.
-  const quieter = loadAt(t / (1 + noiseOf(state.recent)));
+  const noise = noiseOf(state.recent);
+  const quieter = loadAt(t / (1 + noise));
   const needDown = sized(headroom * 0.9, quieter);
   // Within target, a scale-up acts when two runs in a row ask for it (one noisy run does not).
   const early = sized(headroom, quieter);
   const needEarly = early !== undefined && state.early !== null ? Math.min(early, state.early) : undefined;
   state = { ...state, early: early ?? null };
   const predict = (c: number): number => predictAt({ lambda, s0, slots, observed: t, now: modelNow }, c);
+  const quietRate = (quieter * n) / s0;
+  const quietNow = meanResponse(quietRate, n, s0);
+  const predictDown = (c: number): number =>
+    predictAt({ lambda: quietRate, s0, slots, observed: t / (1 + noise), now: quietNow }, c);
 
   state = checkScaling(state, input, t, clipped);
   if (clipped) {
@@ -169,7 +176,18 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const text = `s₀ ${round(s0)} ms, ${utilization} at ${ready} ready`;
   const calibrated = state.fits > 0;
   const doubting = state.misses > 0;
-  const view: ModelView = { need, needDown, needEarly, clipped, stable, calibrated, doubting, text, predict };
+  const view: ModelView = {
+    need,
+    needDown,
+    needEarly,
+    clipped,
+    stable,
+    calibrated,
+    doubting,
+    text,
+    predict,
+    predictDown,
+  };
   if (state.stuck) view.notScalable = { since: state.stuck.since, back: state.stuck.back, why: stuckWhy(state) };
   return { state, view };
 }

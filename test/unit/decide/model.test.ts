@@ -1,0 +1,213 @@
+// The model policy's mechanisms, each on its own (DESIGN §4.12): sizing in one step from the
+// learned s₀, sizing from goodput when failures clip the latency and then holding the count, scaling
+// down several replicas when predicted safe (at most halving), stopping when scale-ups do not help,
+// learning s₀ afresh after a rollout, and never sizing on what cannot be trusted.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decide, type DecideInput } from '../../../src/decide/decide.ts';
+import { emptyModel } from '../../../src/decide/model.ts';
+import { meanResponse } from '../../../src/decide/queueing.ts';
+import type { ModelState, StateRecord } from '../../../src/model/state-record.ts';
+import { observe, policy, record, REQ } from './fixtures.ts';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const S0 = 10; // ms: the service's true service time
+const TARGET = 20;
+
+const modelPolicy = (over: Parameters<typeof policy>[0] = {}) =>
+  policy({
+    replicas: { min: 1, max: 40 },
+    targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: TARGET, tolerance: 0 }],
+    scaleUp: { mode: 'model', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
+    decay: { mode: 'model', unchangedRuns: 1 },
+    model: { headroom: 0.85, concurrency: 1 },
+    ...over,
+  });
+
+/** A model that has learned s₀ = 10 ms (calibrated once) and saw `recent` latencies. */
+function learned(over: Partial<ModelState> = {}): ModelState {
+  return { ...emptyModel(S0, NOW - 600_000, 'rev-1'), fits: 1, recent: [11, 12, 11.5, 12.5, 11], ...over };
+}
+
+/** The mean latency an M/M/c service of s₀ 10 ms shows at `lambda` requests/ms on `c` replicas. */
+const latency = (lambda: number, c: number): number => meanResponse(lambda, c, S0);
+
+function run(o: {
+  replicas: number;
+  ready?: number;
+  mean?: number;
+  failures?: number; // of 100 requests, timeouts
+  model?: ModelState | null;
+  rec?: Partial<StateRecord>;
+  revision?: string;
+  pol?: ReturnType<typeof modelPolicy>;
+  generator?: number; // the generator's mean event-loop delay
+}) {
+  const failures = o.failures ?? 0;
+  const observations = {
+    ...observe(o.mean ?? 11, {
+      failures,
+      ...(failures ? { failuresByKind: { timeout: { count: failures, sample: 'timeout' } } } : {}),
+    }),
+    ...(o.generator ? { generator: { meanMs: o.generator, p99Ms: o.generator, maxMs: o.generator, samples: 50 } } : {}),
+  };
+  observations.aggregated = { ...observations.aggregated, failures };
+  const input: DecideInput = {
+    targetKey: 'k',
+    status: {
+      replicas: o.replicas,
+      paused: false,
+      ...(o.ready !== undefined ? { readyReplicas: o.ready } : {}),
+      revision: o.revision ?? 'rev-1',
+    },
+    record: { ...record(0, o.replicas), model: o.model === undefined ? learned() : o.model, ...o.rec },
+    observations,
+    policy: o.pol ?? modelPolicy(),
+    now: NOW,
+  };
+  return decide(input);
+}
+
+describe('the model policy', () => {
+  it('sizes a breach to the fewest replicas the model predicts within headroom × target', () => {
+    for (const [lambda, c] of [
+      [0.49, 5],
+      [1.96, 20],
+      [0.75, 8],
+    ] as const) {
+      const d = run({ replicas: c, mean: latency(lambda, c) });
+      assert.equal(d.reason, 'TargetBreached', d.message);
+      let expected = c + 1;
+      while (latency(lambda, expected) > 0.85 * TARGET) expected++;
+      assert.equal(d.applied, expected, d.message);
+    }
+    const d = run({ replicas: 20, mean: latency(1.96, 20) });
+    assert.match(d.message, /replicas keep within headroom \(s₀ 10 ms, utilization 98% at 20 ready\)/);
+  });
+
+  it('within target but past the headroom two runs in a row: scales up before the breach (Headroom)', () => {
+    const mean = latency(0.33, 4); // 18.5 ms: within 20, beyond 0.85 × 20
+    assert.ok(mean > 17 && mean < 20, String(mean));
+    const first = run({ replicas: 4, mean });
+    assert.equal(first.action, 'hold', `one run is not enough: ${first.message}`);
+    const second = run({ replicas: 4, mean, model: first.state.model });
+    assert.equal(second.reason, 'Headroom', second.message);
+    assert.equal(second.applied, 5);
+  });
+
+  it('failures clip the latency: sized from the requests served, then no scale-down for the stable window', () => {
+    // 3 replicas meet 4× their capacity: 75% of requests time out.
+    const d = run({ replicas: 3, mean: 800, failures: 75 });
+    assert.equal(d.reason, 'TargetBreached', d.message);
+    assert.ok(d.applied >= 12, `3 replicas × 4 over capacity: ${d.message}`);
+    assert.match(d.message, /sized from the requests served/);
+    assert.ok(d.state.model?.stableUntil, 'a stable window is set');
+    // The next runs are calm and the model would need fewer: held.
+    const calm = run({ replicas: d.applied, mean: 10.2, model: d.state.model, rec: { lastScaleAt: null } });
+    assert.equal(calm.action, 'hold', calm.message);
+    assert.match(calm.message, /sized from goodput recently, so no scale-down yet/);
+  });
+
+  it('scales down several replicas at once where predicted safe, at most halving a run', () => {
+    // 10 replicas at 0.15/ms: utilization 15%; 3 would do.
+    const d = run({ replicas: 10, mean: latency(0.15, 10) * 1.02 });
+    assert.equal(d.reason, 'Decay', d.message);
+    assert.equal(d.applied, 5, 'halving, not the 3 the model needs');
+    assert.match(d.message, /the model predicts [\d.]+ ms at 5/);
+    const next = run({ replicas: 5, mean: latency(0.15, 5) * 1.02, model: d.state.model });
+    assert.equal(next.applied, 3, next.message);
+  });
+
+  it('never scales down from one noisy run: the need of the last unchangedRuns runs holds', () => {
+    const pol = modelPolicy({ decay: { mode: 'model', unchangedRuns: 3 } });
+    const history = [6, 6].map((needed, i) => ({
+      at: new Date(NOW - (2 - i) * 60_000).toISOString(),
+      current: 6,
+      desired: 6,
+      applied: 6,
+      needed,
+      action: 'hold',
+      reason: '',
+      observations: [],
+    }));
+    const d = run({ replicas: 6, mean: latency(0.15, 6), pol, rec: { calmRuns: 5, history } });
+    assert.equal(d.applied, 6, d.message);
+  });
+
+  it('two scale-ups that did not move the latency: NotScalable, back to the count before them', () => {
+    // Our scale-up 4 → 5 predicted 14 ms; the latency stays at 25 ms (a database, not the replicas).
+    const model = learned({
+      misses: 1,
+      missedFrom: 3,
+      pred: { c: 5, t: 14, from: 25, fromClipped: false, fromFailures: 0, before: 4 },
+    });
+    const d = run({ replicas: 5, mean: 25, model });
+    assert.equal(d.reason, 'NotScalable', d.message);
+    assert.equal(d.applied, 3, d.message);
+    assert.match(d.message, /2 scale-ups in a row did not move the latency as predicted \(25 ms\)/);
+    const again = run({ replicas: 3, mean: 26, model: d.state.model });
+    assert.equal(again.reason, 'NotScalable', again.message);
+    assert.equal(again.applied, 3, 'no scale-up while stuck');
+    const eased = run({ replicas: 3, mean: 12, model: again.state.model });
+    assert.equal(eased.state.model?.stuck, null, 'within target: the relation may hold again');
+  });
+
+  it('a scale-up that helped is no miss; the same stuck model never lowers a failing service', () => {
+    const helped = learned({
+      misses: 1,
+      pred: { c: 5, t: 14, from: 25, fromClipped: false, fromFailures: 0, before: 4 },
+    });
+    const d = run({ replicas: 5, mean: 16, model: helped });
+    assert.equal(d.state.model?.misses, 0, d.message);
+    const stuck = learned({ stuck: { since: NOW - 60_000, back: 2, t: 25 } });
+    const failing = run({ replicas: 5, mean: 900, failures: 40, model: stuck });
+    assert.equal(failing.reason, 'NotScalable', failing.message);
+    assert.equal(failing.applied, 5, 'never lower while failing');
+  });
+
+  it('a rollout (a new revision) learns s₀ afresh: the old service time is forgotten', () => {
+    const d = run({ replicas: 4, mean: 30, revision: 'rev-2', model: learned() });
+    assert.equal(d.state.model?.rev, 'rev-2');
+    assert.equal(d.state.model?.s0, 30);
+    assert.equal(d.state.model?.fits, 0);
+    assert.equal(d.reason, 'TargetBreached');
+    assert.equal(d.applied, 5, 'a fresh model cannot size: one step');
+  });
+
+  it('never sizes on a measurement the generator distorts: hold, and nothing learned', () => {
+    const model = learned();
+    const d = run({ replicas: 3, mean: latency(0.25, 3) + 20, generator: 20, model });
+    assert.equal(d.reason, 'GeneratorSaturated', d.message);
+    assert.equal(d.applied, 3);
+    assert.equal(d.state.model?.s0, model.s0);
+    assert.deepEqual(d.state.model?.recent, model.recent);
+  });
+
+  it('properties: never above max, never down on a failing run, never up on an untrusted run', () => {
+    const arb = fc.record({
+      replicas: fc.integer({ min: 1, max: 40 }),
+      ready: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+      mean: fc.double({ min: 1, max: 2000, noNaN: true }),
+      failures: fc.integer({ min: 0, max: 100 }),
+      generator: fc.option(fc.double({ min: 0, max: 500, noNaN: true }), { nil: undefined }),
+      s0: fc.double({ min: 1, max: 100, noNaN: true }),
+      fits: fc.integer({ min: 0, max: 3 }),
+      max: fc.integer({ min: 1, max: 40 }),
+    });
+    fc.assert(
+      fc.property(arb, (a) => {
+        const pol = modelPolicy({ replicas: { min: 1, max: a.max } });
+        const model = learned({ s0: a.s0, fits: a.fits, recent: [a.s0 * 1.1, a.s0 * 1.2] });
+        const ready = a.ready === undefined ? undefined : Math.min(a.ready, a.replicas);
+        const d = run({ ...a, ready, model, pol, generator: a.generator });
+        const failing = a.failures > 1;
+        if (d.applied > Math.max(a.max, a.replicas)) throw new Error(`above max: ${d.message}`);
+        if (failing && d.applied < a.replicas) throw new Error(`down while failing: ${d.message}`);
+        if (d.reason === 'GeneratorSaturated' && d.applied > a.replicas) throw new Error(`up untrusted: ${d.message}`);
+        return true;
+      }),
+      { seed: 20261201, numRuns: 500 },
+    );
+  });
+});
