@@ -36,7 +36,6 @@ export function modelPolicy(targetMs: number): Policy {
     {
       targets: [
         { label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 },
-        { label: 'failureRatio', request: REQ, type: { kind: 'failureRatio' }, target: 0.01, tolerance: 0 },
       ],
       scaleUp: { mode: 'model', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
       decay: { mode: 'model', replicas: 1, unchangedRuns: 3 },
