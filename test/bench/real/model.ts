@@ -1,0 +1,73 @@
+// The load profiles of the real closed-loop benchmark (real-loop.ts), and the oracle it is measured
+// against: the fewest replicas whose M/M/(c·slots) mean (Erlang C) meets the target at the run's load.
+
+export interface RealProfile {
+  id: string; // for --profiles
+  name: string;
+  runs: number;
+  /** Production arrivals in requests/s during run `run`. */
+  load: (run: number) => number;
+  /** The run of the step, for the recovery figure. */
+  stepAt: number;
+  /** Runs a new replica waits beyond the next run before it serves (0: ready at the next run). */
+  readyAfter: number;
+}
+
+/** 400 → 1600 req/s: the oracle goes from 3 to 9 replicas of 2 slots at 10 ms and a 25 ms mean target. */
+const step = (id: string, name: string, runs: number, stepAt: number, readyAfter = 0): RealProfile => ({
+  id,
+  name,
+  runs,
+  load: (r) => (r < stepAt ? 400 : 1600),
+  stepAt,
+  readyAfter,
+});
+
+export const PROFILES: RealProfile[] = [
+  step('step', 'step ×4 up', 24, 6),
+  step('slow-ready', 'step ×4, slow ready', 24, 6, 2), // new replicas serve two runs later
+];
+/** --quick: the same steps, shortened. */
+export const QUICK_PROFILES: RealProfile[] = [
+  step('step', 'step ×4 up (quick)', 12, 3),
+  step('slow-ready', 'step ×4, slow ready (quick)', 12, 3, 2),
+];
+
+/** Erlang C: the probability an arrival waits, for `servers` at offered load a = λ/μ. */
+function erlangC(servers: number, a: number): number {
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < servers; k++) {
+    term *= a / k;
+    sum += term;
+  }
+  const top = (term * a) / servers / (1 - a / servers);
+  return top / (sum + top);
+}
+
+/** Mean response time (ms) of M/M/`servers` at `lambda` req/s, `serviceMs` per request; Infinity past saturation. */
+export function meanLatencyMs(lambda: number, servers: number, serviceMs: number): number {
+  const mu = 1000 / serviceMs;
+  const a = lambda / mu;
+  if (servers <= 0 || a >= servers) return Infinity;
+  return (erlangC(servers, a) / (servers * mu - lambda)) * 1000 + serviceMs;
+}
+
+/** The fewest replicas of `slots` slots whose mean meets `targetMs` at `lambda`. */
+export function oracleReplicas(lambda: number, slots: number, serviceMs: number, targetMs: number, max = 1000): number {
+  for (let c = 1; c <= max; c++) if (meanLatencyMs(lambda, c * slots, serviceMs) <= targetMs) return c;
+  return max;
+}
+
+/** How often the direction of change flips (up then down, or down then up). */
+export function reversals(series: number[]): number {
+  let last = 0;
+  let flips = 0;
+  for (let i = 1; i < series.length; i++) {
+    const dir = Math.sign(series[i]! - series[i - 1]!);
+    if (dir === 0) continue;
+    if (last !== 0 && dir !== last) flips++;
+    last = dir;
+  }
+  return flips;
+}
