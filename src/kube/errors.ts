@@ -1,5 +1,6 @@
 // Kubernetes API failures → errors an operator can act on, and bounded retries for the
 // transient ones (429, 5xx, connection failures, timeouts).
+import { setTimeout as wait } from 'node:timers/promises';
 import { ConflictError, ScalerError, TargetError } from '../errors.ts';
 import { transportCause } from '../transport.ts';
 
@@ -105,30 +106,46 @@ export function retryAfterMs(err: unknown, now: number): number | undefined {
 
 export interface RetryOptions {
   deadlineMs: number; // give up (with the last error) once this much time has passed
+  /** Give up (with the last error) rather than wait past this time (epoch ms, on `now`'s clock). */
+  until?: number | undefined;
   baseMs?: number;
+  /** The run's interruption: ends the call and the wait between attempts at once, with its reason. */
   signal?: AbortSignal | undefined;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   random?: () => number;
 }
 
+/** The one wait between attempts: ends early, rejecting, when the signal fires. */
+const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> => wait(ms, undefined, { signal });
+
 /**
  * Retries transient failures with exponential backoff and full jitter (or the server's
- * Retry-After, when it gave one), within a deadline.
+ * Retry-After, when it gave one), within a deadline. An interruption ends it with its reason (the
+ * InterruptedError the run exits with), whether it came during a call or during a wait.
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const { signal } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? abortableSleep;
   const start = now();
+  const until = Math.min(start + options.deadlineMs, options.until ?? Number.POSITIVE_INFINITY);
   for (let attempt = 0; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await fn();
     } catch (err) {
+      signal?.throwIfAborted();
       const backoff = random() * Math.min(5000, (options.baseMs ?? 200) * 2 ** attempt);
       const delay = retryAfterMs(err, now()) ?? backoff;
-      if (!isTransient(err) || options.signal?.aborted || now() - start + delay > options.deadlineMs) throw err;
-      await sleep(delay);
+      if (!isTransient(err) || now() + delay > until) throw err;
+      try {
+        await sleep(delay, signal);
+      } catch (waitErr) {
+        signal?.throwIfAborted();
+        throw waitErr;
+      }
     }
   }
 }

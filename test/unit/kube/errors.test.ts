@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiError, isTransient, withRetry } from '../../../src/kube/errors.ts';
-import { ConflictError, TargetError } from '../../../src/errors.ts';
+import { ConflictError, InterruptedError, TargetError } from '../../../src/errors.ts';
 
 const api = (code: number, message = 'm') =>
   Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }) });
@@ -52,6 +52,40 @@ describe('withRetry', () => {
       /ECONNREFUSED/,
     );
     assert.ok(calls > 1 && now <= 3000, `${calls} calls, ${now} ms`);
+  });
+
+  it('an interruption during the wait between attempts ends it at once, with the interruption', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const started = Date.now();
+    setTimeout(() => controller.abort(new InterruptedError('SIGTERM')), 100);
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls++;
+          // Retry-After: 20 s, so only an abortable wait can end within the second.
+          throw Object.assign(api(503), { headers: { 'retry-after': '20' } });
+        },
+        { deadlineMs: 30_000, signal: controller.signal },
+      ),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 143,
+    );
+    assert.equal(calls, 1);
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+  });
+
+  it('a call that fails because the run was interrupted ends with the interruption, not the call error', async () => {
+    const controller = new AbortController();
+    await assert.rejects(
+      withRetry(
+        async () => {
+          controller.abort(new InterruptedError('SIGINT'));
+          throw Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+        },
+        { deadlineMs: 30_000, signal: controller.signal },
+      ),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 130,
+    );
   });
 
   it('classifies', () => {
