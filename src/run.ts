@@ -51,11 +51,12 @@ export interface RunResult {
 export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunOptions): Promise<RunResult> {
   const { store, target, log, signal } = deps;
   signal?.throwIfAborted();
-  const { record, version } = await store.read();
+  const { record, version } = await interruptible(store.read(signal), signal);
   if (options.eventId !== undefined && record?.lastEventId === options.eventId) {
     throw new DuplicateEventError(`event ${options.eventId} was already handled for ${store.describe()}: skipped`);
   }
-  const status = await target.read(signal);
+  const status = await interruptible(target.read(signal), signal);
+  signal?.throwIfAborted(); // a read that finished regardless (a local file) sends no load after the signal
   const where = { target: target.describe(), replicas: status.replicas, state: store.describe(), version };
   log.log('debug', 'read target and state', where);
   for (const warning of status.warnings ?? []) log.log('warn', warning);
@@ -114,6 +115,20 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   if (signal?.aborted) log.log('warn', 'interrupted after the decision was claimed: the run finished its apply first');
   await recordEvent(target, decision, log);
   return { record: buildRecord(base), decision, observations, exitCode };
+}
+
+/**
+ * A read that failed because the run was interrupted (its call or its wait aborted, whatever error
+ * the store or target made of it) ends the run with the interruption: exit 130/143/124, not a
+ * state or target error.
+ */
+async function interruptible<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    signal?.throwIfAborted();
+    throw err;
+  }
 }
 
 /**

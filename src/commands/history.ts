@@ -9,7 +9,7 @@ import type { CommandContext } from './context.ts';
 /** Writes the stored history as a self-contained HTML picture; prints where. */
 export async function historyCommand(config: ScalerConfig, ctx: CommandContext, out: string): Promise<string> {
   const store = await createStateStore(config, ctx.env);
-  const { record } = await store.read();
+  const { record } = await store.read(ctx.signal);
   if (!record || record.history.length === 0)
     throw new ScalerError(`${store.describe()}: no history recorded yet; run 'latency-scaler run' first`);
   const path = resolve(out);

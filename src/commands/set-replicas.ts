@@ -26,7 +26,7 @@ export async function setReplicasCommand(
     throw new ConfigError([{ path: argument, message }]);
   }
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
-  const { record, version } = await store.read();
+  const { record, version } = await store.read(ctx.signal);
   const status = await target.read(ctx.signal);
   if (status.paused && !force) {
     throw new TargetError(

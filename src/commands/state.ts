@@ -5,7 +5,7 @@ import { printJson, type CommandContext } from './context.ts';
 
 export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
   const store = await createStateStore(config, ctx.env);
-  const { record, version } = await store.read();
+  const { record, version } = await store.read(ctx.signal);
   if (ctx.output === 'json') return printJson(ctx, { store: store.describe(), version, record });
   if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);
   const lines = [

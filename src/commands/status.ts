@@ -48,7 +48,7 @@ async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<Stat
   try {
     const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
     row.state = store.describe();
-    const [{ record }, status] = await Promise.all([store.read(), target.read(ctx.signal)]);
+    const [{ record }, status] = await Promise.all([store.read(ctx.signal), target.read(ctx.signal)]);
     Object.assign(row, fromRecord(record, config, status));
   } catch (err) {
     row.error = messageOf(err);

@@ -47,12 +47,12 @@ export class ConfigMapStateStore implements StateStore {
     return `configmap ${this.namespace}/${this.name}`;
   }
 
-  async read(): Promise<VersionedRecord> {
+  async read(signal?: AbortSignal): Promise<VersionedRecord> {
     let cm;
     try {
       const get = () =>
-        this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options());
-      cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs });
+        this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options(signal));
+      cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) return { record: null, version: null };
       throw apiError(err, this.call('get'), this.context());
@@ -153,8 +153,8 @@ export class ConfigMapStateStore implements StateStore {
     return { server: this.clients.server, timeoutMs: this.limits.callTimeoutMs };
   }
 
-  private options(): ReturnType<typeof callOptions> {
-    return callOptions(undefined, this.limits.callTimeoutMs);
+  private options(signal?: AbortSignal): ReturnType<typeof callOptions> {
+    return callOptions(signal, this.limits.callTimeoutMs);
   }
 
   private call(verb: string): { verb: string; resource: string; namespace: string; name: string; apiGroup: string } {

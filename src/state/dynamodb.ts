@@ -3,6 +3,7 @@
 // Written with a condition on the version read (attribute_not_exists for the first write): a failed
 // condition is a conflict (exit 3), never an overwrite. Throttling and transient errors are retried
 // by the SDK (adaptive mode) within a bounded number of attempts and per-request timeouts.
+import { setTimeout as wait } from 'node:timers/promises';
 import { ConflictError, StateError } from '../errors.ts';
 import {
   ConditionalCheckFailedException,
@@ -58,12 +59,10 @@ export class DynamoDbStateStore implements StateStore {
     return `dynamodb ${this.table}[${this.key}]`;
   }
 
-  async read(): Promise<VersionedRecord> {
-    const out = await this.send('read (GetItem)', () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true }),
-      ),
-    );
+  async read(signal?: AbortSignal): Promise<VersionedRecord> {
+    // The SDK ends the request and its retries' waits on abortSignal; send() turns that into the interruption.
+    const get = new GetItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ConsistentRead: true });
+    const out = await this.send('read (GetItem)', () => this.client.send(get, { abortSignal: signal }), signal);
     const item = out.Item;
     if (!item) return { record: null, version: null };
     const text = item['record']?.S;
@@ -143,7 +142,7 @@ export class DynamoDbStateStore implements StateStore {
         this.client.send(new DescribeTableCommand({ TableName: this.table })),
       );
       if (d.Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await wait(1000);
     }
     await this.client
       .send(
@@ -160,10 +159,11 @@ export class DynamoDbStateStore implements StateStore {
     this.client.destroy();
   }
 
-  private async send<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async send<T>(what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await fn();
     } catch (err) {
+      signal?.throwIfAborted();
       throw this.failure(what, err);
     }
   }

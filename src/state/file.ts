@@ -65,8 +65,11 @@ export class FileStateStore implements StateStore {
     return `file ${this.path}`;
   }
 
-  async read(): Promise<VersionedRecord> {
+  /** Local and short: the signal is checked before and after, not during, the file reads. */
+  async read(signal?: AbortSignal): Promise<VersionedRecord> {
+    signal?.throwIfAborted();
     const content = await this.head();
+    signal?.throwIfAborted();
     return content ? { record: content.record, version: String(content.version) } : { record: null, version: null };
   }
 

@@ -8,7 +8,11 @@ export interface VersionedRecord {
 
 export interface StateStore {
   describe(): string;
-  read(): Promise<VersionedRecord>;
+  /**
+   * The record and its version. `signal` is the run's interruption: a read waiting on the network
+   * (a call, a retry's wait) ends at once with the signal's reason.
+   */
+  read(signal?: AbortSignal): Promise<VersionedRecord>;
   /**
    * Compare-and-swap: writes the record if the stored version is still `expected`, and returns the
    * version it wrote; throws ConflictError when it is not. A retried write that meets its own

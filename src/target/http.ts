@@ -71,7 +71,15 @@ export class HttpScaleTarget implements ScaleTarget {
         cause: err,
       });
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const cause = transportCause(err, this.timeoutMs);
+      const where = `${method} ${redactUrl(this.ref.url)}`;
+      throw new TargetError(`the http scale target: ${where}: the answer was cut: ${cause}`, { cause: err });
+    }
     if (res.statusCode === 409)
       throw new ConflictError(
         `${method} ${redactUrl(this.ref.url)} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`,

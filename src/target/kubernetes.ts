@@ -109,6 +109,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
         );
         return (answer as { items?: { spec?: object }[] }).items ?? [];
       } catch (err) {
+        signal?.throwIfAborted(); // interrupted: the run ends, this is no missing permission
         const status = statusOf(err);
         if (status === 404) return []; // that API is not installed (no KEDA): nothing can conflict
         const why =

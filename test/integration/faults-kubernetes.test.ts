@@ -4,12 +4,13 @@
 // replica count agree (nothing half-written, nothing lost, no double apply).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers, startFaultProxy, type FaultProxy } from '../harness/faults.ts';
 import { startKube, type KubeCluster } from '../harness/kube.ts';
-import { messages, runBundle } from '../helpers/cli.ts';
+import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
 import { create, deployment, namespace, replicasOf, settle } from '../helpers/kube-objects.ts';
 import { startService, type CountingService } from '../helpers/scale-server.ts';
 
@@ -255,5 +256,46 @@ describe('faults at the Kubernetes API', () => {
     const r = await run(path);
     assert.equal(r.code, 0, messages(r.stderr));
     await agree(ns, 3, 1);
+  });
+
+  it('SIGTERM while the ConfigMap read meets 503s: exit 143 within 2 s of the signal; nothing written or applied', async () => {
+    // retryFor 30 s: the retries alone would outlast the signal by far; the wait between them must end on it.
+    const { ns, path } = await scene({ retryFor: '30s' });
+    const reads = new RegExp(`/namespaces/${ns}/configmaps/`);
+    proxy.inject({
+      method: 'GET',
+      path: reads,
+      times: Infinity,
+      fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd'),
+    });
+    const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      const started = Date.now();
+      // 1 s in, and only once the read has met a 503 (so the run is in the retries, not starting up).
+      while (Date.now() - started < 1000 || !proxy.log.some((e) => reads.test(e.path) && e.fault === 'status')) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sentAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      const tookMs = Date.now() - sentAt;
+      assert.equal(code, 143, messages(stderr));
+      assert.ok(tookMs < 2000, `took ${tookMs} ms to stop after the signal`);
+      assert.match(messages(stderr), /interrupted by SIGTERM .*: no decision made; nothing written, nothing applied/);
+      assert.doesNotMatch(stderr, /TARGET_ERROR|STATE_ERROR/);
+    } finally {
+      clearTimeout(killer);
+      proxy.clear();
+    }
+    const writes = proxy.log.filter((e) => e.method !== 'GET' && e.path.includes(`/namespaces/${ns}/`));
+    assert.deepEqual(writes, [], 'no state write, no scale');
+    await agree(ns, 2, 0);
   });
 });

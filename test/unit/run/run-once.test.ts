@@ -4,6 +4,7 @@
 // the same faults through the fault-injecting proxy in the integration tests.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as wait } from 'node:timers/promises';
 import { validateConfig } from '../../../src/config/validate.ts';
 import { ConflictError, DuplicateEventError, InterruptedError, StateError, TargetError } from '../../../src/errors.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from '../../../src/loadtest/types.ts';
@@ -32,6 +33,8 @@ class MemoryStore implements StateStore {
   version = 0;
   log: string[];
   nextWrite: Fault[] = [];
+  /** Runs inside read(), given the signal read() was given (a store waiting on the network). */
+  onRead?: (signal?: AbortSignal) => Promise<void>;
 
   constructor(log: string[]) {
     this.log = log;
@@ -41,8 +44,9 @@ class MemoryStore implements StateStore {
     return 'memory';
   }
 
-  async read(): Promise<VersionedRecord> {
+  async read(signal?: AbortSignal): Promise<VersionedRecord> {
     this.log.push('read state');
+    await this.onRead?.(signal);
     return { record: this.record && structuredClone(this.record), version: this.record ? String(this.version) : null };
   }
 
@@ -69,6 +73,7 @@ class MemoryTarget implements ScaleTarget {
   log: string[];
   nextApply: Fault[] = [];
   onApply?: () => void;
+  onRead?: (signal?: AbortSignal) => Promise<void>;
 
   constructor(replicas: number, log: string[]) {
     this.replicas = replicas;
@@ -79,8 +84,9 @@ class MemoryTarget implements ScaleTarget {
     return 'memory target';
   }
 
-  async read(): Promise<TargetStatus> {
+  async read(signal?: AbortSignal): Promise<TargetStatus> {
     this.log.push('read target');
+    await this.onRead?.(signal);
     return { replicas: this.replicas, paused: false };
   }
 
@@ -281,6 +287,43 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
       (e: Error) => e instanceof InterruptedError && e.exitCode === 130,
     );
     assert.equal(store.record, null);
+  });
+
+  // A read that waits on the network (a retry's wait, a slow answer) as the real stores and targets
+  // do: abortable by the signal it is given, and only by it.
+  const slowRead = (controller: AbortController, by: 'SIGTERM' | 'SIGINT') => async (signal?: AbortSignal) => {
+    setTimeout(() => controller.abort(new InterruptedError(by)), 20);
+    await wait(3_000, undefined, { signal });
+  };
+
+  it('interrupted during the state read: stops within a second, before the target read; nothing written', async () => {
+    const controller = new AbortController();
+    const { log, store, target, deps } = setup({ signal: controller.signal });
+    store.onRead = slowRead(controller, 'SIGTERM');
+    const started = Date.now();
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 143,
+    );
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(log, ['read state']);
+    assert.equal(store.record, null);
+    assert.equal(target.replicas, 2);
+  });
+
+  it("interrupted during the target read: the InterruptedError (130), not the read's AbortError; nothing written", async () => {
+    const controller = new AbortController();
+    const { log, store, target, deps } = setup({ signal: controller.signal });
+    target.onRead = slowRead(controller, 'SIGINT');
+    const started = Date.now();
+    await assert.rejects(
+      runOnce(config, deps, { dryRun: false }),
+      (e: Error) => e instanceof InterruptedError && e.exitCode === 130,
+    );
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(log, ['read state', 'read target']);
+    assert.equal(store.record, null);
+    assert.equal(target.replicas, 2);
   });
 
   it('interrupted during the apply (after the claim): the apply finishes, state and replicas agree', async () => {
