@@ -46,7 +46,10 @@ export interface DuplicateResult {
   message: string;
 }
 
-/** Time kept back from the invocation's deadline for the decision, the claim and the apply. */
+/**
+ * Time kept back from the invocation's deadline for the decision, the claim, the apply and (if it
+ * fails) the restore: run.ts (AFTER_APPLY_MS) fits what follows the claim into it.
+ */
 export const DECIDE_MARGIN_MS = 5_000;
 
 export async function handler(event: unknown = {}, context: InvocationContext = {}): Promise<unknown> {
@@ -60,6 +63,7 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
     const config = await loadConfig({ env, configPath, overrides });
     const remaining = context.getRemainingTimeInMillis?.();
+    const end = remaining === undefined ? undefined : Date.now() + remaining; // what follows the claim fits before it
     if (remaining !== undefined) {
       refuseIfTooShort(config, remaining);
       const abort = (): void =>
@@ -67,7 +71,15 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
       deadline = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
     }
     const { runCommand } = await import('./commands/run.ts');
-    const ctx = { out: () => {}, log, now: Date.now, signal: controller.signal, output: 'json' as const, env };
+    const ctx = {
+      out: () => {},
+      log,
+      now: Date.now,
+      signal: controller.signal,
+      deadline: end,
+      output: 'json' as const,
+      env,
+    };
     const result = await runCommand(config, ctx, { dryRun, eventId });
     log.log('info', result.record.message, { target: result.record.target, action: result.record.action });
     if (result.exitCode !== ExitCode.ok) {

@@ -1,7 +1,8 @@
 // One invocation (DESIGN §1), the imperative shell around the pure decision:
 // read state → read target → load test → decide → claim state (CAS) → apply → report.
 // Until the claim, an interruption (signal, deadline) stops the run with nothing written; after
-// it, the decision is complete and the apply runs to its end (or the claim is put back).
+// it, the decision is complete and the apply runs to its end (or the claim is put back), within
+// the run's hard deadline when it has one.
 import { randomUUID } from 'node:crypto';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
 import { decide, type Decision } from './decide/decide.ts';
@@ -22,6 +23,7 @@ import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
 import type { StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
+import { signalAt } from './transport.ts';
 
 export interface RunDeps {
   store: StateStore;
@@ -33,6 +35,39 @@ export interface RunDeps {
   signal?: AbortSignal | undefined;
   /** Unique per run (default: a random UUID): the claim that a retried write recognises. */
   runId?: string;
+  /**
+   * The run's hard deadline (epoch ms, Date.now's clock), when it has one: a Lambda invocation's
+   * end. What follows the claim is fitted into it (see AFTER_APPLY_MS).
+   */
+  deadline?: number | undefined;
+}
+
+/**
+ * After the claim, the apply and the restore must end before the hard deadline, or the platform
+ * kills the run between them (the state claimed, the target unchanged, nothing put back). The
+ * Lambda handler interrupts the run 5 s (DECIDE_MARGIN_MS) before its end, so a claim starts at
+ * least 5 s before it, while api.retryFor (30 s by default) would let one call retry far longer.
+ * So, before the deadline:
+ *   the claim and the apply retry until 2.5 s before it (AFTER_APPLY_MS + ANSWER_MS): ≥ 2.5 s;
+ *   then, until 0.5 s before it, the look at the target after a failed apply (until 1.5 s before),
+ *   the restore (one compare-and-swap write, normally ~50 ms, with room for a few retries) and
+ *   the Event: 2 s;
+ *   the last 0.5 s (ANSWER_MS) print the record and return the function's answer.
+ * Without a deadline (the CLI: a signal after the claim lets the apply finish), api.retryFor bounds each call.
+ */
+export const AFTER_APPLY_MS = 2_000;
+export const ANSWER_MS = 500;
+
+interface AfterClaim {
+  apply?: number | undefined; // the claim and the apply
+  check?: number | undefined; // reading the target after a failed apply
+  restore?: number | undefined; // putting the state back, and the Event
+}
+
+function afterClaim(deadline: number | undefined): AfterClaim {
+  if (deadline === undefined) return {};
+  const restore = deadline - ANSWER_MS;
+  return { apply: restore - AFTER_APPLY_MS, check: restore - AFTER_APPLY_MS / 2, restore };
 }
 
 export interface RunOptions {
@@ -98,22 +133,24 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   };
   // The claim: of two overlapping runs that read the same state, only the one whose CAS
   // succeeds applies anything; the other gets a ConflictError (exit 3).
-  const written = await claim(store, claimed, version, log);
+  const bounds = afterClaim(deps.deadline);
+  const written = await claim(store, claimed, version, log, bounds.apply);
 
   if (decision.applied !== decision.current) {
-    const failure = await apply(target, decision, log);
+    const failure = await apply(target, decision, log, bounds);
     if (failure) {
       const putBack = record ?? emptyRecord(key);
-      await restore(store, putBack, written, decision, log);
+      await restore(store, putBack, written, decision, log, bounds.restore);
       const message = `${decision.message}; apply failed: ${messageOf(failure)}`;
-      await target.recordEvent?.({ type: 'Warning', reason: 'ScaleFailed', message }).catch(() => undefined);
+      const event = { type: 'Warning' as const, reason: 'ScaleFailed', message };
+      await target.recordEvent?.(event, bounds.restore).catch(() => undefined);
       const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
       const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
       throw new RunFailed(result, failure);
     }
   }
   if (signal?.aborted) log.log('warn', 'interrupted after the decision was claimed: the run finished its apply first');
-  await recordEvent(target, decision, log);
+  await recordEvent(target, decision, log, bounds.restore);
   return { record: buildRecord(base), decision, observations, exitCode };
 }
 
@@ -173,12 +210,13 @@ export async function claim(
   record: StateRecord,
   expected: string | null,
   log: Logger,
+  until?: number,
 ): Promise<string> {
   try {
-    return await store.write(record, expected);
+    return await store.write(record, expected, until);
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
-    const now = await store.read().catch(() => undefined);
+    const now = await store.read(signalAt(until)).catch(() => undefined);
     if (now?.version && now.record?.claim?.id === record.claim?.id) {
       log.log('info', 'the state write met its own earlier attempt (an answer was lost): the claim is ours', {
         state: store.describe(),
@@ -190,21 +228,23 @@ export async function claim(
 }
 
 /**
- * Applies the decision, not cut short by an interruption (the claim is made). A failure whose
- * answer may have been lost is checked by reading the target again: at the applied count, the
- * change is in place. Returns the failure, or undefined when the count is applied.
+ * Applies the decision, not cut short by an interruption (the claim is made), but within the
+ * run's deadline (`bounds`). A failure whose answer may have been lost is checked by reading the
+ * target again: at the applied count, the change is in place. Returns the failure, or undefined
+ * when the count is applied.
  */
 export async function apply(
   target: ScaleTarget,
   d: Pick<Decision, 'applied' | 'current'>,
   log: Logger,
+  bounds: Pick<AfterClaim, 'apply' | 'check'> = {},
 ): Promise<unknown> {
   try {
-    await target.apply(d.applied, d.current);
+    await target.apply(d.applied, d.current, undefined, bounds.apply);
     return undefined;
   } catch (err) {
     if (err instanceof ConflictError) return err;
-    const now = await target.read().catch(() => undefined);
+    const now = await target.read(signalAt(bounds.check)).catch(() => undefined);
     if (now?.replicas === d.applied) {
       log.log('warn', 'the apply reported a failure, but the target is at the applied count: the change is in place', {
         error: messageOf(err),
@@ -225,9 +265,10 @@ export async function restore(
   written: string,
   d: Pick<Decision, 'applied' | 'current'>,
   log: Logger,
+  until?: number,
 ): Promise<void> {
   try {
-    await store.write(prior, written);
+    await store.write(prior, written, until);
   } catch (err) {
     const holds = `${store.describe()} still records ${d.applied} replicas while the target has ${d.current}`;
     const next = 'the next run treats the difference as a change by someone else and decides from the real count';
@@ -236,7 +277,7 @@ export async function restore(
   }
 }
 
-async function recordEvent(target: ScaleTarget, d: Decision, log: Logger): Promise<void> {
+async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?: number): Promise<void> {
   if (!target.recordEvent) return;
   const event = d.probeFailed
     ? { type: 'Warning' as const, reason: 'ProbeFailed', message: d.message }
@@ -247,7 +288,7 @@ async function recordEvent(target: ScaleTarget, d: Decision, log: Logger): Promi
         : undefined;
   if (!event) return;
   try {
-    await target.recordEvent(event);
+    await target.recordEvent(event, until);
   } catch (err) {
     log.log('warn', 'could not record an Event on the target', { error: messageOf(err) });
   }

@@ -36,3 +36,16 @@ export function transportCause(err: unknown, timeoutMs?: number): string {
   }
   return (err as Error)?.message ?? String(err);
 }
+
+/**
+ * One request's time limit: the configured one, or less when the caller's bound (epoch ms) is
+ * nearer, so no call outlasts it (at least 1 ms: a call is never sent with no limit).
+ */
+export function callTimeout(limitMs: number, until?: number, now = Date.now()): number {
+  return until === undefined ? limitMs : Math.max(1, Math.min(limitMs, until - now));
+}
+
+/** A signal that fires at `until` (epoch ms), for calls that take a signal but no deadline; none without one. */
+export function signalAt(until: number | undefined): AbortSignal | undefined {
+  return until === undefined ? undefined : AbortSignal.timeout(callTimeout(Number.POSITIVE_INFINITY, until));
+}

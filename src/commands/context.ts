@@ -8,6 +8,8 @@ export interface CommandContext {
   log: Logger;
   now: () => number;
   signal: AbortSignal;
+  /** The run's hard deadline (epoch ms), when the platform has one (Lambda): see run.ts AFTER_APPLY_MS. */
+  deadline?: number | undefined;
   output: 'text' | 'json';
   env: Record<string, string | undefined>;
   /** Set on a TTY in text mode: the live progress line of a load test. */

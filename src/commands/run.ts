@@ -12,7 +12,15 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
   try {
     result = await runOnce(
       config,
-      { store, target, engine: () => engineFor(config, ctx), now: ctx.now, log: ctx.log, signal: ctx.signal },
+      {
+        store,
+        target,
+        engine: () => engineFor(config, ctx),
+        now: ctx.now,
+        log: ctx.log,
+        signal: ctx.signal,
+        deadline: ctx.deadline,
+      },
       options,
     );
   } catch (err) {

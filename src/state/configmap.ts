@@ -7,6 +7,7 @@ import { ConflictError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
+import { callTimeout } from '../transport.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
@@ -82,8 +83,8 @@ export class ConfigMapStateStore implements StateStore {
     return { record, version };
   }
 
-  async write(record: StateRecord, expected: string | null): Promise<string> {
-    return this.put({ [KEY]: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) }, expected);
+  async write(record: StateRecord, expected: string | null, until?: number): Promise<string> {
+    return this.put({ [KEY]: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) }, expected, until);
   }
 
   /** Empties the ConfigMap (compare-and-swap on the version read); never deletes it. */
@@ -106,7 +107,7 @@ export class ConfigMapStateStore implements StateStore {
     }
   }
 
-  private async put(data: Record<string, string>, expected: string | null): Promise<string> {
+  private async put(data: Record<string, string>, expected: string | null, until?: number): Promise<string> {
     const body: ConfigMapBody = {
       metadata: {
         name: this.name,
@@ -117,18 +118,18 @@ export class ConfigMapStateStore implements StateStore {
       data,
     };
     const verb = expected === null ? 'create' : 'update';
-    const send =
-      expected === null
-        ? () => this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, this.options())
-        : () =>
-            this.clients.core.replaceNamespacedConfigMap(
-              { name: this.name, namespace: this.namespace, body },
-              this.options(),
-            );
+    let timeoutMs = this.limits.callTimeoutMs; // this attempt's, for the message
+    const send = () => {
+      timeoutMs = callTimeout(this.limits.callTimeoutMs, until);
+      const options = callOptions(undefined, timeoutMs);
+      return expected === null
+        ? this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, options)
+        : this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, options);
+    };
     try {
       // A transient failure is retried; if the first attempt had landed, the retry meets a 409 and
       // the run recognises its own claim by the record's claim id (run.ts).
-      const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs });
+      const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs, until });
       const version = written.metadata?.resourceVersion;
       if (!version)
         throw new StateError(`${this.describe()}: the API server's answer to ${verb} carried no resourceVersion`);
@@ -145,12 +146,12 @@ export class ConfigMapStateStore implements StateStore {
           cause: err,
         });
       }
-      throw apiError(err, this.call(verb), this.context());
+      throw apiError(err, this.call(verb), this.context(timeoutMs));
     }
   }
 
-  private context(): CallContext {
-    return { server: this.clients.server, timeoutMs: this.limits.callTimeoutMs };
+  private context(timeoutMs = this.limits.callTimeoutMs): CallContext {
+    return { server: this.clients.server, timeoutMs };
   }
 
   private options(signal?: AbortSignal): ReturnType<typeof callOptions> {

@@ -17,7 +17,7 @@ import {
   UpdateContinuousBackupsCommand,
 } from '../aws/dynamodb-sdk.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
-import { transportCause } from '../transport.ts';
+import { signalAt, transportCause } from '../transport.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
 /** An item holds at most 400 KB, attribute names included: keep the record well inside it. */
@@ -82,9 +82,11 @@ export class DynamoDbStateStore implements StateStore {
     return { record, version };
   }
 
-  async write(record: StateRecord, expected: string | null): Promise<string> {
+  async write(record: StateRecord, expected: string | null, until?: number): Promise<string> {
     const next = String(expected === null ? 1 : Number(expected) + 1);
     const first = expected === null;
+    // The SDK retries inside send(): the bound ends the call and its retries' waits alike.
+    const bound = signalAt(until);
     try {
       // The SDK retries a write whose answer was lost; if the first attempt had landed, the retry
       // fails its condition, and the run recognises its own claim by the record's claim id (run.ts).
@@ -101,6 +103,7 @@ export class DynamoDbStateStore implements StateStore {
           ExpressionAttributeNames: first ? { '#t': 'target' } : { '#v': 'version' },
           ...(first ? {} : { ExpressionAttributeValues: { ':expected': { N: expected } } }),
         }),
+        { abortSignal: bound },
       );
       return next;
     } catch (err) {
@@ -110,6 +113,10 @@ export class DynamoDbStateStore implements StateStore {
           `${this.describe()} changed since it was read (${read}): another invocation decided first`,
           { cause: err },
         );
+      }
+      if (bound?.aborted) {
+        const why = "stopped at the run's deadline (its time after the claim) before DynamoDB answered";
+        throw new StateError(`${this.describe()}: write (PutItem) at ${this.where}: ${why}`, { cause: err });
       }
       throw this.failure('write (PutItem)', err);
     }

@@ -17,8 +17,9 @@ export interface StateStore {
    * Compare-and-swap: writes the record if the stored version is still `expected`, and returns the
    * version it wrote; throws ConflictError when it is not. A retried write that meets its own
    * earlier success also throws ConflictError: the caller recognises it by the record's claim id.
+   * `until` (epoch ms): retries stop, and no call outlasts it (the run's deadline after the claim).
    */
-  write(record: StateRecord, expected: string | null): Promise<string>;
+  write(record: StateRecord, expected: string | null, until?: number): Promise<string>;
   /** Clears the record (state reset) without deleting a store object the scaler may not re-create. */
   remove(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { HttpTargetRef } from '../config/types.ts';
 import { ConflictError, TargetError } from '../errors.ts';
 import { redactUrl } from '../report/redact.ts';
 import { pauseOf } from './ownership.ts';
-import { transportCause } from '../transport.ts';
+import { callTimeout, transportCause } from '../transport.ts';
 import type { ScaleTarget, TargetStatus } from './types.ts';
 
 export class HttpScaleTarget implements ScaleTarget {
@@ -48,14 +48,15 @@ export class HttpScaleTarget implements ScaleTarget {
     return status;
   }
 
-  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void> {
-    await this.call('PUT', { replicas, expectedReplicas: expectedCurrent }, signal);
+  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal, until?: number): Promise<void> {
+    await this.call('PUT', { replicas, expectedReplicas: expectedCurrent }, signal, until);
   }
 
-  private async call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal): Promise<unknown> {
+  private async call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal, until?: number): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.ref.headers };
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeoutMs = callTimeout(this.timeoutMs, until);
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res;
     try {
       res = await request(this.ref.url, {
@@ -66,7 +67,7 @@ export class HttpScaleTarget implements ScaleTarget {
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      const cause = transportCause(err, this.timeoutMs);
+      const cause = transportCause(err, timeoutMs);
       throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, {
         cause: err,
       });
@@ -76,7 +77,7 @@ export class HttpScaleTarget implements ScaleTarget {
       text = await res.body.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      const cause = transportCause(err, this.timeoutMs);
+      const cause = transportCause(err, timeoutMs);
       const where = `${method} ${redactUrl(this.ref.url)}`;
       throw new TargetError(`the http scale target: ${where}: the answer was cut: ${cause}`, { cause: err });
     }

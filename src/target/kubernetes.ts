@@ -8,6 +8,7 @@ import { ConfigError, ConflictError, messageOf, TargetError } from '../errors.ts
 import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
+import { callTimeout, signalAt } from '../transport.ts';
 import {
   conflictingHpas,
   conflictingScaledObjects,
@@ -129,7 +130,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
     return { others, warnings };
   }
 
-  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void> {
+  async apply(replicas: number, expectedCurrent: number, signal?: AbortSignal, until?: number): Promise<void> {
     const r = await this.resolve(signal);
     const body = [
       { op: 'test', path: '/spec/replicas', value: expectedCurrent },
@@ -142,29 +143,31 @@ export class KubernetesScaleTarget implements ScaleTarget {
       name: this.ref.name,
       apiGroup: r.group,
     };
-    try {
-      await withRetry(
-        () =>
-          this.clients.custom.patchNamespacedCustomObjectScale(
-            {
-              group: r.group,
-              version: r.version,
-              namespace: this.ref.namespace,
-              plural: r.plural,
-              name: this.ref.name,
-              body,
-              fieldManager: 'latency-scaler',
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, callOptions(signal, this.limits.callTimeoutMs)),
-          ),
-        { deadlineMs: this.limits.deadlineMs, signal },
+    let timeoutMs = this.limits.callTimeoutMs; // this attempt's, for the message
+    const patch = () => {
+      timeoutMs = callTimeout(this.limits.callTimeoutMs, until);
+      const options = callOptions(signal, timeoutMs);
+      return this.clients.custom.patchNamespacedCustomObjectScale(
+        {
+          group: r.group,
+          version: r.version,
+          namespace: this.ref.namespace,
+          plural: r.plural,
+          name: this.ref.name,
+          body,
+          fieldManager: 'latency-scaler',
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
       );
+    };
+    try {
+      await withRetry(patch, { deadlineMs: this.limits.deadlineMs, until, signal });
     } catch (err) {
       // A failed JSON Patch `test` is a bare 422 ("the server rejected our request"): look again.
       // At our own value: an earlier attempt whose answer was lost had landed — success. At
-      // another value: a concurrent change (a conflict).
+      // another value: a concurrent change (a conflict). The look is bounded by `until` too.
       if (statusOf(err) === 422) {
-        const now = await this.read(signal).catch(() => undefined);
+        const now = await this.read(signalAt(until) ?? signal).catch(() => undefined);
         if (now?.replicas === replicas) return;
         if (now && now.replicas !== expectedCurrent) {
           const why =
@@ -173,11 +176,12 @@ export class KubernetesScaleTarget implements ScaleTarget {
           throw new ConflictError(`${this.describe()}: ${why}`, { cause: err });
         }
       }
-      throw apiError(err, call, this.context());
+      throw apiError(err, call, this.context(timeoutMs));
     }
   }
 
-  async recordEvent(event: TargetEvent): Promise<void> {
+  async recordEvent(event: TargetEvent, until?: number): Promise<void> {
+    const timeoutMs = callTimeout(this.limits.callTimeoutMs, until);
     const now = new Date();
     await this.clients.core
       .createNamespacedEvent(
@@ -204,19 +208,19 @@ export class KubernetesScaleTarget implements ScaleTarget {
             count: 1,
           },
         },
-        callOptions(undefined, this.limits.callTimeoutMs),
+        callOptions(undefined, timeoutMs),
       )
       .catch((err: unknown) => {
         throw apiError(
           err,
           { verb: 'create', resource: 'events', namespace: this.ref.namespace, apiGroup: '' },
-          this.context(),
+          this.context(timeoutMs),
         );
       });
   }
 
-  private context(): CallContext {
-    return { notFound: this.notFound(), server: this.clients.server, timeoutMs: this.limits.callTimeoutMs };
+  private context(timeoutMs = this.limits.callTimeoutMs): CallContext {
+    return { notFound: this.notFound(), server: this.clients.server, timeoutMs };
   }
 
   private notFound(): string {

@@ -12,8 +12,11 @@ export interface TargetEvent {
 export interface ScaleTarget {
   describe(): string;
   read(signal?: AbortSignal): Promise<TargetStatus>;
-  /** Sets the replica count; fails with ConflictError if it is no longer `expectedCurrent`. */
-  apply(replicas: number, expectedCurrent: number, signal?: AbortSignal): Promise<void>;
-  /** Best effort: where the platform has events (Kubernetes), record one on the target. */
-  recordEvent?(event: TargetEvent): Promise<void>;
+  /**
+   * Sets the replica count; fails with ConflictError if it is no longer `expectedCurrent`.
+   * `until` (epoch ms): retries stop, and no call outlasts it (the run's deadline after the claim).
+   */
+  apply(replicas: number, expectedCurrent: number, signal?: AbortSignal, until?: number): Promise<void>;
+  /** Best effort: where the platform has events (Kubernetes), record one on the target (within `until`). */
+  recordEvent?(event: TargetEvent, until?: number): Promise<void>;
 }

@@ -311,7 +311,7 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
     assert.equal(target.replicas, 2);
   });
 
-  it("interrupted during the target read: the InterruptedError (130), not the read's AbortError; nothing written", async () => {
+  it("interrupted during the target read: the InterruptedError (130), not the read's AbortError", async () => {
     const controller = new AbortController();
     const { log, store, target, deps } = setup({ signal: controller.signal });
     target.onRead = slowRead(controller, 'SIGINT');
