@@ -35,9 +35,14 @@ export class HttpScaleTarget implements ScaleTarget {
       );
     }
     const ready = obj?.['readyReplicas'];
-    const names = { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' };
+    const names = {
+      paused: 'field paused',
+      pausedReplicas: 'field pausedReplicas',
+      pausedScaleDown: 'field pausedScaleDown',
+    };
     const pause = pauseOf(
       { paused: obj?.['paused'], pausedReplicas: obj?.['pausedReplicas'], pausedScaleDown: obj?.['pausedScaleDown'] },
+      `the http scale target: GET ${redactUrl(this.ref.url)} answered`,
       names,
     );
     const status: TargetStatus = { replicas, ...pause };

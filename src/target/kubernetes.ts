@@ -78,11 +78,14 @@ export class KubernetesScaleTarget implements ScaleTarget {
     this.uid = workload.metadata?.uid;
     const replicas = scale.spec?.replicas ?? 0;
     const annotations = workload.metadata?.annotations ?? {};
-    const pause = pauseOf({
-      paused: annotations[PAUSED],
-      pausedReplicas: annotations[PAUSED_REPLICAS],
-      pausedScaleDown: annotations[PAUSED_SCALE_DOWN],
-    });
+    const pause = pauseOf(
+      {
+        paused: annotations[PAUSED],
+        pausedReplicas: annotations[PAUSED_REPLICAS],
+        pausedScaleDown: annotations[PAUSED_SCALE_DOWN],
+      },
+      this.describe(),
+    );
     const status: TargetStatus = { replicas, ...pause };
     const { others, warnings } = await this.owners(workload, signal);
     if (others.length > 0) status.otherAutoscalers = others;

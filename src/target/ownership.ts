@@ -1,7 +1,7 @@
 // Who else changes a workload's replicas, and how the operator pauses us (pure): another autoscaler
 // (an HPA, a KEDA ScaledObject) naming the same workload, a GitOps controller owning spec.replicas,
 // and KEDA's pause vocabulary on our own annotations.
-import { ConfigError } from '../errors.ts';
+import { TargetError } from '../errors.ts';
 import type { KubernetesTargetRef } from '../config/types.ts';
 import type { TargetStatus } from '../model/target-status.ts';
 
@@ -11,17 +11,22 @@ export const PAUSED_SCALE_DOWN = 'latency-scaler.io/paused-scale-down';
 
 type Pause = Pick<TargetStatus, 'paused' | 'pausedReplicas' | 'pausedScaleDown'>;
 
+const ANNOTATIONS = {
+  paused: `annotation ${PAUSED}`,
+  pausedReplicas: `annotation ${PAUSED_REPLICAS}`,
+  pausedScaleDown: `annotation ${PAUSED_SCALE_DOWN}`,
+};
+
 /**
- * The pause settings from annotation-like values (`"true"`, `"3"`), or a ConfigError naming the
- * annotation (or field) and the value. `names` says what to call each in messages.
+ * The pause settings from annotation-like values (`"true"`, `"3"`), or a TargetError naming the
+ * object (`where`), the annotation (or field) and the value. The values are live state on the
+ * target, not configuration: a bad one is a runtime failure (exit 1), fixed on the object.
+ * `names` says what to call each in messages.
  */
 export function pauseOf(
   values: { paused?: unknown; pausedReplicas?: unknown; pausedScaleDown?: unknown },
-  names: { paused: string; pausedReplicas: string; pausedScaleDown: string } = {
-    paused: PAUSED,
-    pausedReplicas: PAUSED_REPLICAS,
-    pausedScaleDown: PAUSED_SCALE_DOWN,
-  },
+  where: string,
+  names: { paused: string; pausedReplicas: string; pausedScaleDown: string } = ANNOTATIONS,
 ): Pause {
   const issues: { path: string; message: string }[] = [];
   const flag = (value: unknown, name: string): boolean => {
@@ -42,7 +47,10 @@ export function pauseOf(
       });
   }
   if (flag(values.pausedScaleDown, names.pausedScaleDown)) pause.pausedScaleDown = true;
-  if (issues.length) throw new ConfigError(issues, 'the target');
+  if (issues.length) {
+    const what = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new TargetError(`${where}: ${what}; the run cannot tell whether it is paused: correct or remove it`);
+  }
   return pause;
 }
 

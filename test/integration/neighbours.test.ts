@@ -237,13 +237,17 @@ describe('pause vocabulary', () => {
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 3);
   });
 
-  it('an invalid paused-replicas: exit 2 naming the annotation, nothing sent, nothing written', async () => {
+  it('an invalid paused-replicas: exit 1 (live state) naming the object and the annotation; nothing sent', async () => {
     const ns = await namespace(kube, 'badpause');
     await fib(ns, 2, { 'latency-scaler.io/paused-replicas': 'three' });
     const before = service.requests;
     const r = await run(config(ns));
-    assert.equal(r.code, 2);
-    assert.match(messages(r.stderr), /latency-scaler\.io\/paused-replicas: "three" is not a replica count/);
+    assert.equal(r.code, 1, messages(r.stderr));
+    assert.match(
+      messages(r.stderr),
+      /Deployment badpause\/fib: annotation latency-scaler\.io\/paused-replicas: "three" is not a replica count/,
+    );
+    assert.doesNotMatch(r.stderr, /invalid configuration|INVALID_CONFIG/);
     assert.equal(service.requests, before);
     assert.equal(
       (await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/latency-scaler-deployment-fib`)).status,
@@ -275,8 +279,8 @@ state: { store: file, path: ${join(dir, 'http-state.json')} }
       assert.deepEqual(scale.writes, [4]);
       scale.pausedScaleDown = 'sometimes';
       r = await runBundle(['run', '-c', path, '-o', 'json']);
-      assert.equal(r.code, 2);
-      assert.match(messages(r.stderr), /pausedScaleDown: "sometimes" is not "true" or "false"/);
+      assert.equal(r.code, 1);
+      assert.match(messages(r.stderr), /answered: field pausedScaleDown: "sometimes" is not "true" or "false"/);
     } finally {
       await scale.close();
     }

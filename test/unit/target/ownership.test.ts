@@ -1,7 +1,7 @@
 // Who else scales a workload, and KEDA's pause vocabulary on our annotations (pure parts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../src/errors.ts';
+import { TargetError } from '../../../src/errors.ts';
 import { conflictingHpas, conflictingScaledObjects, gitOpsWarnings, pauseOf } from '../../../src/target/ownership.ts';
 
 const target = { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' };
@@ -47,31 +47,40 @@ describe('other autoscalers', () => {
 
 describe('pause vocabulary', () => {
   it('reads paused, paused-replicas and paused-scale-down', () => {
-    assert.deepEqual(pauseOf({}), { paused: false });
-    assert.deepEqual(pauseOf({ paused: 'true' }), { paused: true });
-    assert.deepEqual(pauseOf({ pausedReplicas: '3' }), { paused: false, pausedReplicas: 3 });
-    assert.deepEqual(pauseOf({ pausedReplicas: 0 }), { paused: false, pausedReplicas: 0 });
-    assert.deepEqual(pauseOf({ pausedScaleDown: 'true' }), { paused: false, pausedScaleDown: true });
+    const where = 'Deployment prod/fib';
+    assert.deepEqual(pauseOf({}, where), { paused: false });
+    assert.deepEqual(pauseOf({ paused: 'true' }, where), { paused: true });
+    assert.deepEqual(pauseOf({ pausedReplicas: '3' }, where), { paused: false, pausedReplicas: 3 });
+    assert.deepEqual(pauseOf({ pausedReplicas: 0 }, where), { paused: false, pausedReplicas: 0 });
+    assert.deepEqual(pauseOf({ pausedScaleDown: 'true' }, where), { paused: false, pausedScaleDown: true });
   });
 
-  it('an invalid value is an error naming the annotation and the value', () => {
+  it('an invalid value on the live object: exit 1 naming the object, the annotation and the value', () => {
+    const where = 'Deployment prod/fib';
     assert.throws(
-      () => pauseOf({ pausedReplicas: 'three' }),
+      () => pauseOf({ pausedReplicas: 'abc' }, where),
       (e: Error) =>
-        e instanceof ConfigError &&
-        /latency-scaler\.io\/paused-replicas: "three" is not a replica count/.test(e.message),
+        e instanceof TargetError &&
+        e.exitCode === 1 &&
+        /^Deployment prod\/fib: annotation latency-scaler\.io\/paused-replicas: "abc" is not a replica count/.test(
+          e.message,
+        ) &&
+        !/invalid configuration|[Nn]othing was sent/.test(e.message),
     );
     assert.throws(
-      () => pauseOf({ pausedScaleDown: 'yes' }),
-      /latency-scaler\.io\/paused-scale-down: "yes" is not "true" or "false"/,
+      () => pauseOf({ pausedScaleDown: 'yes' }, where),
+      /: Deployment prod\/fib: annotation latency-scaler\.io\/paused-scale-down: "yes" is not "true" or "false"/,
     );
     assert.throws(
       () =>
-        pauseOf(
-          { pausedReplicas: -1 },
-          { paused: 'paused', pausedReplicas: 'pausedReplicas', pausedScaleDown: 'pausedScaleDown' },
-        ),
-      /pausedReplicas: -1 is not a replica count/,
+        pauseOf({ pausedReplicas: -1 }, 'the http scale target GET http://x/replicas', {
+          paused: 'field paused',
+          pausedReplicas: 'field pausedReplicas',
+          pausedScaleDown: 'field pausedScaleDown',
+        }),
+      (e: Error) =>
+        e instanceof TargetError &&
+        /GET http:\/\/x\/replicas: field pausedReplicas: -1 is not a replica count/.test(e.message),
     );
   });
 });
