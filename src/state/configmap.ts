@@ -3,7 +3,7 @@
 // The ConfigMap itself is never deleted: jobs/ ships it so the Role needs no `create`, and a
 // scaler that deleted it could not make it again. A reset empties it instead.
 import type { KubernetesTargetRef } from '../config/types.ts';
-import { ConflictError, StateError } from '../errors.ts';
+import { ConflictError, ScalerError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
@@ -56,7 +56,7 @@ export class ConfigMapStateStore implements StateStore {
       cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs, signal });
     } catch (err) {
       if (statusOf(err) === 404) return { record: null, version: null };
-      throw apiError(err, this.call('get'), this.context());
+      throw this.failure(err, 'get');
     }
     const version = cm.metadata?.resourceVersion ?? null;
     const text = cm.data?.[KEY];
@@ -103,7 +103,7 @@ export class ConfigMapStateStore implements StateStore {
       return { version: cm.metadata?.resourceVersion ?? null };
     } catch (err) {
       if (statusOf(err) === 404) return { version: null };
-      throw apiError(err, this.call('get'), this.context());
+      throw this.failure(err, 'get');
     }
   }
 
@@ -146,8 +146,20 @@ export class ConfigMapStateStore implements StateStore {
           cause: err,
         });
       }
-      throw apiError(err, this.call(verb), this.context(timeoutMs));
+      throw this.failure(err, verb, timeoutMs);
     }
+  }
+
+  /**
+   * A failed call as a state error naming the ConfigMap (the operator looks at the state, not the
+   * workload), in the words apiError finds for the Kubernetes API; our own errors (a conflict, an
+   * interruption) pass unchanged.
+   */
+  private failure(err: unknown, verb: string, timeoutMs?: number): ScalerError {
+    if (err instanceof ScalerError) return err;
+    const e = apiError(err, this.call(verb), this.context(timeoutMs));
+    if (e instanceof ConflictError) return e;
+    return new StateError(`state ${this.describe()}: ${e.message}`, { cause: err, context: e.context });
   }
 
   private context(timeoutMs = this.limits.callTimeoutMs): CallContext {

@@ -135,6 +135,9 @@ describe('faults at the Kubernetes API', () => {
         /the Kubernetes API at https:\/\/127\.0\.0\.1:\d+: no answer within 1 s \(get configmaps latency-scaler-deployment-fib in namespace kf\d+\)/,
       );
       assert.doesNotMatch(r.stderr, /HTTP 23/);
+      // The state's failure, named as such: the ConfigMap, not the workload.
+      assert.match(messages(r.stderr), /^state configmap kf\d+\/latency-scaler-deployment-fib: the Kubernetes API/m);
+      assert.match(r.stderr, /"code":"STATE_ERROR"/);
     } finally {
       proxy.clear();
     }
