@@ -4,6 +4,7 @@
 // it, the decision is complete and the apply runs to its end (or the claim is put back), within
 // the run's hard deadline when it has one.
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
 import { decide, type Decision } from './decide/decide.ts';
 import {
@@ -258,6 +259,8 @@ export async function apply(
 /**
  * Puts back the record the claim replaced, with a CAS on the version this run wrote: never over a
  * newer record, never by deleting the store object. If that fails, says what the state now holds.
+ * A retried write that meets its own first attempt (an answer lost) fails its CAS too: the state
+ * then holds the record put back, at a version after ours, and that is a success.
  */
 export async function restore(
   store: StateStore,
@@ -270,6 +273,14 @@ export async function restore(
   try {
     await store.write(prior, written, until);
   } catch (err) {
+    if (err instanceof ConflictError) {
+      const now = await store.read(signalAt(until)).catch(() => undefined);
+      if (now && now.version !== written && isDeepStrictEqual(now.record, prior)) {
+        const what = 'the state was put back: the retried write met its own first attempt (its answer was lost)';
+        log.log('info', what, { state: store.describe() });
+        return;
+      }
+    }
     const holds = `${store.describe()} still records ${d.applied} replicas while the target has ${d.current}`;
     const next = 'the next run treats the difference as a change by someone else and decides from the real count';
     const why = err instanceof ConflictError ? 'another run wrote the state after ours' : messageOf(err);

@@ -115,6 +115,7 @@ function setup(
 ) {
   const log: string[] = [];
   const warnings: string[] = [];
+  const infos: string[] = [];
   const store = new MemoryStore(log);
   const target = new MemoryTarget(opts.replicas ?? 2, log);
   const engine: LoadTestEngine = {
@@ -129,11 +130,11 @@ function setup(
     target,
     engine: async () => engine,
     now: () => Date.parse('2026-11-24T12:00:00Z') + n++ * 1000,
-    log: { log: (level, message) => void (level === 'warn' && warnings.push(message)) },
+    log: { log: (level, message) => void (level === 'warn' ? warnings : level === 'info' ? infos : []).push(message) },
     signal: opts.signal,
     runId: 'run-1',
   };
-  return { log, warnings, store, target, deps };
+  return { log, warnings, infos, store, target, deps };
 }
 
 describe('runOnce: the order of one run and what each failure leaves behind', () => {
@@ -243,6 +244,19 @@ describe('runOnce: the order of one run and what each failure leaves behind', ()
       warnings.join('\n'),
       /could not put the state back after the failed apply \(another run wrote the state after ours\)/,
     );
+  });
+
+  it('the put-back landed but its answer was lost: its retry meets itself, not "another run"', async () => {
+    const { store, target, deps, warnings, infos } = setup();
+    const prior = { ...emptyRecord(KEY), lastReplicas: 2, calmRuns: 1 };
+    store.record = prior;
+    store.version = 7;
+    store.nextWrite = [undefined, 'lostAnswer']; // the claim; the restore lands, then reports a conflict
+    target.nextApply = ['fail'];
+    await assert.rejects(runOnce(config, deps, { dryRun: false }), RunFailed);
+    assert.deepEqual(store.record, prior);
+    assert.deepEqual(warnings, [], 'nothing to warn about: the state is put back');
+    assert.match(infos.join('\n'), /the state was put back: the retried write met its own first attempt/);
   });
 
   it('the target changed under us (its CAS failed): exit 3, the claim put back', async () => {
