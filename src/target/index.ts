@@ -15,5 +15,6 @@ export async function createScaleTarget(
     import('./kubernetes.ts'),
     import('../kube/client.ts'),
   ]);
-  return new KubernetesScaleTarget(config.target, await kubeClients(env), limits);
+  const instance = env['HOSTNAME'] || 'latency-scaler';
+  return new KubernetesScaleTarget(config.target, await kubeClients(env), limits, instance);
 }

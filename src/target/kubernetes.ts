@@ -49,11 +49,19 @@ export class KubernetesScaleTarget implements ScaleTarget {
   private uid?: string;
 
   private readonly limits: KubeCallLimits;
+  private readonly instance: string;
 
-  constructor(ref: KubernetesTargetRef, clients: KubeClients, limits: KubeCallLimits = DEFAULT_LIMITS) {
+  /** `instance`: who records the Events (the pod's HOSTNAME, from the environment the caller was given). */
+  constructor(
+    ref: KubernetesTargetRef,
+    clients: KubeClients,
+    limits: KubeCallLimits = DEFAULT_LIMITS,
+    instance = 'latency-scaler',
+  ) {
     this.ref = ref;
     this.clients = clients;
     this.limits = limits;
+    this.instance = instance;
   }
 
   describe(): string {
@@ -204,7 +212,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
             message: event.message.slice(0, 1024),
             source: { component: 'latency-scaler' },
             reportingComponent: 'latency-scaler',
-            reportingInstance: process.env['HOSTNAME'] ?? 'latency-scaler',
+            reportingInstance: this.instance,
             action: event.reason,
             firstTimestamp: now,
             lastTimestamp: now,
