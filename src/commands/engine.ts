@@ -15,7 +15,8 @@ export function engineFor(config: LoadTestOnlyConfig, ctx: CommandContext): Prom
     ...(workers
       ? {
           scaleWorkers: async (replicas: number, signal?: AbortSignal) => {
-            const target = await createScaleTarget({ target: workers }, ctx.env);
+            // api.timeout and api.retryFor bound these calls as they bound the target's.
+            const target = await createScaleTarget({ target: workers, api: config.api }, ctx.env);
             const { replicas: current } = await target.read(signal);
             if (current !== replicas) await target.apply(replicas, current, signal);
           },
