@@ -32,6 +32,32 @@ export interface DynamoOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * One client per process and settings. A warm Lambda container runs many invocations in one
+ * process: a client per invocation would be left behind each time (never destroyed) and redo its
+ * TLS handshake and credential lookup; shared, its connections and credentials are reused, which
+ * is what the SDK is built for. Not destroyed after an invocation: the next one would have to
+ * make a new one. Settings differ only between configurations, so the map stays small (one in Lambda).
+ */
+const clients = new Map<string, DynamoDBClient>();
+
+function sharedClient(options: DynamoOptions, requestTimeoutMs: number): DynamoDBClient {
+  const maxAttempts = options.maxAttempts ?? 6; // throttling: up to 5 retries, with the SDK's backoff
+  const key = JSON.stringify([options.region, options.endpoint, maxAttempts, requestTimeoutMs]);
+  let client = clients.get(key);
+  if (!client) {
+    client = new DynamoDBClient({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      maxAttempts,
+      retryMode: 'adaptive',
+      requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: 2000, throwOnRequestTimeout: true },
+    });
+    clients.set(key, client);
+  }
+  return client;
+}
+
 export class DynamoDbStateStore implements StateStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
@@ -44,15 +70,7 @@ export class DynamoDbStateStore implements StateStore {
     this.key = options.targetKey;
     this.where = options.endpoint ?? `the ${options.region ?? 'default'} region`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.client =
-      client ??
-      new DynamoDBClient({
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        maxAttempts: options.maxAttempts ?? 6, // throttling: up to 5 retries, with the SDK's backoff
-        retryMode: 'adaptive',
-        requestHandler: { requestTimeout: this.requestTimeoutMs, connectionTimeout: 2000, throwOnRequestTimeout: true },
-      });
+    this.client = client ?? sharedClient(options, this.requestTimeoutMs);
   }
 
   describe(): string {
@@ -162,7 +180,9 @@ export class DynamoDbStateStore implements StateStore {
     return created;
   }
 
+  /** Ends the client (shared: every store on these settings); a later store makes a new one. */
   destroy(): void {
+    for (const [key, c] of clients) if (c === this.client) clients.delete(key);
     this.client.destroy();
   }
 

@@ -1,0 +1,34 @@
+// A warm Lambda container runs many invocations in one process: they share one DynamoDB client (its
+// connections and credentials reused), instead of each leaving a client of its own behind.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { handler } from '../../../src/lambda.ts';
+
+const saved = process.env['SCALER_CONFIG_YAML'];
+const send = DynamoDBClient.prototype.send;
+after(() => {
+  DynamoDBClient.prototype.send = send;
+  if (saved === undefined) delete process.env['SCALER_CONFIG_YAML'];
+  else process.env['SCALER_CONFIG_YAML'] = saved;
+});
+
+describe('the DynamoDB client in a warm Lambda container', () => {
+  it('two invocations use one client', async () => {
+    const clients = new Set<DynamoDBClient>();
+    // Every call fails at once, before any network: only which client made it matters here.
+    DynamoDBClient.prototype.send = function (this: DynamoDBClient) {
+      clients.add(this);
+      return Promise.reject(Object.assign(new Error('no network in this test'), { name: 'NetworkingError' }));
+    } as typeof send;
+    process.env['SCALER_CONFIG_YAML'] = `target: { kind: http, url: http://127.0.0.1:1/replicas }
+loadTest: { host: http://127.0.0.1:2, requests: [{ method: GET, path: /a }] }
+targets: [{ method: GET, endpoint: /a, type: mean, target: 5 }]
+state: { store: dynamodb, table: scaler-state, region: eu-west-1 }
+`;
+    for (const id of ['tick-1', 'tick-2']) {
+      await assert.rejects(handler({ id }), (e: Error & { code?: string }) => e.code === 'STATE_ERROR');
+    }
+    assert.equal(clients.size, 1, `${clients.size} clients for two invocations`);
+  });
+});
