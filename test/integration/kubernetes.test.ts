@@ -23,7 +23,7 @@ import { startService, type CountingService } from '../helpers/scale-server.ts';
 import { kubeClientsFromFile } from '../../src/kube/client.ts';
 import { KubernetesScaleTarget } from '../../src/target/kubernetes.ts';
 import { ConfigMapStateStore } from '../../src/state/configmap.ts';
-import { TargetError } from '../../src/errors.ts';
+import { StateError, TargetError } from '../../src/errors.ts';
 import { bigRecord } from '../helpers/records.ts';
 
 const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
@@ -360,7 +360,11 @@ describe('on a real kube-apiserver', () => {
         assert.ok(Date.now() - started < 10_000, 'bounded by the deadline');
         await assert.rejects(
           new ConfigMapStateStore({ name: 's', namespace: 'default', targetKey: 'k' }, clients, limits).read(),
-          TargetError,
+          (e: Error) =>
+            e instanceof StateError &&
+            new RegExp(
+              `^state configmap default/s: the Kubernetes API at https://127\\.0\\.0\\.1:${port}: ${cause}`,
+            ).test(e.message),
         );
       }
     } finally {
