@@ -261,7 +261,7 @@ describe('faults at the Kubernetes API', () => {
     await agree(ns, 3, 1);
   });
 
-  it('SIGTERM while the ConfigMap read meets 503s: exit 143 within 2 s of the signal; nothing written or applied', async () => {
+  it('SIGTERM while the ConfigMap read meets 503s: exit 143 within 2 s, nothing written or applied', async () => {
     // retryFor 30 s: the retries alone would outlast the signal by far; the wait between them must end on it.
     const { ns, path } = await scene({ retryFor: '30s' });
     const reads = new RegExp(`/namespaces/${ns}/configmaps/`);
