@@ -1,0 +1,88 @@
+// What a decision says and keeps: the sentence for humans, the history entry and the record to
+// store, and the decision record itself. Pure.
+import { appendHistory, type StateRecord } from '../model/state-record.ts';
+import { MATERIAL_LAG_SHARE } from './evaluate.ts';
+import type { Limited } from './limits.ts';
+import { primaryMean, withPrediction } from './model.ts';
+import type { Context, Decision, Draft } from './types.ts';
+
+/** The decision from a draft and its limits: action, message, the next state. */
+export function outcome(ctx: Context, d: Draft, limited: Limited): Decision {
+  const { current } = ctx;
+  const { applied, limitedBy } = limited;
+  const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
+  const held = limited.scaleDownPaused ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)' : '';
+  const message = describe(ctx, d, action, limited) + held;
+  return {
+    action,
+    reason: d.reason,
+    message,
+    current,
+    desired: d.desired,
+    applied,
+    ...(limitedBy ? { limitedBy } : {}),
+    manualChange: ctx.manualChange,
+    probeFailed: d.probeFailed ?? false,
+    calm: d.calm,
+    evaluations: ctx.evaluations,
+    failures: ctx.failures,
+    ...unreliable(ctx),
+    state: nextState(ctx, d, applied, action, message),
+  };
+}
+
+/** The record to store: counters, times, the change in flight, the model, and the history entry. */
+function nextState(ctx: Context, d: Draft, applied: number, action: Decision['action'], message: string): StateRecord {
+  const { input, prior, current } = ctx;
+  const at = new Date(input.now).toISOString();
+  const changed = applied !== current;
+  // A calm run needs fewer replicas than it has; a run that could not tell needs what it has.
+  const needed = changed ? applied : (d.needed ?? (d.calm ? current - input.policy.decay.replicas : current));
+  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
+  const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations };
+  return {
+    ...prior,
+    calmRuns: changed || !d.calm ? 0 : ctx.calmBefore + 1,
+    lastReplicas: applied,
+    lastRunAt: at,
+    lastScaleAt: changed ? at : prior.lastScaleAt,
+    unsettledSince: changed ? null : ctx.unsettledSince,
+    // In flight from our change; over once a run sees the target settled.
+    changeInFlightSince: changed ? at : input.status.notSettled ? ctx.changeInFlightSince : null,
+    ...modelAfter(ctx, applied),
+    history: appendHistory(prior.history, entry, input.policy.history.limit),
+  };
+}
+
+/** The model's state to store; a scale-up carries the model's prediction, checked once it serves. */
+function modelAfter(ctx: Context, applied: number): Partial<StateRecord> {
+  if (!ctx.model) return {};
+  const { state, view } = ctx.model;
+  if (!state || !view || applied <= ctx.current) return { model: state };
+  const t = primaryMean(ctx.input.policy, ctx.input.observations);
+  const from = { replicas: ctx.current, t, failures: ctx.failures?.ratio ?? 0 };
+  return { model: withPrediction(state, view, applied, from) };
+}
+
+/** The generator's delay as a material share of a measured latency: said in the record. */
+function unreliable(ctx: Context): { unreliable?: string } {
+  const g = ctx.generator;
+  if (!g || g.share < MATERIAL_LAG_SHARE) return {};
+  return { unreliable: `the load generator's own delay was ${Math.round(g.share * 100)}% of a latency (${g.text})` };
+}
+
+function describe(ctx: Context, d: Draft, action: Decision['action'], limited: Limited): string {
+  const { applied, limitedBy } = limited;
+  const { policy } = ctx.input;
+  const verb =
+    action === 'up' ? 'scale up' : action === 'down' ? (d.reason === 'Decay' ? 'decay' : 'scale down') : 'hold';
+  const arrow = action === 'hold' ? ` at ${applied}` : ` ${ctx.current}→${applied}`;
+  const bound =
+    limitedBy === 'max'
+      ? ` (limited by max ${policy.replicas.max})`
+      : limitedBy === 'min'
+        ? ` (limited by min ${policy.replicas.min})`
+        : '';
+  const manual = ctx.manualChange ? ' [replicas changed by someone else since the last run]' : '';
+  return `${verb}${arrow}: ${d.why}${bound}${manual}`;
+}
