@@ -23,7 +23,7 @@ const MIN_PAIR_STRETCH = 1.15;
 const RECENT_RUNS = 10;
 /** The weight of a new calibration against the running estimate. */
 const FIT_WEIGHT = 0.3;
-/** After sizing from goodput, no scale-down for this long (at least; or the stabilization window). */
+/** After sizing from goodput, no scale-down for the stabilization window, or this long without one. */
 const STABLE_AFTER_CLIP_MS = 5 * 60_000;
 /** A scale-up that delivered less than this share of its predicted improvement (log scale) missed. */
 const HELPED_SHARE = 0.3;
@@ -168,7 +168,8 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
 
   state = checkScaling(state, input, t, clipped);
   if (clipped) {
-    const hold = Math.max(STABLE_AFTER_CLIP_MS, policy.stabilization.downscaleWindow);
+    const window = policy.stabilization.downscaleWindow;
+    const hold = window > 0 ? window : STABLE_AFTER_CLIP_MS;
     state = { ...state, stableUntil: new Date(now + hold).toISOString() };
   }
   const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
