@@ -1,4 +1,5 @@
-// The autoscalers the closed-loop benchmark compares; the recommended policy is documented in README.
+// The autoscalers the closed-loop benchmark compares. The recommended policy is `model`
+// (examples/recommended-policy.yaml); `LPA tuned` is LPA's semantics with tuned knobs (0.2's recommendation).
 //
 // Each entry of AUTOSCALERS builds a fresh autoscaler for one simulation from the profile's latency
 // target in ms (TARGET_MS, or the profile's own `targetMs`). To add a row, say "model", add one entry:
@@ -17,7 +18,7 @@ const REQ = 'GET /work';
 /** The policies of decide() by name, each a function of the profile's latency target (ms). */
 export const POLICIES: Record<string, (targetMs: number) => Policy> = {
   'LPA default': (targetMs) => basePolicy({}, targetMs),
-  recommended: (targetMs) =>
+  'LPA tuned': (targetMs) =>
     basePolicy({
       targets: [
         { label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0.1 },
@@ -34,9 +35,7 @@ export const POLICIES: Record<string, (targetMs: number) => Policy> = {
 export function modelPolicy(targetMs: number): Policy {
   return basePolicy(
     {
-      targets: [
-        { label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 },
-      ],
+      targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: targetMs, tolerance: 0 }],
       scaleUp: { mode: 'model', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
       decay: { mode: 'model', replicas: 1, unchangedRuns: 3 },
       model: { headroom: 0.85, concurrency: 1 },
@@ -47,21 +46,21 @@ export function modelPolicy(targetMs: number): Policy {
   );
 }
 
-/** The recommended policy without its failureRatio target: latency alone. */
+/** LPA tuned without its failureRatio target: latency alone. */
 export function latencyOnly(targetMs = TARGET_MS): Policy {
-  const recommended = POLICIES['recommended']!(targetMs);
-  return { ...recommended, targets: recommended.targets.slice(0, 1) };
+  const tuned = POLICIES['LPA tuned']!(targetMs);
+  return { ...tuned, targets: tuned.targets.slice(0, 1) };
 }
 
-/** Every autoscaler of the table: ours (decide()), the recommended one without the settle guard, and HPAs. */
+/** Every autoscaler of the table: ours (decide()), LPA tuned without the settle guard, and HPAs. */
 export const AUTOSCALERS: Record<string, MakeAutoscaler> = {
   'LPA default, as 0.1 measured': decider('LPA default, as 0.1 measured', POLICIES['LPA default']!, true),
   'LPA default': decider('LPA default', POLICIES['LPA default']!),
   model: decider('model', modelPolicy),
-  recommended: decider('recommended', POLICIES['recommended']!),
-  'recommended, latency only': decider('recommended, latency only', latencyOnly),
-  'recommended, settle off': decider('recommended, settle off', (targetMs) => ({
-    ...POLICIES['recommended']!(targetMs),
+  'LPA tuned': decider('LPA tuned', POLICIES['LPA tuned']!),
+  'LPA tuned, latency only': decider('LPA tuned, latency only', latencyOnly),
+  'LPA tuned, settle off': decider('LPA tuned, settle off', (targetMs) => ({
+    ...POLICIES['LPA tuned']!(targetMs),
     settle: { timeout: 0 },
   })),
   // The HPA baseline as a curve over its target utilization (it ignores the latency target).

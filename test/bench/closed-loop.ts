@@ -1,6 +1,6 @@
 // Closed-loop benchmark: the real decide() against a seeded M/M/(c·slots) model of a service that
 // fails past saturation, through eleven load profiles (three of them a pool-bound service, a
-// downstream limit and a faster start-up), LPA's default and the recommended policy beside an HPA on
+// downstream limit and a faster start-up), LPA's default, LPA tuned and the model policy (recommended) beside an HPA on
 // CPU at 50–80% (what KEDA/HPA users run), with SPEC-RG's elasticity metrics against the oracle
 // (sim/elasticity.ts). Deterministic (seeded). npm run bench:decide
 import { AUTOSCALERS } from './closed-loop-policies.ts';
@@ -39,7 +39,7 @@ interface Total {
 const totals = new Map<string, Total>();
 for (const profile of PROFILES) {
   for (const [name, make] of Object.entries(AUTOSCALERS)) {
-    if (name === 'recommended, settle off' && !profile.readyAfter) continue; // the same as recommended
+    if (name === 'LPA tuned, settle off' && !profile.readyAfter) continue; // the same as LPA tuned
     const underFailure = profile.name.includes('overload');
     if (name.endsWith('as 0.1 measured') && !underFailure) continue; // differs only under failure
     if (name.endsWith('latency only') && !underFailure) continue;

@@ -10,14 +10,15 @@
 // and stabilization.downscaleWindow are compressed as the minute is. Stops by itself, bounded, leaves
 // no process (the bundle is killed on a time limit or Ctrl-C).
 //   npm run build && node_modules/.bin/node test/bench/real-loop.ts [--quick] [--policies a,b] [--profiles step]
-//   … --policy model=examples/recommended-policy.yaml   (another row)
+//   … --policy NAME=FILE   (another row from a policy fragment)
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { oracleReplicas, PROFILES, QUICK_PROFILES, reversals, type RealProfile } from './real/model.ts';
-import { BUNDLE, parseDuration, readPolicy, runScaler, scalerYaml, type PolicyFragment } from './real/scaler.ts';
+import { parseDuration, readPolicy, type PolicyFragment } from '../../examples/demo/policy.ts';
+import { BUNDLE, runScaler, scalerYaml } from './real/scaler.ts';
 import { startRealService, type WindowStats } from './real/service.ts';
 
 const TARGET_MS = 25;
@@ -29,12 +30,13 @@ const policyFile = (f: string): string => fileURLToPath(new URL(`./real/policies
 /** The rows of the table: a name and its policy fragment. Add one (e.g. model) here or with --policy. */
 const POLICY_FILES: Record<string, string> = {
   'LPA default': policyFile('lpa-default.yaml'),
-  recommended: policyFile('recommended.yaml'),
+  'LPA tuned': policyFile('lpa-tuned.yaml'),
+  model: fileURLToPath(new URL('../../examples/recommended-policy.yaml', import.meta.url)),
 };
 
 const { values: args } = parseArgs({
   options: {
-    policies: { type: 'string', default: 'LPA default,recommended' },
+    policies: { type: 'string', default: 'LPA default,LPA tuned,model' },
     policy: { type: 'string', multiple: true, default: [] }, // NAME=FILE, e.g. model=examples/recommended-policy.yaml
     profiles: { type: 'string', default: 'step' }, // ids, or all
     quick: { type: 'boolean', default: false },
@@ -51,7 +53,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`node test/bench/real-loop.ts [options]   (build first: npm run build)
-  --policies A,B      rows, by name (default "LPA default,recommended"; known: ${Object.keys(POLICY_FILES).join(', ')})
+  --policies A,B      rows, by name (default "LPA default,LPA tuned,model"; known: ${Object.keys(POLICY_FILES).join(', ')})
   --policy NAME=FILE  add a row from a policy fragment (also selected), e.g. model=examples/recommended-policy.yaml
   --profiles A,B      ${PROFILES.map((p) => `${p.id} (${p.name})`).join(', ')}, or all (default step)
   --quick             12 runs, step at run 3, 2 s probes

@@ -59,15 +59,4 @@ export function oracleReplicas(lambda: number, slots: number, serviceMs: number,
   return max;
 }
 
-/** How often the direction of change flips (up then down, or down then up). */
-export function reversals(series: number[]): number {
-  let last = 0;
-  let flips = 0;
-  for (let i = 1; i < series.length; i++) {
-    const dir = Math.sign(series[i]! - series[i - 1]!);
-    if (dir === 0) continue;
-    if (last !== 0 && dir !== last) flips++;
-    last = dir;
-  }
-  return flips;
-}
+export { reversals } from '../../../examples/demo/policy.ts';

@@ -1,37 +1,12 @@
 // The real scaler in the real closed-loop benchmark: a scaler.yaml generated around a policy fragment,
 // and one `node dist/scale.js run -c scaler.yaml -o json` per run (the bundle as shipped).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
+import { policyYaml, type PolicyFragment } from '../../../examples/demo/policy.ts';
 import { shippedEnv } from '../lib/startup.ts';
 
 export const BUNDLE = fileURLToPath(new URL('../../../dist/scale.js', import.meta.url));
 const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=16'; // as the Dockerfile, CronJob and SAM template start it
-
-/** Keys of scaler.yaml the benchmark owns: a policy fragment may not set them. */
-const OWNED = ['target', 'replicas', 'loadTest', 'state'];
-/** Policy durations in wall-clock time, compressed as the run is (one run stands for a minute). */
-const TIMED: [string, string][] = [
-  ['settle', 'timeout'],
-  ['stabilization', 'downscaleWindow'],
-];
-
-export interface PolicyFragment {
-  name: string;
-  file: string;
-  keys: Record<string, unknown>;
-}
-
-/** Reads a policy fragment: a YAML mapping of policy keys (targets, scaleUp, decay, stabilization, settle…). */
-export function readPolicy(name: string, file: string): PolicyFragment {
-  const parsed = load(readFileSync(file, 'utf8')) ?? {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: not a YAML mapping`);
-  const keys = parsed as Record<string, unknown>;
-  const owned = Object.keys(keys).filter((k) => OWNED.includes(k));
-  if (owned.length) throw new Error(`${file}: ${owned.join(', ')} belong to the benchmark, not to a policy fragment`);
-  return { name, file, keys };
-}
 
 export interface ScalerSetup {
   scaleUrl: string;
@@ -53,18 +28,7 @@ export interface ScalerSetup {
  * written as JSON flow values with the time-based durations compressed.
  */
 export function scalerYaml(setup: ScalerSetup, policy: PolicyFragment): string {
-  const keys: Record<string, unknown> = {
-    targets: [{ method: 'GET', endpoint: '/work', type: 'mean', target: setup.targetMs }],
-    ...policy.keys,
-  };
-  for (const [section, key] of TIMED) {
-    const block = keys[section];
-    if (block && typeof block === 'object' && key in block) {
-      const ms = parseDuration((block as Record<string, unknown>)[key]);
-      const scaled = `${Math.round((ms * setup.runSeconds) / 60)}ms`;
-      keys[section] = { ...(block as Record<string, unknown>), [key]: scaled };
-    }
-  }
+  const slo = { targets: [{ method: 'GET', endpoint: '/work', type: 'mean', target: setup.targetMs }] };
   return [
     `target: { kind: http, url: "${setup.scaleUrl}" }`,
     `replicas: { min: 1, max: ${setup.maxReplicas} }`,
@@ -76,21 +40,9 @@ export function scalerYaml(setup: ScalerSetup, policy: PolicyFragment): string {
     `  timeout: ${setup.timeout}`,
     '  requests: [{ method: GET, path: /work }]',
     `state: { store: file, path: ${JSON.stringify(setup.statePath)} }`,
-    `# policy: ${policy.name} (${policy.file})`,
-    ...Object.entries(keys).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
+    ...policyYaml(policy, setup.runSeconds, slo),
     '',
   ].join('\n');
-}
-
-/** A duration as scaler.yaml takes it: 500ms, 5s, 2m, 1m30s, or a number of seconds. */
-export function parseDuration(value: unknown): number {
-  if (typeof value === 'number') return value * 1000;
-  const text = String(value).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== text) throw new Error(`not a duration: ${text}`);
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0);
 }
 
 /** What the benchmark reads of the decision record. */

@@ -7,6 +7,7 @@ import { decide, type Policy } from '../../../src/decide/decide.ts';
 import type { Observations } from '../../../src/loadtest/types.ts';
 import type { StateRecord } from '../../../src/model/state-record.ts';
 import type { TargetStatus } from '../../../src/model/target-status.ts';
+import { reversals } from '../../../examples/demo/policy.ts';
 import { elasticity, type Elasticity } from './elasticity.ts';
 import {
   cpuUtilization,
@@ -301,19 +302,6 @@ function successesOnly(o: Observations): Observations {
   return { ...o, requests: { [REQ]: only }, aggregated: only };
 }
 
-/** How often the direction of change flips (up then down, or down then up). */
-export function reversals(series: number[]): number {
-  let last = 0;
-  let flips = 0;
-  for (let i = 1; i < series.length; i++) {
-    const dir = Math.sign(series[i]! - series[i - 1]!);
-    if (dir === 0) continue;
-    if (last !== 0 && dir !== last) flips++;
-    last = dir;
-  }
-  return flips;
-}
-
 /** LPA's defaults with a mean target of `targetMs`, and the overrides. */
 export function basePolicy(
   overrides: Omit<Partial<Policy>, 'decay'> & { decay?: Partial<Policy['decay']> } = {},
@@ -333,3 +321,5 @@ export function basePolicy(
     ...rest,
   };
 }
+
+export { reversals };

@@ -29,7 +29,7 @@ it('a pool-bound service: its CPU never reaches an HPA target, and the HPA never
   for (const lambda of [10, 150, 600, 5000]) assert.ok(cpuUtilization(lambda, 1, service) <= 0.04 + 1e-12);
   const hpa = simulate(p, AUTOSCALERS['HPA on CPU (50%)']!);
   assert.ok(Math.max(...hpa.replicas.slice(1)) <= hpa.replicas[0]!, 'never above where it started');
-  const rec = simulate(p, AUTOSCALERS['recommended']!);
+  const rec = simulate(p, AUTOSCALERS['LPA tuned']!);
   assert.ok(rec.recovery! <= 3 && rec.breachRuns * 5 < hpa.breachRuns, `${rec.breachRuns} vs ${hpa.breachRuns}`);
 });
 
@@ -38,7 +38,7 @@ it('a downstream limit: past it more replicas do not help, and the oracle stops 
   const cap = service.downstreamCapRps!;
   assert.deepEqual(seenAt(800, 5, false, service), seenAt(800, 50, false, service));
   assert.equal(oracleReplicas(800, 20, service), Math.ceil(cap / 100));
-  const rec = simulate(profile('downstream cap'), AUTOSCALERS['recommended']!);
+  const rec = simulate(profile('downstream cap'), AUTOSCALERS['LPA tuned']!);
   assert.ok(rec.elasticity.wasted > 1000, 'a latency scaler runs up against the limit');
 });
 

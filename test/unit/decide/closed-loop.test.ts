@@ -25,21 +25,19 @@ it('reversals count direction changes only', () => {
   assert.equal(reversals([1, 2, 2, 3, 2, 2, 3]), 2);
 });
 
-it('the recommended policy recovers from a ×4 step within 2 runs and breaches far less than LPA', () => {
+it('LPA tuned recovers from a ×4 step within 2 runs and breaches far less than LPA', () => {
   const lpa = simulate(profile('step ×4 up'), AUTOSCALERS['LPA default']!);
-  const rec = simulate(profile('step ×4 up'), AUTOSCALERS['recommended']!);
+  const rec = simulate(profile('step ×4 up'), AUTOSCALERS['LPA tuned']!);
   assert.ok(rec.recovery! <= 2, `recovery ${rec.recovery}`);
   assert.ok(lpa.recovery! > rec.recovery!);
   assert.ok(rec.breachRuns * 3 < lpa.breachRuns, `${rec.breachRuns} vs ${lpa.breachRuns}`);
   const steady = profile('noisy steady');
-  assert.ok(
-    simulate(steady, AUTOSCALERS['recommended']!).flaps! < simulate(steady, AUTOSCALERS['LPA default']!).flaps!,
-  );
+  assert.ok(simulate(steady, AUTOSCALERS['LPA tuned']!).flaps! < simulate(steady, AUTOSCALERS['LPA default']!).flaps!);
 });
 
 it("no policy of ours removes a replica while the service fails, on any profile or seed; 0.1's measure did", () => {
   for (const p of PROFILES) {
-    for (const name of ['LPA default', 'recommended', 'recommended, latency only']) {
+    for (const name of ['LPA default', 'LPA tuned', 'LPA tuned, latency only', 'model']) {
       for (const seed of [1, 2, 3, 4, 5]) {
         const o = simulate(p, AUTOSCALERS[name]!, seed);
         assert.equal(o.removedWhileFailing, 0, `${name} on ${p.name}, seed ${seed}`);
@@ -52,14 +50,36 @@ it("no policy of ours removes a replica while the service fails, on any profile 
 
 it('a service shedding fast 503s: the failureRatio target scales up, latency alone does not', () => {
   const p = profile('overload ×8, fast 503s');
-  assert.ok(simulate(p, AUTOSCALERS['recommended']!).recovery! <= 8);
-  assert.equal(simulate(p, AUTOSCALERS['recommended, latency only']!).recovery, p.runs, 'never recovers');
+  assert.ok(simulate(p, AUTOSCALERS['LPA tuned']!).recovery! <= 8);
+  assert.equal(simulate(p, AUTOSCALERS['LPA tuned, latency only']!).recovery, p.runs, 'never recovers');
 });
 
 it('new replicas slow to get ready: the settle guard avoids the overshoot', () => {
   const p = profile('step ×4, slow ready');
-  const guarded = simulate(p, AUTOSCALERS['recommended']!);
-  const unguarded = simulate(p, AUTOSCALERS['recommended, settle off']!);
+  const guarded = simulate(p, AUTOSCALERS['LPA tuned']!);
+  const unguarded = simulate(p, AUTOSCALERS['LPA tuned, settle off']!);
   assert.ok(guarded.peakRatio < unguarded.peakRatio, `${guarded.peakRatio} vs ${unguarded.peakRatio}`);
   assert.ok(guarded.costRatio < unguarded.costRatio);
+});
+
+it('the model policy: no more runs in breach than HPA on CPU at 60% summed over every profile, within 1.15× the oracle', () => {
+  const sum = (name: string) => {
+    let breach = 0;
+    let cost = 0;
+    for (const p of PROFILES) {
+      const outs = [1, 2, 3, 4, 5].map((seed) => simulate(p, AUTOSCALERS[name]!, seed));
+      breach += Math.max(...outs.map((o) => o.breachRuns));
+      cost += Math.max(...outs.map((o) => o.costRatio));
+    }
+    return { breach, cost: cost / PROFILES.length };
+  };
+  const model = sum('model');
+  const hpa = sum('HPA on CPU (60%)');
+  assert.ok(model.breach <= hpa.breach, `${model.breach} runs in breach vs the HPA's ${hpa.breach}`);
+  assert.ok(model.cost <= 1.15, `replica-runs ${model.cost.toFixed(2)}× the oracle's`);
+  const step = simulate(profile('step ×4 up'), AUTOSCALERS['model']!);
+  assert.ok(step.recovery! <= 2, `recovery ${step.recovery}`);
+  const pool = profile('pool-bound step ×4');
+  assert.ok(simulate(pool, AUTOSCALERS['model']!).recovery! <= 2);
+  assert.equal(simulate(pool, AUTOSCALERS['HPA on CPU (60%)']!).recovery, pool.runs, 'CPU never sees it');
 });
