@@ -3,6 +3,7 @@
 // The write is a JSON Patch that first tests the value read, so a concurrent change fails (exit 3)
 // instead of being overwritten. Merge patches on custom resources' /scale misbehave
 // (kubernetes/kubernetes#116311), so JSON Patch it is, with the content type set explicitly.
+import { createHash } from 'node:crypto';
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, messageOf, TargetError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
@@ -33,7 +34,7 @@ interface Workload {
     annotations?: Record<string, string>;
     managedFields?: { manager?: string; fieldsV1?: object }[];
   };
-  spec?: { replicas?: number; paused?: boolean };
+  spec?: { replicas?: number; paused?: boolean; template?: unknown };
   status?: { observedGeneration?: number; readyReplicas?: number; updatedReplicas?: number; replicas?: number };
 }
 
@@ -102,6 +103,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
       status.readyReplicas = workload.status?.readyReplicas ?? 0;
     const notSettled = settleReason(workload, scale, replicas);
     if (notSettled) status.notSettled = notSettled;
+    // The pod template's digest: a new one is a rollout, and the model policy learns the service time afresh.
+    if (workload.spec?.template !== undefined) status.revision = templateDigest(workload.spec.template);
     return status;
   }
 
@@ -326,4 +329,9 @@ export function settleReason(workload: Workload, scale: Scale, replicas: number)
   if (current !== undefined && current !== replicas)
     return { kind: 'starting', reason: `${current} of ${replicas} replicas exist` };
   return undefined;
+}
+
+/** A short digest of the pod template (as the API server returns it, its key order stable). */
+export function templateDigest(template: unknown): string {
+  return createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 12);
 }

@@ -277,6 +277,22 @@ describe('on a real kube-apiserver', () => {
     assert.equal(await replicasOf(kube, APPS, ns, 'fib'), 4);
   });
 
+  it("the pod template's digest is the target's revision: a scale keeps it, a template edit changes it", async () => {
+    const ns = await namespace(kube, 'revision');
+    await create(kube, [deployment('fib', 2)], ns);
+    const ref = { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: ns };
+    const target = new KubernetesScaleTarget(ref, kubeClientsFromFile(kube.kubeconfigPath));
+    const first = (await target.read()).revision;
+    assert.match(first ?? '', /^[0-9a-f]{12}$/);
+    const path = `/apis/apps/v1/namespaces/${ns}/deployments/fib`;
+    const merge = 'application/merge-patch+json';
+    assert.equal((await kube.api('PATCH', `${path}/scale`, { spec: { replicas: 3 } }, merge)).status, 200);
+    assert.equal((await target.read()).revision, first, 'a scale is no rollout');
+    const edit = { spec: { template: { metadata: { annotations: { 'example.com/release': '2' } } } } };
+    assert.equal((await kube.api('PATCH', path, edit, merge)).status, 200);
+    assert.notEqual((await target.read()).revision, first, 'a new template is a new revision');
+  });
+
   it('a missing target names it; nothing is written', async () => {
     const ns = await namespace(kube, 'missing');
     const r = await run(config({ kind: 'Deployment', name: 'nope', namespace: ns }));
