@@ -59,7 +59,7 @@ export function notScalable(
 /**
  * Model decay: down to the count the model predicts within the headroom band — at most halving a
  * run, and no lower than it needed over the last unchangedRuns runs (one noisy run never drops the
- * count). Until a change has calibrated s₀, one decay.replicas step at a time.
+ * count). Until a change has calibrated s₀ (and the service is not idle), one decay.replicas step at a time.
  */
 export function modelDecay(ctx: Context, view: ModelView, within: string): Draft {
   const { current, calmBefore, input, prior } = ctx;

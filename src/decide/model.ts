@@ -27,6 +27,8 @@ const FIT_WEIGHT = 0.3;
 const STABLE_AFTER_CLIP_MS = 5 * 60_000;
 /** A scale-up that delivered less than this share of its predicted improvement (log scale) missed. */
 const HELPED_SHARE = 0.3;
+/** A latency that fell by this share after a scale-up: the scaling helped. */
+const MIN_FALL = 0.2;
 /** Scale-ups in a row that missed before the model stops adding replicas. */
 const MISSES_TO_STOP = 2;
 /** A stopped model tries one scale-up again after this long. */
@@ -66,7 +68,10 @@ export interface ModelView {
   doubting: boolean;
   /** No scale-down before this time (after sizing from goodput). */
   stable: boolean;
-  /** s₀ calibrated by at least one change (until then, the lowest latency seen bounds it from above). */
+  /**
+   * The model may halve: s₀ calibrated by at least one change, or the latency within its run-to-run
+   * noise of s₀ (the service idle: nothing queues, whatever s₀'s error).
+   */
   calibrated: boolean;
   text: string; // `s₀ 10.2 ms, utilization 72% at 3 replicas`
   /** Predicts the primary latency at c replicas (the mean, ms). */
@@ -175,7 +180,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
   const utilization = clipped ? `over capacity ×${round(rho)}` : `utilization ${Math.round(rho * 100)}%`;
   const text = `s₀ ${round(s0)} ms, ${utilization} at ${ready} ready`;
-  const calibrated = state.fits > 0;
+  const calibrated = state.fits > 0 || t <= s0 * (1 + noise);
   const doubting = state.misses > 0;
   const view: ModelView = {
     need,
@@ -220,7 +225,7 @@ function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
   const fresh = !prior || isNewRevision(input);
   if (fresh) {
     const start = emptyModel(t, now, revision);
-    return input.trusted && !clipped ? { ...start, last: { c: input.ready, t } } : start;
+    return input.trusted && !clipped ? { ...start, last: { c: input.ready, t }, recent: [round(t)] } : start;
   }
   let state: ModelState = { ...prior, rev: revision ?? prior.rev };
   if (!input.trusted || clipped) return { ...state, last: null };
@@ -234,7 +239,8 @@ function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
   if (last && close && apart && last.c !== input.ready) {
     const fit = serviceTimeFrom(last, { c: input.ready, t }, input.policy.model.concurrency);
     if (fit !== undefined) {
-      const s0 = state.fits === 0 ? fit : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
+      // The first fit replaces the lowest latency seen, but never above it (that bound is hard).
+      const s0 = state.fits === 0 ? Math.min(fit, state.s0) : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
       state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
     }
   }
@@ -277,8 +283,8 @@ function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: 
   const within = input.evaluations.every((e) => !e.breached) && !clipped;
   if (within) return { ...state, misses: 0, missedFrom: null, stuck: null, pred: null };
   if (state.stuck && now - state.stuck.since >= RETRY_AFTER_MS) {
-    // Try once more (one step: see retry()): one miss from stopping again.
-    return { ...state, stuck: null, misses: MISSES_TO_STOP - 1, missedFrom: state.stuck.back };
+    // Try once more (one step: see scaleUpTo's doubting): one miss from stopping again.
+    return { ...state, stuck: null, misses: MISSES_TO_STOP - 1, missedFrom: { c: state.stuck.back, t: state.stuck.t } };
   }
   const pred = state.pred;
   if (!pred || input.ready < pred.c) return state;
@@ -286,16 +292,22 @@ function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: 
   // nothing can be told, and nothing is held against the scaling.
   if (pred.fromClipped !== clipped) return { ...state, pred: null };
   const failNow = input.failures?.ratio ?? 0;
-  // Failing: the requests served must grow with the replicas (a bottleneck keeps their share).
+  const first = state.missedFrom ?? { c: pred.before, t: pred.from };
+  // Failing: the requests served must grow with the replicas (a bottleneck keeps their share). Not
+  // failing: the latency fell by a fifth, or by a good share of what the model predicted (a queue
+  // built up before the change drains over more than one run, so a fall short of the prediction
+  // alone is no proof) — from this change, or since the first change that did not help.
   const servedGrowth = (1 - failNow) / Math.max(1e-6, 1 - pred.fromFailures);
+  const fell = (from: number): boolean => t <= from * (1 - MIN_FALL);
   const helped = clipped
     ? servedGrowth - 1 >= HELPED_SHARE * (input.ready / pred.before - 1)
-    : Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
+    : fell(pred.from) || fell(first.t) || Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
   if (helped) return { ...state, misses: 0, missedFrom: null, pred: null };
   const misses = state.misses + 1;
-  const missedFrom = state.missedFrom ?? pred.before;
-  const stuck = misses >= MISSES_TO_STOP ? { since: now, back: missedFrom, t: round(t) } : state.stuck;
-  return { ...state, misses, missedFrom, pred: null, stuck };
+  // Back to the count before the scale-ups that did not help (the latency there was no worse: it
+  // has not fallen by a fifth since, or this would have counted as help).
+  const stuck = misses >= MISSES_TO_STOP ? { since: now, back: first.c, t: round(t) } : state.stuck;
+  return { ...state, misses, missedFrom: first, pred: null, stuck };
 }
 
 function stuckWhy(state: ModelState): string {

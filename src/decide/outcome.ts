@@ -36,8 +36,10 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
   const { input, prior, current } = ctx;
   const at = new Date(input.now).toISOString();
   const changed = applied !== current;
-  // A calm run needs fewer replicas than it has; a run that could not tell needs what it has.
-  const needed = changed ? applied : (d.needed ?? (d.calm ? current - input.policy.decay.replicas : current));
+  // A calm run needs fewer replicas than it has; a run that could not tell needs what it has; the
+  // model says what it needs (a halving step down may apply more than that).
+  const usual = changed ? applied : d.calm ? current - input.policy.decay.replicas : current;
+  const needed = d.needed ?? usual;
   const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
   const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations };
   return {

@@ -32,7 +32,7 @@ export interface ModelState {
   early: number | null; // the previous run's count for a scale-up within target (two in a row act)
   pred: { c: number; t: number; from: number; fromClipped: boolean; fromFailures: number; before: number } | null;
   misses: number; // scale-ups in a row that did not move the latency as predicted
-  missedFrom: number | null; // the count before the first of those scale-ups
+  missedFrom: { c: number; t: number } | null; // the count and latency before the first of those scale-ups
   stableUntil: string | null; // no scale-down before (after sizing from goodput)
   stuck: { since: number; back: number; t: number } | null; // NotScalable since (epoch ms), the count to return to
 }
@@ -177,7 +177,7 @@ function isModel(x: unknown): x is ModelState {
     num(m.fits) &&
     Array.isArray(m.recent) &&
     m.recent.every(num) &&
-    (m.missedFrom === null || num(m.missedFrom)) &&
+    (m.missedFrom === null || (typeof m.missedFrom === 'object' && num(m.missedFrom.c) && num(m.missedFrom.t))) &&
     (m.last === null || (typeof m.last === 'object' && num(m.last.c) && num(m.last.t))) &&
     (m.early === null || num(m.early)) &&
     (m.pred === null || (typeof m.pred === 'object' && num(m.pred.c) && num(m.pred.t))) &&

@@ -136,10 +136,11 @@ describe('the model policy', () => {
   });
 
   it('two scale-ups that did not move the latency: NotScalable, back to the count before them', () => {
-    // Our scale-up 4 → 5 predicted 14 ms; the latency stays at 25 ms (a database, not the replicas).
+    // 3 → 4 did not help (25 ms at 3); our scale-up 4 → 5 predicted 14 ms; the latency stays at 25 ms (a
+    // database, not the replicas).
     const model = learned({
       misses: 1,
-      missedFrom: 3,
+      missedFrom: { c: 3, t: 25 },
       pred: { c: 5, t: 14, from: 25, fromClipped: false, fromFailures: 0, before: 4 },
     });
     const d = run({ replicas: 5, mean: 25, model });
@@ -153,6 +154,14 @@ describe('the model policy', () => {
     assert.equal(eased.state.model?.stuck, null, 'within target: the relation may hold again');
   });
 
+  it('a queue draining over several runs is no bottleneck: a latency that fell by a fifth helped', () => {
+    // 1 → 3 at 692 ms predicted 17 ms; two runs later 232 ms (the queue built up before still drains).
+    const model = learned({ pred: { c: 3, t: 17, from: 692, fromClipped: false, fromFailures: 0, before: 1 } });
+    const d = run({ replicas: 3, mean: 232, model });
+    assert.equal(d.state.model?.misses, 0, d.message);
+    assert.notEqual(d.reason, 'NotScalable');
+  });
+
   it('a scale-up that helped is no miss; the same stuck model never lowers a failing service', () => {
     const helped = learned({
       misses: 1,
@@ -164,6 +173,26 @@ describe('the model policy', () => {
     const failing = run({ replicas: 5, mean: 900, failures: 40, model: stuck });
     assert.equal(failing.reason, 'NotScalable', failing.message);
     assert.equal(failing.applied, 5, 'never lower while failing');
+  });
+
+  it('s₀ is never above the lowest latency seen: a calibration from a draining queue cannot raise it', () => {
+    const pol = modelPolicy();
+    let model: ModelState | null = null;
+    const step = (replicas: number, mean: number, at: number): void => {
+      model = decide({
+        targetKey: 'k',
+        status: { replicas, paused: false, revision: 'rev-1' },
+        record: { ...record(0, replicas, { lastRunAt: new Date(at - 60_000).toISOString() }), model },
+        observations: observe(mean),
+        policy: pol,
+        now: at,
+      }).state.model;
+    };
+    step(1, 14.3, NOW);
+    step(3, 232, NOW + 60_000);
+    step(4, 184, NOW + 120_000);
+    assert.ok(model!.s0 <= 14.3, JSON.stringify(model));
+    assert.ok(Math.min(model!.s0, ...model!.recent) <= 14.3);
   });
 
   it('a rollout (a new revision) learns s₀ afresh: the old service time is forgotten', () => {
