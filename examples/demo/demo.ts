@@ -1,6 +1,8 @@
 // The one-command local demo (`npm run demo`): a pool of Fibonacci replicas behind one port, a
 // background load that rises, holds and stops, and dist/scale.js run on a short schedule with the
 // file state store and the http scale target. Shows each run live; ends by itself; leaves nothing.
+// It runs the recommended policy (examples/recommended-policy.yaml), then the same load through
+// LPA's default policy, and prints the two side by side: runs in breach, replica-runs, reversals.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startPool, type Pool } from './pool.ts';
+import { policyYaml, readPolicy, reversals, type PolicyFragment } from './policy.ts';
 import { historyHtml } from '../../src/report/history-html.ts';
 import type { StateRecord } from '../../src/model/state-record.ts';
 
@@ -24,6 +27,8 @@ export interface DemoOptions {
   historyFile?: string;
   /** Where the scaler's decisions go; by default the pool's http scale target and a state file. */
   target?: (pool: Pool, dir: string) => Promise<DemoTarget>;
+  /** The policy: a fragment of policy keys (examples/recommended-policy.yaml); none: LPA's defaults. */
+  policy?: PolicyFragment | undefined;
 }
 
 /** The scale target and state store the scaler runs with. */
@@ -59,11 +64,21 @@ export interface DemoRun {
 }
 
 export interface DemoResult {
+  policy: string;
   runs: DemoRun[];
   maxReplicas: number;
   finalReplicas: number;
   pids: number[];
+  /** Runs whose measured latency was above the target (or that measured nothing). */
+  breachRuns: number;
+  /** The replicas summed over the runs: what the policy cost. */
+  replicaRuns: number;
+  /** How often the replica count changed direction. */
+  reversals: number;
 }
+
+/** A run every ~3 s stands for a minute of a CronJob's schedule: the policy's durations follow. */
+const RUN_SECONDS = 3;
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const dir = mkdtempSync(join(tmpdir(), 'latency-scaler-demo-'));
@@ -80,8 +95,7 @@ loadTest:
   waitTime: 100ms
   requests: [{ method: GET, path: /fibonacci?n=10 }]
 targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${options.targetMs} }]
-decay: { replicas: 1, unchangedRuns: 2 }
-settle: { timeout: ${target.settle ?? '0s'} }
+${policyLines(options.policy, target.settle ?? '0s').join('\n')}
 `,
   );
   const started = Date.now();
@@ -90,7 +104,10 @@ settle: { timeout: ${target.settle ?? '0s'} }
   const runs: DemoRun[] = [];
   let finalRecord: StateRecord | undefined;
   const background = backgroundLoad(pool, options.loadRps, idle, idle + load, options.signal);
-  options.out(`demo: service ${pool.url}, scale target ${pool.scaleUrl}, target mean ${options.targetMs} ms`);
+  const policyName = options.policy?.name ?? "LPA's default policy";
+  options.out(
+    `demo (${policyName}): service ${pool.url}, scale target ${pool.scaleUrl}, target mean ${options.targetMs} ms`,
+  );
   options.out(
     `      quiet ${idle}s → ${options.loadRps} req/s for ${load}s → quiet ${cooldown}s; a scaler run every ~3 s\n`,
   );
@@ -121,11 +138,16 @@ settle: { timeout: ${target.settle ?? '0s'} }
     await target.close();
     await pool.close();
   }
-  const result = {
+  const replicas = runs.map((r) => r.replicas);
+  const result: DemoResult = {
+    policy: policyName,
     runs,
-    maxReplicas: Math.max(1, ...runs.map((r) => r.replicas)),
+    maxReplicas: Math.max(1, ...replicas),
     finalReplicas: runs.at(-1)?.replicas ?? 1,
     pids: pool.pids(),
+    breachRuns: runs.filter((r) => r.observed === null || r.observed > options.targetMs).length,
+    replicaRuns: replicas.reduce((a, b) => a + b, 0),
+    reversals: reversals(replicas),
   };
   if (options.signal?.aborted) options.out('\nstopped (Ctrl-C): every process of the demo has ended');
   options.out(
@@ -138,6 +160,24 @@ settle: { timeout: ${target.settle ?? '0s'} }
   }
   rmSync(dir, { recursive: true, force: true });
   return result;
+}
+
+/** The policy keys of scaler.yaml: the fragment's (its durations compressed), or LPA's defaults. */
+function policyLines(policy: PolicyFragment | undefined, settle: string): string[] {
+  if (!policy) return [`settle: { timeout: ${settle} }`];
+  return policyYaml(policy, RUN_SECONDS);
+}
+
+/** The two policies side by side: the comparison a user came for. */
+export function comparison(results: DemoResult[]): string[] {
+  const width = Math.max(...results.map((r) => r.policy.length));
+  const head = `${'policy'.padEnd(width)}  runs  in breach  replica-runs  peak  reversals`;
+  const rows = results.map(
+    (r) =>
+      `${r.policy.padEnd(width)}  ${String(r.runs.length).padStart(4)}  ${String(r.breachRuns).padStart(9)}  ` +
+      `${String(r.replicaRuns).padStart(12)}  ${String(r.maxReplicas).padStart(4)}  ${String(r.reversals).padStart(9)}`,
+  );
+  return [head, '-'.repeat(head.length), ...rows];
 }
 
 const bar = (n: number): string => `${'█'.repeat(n)}${' '.repeat(Math.max(0, 8 - n))}`;
@@ -219,16 +259,29 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+const RECOMMENDED = fileURLToPath(new URL('../recommended-policy.yaml', import.meta.url));
+
 if (import.meta.main) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  await runDemo({
-    phases: { idle: 6, load: 40, cooldown: 48 },
+  const common = {
+    phases: { idle: 3, load: 27, cooldown: 21 },
     loadRps: 300,
     targetMs: 20,
-    out: (l) => console.log(l),
+    out: (l: string) => console.log(l),
     signal: controller.signal,
-    historyFile: resolve('.latency-scaler/demo-history.html'),
-  });
+  };
+  const results = [
+    await runDemo({
+      ...common,
+      policy: readPolicy('recommended', RECOMMENDED),
+      historyFile: resolve('.latency-scaler/demo-history.html'),
+    }),
+  ];
+  if (!controller.signal.aborted) {
+    console.log("\nthe same load through LPA's default policy:\n");
+    results.push(await runDemo(common));
+  }
+  if (!controller.signal.aborted) console.log(`\n${comparison(results).join('\n')}`);
 }
