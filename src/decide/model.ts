@@ -122,8 +122,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
 
   const n = ready * slots;
   const s0 = Math.min(before, state.s0);
-  const loadAt = (x: number): number =>
-    clipped ? 1 / Math.max(1e-6, 1 - input.failures!.ratio) : utilizationAt(x / s0, n);
+  const loadAt = (x: number): number => (clipped ? overload(input.failures!) : utilizationAt(x / s0, n));
   const rho = loadAt(t);
   const lambda = (rho * n) / s0;
   const modelNow = meanResponse(lambda, n, s0);
@@ -196,6 +195,16 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   };
   if (state.stuck) view.notScalable = { since: state.stuck.since, back: state.stuck.back, why: stuckWhy(state) };
   return { state, view };
+}
+
+/**
+ * How far past capacity a failing service is: capacity ÷ the share served. An overloaded run completes
+ * few requests (each near its timeout), so the share counts one failure more than seen: with 4 of 7
+ * failing that is ×2.7, not ×2.3 — a probe of a few requests errs toward capacity, a large one not at all.
+ */
+function overload(failures: FailureSummary): number {
+  const failed = (failures.failures + 1) / (failures.requests + 1);
+  return 1 / Math.max(1e-6, 1 - failed);
 }
 
 /** The latency targets' limits with their observed values (failure ratios and rates are not sized). */
