@@ -404,6 +404,32 @@ state: { store: file, path: ${join(dir, `locust-${n}.json`)} }
     }
   });
 
+  it('the answer to /swarm lost (a master with a worker swarms): /stop reaches it, the swarm does not run on', async () => {
+    const swarming = await startLocust({ locustfile: 'test/fixtures/locustfile.py', workers: 1 });
+    const lossy = await startFaultProxy({ upstream: swarming.url });
+    try {
+      lossy.inject({ method: 'POST', path: /^\/swarm/, fault: { kind: 'lostAnswer' } });
+      const path = locustConfig().replace('.yaml', '-lossy.yaml');
+      writeFileSync(path, readFileSync(locustConfig(), 'utf8').replace(proxy.url, lossy.url));
+      const r = await run(path);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(JSON.parse(r.stdout).message, /start the swarm \(POST \/swarm\) failed/);
+      const state = async (): Promise<string> =>
+        ((await fetch(`${swarming.url}/stats/requests`).then((res) => res.json())) as { state: string }).state;
+      // The master's state follows its worker's reports (every few seconds): wait for it to settle.
+      const seen: string[] = [];
+      for (let i = 0; i < 20 && seen.at(-1) !== 'stopped'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        seen.push(await state());
+      }
+      assert.equal(seen.at(-1), 'stopped', `the master was told to stop: ${seen.join(' → ')}`);
+      assert.deepEqual(scale.writes, []);
+    } finally {
+      await lossy.close();
+      await swarming.stop();
+    }
+  });
+
   it("500 on /swarm: a probe failure with the master's answer; the swarm is not left running", async () => {
     proxy.inject({ method: 'POST', path: /^\/swarm/, fault: { kind: 'status', status: 500, body: 'boom' } });
     const r = await run(locustConfig());
