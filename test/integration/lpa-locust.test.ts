@@ -117,6 +117,42 @@ describe("LPA drop-in: the user's own locustfile", () => {
     }
   });
 
+  it('half the requests refused (a task naming a closed port): each failure counted once — a failing service, not unreachable', async () => {
+    scale = await startScaleServer(2);
+    try {
+      writeFileSync(
+        join(dir, 'half_refused.py'),
+        `from locust import HttpUser, task, constant
+
+class HalfRefused(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def profile(self):
+        self.client.get("/fibonacci?n=10")
+
+    @task
+    def down(self):
+        self.client.get("http://127.0.0.1:9/x", name="down")
+`,
+      );
+      const env = lpaEnv('half_refused.py');
+      const r = await runBundle(['run', '-o', 'json'], { env, cwd: dir, timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const record = JSON.parse(r.stdout);
+      const requests = Object.values(record.observations.requests) as { count: number; failures: number }[];
+      const failures = requests.reduce((a, q) => a + q.failures, 0);
+      assert.equal(failures, record.observations.aggregated.failures, 'each failure in one row');
+      assert.equal(record.reason, 'FailingService', record.message);
+      const ratio = record.observations.aggregated.failures / record.observations.aggregated.count;
+      assert.ok(ratio > 0.3 && ratio < 0.7, `about half failed: ${ratio}`);
+      assert.match(record.message, /^hold at 2: \d+(\.\d+)?% of requests failed \(\S.* \d+\) > 1%$/);
+      assert.deepEqual(scale.writes, []);
+    } finally {
+      await scale.close();
+    }
+  });
+
   it("the guide's locustfile unported: exit 2 with the two-line port; nothing sent, nothing written", async () => {
     scale = await startScaleServer(1);
     try {
