@@ -1,8 +1,9 @@
 // The history picture's content, from a record: charts, points, breaches, reasons on hover, the
-// log scale for spikes, escaping, and nothing fetched from the network.
+// log scale for spikes, round ticks, the replica bounds, failures, a fleet's groups, escaping, and
+// nothing fetched from the network.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { historyHtml } from '../../../src/report/history-html.ts';
+import { fleetHistoryHtml, historyHtml } from '../../../src/report/history-html.ts';
 import { emptyRecord, type HistoryEntry, type StateRecord } from '../../../src/model/state-record.ts';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
@@ -33,13 +34,14 @@ describe('historyHtml', () => {
     assert.equal(count(html, /<svg /g), 2, 'one chart for replicas, one for the target');
     assert.equal(count(html, /<circle /g), 10);
     assert.equal(count(html, /class="pt breach"/g), 3, 'points above the target are marked');
-    assert.match(
-      html,
-      /<title>2026-11-22T10:01:00.000Z\nscale up 1→2: GET \/fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;<\/title>/,
-    );
+    // The time, what the point shows (replicas, or the value against its limit), the escaped reason.
+    const escaped = String.raw`scale up 1→2: GET /fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;`;
+    assert.match(html, new RegExp(`<title>2026-11-22T10:01:00.000Z: [^\n<]*\n${escaped}</title>`));
     assert.match(html, /class="limit"/);
     assert.match(html, /5 decisions from 2026-11-22T10:00:00.000Z to 2026-11-22T10:04:00.000Z/);
-    assert.doesNotMatch(html, /(src|href)=["']?https?:/, 'self-contained');
+    assert.doesNotMatch(html, /(src|href)=["']?https?:|@import|url\(/, 'self-contained');
+    assert.doesNotMatch(html, /<script/, 'no script needed');
+    assert.equal(count(html, /<circle [^>]*><title>/g), 10, 'every point has its reason on hover');
     assert.doesNotMatch(html, /NaN|Infinity|undefined/);
   });
 
@@ -77,4 +79,95 @@ describe('historyHtml', () => {
     const html = historyHtml({ ...emptyRecord('k'), history }, 'rps');
     assert.equal(count(html, /class="pt breach"/g), 2, 'the runs at 40 and 30 req/s, below the floor of 50');
   });
+
+  it('value axes are labelled at round values: 1-2-5 (log and linear), whole replicas', () => {
+    for (const values of [
+      [700, 9, 6, 5],
+      [8, 7.5, 6, 5],
+      [477, 54, 6.18, 30],
+    ]) {
+      const [replicas, target] = panels(historyHtml(record([1, 2, 7, 3], values), 't'));
+      const numbers = labels(target!, 'ytick').map(Number);
+      assert.ok(numbers.length >= 3, numbers.join(' '));
+      const oneTwoFive = (v: number) => v === 0 || /^[125]0*$/.test(String(v).replace(/^0\.0*|\./g, ''));
+      const step = numbers[1]! - numbers[0]!;
+      // Log: every label is 1, 2 or 5 × 10^k; linear: multiples of one such step.
+      assert.ok(numbers.every(oneTwoFive) || oneTwoFive(Number(step.toPrecision(6))), numbers.join(' '));
+      assert.ok(
+        labels(replicas!, 'ytick').every((l) => /^\d+$/.test(l)),
+        labels(replicas!, 'ytick').join(' '),
+      );
+    }
+  });
+
+  it('the time axis: round times, the date under the first', () => {
+    const [replicas] = panels(historyHtml(record(Array(11).fill(2), Array(11).fill(5)), 't'));
+    assert.deepEqual(labels(replicas!, 'xtick'), ['10:00', '10:02', '10:04', '10:06', '10:08', '10:10']);
+    assert.deepEqual(labels(replicas!, 'xdate'), ['2026-11-22 UTC']);
+  });
+
+  it('bounds: shaded bands above max and below min, labelled; none without bounds', () => {
+    const r = record([1, 2, 3], [8, 9, 6]);
+    const [withBounds] = panels(historyHtml(r, 't', { bounds: { min: 1, max: 5 } }));
+    assert.equal(count(withBounds!, /<rect class="band"/g), 2);
+    assert.deepEqual(labels(withBounds!, 'bound'), ['max 5', 'min 1']);
+    const [fromZero] = panels(historyHtml(r, 't', { bounds: { min: 0, max: 5 } }));
+    assert.equal(count(fromZero!, /<rect class="band"/g), 1, 'nothing below a min of 0');
+    assert.doesNotMatch(historyHtml(r, 't'), /class="band"/);
+  });
+
+  it('failures: a panel from failureRatio targets, or from the entries own failures, with kinds', () => {
+    const plain = record([1, 2], [8, 6]);
+    assert.doesNotMatch(historyHtml(plain, 't'), /failed requests/, 'no failure data: no panel');
+
+    const withTarget = withEntries(plain, (e, i) => ({
+      ...e,
+      observations: [...e.observations, { target: 'GET /x failureRatio', value: [0.2, 0][i]!, limit: 0.05 }],
+    }));
+    const html = historyHtml(withTarget, 't');
+    assert.equal(count(html, /<svg /g), 3, 'replicas, the latency target, failures (not a panel of its own)');
+    const failures = panels(html)[2]!;
+    assert.equal(count(failures, /class="pt breach"/g), 1, 'the 20% run breached its 5% target');
+    assert.match(failures, /20% of requests failed \(limit 5%\)/);
+
+    const stored = withEntries(plain, (e, i) => ({
+      ...e,
+      failures: { ratio: [0.3, 0.01][i]!, kinds: { timeout: 25, 'HTTP 503': 5 } },
+    }));
+    const page = historyHtml(stored, 't');
+    assert.match(page, /by kind:<span class="key k0"><\/span>timeout<span class="key k1"><\/span>HTTP 503/);
+    assert.equal(count(page, /<rect class="bar k0"/g), 2);
+    assert.match(page, /30% of requests failed \(timeout 25, HTTP 503 5\)/);
+
+    const odd = withEntries(plain, (e) => ({ ...e, failures: { ratio: 'lots', kinds: 7 } }));
+    assert.doesNotMatch(historyHtml(odd, 't'), /failed requests/, 'a malformed field is ignored');
+  });
+
+  it('a fleet: one group of panels per target, one self-contained page', () => {
+    const html = fleetHistoryHtml([
+      { title: 'Deployment default/a', record: record([1, 2], [8, 6]), bounds: { min: 1, max: 4 } },
+      { title: 'Deployment default/b <x>', record: record([3, 3, 2], [4, 5, 6]) },
+      { title: 'Deployment default/c', record: emptyRecord('c') },
+    ]);
+    assert.equal(count(html, /<!doctype html>/g), 1);
+    assert.equal(count(html, /<section class="group">/g), 3);
+    assert.equal(count(html, /<svg /g), 4, 'two panels each for a and b; none for c');
+    assert.match(html, /<h2>Deployment default\/b &#60;x&#62;<\/h2>/);
+    assert.equal(count(html, /class="band"/g), 2, "only a's bounds are known");
+    assert.doesNotMatch(html, /NaN|Infinity|undefined|<script/);
+  });
 });
+
+/** Each SVG panel's markup. */
+function panels(html: string): string[] {
+  return html.split('<svg ').slice(1);
+}
+
+/** The texts of a panel's labels of one kind (ytick, xtick, xdate, bound). */
+function labels(svg: string, kind: string): string[] {
+  return [...svg.matchAll(new RegExp(`class="axis ${kind}"[^>]*>([^<]*)<`, 'g'))].map((m) => m[1]!);
+}
+
+function withEntries(r: StateRecord, change: (e: HistoryEntry, i: number) => object): StateRecord {
+  return { ...r, history: r.history.map((e, i) => change(e, i) as HistoryEntry) };
+}
