@@ -171,13 +171,15 @@ function timeGrid(frame: Frame): string {
   const bottom = frame.height - PAD.bottom;
   const text = (cls: string, x: string, y: number, s: string): string =>
     `<text class="axis ${cls}" x="${x}" y="${y}" text-anchor="middle">${esc(s)}</text>`;
+  // The labels' row starts below the lowest value label (the 0 at the plot's bottom), which a wide
+  // time label at the plot's left edge would otherwise touch.
   return frame.times
     .map((tick) => {
       const x = f1(frame.x(tick.t));
       return (
         `<line class="grid" x1="${x}" x2="${x}" y1="${PAD.top}" y2="${bottom}"/>` +
-        text('xtick', x, bottom + 15, tick.label) +
-        (tick.date ? text('xdate', x, bottom + 30, tick.date) : '')
+        text('xtick', x, bottom + 19, tick.label) +
+        (tick.date ? text('xdate', x, bottom + 33, tick.date) : '')
       );
     })
     .join('');
