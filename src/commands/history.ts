@@ -13,7 +13,9 @@ export async function historyCommand(config: ScalerConfig, ctx: CommandContext, 
   if (!record || record.history.length === 0)
     throw new ScalerError(`${store.describe()}: no history recorded yet; run 'latency-scaler run' first`);
   const path = resolve(out);
-  await writeFile(path, historyHtml(record, `latency-scaler: ${describeTarget(config.target)}`));
+  // The entries do not carry the bounds: the picture shows today's, from the configuration.
+  const bounds = { min: config.replicas.min, max: config.replicas.max };
+  await writeFile(path, historyHtml(record, `latency-scaler: ${describeTarget(config.target)}`, { bounds }));
   ctx.out(
     ctx.output === 'json'
       ? `${JSON.stringify({ file: path, decisions: record.history.length })}\n`
