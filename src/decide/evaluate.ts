@@ -151,6 +151,8 @@ export interface FailureSummary {
   ratio: number; // 0–1
   /** Every request failed without reaching the service: nothing was measured (a probe failure). */
   unreachable: boolean;
+  /** Failed requests by kind: `{ timeout: 45, 'HTTP 503': 3 }`. */
+  kinds: Record<string, number>;
   text: string; // `48% of requests failed (timeout 45, HTTP 503 3)`
 }
 
@@ -169,5 +171,12 @@ export function failureSummary(observations: Observations | undefined): FailureS
     .join(', ');
   const text = `${round(ratio * 100)}% of requests failed${byKind ? ` (${byKind})` : ''}`;
   const unreachable = Object.values(observations.requests).reduce((n, r) => n + (r.unreachable ?? 0), 0);
-  return { requests: all.count, failures: all.failures, ratio, unreachable: unreachable >= all.count, text };
+  return {
+    requests: all.count,
+    failures: all.failures,
+    ratio,
+    unreachable: unreachable >= all.count,
+    kinds: Object.fromEntries(kinds),
+    text,
+  };
 }

@@ -1,7 +1,7 @@
 // What a decision says and keeps: the sentence for humans, the history entry and the record to
 // store, and the decision record itself. Pure.
 import { appendHistory, type StateRecord } from '../model/state-record.ts';
-import { MATERIAL_LAG_SHARE } from './evaluate.ts';
+import { MATERIAL_LAG_SHARE, type FailureSummary } from './evaluate.ts';
 import type { Limited } from './limits.ts';
 import { primaryMean, withPrediction } from './model.ts';
 import type { Context, Decision, Draft } from './types.ts';
@@ -41,7 +41,8 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
   const usual = changed ? applied : d.calm ? current - input.policy.decay.replicas : current;
   const needed = d.needed ?? usual;
   const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
-  const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations };
+  const failed = ctx.failures && ctx.failures.failures > 0 ? { failures: failuresEntry(ctx.failures) } : {};
+  const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations, ...failed };
   return {
     ...prior,
     calmRuns: changed || !d.calm ? 0 : ctx.calmBefore + 1,
@@ -87,4 +88,9 @@ function describe(ctx: Context, d: Draft, action: Decision['action'], limited: L
         : '';
   const manual = ctx.manualChange ? ' [replicas changed by someone else since the last run]' : '';
   return `${verb}${arrow}: ${d.why}${bound}${manual}`;
+}
+
+/** A run's failures as its history entry keeps them: the share, and the count of each kind. */
+function failuresEntry(f: FailureSummary): { ratio: number; kinds: Record<string, number> } {
+  return { ratio: Math.round(f.ratio * 10_000) / 10_000, kinds: f.kinds };
 }

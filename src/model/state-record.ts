@@ -15,6 +15,8 @@ export interface HistoryEntry {
   action: string;
   reason: string; // the sentence for humans
   observations: { target: string; value: number | null; limit: number }[];
+  /** The share of requests that failed (0–1) and the failed requests by kind, when any failed. */
+  failures?: { ratio: number; kinds?: Record<string, number> };
 }
 
 /**
@@ -203,7 +205,8 @@ function decodeEntry(h: unknown, i: number): HistoryEntry {
     (e.needed === undefined || (typeof e.needed === 'number' && Number.isFinite(e.needed))) &&
     typeof e.action === 'string' &&
     typeof e.reason === 'string' &&
-    Array.isArray(e.observations);
+    Array.isArray(e.observations) &&
+    (e.failures === undefined || (typeof e.failures === 'object' && typeof e.failures?.ratio === 'number'));
   if (!ok) throw new RecordShapeError(`history[${i}] is not a decision entry { at, current, desired, applied, … }`);
   return e;
 }

@@ -669,6 +669,17 @@ describe('decide: LPA semantics and the safety rules', () => {
     });
   });
 
+  it("a run's failures go into its history entry (share and kinds), for the history picture", () => {
+    const failing = observe(5, {
+      failures: 30,
+      failuresByKind: { timeout: { count: 20, sample: 't' }, 'HTTP 503': { count: 10, sample: 's' } },
+    });
+    failing.aggregated = { ...failing.aggregated, failures: 30 };
+    const d = decide(input({ observations: failing }));
+    assert.deepEqual(d.state.history.at(-1)!.failures, { ratio: 0.3, kinds: { timeout: 20, 'HTTP 503': 10 } });
+    assert.equal(decide(input({})).state.history.at(-1)!.failures, undefined, 'none when nothing failed');
+  });
+
   it('history is bounded and records the decision', () => {
     let rec = null;
     for (let i = 0; i < 60; i++) rec = decide(input({ record: rec, now: NOW + i * 60_000 })).state;
