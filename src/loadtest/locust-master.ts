@@ -1,9 +1,8 @@
 // The Locust master's web API, as Locust 2.x serves it: /swarm takes form fields, /stop and
 // /stats/reset are POSTs, /stats/requests (JSON) is memoized for ~2 s, the CSV endpoints are not.
 // Every failure is a ProbeError naming the step and the master's answer.
-import { request } from '../undici.ts';
+import { httpJson, httpText, type HttpCall, type HttpFailures } from '../http-json.ts';
 import { ProbeError } from '../errors.ts';
-import { transportCause } from '../transport.ts';
 
 const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master (by default)
 
@@ -37,74 +36,64 @@ export class LocustMaster {
   }
 
   async status(signal?: AbortSignal): Promise<MasterStatus> {
-    return JSON.parse(
-      await this.call('GET', '/stats/requests', 'read the master status', undefined, signal),
-    ) as MasterStatus;
+    const status = await this.call(httpJson, 'GET', '/stats/requests', 'read the master status', { signal });
+    if (status === null) throw new ProbeError(`locust master ${this.url}: read the master status: an empty answer`);
+    return status as MasterStatus;
   }
 
   async reset(signal?: AbortSignal): Promise<void> {
-    await this.call('POST', '/stats/reset', 'reset the statistics', undefined, signal);
+    await this.call(httpText, 'POST', '/stats/reset', 'reset the statistics', { signal });
   }
 
   async swarm(users: number, spawnRate: number, host: string, signal?: AbortSignal): Promise<void> {
     const form = new URLSearchParams({ user_count: String(users), spawn_rate: String(spawnRate), host });
-    const text = await this.call('POST', '/swarm', 'start the swarm', form, signal);
-    const answer = JSON.parse(text) as { success?: boolean; message?: string };
-    if (answer.success === false)
-      throw new ProbeError(`locust master ${this.url}: start the swarm: refused: ${answer.message ?? text}`);
+    const answer = (await this.call(httpJson, 'POST', '/swarm', 'start the swarm', { signal, form })) as {
+      success?: boolean;
+      message?: string;
+    } | null;
+    if (answer?.success === false) {
+      const why = answer.message ?? JSON.stringify(answer);
+      throw new ProbeError(`locust master ${this.url}: start the swarm: refused: ${why}`);
+    }
   }
 
   /** Idempotent: stopping a stopped master answers success too. `timeoutMs` overrides the per-call limit. */
   async stop(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
-    await this.call('POST', '/stop', 'stop the swarm', undefined, signal, timeoutMs);
+    await this.call(httpText, 'POST', '/stop', 'stop the swarm', { signal, timeoutMs });
   }
 
   requestsCsv(signal?: AbortSignal): Promise<string> {
-    return this.call('GET', '/stats/requests/csv', 'read the request statistics', undefined, signal);
+    return this.call(httpText, 'GET', '/stats/requests/csv', 'read the request statistics', { signal });
   }
 
   failuresCsv(signal?: AbortSignal): Promise<string> {
-    return this.call('GET', '/stats/failures/csv', 'read the failures', undefined, signal);
+    return this.call(httpText, 'GET', '/stats/failures/csv', 'read the failures', { signal });
   }
 
-  private async call(
+  /** An interruption too is a ProbeError here (a run ends with the interruption all the same: run.ts measure). */
+  private call<T>(
+    read: (call: HttpCall, fail: HttpFailures) => Promise<T>,
     method: 'GET' | 'POST',
     path: string,
     step: string,
-    form?: URLSearchParams,
-    signal?: AbortSignal,
-    timeoutMs = this.timeoutMs,
-  ): Promise<string> {
+    options: { signal?: AbortSignal | undefined; form?: URLSearchParams; timeoutMs?: number | undefined },
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.auth) headers['authorization'] = this.auth;
-    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let res;
-    try {
-      res = await request(this.url + path, {
-        method,
-        headers,
-        ...(form ? { body: form.toString() } : {}),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (err) {
-      throw new ProbeError(
-        `locust master ${this.url}: ${step} (${method} ${path}) failed: ${transportCause(err, timeoutMs)}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    const text = await res.body.text();
-    if (res.statusCode === 401)
-      throw new ProbeError(
-        `locust master ${this.url}: ${step} (${method} ${path}) answered 401: check loadTest.locust.username/password`,
-      );
-    if (res.statusCode < 200 || res.statusCode >= 300)
-      throw new ProbeError(
-        `locust master ${this.url}: ${step} (${method} ${path}) answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`,
-      );
-    return text;
+    const what = `locust master ${this.url}: ${step} (${method} ${path})`;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    return read(
+      { method, url: this.url + path, headers, form: options.form, timeoutMs, signal: options.signal },
+      {
+        transport: ({ cause, err, cut }) =>
+          new ProbeError(`${what} failed: ${cut ? 'the answer was cut: ' : ''}${cause}`, { cause: err }),
+        status: (status, text) =>
+          status === 401
+            ? new ProbeError(`${what} answered 401: check loadTest.locust.username/password`)
+            : new ProbeError(`${what} answered HTTP ${status}: ${text.slice(0, 300)}`),
+        notJson: (text) => new ProbeError(`${what} answered non-JSON: ${text.slice(0, 300)}`),
+      },
+    );
   }
 }
 

@@ -2,12 +2,11 @@
 // "pausedReplicas"?: n, "pausedScaleDown"?: bool};
 // PUT url with {"replicas": n}. For the local demo and platforms that are not Kubernetes.
 // The PUT carries `expectedReplicas` so a server that supports it can refuse (409) a stale write.
-import { request } from '../undici.ts';
 import type { HttpTargetRef } from '../config/types.ts';
 import { ConflictError, TargetError } from '../errors.ts';
 import { redactUrl } from '../report/redact.ts';
 import { pauseOf } from './ownership.ts';
-import { callTimeout, transportCause } from '../transport.ts';
+import { httpJson } from '../http-json.ts';
 import type { ScaleTarget, TargetStatus } from './types.ts';
 
 export class HttpScaleTarget implements ScaleTarget {
@@ -57,48 +56,24 @@ export class HttpScaleTarget implements ScaleTarget {
     await this.call('PUT', { replicas, expectedReplicas: expectedCurrent }, signal, until);
   }
 
-  private async call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal, until?: number): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.ref.headers };
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const timeoutMs = callTimeout(this.timeoutMs, until);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let res;
-    try {
-      res = await request(this.ref.url, {
-        method,
-        headers,
-        ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      const cause = transportCause(err, timeoutMs);
-      throw new TargetError(`the http scale target: ${method} ${redactUrl(this.ref.url)} failed: ${cause}`, {
-        cause: err,
-      });
-    }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      const cause = transportCause(err, timeoutMs);
-      const where = `${method} ${redactUrl(this.ref.url)}`;
-      throw new TargetError(`the http scale target: ${where}: the answer was cut: ${cause}`, { cause: err });
-    }
-    if (res.statusCode === 409)
-      throw new ConflictError(
-        `${method} ${redactUrl(this.ref.url)} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`,
-      );
-    if (res.statusCode < 200 || res.statusCode >= 300)
-      throw new TargetError(
-        `${method} ${redactUrl(this.ref.url)} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`,
-      );
-    if (text.trim() === '') return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new TargetError(`${method} ${redactUrl(this.ref.url)} answered non-JSON: ${text.slice(0, 200)}`);
-    }
+  private call(method: 'GET' | 'PUT', payload: unknown, signal?: AbortSignal, until?: number): Promise<unknown> {
+    const where = `${method} ${redactUrl(this.ref.url)}`;
+    const headers = { accept: 'application/json', ...this.ref.headers };
+    return httpJson(
+      { method, url: this.ref.url, headers, json: payload, timeoutMs: this.timeoutMs, until, signal },
+      {
+        transport: ({ cause, err, cut }) => {
+          // Interrupted: the run ends with the interruption, not a target error.
+          if (signal?.aborted) return signal.reason as Error;
+          const what = cut ? `: the answer was cut: ${cause}` : ` failed: ${cause}`;
+          return new TargetError(`the http scale target: ${where}${what}`, { cause: err });
+        },
+        status: (status, text) =>
+          status === 409
+            ? new ConflictError(`${where} answered 409 (replicas changed by someone else): ${text.slice(0, 200)}`)
+            : new TargetError(`${where} answered HTTP ${status}: ${text.slice(0, 200)}`),
+        notJson: (text) => new TargetError(`${where} answered non-JSON: ${text.slice(0, 200)}`),
+      },
+    );
   }
 }
