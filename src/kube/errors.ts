@@ -1,8 +1,8 @@
 // Kubernetes API failures → errors an operator can act on, and bounded retries for the
 // transient ones (429, 5xx, connection failures, timeouts).
-import { setTimeout as wait } from 'node:timers/promises';
 import { ConflictError, ScalerError, TargetError } from '../errors.ts';
 import { transportCause } from '../transport.ts';
+import { wait } from '../wait.ts';
 
 export interface ApiCall {
   verb: string; // get, patch, create, update
@@ -116,9 +116,6 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-/** The one wait between attempts: ends early, rejecting, when the signal fires. */
-const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> => wait(ms, undefined, { signal });
-
 /**
  * Retries transient failures with exponential backoff and full jitter (or the server's
  * Retry-After, when it gave one), within a deadline. An interruption ends it with its reason (the
@@ -128,7 +125,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
   const { signal } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? wait;
   const start = now();
   const until = Math.min(start + options.deadlineMs, options.until ?? Number.POSITIVE_INFINITY);
   for (let attempt = 0; ; attempt++) {
@@ -140,12 +137,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
       const backoff = random() * Math.min(5000, (options.baseMs ?? 200) * 2 ** attempt);
       const delay = retryAfterMs(err, now()) ?? backoff;
       if (!isTransient(err) || now() + delay > until) throw err;
-      try {
-        await sleep(delay, signal);
-      } catch (waitErr) {
-        signal?.throwIfAborted();
-        throw waitErr;
-      }
+      await sleep(delay, signal); // an interruption ends the wait with its reason
     }
   }
 }

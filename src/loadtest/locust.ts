@@ -2,6 +2,7 @@
 // services that need more load than one pod can give are measured the same way.
 import type { LocustEngineConfig } from '../config/types.ts';
 import { ProbeError } from '../errors.ts';
+import { wait } from '../wait.ts';
 import { LocustMaster, parseCsv, type WorkerInfo } from './locust-master.ts';
 import { toObservations } from './locust-stats.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
@@ -24,16 +25,18 @@ export class LocustEngine implements LoadTestEngine {
   private readonly config: LocustEngineConfig & { url: string };
   private readonly master: LocustMaster;
   private readonly deps: LocustEngineDeps;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly now: () => number;
 
   constructor(config: LocustEngineConfig & { url: string }, deps: LocustEngineDeps = {}) {
     this.config = config;
     this.master = new LocustMaster(config.url, config, { timeoutMs: deps.callTimeoutMs });
     this.deps = deps;
+    this.sleep = deps.sleep ?? wait;
+    this.now = deps.now ?? Date.now;
   }
 
   async run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations> {
-    const sleep = this.deps.sleep ?? abortableSleep;
-    const now = this.deps.now ?? Date.now;
     const workers = this.config.workers;
     if (workers) {
       const wanted = Math.ceil(plan.users / workers.usersPerWorker);
@@ -48,17 +51,17 @@ export class LocustEngine implements LoadTestEngine {
       swarming = true;
       await this.master.swarm(plan.users, plan.spawnRate, plan.host, signal);
       const rampMs = Math.ceil((plan.users / plan.spawnRate) * 1000);
-      await sleep(rampMs, signal);
+      await this.sleep(rampMs, signal);
       await this.expectUsers(plan.users, signal);
       // Statistics cover the run after ramp-up and warm-up, as the local engine's after warm-up.
-      await sleep(plan.warmup, signal);
+      await this.sleep(plan.warmup, signal);
       await this.master.reset(signal);
-      const startedAt = now();
-      await sleep(plan.duration - plan.warmup, signal);
+      const startedAt = this.now();
+      await this.sleep(plan.duration - plan.warmup, signal);
       const distributed = (await this.master.status(signal)).workers !== undefined;
       await this.master.stop(signal);
       swarming = false;
-      if (distributed) await sleep(REPORT_INTERVAL_MS, signal);
+      if (distributed) await this.sleep(REPORT_INTERVAL_MS, signal);
       const [requests, failures] = await Promise.all([
         this.master.requestsCsv(signal),
         this.master.failuresCsv(signal),
@@ -78,13 +81,11 @@ export class LocustEngine implements LoadTestEngine {
    * configured. So the swarm must reach its user count (reported with the workers' heartbeats).
    */
   private async expectUsers(users: number, signal?: AbortSignal): Promise<void> {
-    const sleep = this.deps.sleep ?? abortableSleep;
-    const now = this.deps.now ?? Date.now;
-    const deadline = now() + 2 * REPORT_INTERVAL_MS;
+    const deadline = this.now() + 2 * REPORT_INTERVAL_MS;
     for (;;) {
       const status = await this.master.status(signal);
       if (status.user_count >= users) return;
-      if (now() >= deadline) {
+      if (this.now() >= deadline) {
         const missing = (status.workers ?? [])
           .filter((w) => w.state === 'missing' || w.user_count === 0)
           .map((w) => `${w.id} (${w.state})`);
@@ -94,15 +95,13 @@ export class LocustEngine implements LoadTestEngine {
             'Not measuring under less load than configured',
         );
       }
-      await sleep(500, signal);
+      await this.sleep(500, signal);
     }
   }
 
   /** Until the master reports `wanted` usable workers, or the deadline passes. */
   async waitForWorkers(wanted: number, timeoutMs: number, signal?: AbortSignal): Promise<WorkerInfo[]> {
-    const sleep = this.deps.sleep ?? abortableSleep;
-    const now = this.deps.now ?? Date.now;
-    const deadline = now() + timeoutMs;
+    const deadline = this.now() + timeoutMs;
     let last: WorkerInfo[];
     for (;;) {
       const status = await this.master.status(signal);
@@ -114,8 +113,8 @@ export class LocustEngine implements LoadTestEngine {
       last = status.workers;
       const usable = last.filter((w) => USABLE.has(w.state));
       if (usable.length >= wanted) return usable;
-      if (now() >= deadline) break;
-      await sleep(1000, signal);
+      if (this.now() >= deadline) break;
+      await this.sleep(1000, signal);
     }
     const missing = last.filter((w) => w.state === 'missing').map((w) => w.id);
     const ready = last.filter((w) => USABLE.has(w.state)).length;
@@ -125,20 +124,4 @@ export class LocustEngine implements LoadTestEngine {
         `it reports ${ready} ready of ${last.length}${silent}`,
     );
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

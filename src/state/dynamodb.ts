@@ -3,7 +3,7 @@
 // Written with a condition on the version read (attribute_not_exists for the first write): a failed
 // condition is a conflict (exit 3), never an overwrite. Throttling and transient errors are retried
 // by the SDK (adaptive mode) within a bounded number of attempts and per-request timeouts.
-import { setTimeout as wait } from 'node:timers/promises';
+import { wait } from '../wait.ts';
 import { ConflictError, StateError } from '../errors.ts';
 import {
   ConditionalCheckFailedException,
