@@ -110,10 +110,10 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
 
 /** A load test that cannot finish before the invocation's deadline is refused before any load is sent. */
 function refuseIfTooShort(config: ScalerConfig, remainingMs: number): void {
-  const needed = estimatedLoadMs(config.loadTest) + DECIDE_MARGIN_MS;
+  const needed = estimatedLoadMs(config) + DECIDE_MARGIN_MS;
   if (remainingMs >= needed) return;
   const left = formatDuration(Math.floor(remainingMs / 1000) * 1000);
-  const load = formatDuration(estimatedLoadMs(config.loadTest));
+  const load = formatDuration(estimatedLoadMs(config));
   const margin = formatDuration(DECIDE_MARGIN_MS);
   const message =
     `${left} left in this invocation, but the load test needs about ${load} plus ${margin} to decide and apply: ` +

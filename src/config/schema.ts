@@ -320,7 +320,10 @@ export const ConfigSchema = object({
   api: section(
     {
       timeout: v.nullish(
-        duration({ above: 0, description: 'one call to the Kubernetes API, DynamoDB or the webhook' }),
+        duration({
+          above: 0,
+          description: 'one call to the Kubernetes API, DynamoDB, the webhook or the Locust master',
+        }),
         '10s',
       ),
       retryFor: v.nullish(
@@ -328,7 +331,7 @@ export const ConfigSchema = object({
         '30s',
       ),
     },
-    { description: 'time limits of the calls to the target and the state store' },
+    { description: 'time limits of the calls to the target, the state store and the Locust master' },
   ),
   history: section(
     {

@@ -4,10 +4,9 @@ import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 
 export interface KubeCallLimits {
-  deadlineMs: number; // retries of one API call stop after this
-  callTimeoutMs: number; // one API request
+  deadlineMs: number; // retries of one API call stop after this (api.retryFor)
+  callTimeoutMs: number; // one API request (api.timeout)
 }
-export const DEFAULT_LIMITS: KubeCallLimits = { deadlineMs: 30_000, callTimeoutMs: 10_000 }; // 30s, 10s
 
 export function callOptions(signal: AbortSignal | undefined, timeoutMs: number): ConfigurationOptions {
   return {

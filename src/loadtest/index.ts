@@ -16,7 +16,7 @@ export interface EngineOptions {
 }
 
 export async function createEngine(
-  config: Pick<ScalerConfig, 'loadTest'>,
+  config: Pick<ScalerConfig, 'loadTest' | 'api'>,
   options: EngineOptions = {},
 ): Promise<LoadTestEngine> {
   const { loadTest } = config;
@@ -43,8 +43,7 @@ export async function createEngine(
   if (!locust?.url)
     throw new ScalerError('loadTest.engine locust needs loadTest.locust.locustfile or loadTest.locust.url');
   const { LocustEngine } = await import('./locust.ts');
-  return new LocustEngine(
-    { ...locust, url: locust.url },
-    options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {},
-  );
+  const callTimeoutMs = config.api.timeout;
+  const scaleWorkers = options.scaleWorkers ? { scaleWorkers: options.scaleWorkers } : {};
+  return new LocustEngine({ ...locust, url: locust.url }, { callTimeoutMs, ...scaleWorkers });
 }

@@ -4,8 +4,6 @@
 import { httpJson, httpText, type HttpCall, type HttpFailures } from '../http-json.ts';
 import { ProbeError } from '../errors.ts';
 
-const CALL_TIMEOUT_MS = 10_000; // 10s per call to the master (by default)
-
 export interface WorkerInfo {
   id: string;
   state: string; // ready, spawning, running, cleanup, stopping, stopped, missing
@@ -23,13 +21,14 @@ export class LocustMaster {
   private readonly auth?: string;
   private readonly timeoutMs: number;
 
+  /** `timeoutMs`: one call to the master (api.timeout). */
   constructor(
     url: string,
-    credentials?: { username?: string | undefined; password?: string | undefined },
-    options: { timeoutMs?: number | undefined } = {},
+    credentials: { username?: string | undefined; password?: string | undefined } | undefined,
+    timeoutMs: number,
   ) {
     this.url = url;
-    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
+    this.timeoutMs = timeoutMs;
     // Locust itself has a login form, not basic auth; an ingress in front of the master often has it.
     if (credentials?.username !== undefined)
       this.auth = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;

@@ -17,8 +17,8 @@ export interface LocustEngineDeps {
   scaleWorkers?: (replicas: number, signal?: AbortSignal) => Promise<void>;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
-  /** The limit on each call to the master's API (default 10 s). */
-  callTimeoutMs?: number;
+  /** The limit on each call to the master's API (api.timeout). */
+  callTimeoutMs: number;
 }
 
 export class LocustEngine implements LoadTestEngine {
@@ -28,9 +28,9 @@ export class LocustEngine implements LoadTestEngine {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly now: () => number;
 
-  constructor(config: LocustEngineConfig & { url: string }, deps: LocustEngineDeps = {}) {
+  constructor(config: LocustEngineConfig & { url: string }, deps: LocustEngineDeps) {
     this.config = config;
-    this.master = new LocustMaster(config.url, config, { timeoutMs: deps.callTimeoutMs });
+    this.master = new LocustMaster(config.url, config, deps.callTimeoutMs);
     this.deps = deps;
     this.sleep = deps.sleep ?? wait;
     this.now = deps.now ?? Date.now;

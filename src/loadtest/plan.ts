@@ -10,9 +10,10 @@ export function planFor(config: Pick<ScalerConfig, 'loadTest' | 'targets'>): Loa
 }
 
 /** How long a load test takes from start to statistics, for deadlines (Lambda's time limit). */
-export function estimatedLoadMs(loadTest: ScalerConfig['loadTest']): number {
+export function estimatedLoadMs(config: Pick<ScalerConfig, 'loadTest' | 'api'>): number {
+  const { loadTest } = config;
   // The ramp is part of the duration; the requests in flight at its end are awaited up to their timeout.
   if (loadTest.engine === 'local') return loadTest.duration + loadTest.timeout;
   const rampMs = (loadTest.users / loadTest.spawnRate) * 1000;
-  return rampMs + loadTest.duration + 3_500 + 2 * 10_000; // + one worker report, + the master's calls
+  return rampMs + loadTest.duration + 3_500 + 2 * config.api.timeout; // + one worker report, + the master's calls
 }

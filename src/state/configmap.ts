@@ -6,7 +6,7 @@ import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConflictError, ScalerError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
-import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
+import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout } from '../transport.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
@@ -35,7 +35,7 @@ export class ConfigMapStateStore implements StateStore {
   constructor(
     options: { name: string; namespace: string; targetKey: string },
     clients: KubeClients,
-    limits: KubeCallLimits = DEFAULT_LIMITS,
+    limits: KubeCallLimits,
   ) {
     this.limits = limits;
     this.name = options.name;

@@ -29,7 +29,8 @@ export interface DynamoOptions {
   endpoint?: string | undefined;
   targetKey: string;
   maxAttempts?: number;
-  requestTimeoutMs?: number;
+  /** One request's limit (api.timeout). */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -41,8 +42,9 @@ export interface DynamoOptions {
  */
 const clients = new Map<string, DynamoDBClient>();
 
-function sharedClient(options: DynamoOptions, requestTimeoutMs: number): DynamoDBClient {
+function sharedClient(options: DynamoOptions): DynamoDBClient {
   const maxAttempts = options.maxAttempts ?? 6; // throttling: up to 5 retries, with the SDK's backoff
+  const { requestTimeoutMs } = options;
   const key = JSON.stringify([options.region, options.endpoint, maxAttempts, requestTimeoutMs]);
   let client = clients.get(key);
   if (!client) {
@@ -69,8 +71,8 @@ export class DynamoDbStateStore implements StateStore {
     this.table = options.table;
     this.key = options.targetKey;
     this.where = options.endpoint ?? `the ${options.region ?? 'default'} region`;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.client = client ?? sharedClient(options, this.requestTimeoutMs);
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.client = client ?? sharedClient(options);
   }
 
   describe(): string {

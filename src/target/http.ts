@@ -14,7 +14,7 @@ export class HttpScaleTarget implements ScaleTarget {
   private readonly timeoutMs: number;
 
   /** `timeoutMs`: one call (api.timeout); a scale endpoint that takes longer is down. */
-  constructor(ref: HttpTargetRef, timeoutMs = 10_000) {
+  constructor(ref: HttpTargetRef, timeoutMs: number) {
     this.ref = ref;
     this.timeoutMs = timeoutMs;
   }

@@ -6,10 +6,10 @@ import type { ScaleTarget } from './types.ts';
 export type Env = Record<string, string | undefined>;
 
 export async function createScaleTarget(
-  config: Pick<ScalerConfig, 'target'> & Partial<Pick<ScalerConfig, 'api'>>,
+  config: Pick<ScalerConfig, 'target' | 'api'>,
   env: Env = process.env,
 ): Promise<ScaleTarget> {
-  const limits = { callTimeoutMs: config.api?.timeout ?? 10_000, deadlineMs: config.api?.retryFor ?? 30_000 };
+  const limits = { callTimeoutMs: config.api.timeout, deadlineMs: config.api.retryFor };
   if (isHttpTarget(config.target)) return new HttpScaleTarget(config.target, limits.callTimeoutMs);
   const [{ KubernetesScaleTarget }, { kubeClients }] = await Promise.all([
     import('./kubernetes.ts'),

@@ -8,7 +8,7 @@ import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, messageOf, TargetError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
-import { callOptions, DEFAULT_LIMITS, type KubeCallLimits } from '../kube/options.ts';
+import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout, signalAt } from '../transport.ts';
 import {
   conflictingHpas,
@@ -53,12 +53,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
   private readonly instance: string;
 
   /** `instance`: who records the Events (the pod's HOSTNAME, from the environment the caller was given). */
-  constructor(
-    ref: KubernetesTargetRef,
-    clients: KubeClients,
-    limits: KubeCallLimits = DEFAULT_LIMITS,
-    instance = 'latency-scaler',
-  ) {
+  constructor(ref: KubernetesTargetRef, clients: KubeClients, limits: KubeCallLimits, instance = 'latency-scaler') {
     this.ref = ref;
     this.clients = clients;
     this.limits = limits;

@@ -35,7 +35,14 @@ after(async () => {
 
 let n = 0;
 const store = (table: string, key = 'k', endpoint = ddb.endpoint) =>
-  new DynamoDbStateStore({ table, endpoint, region: 'eu-west-1', targetKey: key, maxAttempts: 4 });
+  new DynamoDbStateStore({
+    table,
+    endpoint,
+    region: 'eu-west-1',
+    targetKey: key,
+    maxAttempts: 4,
+    requestTimeoutMs: 5_000,
+  });
 const newTable = async (): Promise<string> => {
   const name = `scaler-${++n}`;
   assert.equal(await store(name).createTable(), 'created');
@@ -117,7 +124,7 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
             config,
             {
               store: store(table, targetKey(config.target)),
-              target: new HttpScaleTarget(config.target as never),
+              target: new HttpScaleTarget(config.target as never, config.api.timeout),
               engine: async () => fixedEngine(12),
               now: Date.now,
               log: silentLogger,

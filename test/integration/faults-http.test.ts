@@ -66,7 +66,8 @@ describe('faults at DynamoDB (the state)', () => {
 
   async function scene(): Promise<{ scale: ScaleServer; path: string; store: DynamoDbStateStore }> {
     table = `faults-${++n}`;
-    const direct = new DynamoDbStateStore({ table, endpoint: ddb.endpoint, region: 'eu-west-1', targetKey: 'x' });
+    const where = { table, endpoint: ddb.endpoint, region: 'eu-west-1', requestTimeoutMs: 5_000 };
+    const direct = new DynamoDbStateStore({ ...where, targetKey: 'x' });
     await direct.createTable();
     const scale = await startScaleServer(2);
     const path = config({
@@ -77,7 +78,7 @@ describe('faults at DynamoDB (the state)', () => {
     return {
       scale,
       path,
-      store: new DynamoDbStateStore({ table, endpoint: ddb.endpoint, region: 'eu-west-1', targetKey: key }),
+      store: new DynamoDbStateStore({ ...where, targetKey: key }),
     };
   }
   const isPut = (body: string): boolean => body.includes('"ConditionExpression"');

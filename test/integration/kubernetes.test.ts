@@ -393,6 +393,7 @@ describe('on a real kube-apiserver', () => {
     const store = new ConfigMapStateStore(
       { name: 'big', namespace: ns, targetKey: 'k' },
       kubeClientsFromFile(kube.kubeconfigPath),
+      { deadlineMs: 30_000, callTimeoutMs: 10_000 },
     );
     const record = bigRecord('k', 2000, 5);
     assert.ok(

@@ -60,11 +60,14 @@ function configFor(engine: 'local' | 'locust', limit: number) {
   );
 }
 
+const DEPS = { callTimeoutMs: 10_000 }; // api.timeout's default
+
 describe('Locust engine', () => {
   it("drives the swarm and maps Locust's statistics onto the same observations, then stops the swarm", async () => {
-    const o = await new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 10_000 } }).run(
-      plan(),
-    );
+    const o = await new LocustEngine(
+      { url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 10_000 } },
+      DEPS,
+    ).run(plan());
     const fib = o.requests['GET /fib'];
     assert.ok(fib, `keys: ${Object.keys(o.requests)}`);
     assert.ok(fib.count > 20, `count ${fib.count}`);
@@ -86,7 +89,10 @@ describe('Locust engine', () => {
         const runner =
           engine === 'local'
             ? new LocalEngine()
-            : new LocustEngine({ ...config.loadTest.locust!, url: config.loadTest.locust!.url! });
+            : new LocustEngine(
+                { ...config.loadTest.locust!, url: config.loadTest.locust!.url! },
+                { callTimeoutMs: config.api.timeout },
+              );
         const observations = await runner.run({ ...config.loadTest, percentiles: [50, 95] });
         decisions.push(
           decide({
@@ -108,14 +114,14 @@ describe('Locust engine', () => {
 
   it('an unreachable master is a probe failure naming the step', async () => {
     await assert.rejects(
-      new LocustEngine({ url: 'http://127.0.0.1:9' }).run(plan()),
+      new LocustEngine({ url: 'http://127.0.0.1:9' }, DEPS).run(plan()),
       (e: Error) => e instanceof ProbeError && /reset the statistics \(POST \/stats\/reset\) failed/.test(e.message),
     );
   });
 
   it('a killed worker that the master still lists is not counted: a clear failure, no swarm left running', async () => {
     locust.killWorker(0);
-    const engine = new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 3000 } });
+    const engine = new LocustEngine({ url: locust.url, workers: { usersPerWorker: 2, readyTimeout: 3000 } }, DEPS);
     // Moments after the kill the master still lists the worker as ready: the swarm falls short.
     await assert.rejects(
       engine.run(plan()),

@@ -51,7 +51,7 @@ describe('a body cut midway', () => {
   });
 
   it('the Locust master: a ProbeError naming the master, the step and the cause', async () => {
-    const master = new LocustMaster(cut.url, undefined, { timeoutMs: 2_000 });
+    const master = new LocustMaster(cut.url, undefined, 2_000);
     await assert.rejects(master.status(), (e: Error) => {
       assert.ok(e instanceof ProbeError, `${e.name}: ${e.message}`);
       const step = 'read the master status (GET /stats/requests)';

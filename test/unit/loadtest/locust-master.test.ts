@@ -24,7 +24,7 @@ before(async () => {
 after(() => proxy.close());
 
 it('sends basic auth and the swarm as form fields', async () => {
-  await new LocustMaster(proxy.url, { username: 'scaler', password: 's3cret' }).swarm(20, 5, 'http://svc:5000');
+  await new LocustMaster(proxy.url, { username: 'scaler', password: 's3cret' }, 2_000).swarm(20, 5, 'http://svc:5000');
   const last = seen.at(-1)!;
   assert.equal(last.type, 'application/x-www-form-urlencoded');
   assert.deepEqual(Object.fromEntries(new URLSearchParams(last.body)), {
@@ -36,7 +36,7 @@ it('sends basic auth and the swarm as form fields', async () => {
 
 it('a refused login is a probe failure naming the step and what to check', async () => {
   await assert.rejects(
-    new LocustMaster(proxy.url, { username: 'scaler', password: 'wrong' }).reset(),
+    new LocustMaster(proxy.url, { username: 'scaler', password: 'wrong' }, 2_000).reset(),
     (e: Error) =>
       e instanceof ProbeError &&
       /reset the statistics \(POST \/stats\/reset\) answered 401: check loadTest\.locust\.username\/password/.test(

@@ -16,7 +16,10 @@ describe('the Kubernetes target and its environment', () => {
     const env = { KUBECONFIG: api.kubeconfig, HOSTNAME: 'scaler-pod-7' };
     assert.notEqual(process.env['HOSTNAME'], env.HOSTNAME);
     const target = await createScaleTarget(
-      { target: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' } },
+      {
+        target: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' },
+        api: { timeout: 10_000, retryFor: 30_000 },
+      },
       env,
     );
     await target.recordEvent!({ type: 'Normal', reason: 'ScaledUp', message: 'scale up 2→3' });
