@@ -55,148 +55,153 @@ function withCommon(y: Argv): Argv {
   return out;
 }
 
+/**
+ * One CLI command: its yargs options, how its configuration is loaded, and its module, imported only
+ * when the command runs (so `--help`, or `validate` of an http target, loads no client and no SDK).
+ */
+interface Command<C, M> {
+  name: string | string[]; // with its positionals; `$0`: the default command
+  describe: string;
+  options: (y: Argv) => Argv;
+  config: (args: CommonArgs, ctx: CommandContext) => Promise<C>;
+  module: () => Promise<M>;
+  call: (module: M, config: C, args: CommonArgs, ctx: CommandContext) => Promise<number | void> | number | void;
+}
+
+type Entry = Pick<Command<unknown, unknown>, 'name' | 'describe' | 'options'> & {
+  run: (args: CommonArgs, ctx: CommandContext) => Promise<number | void>;
+};
+
+/** The configuration is loaded first: a bad one is reported before the command's module is loaded. */
+function command<C, M>(c: Command<C, M>): Entry {
+  const run = async (args: CommonArgs, ctx: CommandContext): Promise<number | void> => {
+    const config = await c.config(args, ctx);
+    const code = await c.call(await c.module(), config, args, ctx);
+    return typeof code === 'number' ? code : undefined; // a `void` call may still return a value
+  };
+  return { name: c.name, describe: c.describe, options: c.options, run };
+}
+
+const noConfig = (): Promise<undefined> => Promise.resolve(undefined);
+
+const COMMANDS: Entry[] = [
+  command({
+    name: ['run', '$0'],
+    describe: 'one full cycle: load test, decide, apply, persist (default)',
+    options: (y) => withCommon(y).option('dry-run', { type: 'boolean', describe: 'decide and print, change nothing' }),
+    config: configFrom,
+    module: () => import('./commands/run.ts'),
+    call: async (m, config, args, ctx) =>
+      (await m.runCommand(config, ctx, { dryRun: Boolean(args['dry-run'] ?? args['dryRun']) })).exitCode,
+  }),
+  command({
+    name: 'validate',
+    describe: 'load and check a configuration, print what would run (exit 0 or 2)',
+    options: withCommon,
+    config: configFrom,
+    module: () => import('./commands/validate.ts'),
+    call: (m, config, _args, ctx) => m.validateCommand(config, ctx),
+  }),
+  command({
+    name: 'loadtest',
+    describe: 'run only the load test and print the statistics (no config needed: --host and --path)',
+    options: (y) =>
+      withCommon(y).option('path', {
+        type: 'string',
+        array: true,
+        describe: 'a request: /path or "METHOD /path" (repeatable; default GET /)',
+      }) as Argv,
+    config: loadTestConfigFrom,
+    module: () => import('./commands/loadtest.ts'),
+    call: async (m, config, _args, ctx) => void (await m.loadtestCommand(config, ctx)),
+  }),
+  command({
+    name: 'state <action>',
+    describe: 'inspect (show) or clear (reset) the stored record of the target; init creates the DynamoDB table',
+    options: (y) =>
+      withCommon(y).positional('action', {
+        choices: ['show', 'reset', 'init'] as const,
+        describe: 'show | reset | init',
+      }),
+    config: configFrom,
+    module: () => import('./commands/state.ts'),
+    call: (m, config, args, ctx) => {
+      const action = args['action'];
+      const fn = action === 'reset' ? m.stateResetCommand : action === 'init' ? m.stateInitCommand : m.stateShowCommand;
+      return fn(config, ctx);
+    },
+  }),
+  command({
+    name: 'set-replicas <replicas>',
+    describe: 'scale by hand through the same target (within min/max unless --force) and restart the decay count',
+    options: (y) =>
+      withCommon(y)
+        .positional('replicas', { type: 'number', describe: 'the replica count to set' })
+        .option('force', { type: 'boolean', describe: 'allow a count outside replicas.min..max' }),
+    config: configFrom,
+    module: () => import('./commands/set-replicas.ts'),
+    call: (m, config, args, ctx) => m.setReplicasCommand(config, ctx, Number(args['replicas']), Boolean(args['force'])),
+  }),
+  command({
+    name: 'history',
+    describe: 'write the stored history as a self-contained HTML picture (replicas and latency vs target)',
+    options: (y) =>
+      withCommon(y).option('out', {
+        type: 'string',
+        default: 'latency-scaler-history.html',
+        describe: 'the HTML file to write',
+      }),
+    config: configFrom,
+    module: () => import('./commands/history.ts'),
+    call: async (m, config, args, ctx) => void (await m.historyCommand(config, ctx, String(args['out']))),
+  }),
+  command({
+    name: 'status',
+    describe: 'what the scaler thinks, at a glance (replicas, targets, decay, last decision); sends no load',
+    options: (y) =>
+      withCommon(y)
+        .option('config', {
+          alias: 'c',
+          type: 'string',
+          array: true,
+          describe: 'one or more scaler.yaml (default as for run)',
+        })
+        .option('wide', { type: 'boolean', describe: 'the whole last decision, and the state store' }) as Argv,
+    config: (args, ctx) => {
+      const paths = (args['config'] as string[] | undefined) ?? [undefined];
+      return Promise.all(paths.map((path) => configFrom({ ...args, config: path }, ctx)));
+    },
+    module: () => import('./commands/status.ts'),
+    call: (m, configs, args, ctx) => m.statusCommand(configs, ctx, Boolean(args['wide'])),
+  }),
+  command({
+    name: 'schema',
+    describe: 'print the JSON Schema of scaler.yaml (for editors: jobs/scaler.schema.json)',
+    options: (y) => y,
+    config: noConfig,
+    module: () => import('./config/json-schema.ts'),
+    call: (m, _config, _args, ctx) => void ctx.out(`${JSON.stringify(m.configJsonSchema(), null, 2)}\n`),
+  }),
+];
+
 export async function runCli(io: CliIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const ctxFor = (args: CommonArgs): CommandContext => {
-    const output = (args['output'] as 'text' | 'json' | undefined) ?? (io.isTTY ? 'text' : 'json');
-    const level = args['quiet'] ? 'warn' : args['verbose'] ? 'debug' : 'info';
-    const log = createLogger({ json: !io.isTTY, level, write: io.stderr });
-    return {
-      out: io.stdout,
-      log,
-      now: io.now ?? Date.now,
-      signal: io.signal,
-      output,
-      env: io.env,
-      progress: io.stderrIsTTY && output === 'text' ? io.stderr : undefined,
-    };
-  };
-  const act =
-    (fn: (args: CommonArgs, ctx: CommandContext) => Promise<number | void> | number | void) =>
-    async (args: CommonArgs) => {
-      const ctx = ctxFor(args);
+  const parser = yargs(io.argv)
+    .scriptName('latency-scaler')
+    .usage('$0 [command] [options]\n\nOne cycle of latency-driven scaling: load test → decide → apply → persist.')
+    .parserConfiguration({ 'camel-case-expansion': false });
+  for (const c of COMMANDS) {
+    parser.command(c.name, c.describe, c.options, async (args: CommonArgs) => {
+      const ctx = contextOf(args, io);
       try {
-        exitCode = (await fn(args, ctx)) ?? ExitCode.ok;
+        exitCode = (await c.run(args, ctx)) ?? ExitCode.ok;
       } catch (err) {
         exitCode = exitCodeOf(err);
         reportError(err, ctx, io);
       }
-    };
-
-  const parser = yargs(io.argv)
-    .scriptName('latency-scaler')
-    .usage('$0 [command] [options]\n\nOne cycle of latency-driven scaling: load test → decide → apply → persist.')
-    .command(
-      ['run', '$0'],
-      'one full cycle: load test, decide, apply, persist (default)',
-      (y) => withCommon(y).option('dry-run', { type: 'boolean', describe: 'decide and print, change nothing' }),
-      act(async (args, ctx) => {
-        const config = await configFrom(args, ctx);
-        const { runCommand } = await import('./commands/run.ts');
-        return (await runCommand(config, ctx, { dryRun: Boolean(args['dry-run'] ?? args['dryRun']) })).exitCode;
-      }),
-    )
-    .command(
-      'validate',
-      'load and check a configuration, print what would run (exit 0 or 2)',
-      withCommon,
-      act(async (args, ctx) => {
-        const config = await configFrom(args, ctx);
-        const { validateCommand } = await import('./commands/validate.ts');
-        validateCommand(config, ctx);
-      }),
-    )
-    .command(
-      'loadtest',
-      'run only the load test and print the statistics (no config needed: --host and --path)',
-      (y) =>
-        withCommon(y).option('path', {
-          type: 'string',
-          array: true,
-          describe: 'a request: /path or "METHOD /path" (repeatable; default GET /)',
-        }) as Argv,
-      act(async (args, ctx) => {
-        const config = await loadTestConfigFrom(args, ctx);
-        const { loadtestCommand } = await import('./commands/loadtest.ts');
-        await loadtestCommand(config, ctx);
-      }),
-    )
-    .command(
-      'state <action>',
-      'inspect (show) or clear (reset) the stored record of the target; init creates the DynamoDB table',
-      (y) =>
-        withCommon(y).positional('action', {
-          choices: ['show', 'reset', 'init'] as const,
-          describe: 'show | reset | init',
-        }),
-      act(async (args, ctx) => {
-        const config = await configFrom(args, ctx);
-        const { stateShowCommand, stateResetCommand, stateInitCommand } = await import('./commands/state.ts');
-        const action = args['action'];
-        await (action === 'reset'
-          ? stateResetCommand(config, ctx)
-          : action === 'init'
-            ? stateInitCommand(config, ctx)
-            : stateShowCommand(config, ctx));
-      }),
-    )
-    .command(
-      'set-replicas <replicas>',
-      'scale by hand through the same target (within min/max unless --force) and restart the decay count',
-      (y) =>
-        withCommon(y)
-          .positional('replicas', { type: 'number', describe: 'the replica count to set' })
-          .option('force', { type: 'boolean', describe: 'allow a count outside replicas.min..max' }),
-      act(async (args, ctx) => {
-        const config = await configFrom(args, ctx);
-        const { setReplicasCommand } = await import('./commands/set-replicas.ts');
-        await setReplicasCommand(config, ctx, Number(args['replicas']), Boolean(args['force']));
-      }),
-    )
-    .parserConfiguration({ 'camel-case-expansion': false })
-    .command(
-      'history',
-      'write the stored history as a self-contained HTML picture (replicas and latency vs target)',
-      (y) =>
-        withCommon(y).option('out', {
-          type: 'string',
-          default: 'latency-scaler-history.html',
-          describe: 'the HTML file to write',
-        }),
-      act(async (args, ctx) => {
-        const config = await configFrom(args, ctx);
-        const { historyCommand } = await import('./commands/history.ts');
-        await historyCommand(config, ctx, String(args['out']));
-      }),
-    )
-    .command(
-      'status',
-      'what the scaler thinks, at a glance (replicas, targets, decay, last decision); sends no load',
-      (y) =>
-        withCommon(y)
-          .option('config', {
-            alias: 'c',
-            type: 'string',
-            array: true,
-            describe: 'one or more scaler.yaml (default as for run)',
-          })
-          .option('wide', { type: 'boolean', describe: 'the whole last decision, and the state store' }) as Argv,
-      act(async (args, ctx) => {
-        const paths = (args['config'] as string[] | undefined) ?? [undefined];
-        const configs = await Promise.all(paths.map((path) => configFrom({ ...args, config: path }, ctx)));
-        const { statusCommand } = await import('./commands/status.ts');
-        return statusCommand(configs, ctx, Boolean(args['wide']));
-      }),
-    )
-    .command(
-      'schema',
-      'print the JSON Schema of scaler.yaml (for editors: jobs/scaler.schema.json)',
-      (y) => y,
-      act(async (_args, ctx) => {
-        const { configJsonSchema } = await import('./config/json-schema.ts');
-        ctx.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-      }),
-    )
+    });
+  }
+  parser
     .strict()
     .version(VERSION)
     .help()
@@ -209,20 +214,41 @@ export async function runCli(io: CliIo): Promise<number> {
       if (err) throw err;
       throw new ConfigError([{ path: 'command line', message: msg }]);
     });
-
   try {
     await parser.parseAsync();
   } catch (err) {
     exitCode = exitCodeOf(err);
-    if (io.isTTY) io.stderr(`latency-scaler: ${messageOf(err)}\nRun 'latency-scaler --help' for usage.\n`);
-    else
-      createLogger({ json: true, write: io.stderr }).log(
-        'error',
-        `${messageOf(err)} Run 'latency-scaler --help' for usage.`,
-        { code: 'INVALID_ARGUMENTS', exitCode },
-      );
+    reportUsageError(err, exitCode, io);
   }
   return exitCode;
+}
+
+function contextOf(args: CommonArgs, io: CliIo): CommandContext {
+  const output = (args['output'] as 'text' | 'json' | undefined) ?? (io.isTTY ? 'text' : 'json');
+  const level = args['quiet'] ? 'warn' : args['verbose'] ? 'debug' : 'info';
+  const log = createLogger({ json: !io.isTTY, level, write: io.stderr });
+  return {
+    out: io.stdout,
+    log,
+    now: io.now ?? Date.now,
+    signal: io.signal,
+    output,
+    env: io.env,
+    progress: io.stderrIsTTY && output === 'text' ? io.stderr : undefined,
+  };
+}
+
+function reportUsageError(err: unknown, exitCode: number, io: CliIo): void {
+  if (io.isTTY) io.stderr(`latency-scaler: ${messageOf(err)}\nRun 'latency-scaler --help' for usage.\n`);
+  else
+    createLogger({ json: true, write: io.stderr }).log(
+      'error',
+      `${messageOf(err)} Run 'latency-scaler --help' for usage.`,
+      {
+        code: 'INVALID_ARGUMENTS',
+        exitCode,
+      },
+    );
 }
 
 function reportError(err: unknown, ctx: CommandContext, io: CliIo): void {
