@@ -101,6 +101,24 @@ export class StateError extends ScalerError {
   override readonly code = 'STATE_ERROR';
 }
 
+/**
+ * The scale was decided and claimed but applying it failed: carries the run's result (the record to
+ * print; run.ts's RunResult, generic here so this module imports nothing of ours).
+ */
+export class RunFailed<R = unknown> extends ScalerError {
+  override readonly code = 'APPLY_FAILED';
+  override readonly exitCode: ExitCode;
+  readonly result: R;
+
+  constructor(result: R, change: { current: number; applied: number }, cause: unknown) {
+    super(`applying ${change.current}→${change.applied} failed: ${messageOf(cause)}`, { cause });
+    this.result = result;
+    // The target changed under us (HTTP 409, a failed JSON Patch test): a conflict, exit 3.
+    const conflict = cause instanceof ScalerError && cause.exitCode === ExitCode.conflict;
+    this.exitCode = conflict ? ExitCode.conflict : ExitCode.failure;
+  }
+}
+
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof ScalerError ? err.exitCode : ExitCode.failure;
 }

@@ -12,6 +12,7 @@ import {
   DuplicateEventError,
   ExitCode,
   messageOf,
+  RunFailed,
   ScalerError,
   TargetError,
   type ExitCode as Exit,
@@ -147,7 +148,7 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
       await target.recordEvent?.(event, bounds.restore).catch(() => undefined);
       const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
       const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
-      throw new RunFailed(result, failure);
+      throw new RunFailed(result, decision, failure);
     }
   }
   if (signal?.aborted) log.log('warn', 'interrupted after the decision was claimed: the run finished its apply first');
@@ -302,20 +303,5 @@ async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?
     await target.recordEvent(event, until);
   } catch (err) {
     log.log('warn', 'could not record an Event on the target', { error: messageOf(err) });
-  }
-}
-
-/** The scale was decided and claimed but applying it failed: carries the record to print. */
-export class RunFailed extends ScalerError {
-  override readonly code = 'APPLY_FAILED';
-  override readonly exitCode: Exit;
-  readonly result: RunResult;
-
-  constructor(result: RunResult, cause: unknown) {
-    super(`applying ${result.decision.current}→${result.decision.applied} failed: ${messageOf(cause)}`, { cause });
-    this.result = result;
-    // The target changed under us (HTTP 409, a failed JSON Patch test): a conflict, exit 3.
-    const conflict = cause instanceof ScalerError && cause.exitCode === ExitCode.conflict;
-    this.exitCode = conflict ? ExitCode.conflict : ExitCode.failure;
   }
 }

@@ -1,7 +1,8 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { engineFor } from './engine.ts';
 import { decisionText, statsTable } from '../report/text.ts';
-import { runOnce, RunFailed, type RunOptions, type RunResult } from '../run.ts';
+import { RunFailed } from '../errors.ts';
+import { runOnce, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
@@ -24,7 +25,7 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
       options,
     );
   } catch (err) {
-    if (err instanceof RunFailed) print(ctx, err.result);
+    if (err instanceof RunFailed) print(ctx, (err as RunFailed<RunResult>).result); // runOnce's result
     throw err;
   }
   print(ctx, result);

@@ -8,6 +8,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  Observable,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -16,7 +17,8 @@ import { markLoaded } from '../loaded.ts';
 
 markLoaded('kubernetes client');
 
-export { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions };
+export { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, Observable, PatchStrategy, setHeaderOptions };
+export type { ConfigurationOptions } from '@kubernetes/client-node';
 
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

@@ -1,7 +1,7 @@
 // Per-call options for the generated client: an abort signal and a timeout on every request,
 // set through a middleware (the generated API has no per-call signal parameter).
-import type { ConfigurationOptions } from '@kubernetes/client-node';
-import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+// The middleware answers with the package's own Observable (exported from its root).
+import { Observable, type ConfigurationOptions } from './client.ts';
 
 export interface KubeCallLimits {
   deadlineMs: number; // retries of one API call stop after this (api.retryFor)
@@ -15,9 +15,9 @@ export function callOptions(signal: AbortSignal | undefined, timeoutMs: number):
         pre: (context) => {
           const timeout = AbortSignal.timeout(timeoutMs);
           context.setSignal(signal ? AbortSignal.any([signal, timeout]) : timeout);
-          return of(context);
+          return new Observable(Promise.resolve(context));
         },
-        post: (response) => of(response),
+        post: (response) => new Observable(Promise.resolve(response)),
       },
     ],
     middlewareMergeStrategy: 'append',

@@ -48,6 +48,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
   private readonly clients: KubeClients;
   private resource?: Resource;
   private uid?: string;
+  /** Listed on the first read only: the re-reads of one run (after a failed apply) need no new lists. */
+  private ownership?: { others: string[]; warnings: string[] };
 
   private readonly limits: KubeCallLimits;
   private readonly instance: string;
@@ -91,7 +93,8 @@ export class KubernetesScaleTarget implements ScaleTarget {
       this.describe(),
     );
     const status: TargetStatus = { replicas, ...pause };
-    const { others, warnings } = await this.owners(workload, signal);
+    this.ownership ??= await this.owners(workload, signal);
+    const { others, warnings } = this.ownership;
     if (others.length > 0) status.otherAutoscalers = others;
     if (warnings.length > 0) status.warnings = warnings;
     if (workload.status?.readyReplicas !== undefined || this.ref.kind !== 'Deployment')

@@ -5,10 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/config/validate.ts';
-import { TargetError } from '../../../src/errors.ts';
+import { RunFailed, TargetError } from '../../../src/errors.ts';
 import type { KubeClients } from '../../../src/kube/client.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
-import { ANSWER_MS, AFTER_APPLY_MS, RunFailed, runOnce } from '../../../src/run.ts';
+import { ANSWER_MS, AFTER_APPLY_MS, runOnce } from '../../../src/run.ts';
 import { ConfigMapStateStore } from '../../../src/state/configmap.ts';
 import type { StateStore, VersionedRecord } from '../../../src/state/types.ts';
 import { KubernetesScaleTarget } from '../../../src/target/kubernetes.ts';

@@ -6,10 +6,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as wait } from 'node:timers/promises';
 import { validateConfig } from '../../../src/config/validate.ts';
-import { ConflictError, DuplicateEventError, InterruptedError, StateError, TargetError } from '../../../src/errors.ts';
+import {
+  ConflictError,
+  DuplicateEventError,
+  InterruptedError,
+  RunFailed,
+  StateError,
+  TargetError,
+} from '../../../src/errors.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from '../../../src/loadtest/types.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
-import { RunFailed, runOnce, type RunDeps } from '../../../src/run.ts';
+import { runOnce, type RunDeps } from '../../../src/run.ts';
 import type { StateStore, VersionedRecord } from '../../../src/state/types.ts';
 import type { ScaleTarget, TargetStatus } from '../../../src/target/types.ts';
 import { observe } from '../decide/fixtures.ts';
