@@ -4,6 +4,7 @@
 import type * as v from 'valibot';
 import { defaultStatePath } from '../model/target-key.ts';
 import { show } from './fields.ts';
+import type { Issues } from './issues.ts';
 import { ConfigSchema, type HttpTargetSchema, type KubernetesTargetSchema, type StateSchema } from './schema.ts';
 import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
 import type {
@@ -16,7 +17,6 @@ import type {
   TargetRef,
   TargetSpec,
 } from './types.ts';
-import type { Issues } from './validate.ts';
 
 interface Inputs {
   /** The blocks that passed the schema; a block with problems is missing (its problems are reported). */

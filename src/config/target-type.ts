@@ -1,4 +1,12 @@
-import type { TargetType } from './types.ts';
+// The target types (mean, pNN, failureRatio, rps …): what they are and how their text is read. Imports
+// nothing: the schema checks the text with it, types.ts re-exports the type.
+
+/** `pNN` types carry the percentile; every latency type is in milliseconds. */
+export type TargetType =
+  | { kind: 'mean' | 'median' | 'min' | 'max' }
+  | { kind: 'percentile'; percentile: number }
+  | { kind: 'failureRatio' }
+  | { kind: 'rps' }; // a floor: breached when observed < target
 
 /** The percentiles Locust reports per request (its PERCENTILES_TO_REPORT): other pNN are refused with its engines. */
 export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;

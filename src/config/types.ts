@@ -3,8 +3,10 @@
 // defaults, the requests each target reads, the parsed target types. Durations are milliseconds.
 import type * as v from 'valibot';
 import type { ConfigSchema, HttpMethod, LoadTestSchema } from './schema.ts';
+import type { TargetType } from './target-type.ts';
 
 export type { HttpMethod } from './schema.ts';
+export type { TargetType } from './target-type.ts';
 
 type Parsed = v.InferOutput<typeof ConfigSchema>;
 type ParsedLoadTest = v.InferOutput<typeof LoadTestSchema>;
@@ -64,13 +66,6 @@ export interface LoadTestConfig extends Omit<
   derivedRequests?: boolean;
   locust?: LocustEngineConfig | undefined;
 }
-
-/** `pNN` types carry the percentile; every latency type is in milliseconds. */
-export type TargetType =
-  | { kind: 'mean' | 'median' | 'min' | 'max' }
-  | { kind: 'percentile'; percentile: number }
-  | { kind: 'failureRatio' }
-  | { kind: 'rps' }; // a floor: breached when observed < target
 
 export interface TargetSpec {
   label: string; // as the user wrote the type: mean, p95, failureRatio …

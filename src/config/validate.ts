@@ -2,8 +2,9 @@
 // keys (with a "did you mean"), then the schema (schema.ts), then the rules between fields (rules.ts).
 // The input is never mutated.
 import * as v from 'valibot';
-import { ConfigError, type FieldIssue } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { closest, isObject, show, type Raw } from './fields.ts';
+import { Issues } from './issues.ts';
 import { applyRules } from './rules.ts';
 import { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
 import type { LoadTestOnlyConfig, ScalerConfig } from './types.ts';
@@ -22,27 +23,6 @@ const RETIRED: Record<string, string> = {
   'scaleUp.tolerance':
     'is no longer a setting (it never had an effect); use targets[].tolerance, the band around each target',
 };
-
-/** Collects problems with their field path, naming where a value came from (`from environment locustUsers`). */
-export class Issues {
-  readonly list: FieldIssue[] = [];
-  private readonly origins: Map<string, string>;
-
-  constructor(origins: Map<string, string> = new Map()) {
-    this.origins = origins;
-  }
-
-  /** Where a value came from (`environment locustFilePath`), if not the file. */
-  originOf(path: string): string | undefined {
-    const origin = this.origins.get(path);
-    return origin ? `${path} (from ${origin})` : undefined;
-  }
-
-  add(path: string, message: string): void {
-    const origin = this.origins.get(path.replace(/\[\d+\]/g, (m) => m));
-    this.list.push({ path: origin ? `${path} (from ${origin})` : path, message });
-  }
-}
 
 /** With `requireTarget: true` (a run), the config has its target; `loadtest` needs none. */
 export function validateConfig(raw: unknown, options: ValidateOptions & { requireTarget: true }): ScalerConfig;

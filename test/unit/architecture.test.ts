@@ -1,6 +1,7 @@
 // Imports point one way (DESIGN §2): shells → commands/run → decide, loadtest, state, target, report
 // → kube, aws → config, model, the base modules. The decision imports no adapter; no adapter folder
-// imports another. Read from the source (static, re-exported and dynamic imports alike).
+// imports another; no two files import each other, however indirectly. Read from the source (static,
+// re-exported and dynamic imports alike).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -63,9 +64,33 @@ function violations(): string[] {
   return out;
 }
 
+/** Every import circle among src/ files (type-only imports too), each as `a.ts → b.ts → a.ts`: a DFS. */
+function circles(): string[] {
+  const graph = new Map(files(SRC).map((file) => [file, importsOf(file)]));
+  const found: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = []; // the files being visited, in order
+  const visit = (file: string): void => {
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      const at = path.indexOf(next);
+      if (at >= 0) found.push([...path.slice(at), next].map((f) => relative(SRC, f)).join(' → '));
+      else if (!done.has(next)) visit(next);
+    }
+    path.pop();
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) if (!done.has(file)) visit(file);
+  return found;
+}
+
 describe('the direction of imports', () => {
   it('every src/ file imports only the parts below it', () => {
     assert.deepEqual(violations(), []);
+  });
+
+  it('no import circle among src/ files: the imports between any two files point one way', () => {
+    assert.deepEqual(circles(), []);
   });
 
   it('the check sees a wrong import (the decision importing a store)', () => {

@@ -1,0 +1,24 @@
+// The list of problems found in a configuration, shared by the schema check (validate.ts) and the
+// rules between fields (rules.ts): its own module, so neither imports the other to reach it.
+import type { FieldIssue } from '../errors.ts';
+
+/** Collects problems with their field path, naming where a value came from (`from environment locustUsers`). */
+export class Issues {
+  readonly list: FieldIssue[] = [];
+  private readonly origins: Map<string, string>;
+
+  constructor(origins: Map<string, string> = new Map()) {
+    this.origins = origins;
+  }
+
+  /** Where a value came from (`environment locustFilePath`), if not the file. */
+  originOf(path: string): string | undefined {
+    const origin = this.origins.get(path);
+    return origin ? `${path} (from ${origin})` : undefined;
+  }
+
+  add(path: string, message: string): void {
+    const origin = this.origins.get(path.replace(/\[\d+\]/g, (m) => m));
+    this.list.push({ path: origin ? `${path} (from ${origin})` : path, message });
+  }
+}
