@@ -18,7 +18,6 @@ export class Issues {
   }
 
   add(path: string, message: string): void {
-    const origin = this.origins.get(path.replace(/\[\d+\]/g, (m) => m));
-    this.list.push({ path: origin ? `${path} (from ${origin})` : path, message });
+    this.list.push({ path: this.originOf(path) ?? path, message });
   }
 }

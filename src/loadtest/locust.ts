@@ -70,7 +70,8 @@ export class LocustEngine implements LoadTestEngine {
     } finally {
       // Never leave a swarm running: on every exit once /swarm was sent (abort, deadline, lost answer,
       // any failure) send /stop (idempotent), not with the run's signal (it may have fired), bounded,
-      // and never thrown over the original error. A master that stays unreachable cannot be stopped.
+      // and never thrown over the original error. A master that stays unreachable cannot be stopped,
+      // nor can a process that is killed or ends at a second signal before it gets here.
       if (swarming) await this.master.stop(undefined, CLEANUP_STOP_TIMEOUT_MS).catch(() => undefined);
     }
   }

@@ -19,7 +19,10 @@ export function targetKey(target: TargetRef): string {
   return `${target.namespace}.${target.kind.toLowerCase()}.${target.name}`;
 }
 
-/** One file per target, so two targets run from one directory never share a record. */
+/**
+ * One file per target key, so targets run from one directory share no record unless their keys fold
+ * together (`/a_b` and `/a-b`, one kind name in two API groups): those need their own state.path.
+ */
 export function defaultStatePath(target: TargetRef | undefined): string {
   return `.latency-scaler/${target ? targetKey(target) : 'default'}.json`;
 }

@@ -2,7 +2,8 @@
 // Compare-and-swap without a lock: a write claims version N+1 by hard-linking its content to
 // <path>.versions/<N+1>.json, which is atomic and fails when another run claimed that version first;
 // a rename onto <path> then publishes it. The newest claimed version is the state, so a run that
-// crashed or paused between the two neither blocks nor loses another run's write: nothing goes stale.
+// crashed or paused between the two neither blocks nor loses another run's write: there is no lock to
+// go stale (a crashed run's temp file stays until a reset).
 import * as nodeFs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';

@@ -10,7 +10,7 @@ import { LocustEngine } from '../../../src/loadtest/locust.ts';
 import type { LoadPlan } from '../../../src/loadtest/types.ts';
 import { ProbeError } from '../../../src/errors.ts';
 
-const CALL_TIMEOUT_MS = 1_000; // the engine's per-call limit in these tests (10 s in production)
+const CALL_TIMEOUT_MS = 1_000; // the engine's per-call limit in these tests (api.timeout in production: 10 s)
 
 let master: TestServer & { calls: string[] };
 let proxy: FaultProxy;
