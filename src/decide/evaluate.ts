@@ -87,8 +87,10 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
   }
 }
 
-/** The generator's delay is a material share of a latency when it is at least this fraction of it. */
+/** The generator's delay is a material share of a latency when it is at least this fraction of it… */
 export const MATERIAL_LAG_SHARE = 0.25;
+/** … and at least this long: an event loop sampled every 10 ms is late by a millisecond or two for nothing. */
+export const MATERIAL_LAG_MS = 5;
 
 /** What the load generator's own delay does to a run's evaluations (DESIGN §4.1). */
 export interface GeneratorEffect {
@@ -118,7 +120,7 @@ export function generatorEffect(
     const e = evaluations[i]!;
     const lag = lagFor(t, g);
     if (lag === undefined || e.value === null || e.value <= 0) continue;
-    const part = Math.min(1, lag / e.value);
+    const part = lag >= MATERIAL_LAG_MS ? Math.min(1, lag / e.value) : 0;
     share = Math.max(share, part);
     const vanishes = e.value - lag <= t.target * (1 + t.tolerance);
     if (e.breached && (part >= MATERIAL_LAG_SHARE || vanishes)) explained.push(e);

@@ -5,16 +5,15 @@ import { isHttpTarget, type TargetRef } from '../config/types.ts';
 
 /**
  * A stable, file- and key-safe identity of a target. A webhook's query is part of it: `?service=a` and
- * `?service=b` are two targets. With a query, a short hash of it is added, as the readable part alone
- * folds characters together; without one the key is as earlier versions wrote it (their state is kept).
+ * `?service=b` are two targets. The query enters only as a short hash — it may carry a token, and the
+ * key is logged and names the state file; without one the key is as earlier versions wrote it.
  */
 export function targetKey(target: TargetRef): string {
   if (isHttpTarget(target)) {
     const url = new URL(target.url);
-    const readable = `http-${url.host}${url.pathname}${url.search}`.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
+    const readable = `http-${url.host}${url.pathname}`.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/-+$/, '');
     if (!url.search) return readable;
-    const hash = createHash('sha256').update(url.search).digest('hex').slice(0, 8);
-    return `${readable}-${hash}`;
+    return `${readable}-q${createHash('sha256').update(url.search).digest('hex').slice(0, 8)}`;
   }
   return `${target.namespace}.${target.kind.toLowerCase()}.${target.name}`;
 }

@@ -103,7 +103,7 @@ describe('examples/fibonacci', () => {
       SCALER_TARGET_NAME: 'fibonacci',
     });
     assert.deepEqual(lpa, ours);
-    assert.deepEqual(ours.decay, { replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
+    assert.deepEqual(ours.decay, { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
     assert.equal(ours.users, 10);
     assert.equal(ours.duration, 5000);
   });

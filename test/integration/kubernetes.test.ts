@@ -281,7 +281,10 @@ describe('on a real kube-apiserver', () => {
     const ns = await namespace(kube, 'revision');
     await create(kube, [deployment('fib', 2)], ns);
     const ref = { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: ns };
-    const target = new KubernetesScaleTarget(ref, kubeClientsFromFile(kube.kubeconfigPath));
+    const target = new KubernetesScaleTarget(ref, kubeClientsFromFile(kube.kubeconfigPath), {
+      callTimeoutMs: 10_000,
+      deadlineMs: 10_000,
+    });
     const first = (await target.read()).revision;
     assert.match(first ?? '', /^[0-9a-f]{12}$/);
     const path = `/apis/apps/v1/namespaces/${ns}/deployments/fib`;
