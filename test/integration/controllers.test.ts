@@ -20,7 +20,7 @@ import {
   settle,
   until,
 } from '../helpers/kube-objects.ts';
-import { fast, slow, type TestServer } from '../helpers/servers.ts';
+import { slow, type TestServer } from '../helpers/servers.ts';
 
 const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
 let kube: KubeCluster;
@@ -29,7 +29,7 @@ let dir: string;
 
 before(async () => {
   kube = await startKube();
-  service = await fast();
+  service = await slow(30); // long enough that a busy machine's event-loop delay is no material part of it
   dir = mkdtempSync(join(tmpdir(), 'scaler-controllers-'));
 });
 after(async () => {
