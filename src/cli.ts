@@ -6,7 +6,8 @@ import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
 import { VERSION } from './version.ts';
-import { configFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
+import { configFrom, fleetFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
+import { defaultParallel, memberShard, MEMBERS_PER_CORE, shardOf } from './fleet.ts';
 
 markLoaded('yargs');
 
@@ -87,12 +88,39 @@ const noConfig = (): Promise<undefined> => Promise.resolve(undefined);
 const COMMANDS: Entry[] = [
   command({
     name: ['run', '$0'],
-    describe: 'one full cycle: load test, decide, apply, persist (default)',
-    options: (y) => withCommon(y).option('dry-run', { type: 'boolean', describe: 'decide and print, change nothing' }),
-    config: configFrom,
+    describe: 'one full cycle: load test, decide, apply, persist (default); several configurations: a fleet',
+    options: (y) =>
+      withCommon(y)
+        .option('config', {
+          alias: 'c',
+          type: 'string',
+          array: true,
+          describe:
+            'scaler.yaml (or an LPA evaluation_config.yaml), repeatable; a file of several documents (---) or a ' +
+            'directory runs a fleet; default $SCALER_CONFIG, $evaluationConfigFilePath, ./scaler.yaml',
+        })
+        .option('dry-run', { type: 'boolean', describe: 'decide and print, change nothing' })
+        .option('parallel', {
+          type: 'number',
+          describe: `a fleet: autoscalers run at once (default ${MEMBERS_PER_CORE} per core this process has)`,
+        })
+        .option('shard', {
+          type: 'string',
+          describe:
+            'a fleet: take only the autoscalers of shard i of n ("i/n"; default JOB_COMPLETION_INDEX/SCALER_SHARDS)',
+        }) as Argv,
+    config: fleetFrom,
     module: () => import('./commands/run.ts'),
-    call: async (m, config, args, ctx) =>
-      (await m.runCommand(config, ctx, { dryRun: Boolean(args['dry-run'] ?? args['dryRun']) })).exitCode,
+    call: async (m, members, args, ctx) => {
+      const dryRun = Boolean(args['dry-run'] ?? args['dryRun']);
+      const shard = shardOf(args['shard'] as string | undefined, ctx.env);
+      const mine = shard ? members.filter((member) => memberShard(member, shard.count) === shard.index) : members;
+      if (members.length === 1 && !shard) return (await m.runCommand(members[0]!.config!, ctx, { dryRun })).exitCode;
+      const parallel = Number(args['parallel'] ?? defaultParallel());
+      if (!Number.isInteger(parallel) || parallel < 1)
+        throw new ConfigError([{ path: '--parallel', message: `${args['parallel']} is not a whole number ≥ 1` }]);
+      return m.fleetCommand(mine, ctx, { dryRun, parallel });
+    },
   }),
   command({
     name: 'validate',

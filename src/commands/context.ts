@@ -1,5 +1,12 @@
 // What every command shares: its output stream, logger, clock, abort signal and config sources.
-import { loadConfig, loadLoadTestConfig, parseSet, type ConfigSources } from '../config/load.ts';
+import {
+  loadConfig,
+  loadFleet,
+  loadLoadTestConfig,
+  parseSet,
+  type ConfigSources,
+  type FleetMember,
+} from '../config/load.ts';
 import type { LoadTestOnlyConfig, ScalerConfig } from '../config/types.ts';
 import type { Logger } from '../report/log.ts';
 
@@ -17,7 +24,7 @@ export interface CommandContext {
 }
 
 export interface CommonArgs {
-  config?: string | undefined;
+  config?: string | string[] | undefined;
   set?: string[] | undefined;
   [flag: string]: unknown;
 }
@@ -25,6 +32,18 @@ export interface CommonArgs {
 /** The configuration of a command that scales (a target is required). */
 export function configFrom(args: CommonArgs, ctx: CommandContext): Promise<ScalerConfig> {
   return loadConfig(sourcesOf(args, ctx));
+}
+
+/**
+ * The autoscalers named by `--config` (repeatable; a file of several documents; a directory), or the
+ * one configuration found as for a single run. One member: exactly a single run (a bad configuration
+ * is thrown, exit 2, as ever); several: a fleet, each member with its configuration or its error.
+ */
+export async function fleetFrom(args: CommonArgs, ctx: CommandContext): Promise<FleetMember[]> {
+  const paths = args.config === undefined ? [] : [args.config].flat();
+  const members = await loadFleet({ ...sourcesOf({ ...args, config: undefined }, ctx), configPaths: paths });
+  if (members.length === 1 && members[0]!.error) throw members[0]!.error;
+  return members;
 }
 
 /**
@@ -53,7 +72,8 @@ function sourcesOf(args: CommonArgs, ctx: CommandContext): ConfigSources {
     const [path, value] = parseSet(s);
     overrides[path] = value;
   }
-  return { configPath: args.config, env: ctx.env, flags: args, overrides };
+  const configPath = Array.isArray(args.config) ? args.config[0] : args.config;
+  return { configPath, env: ctx.env, flags: args, overrides };
 }
 
 export function printJson(ctx: CommandContext, value: unknown): void {

@@ -6,6 +6,9 @@ import { runOnce, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
+import type { FleetMember } from '../config/load.ts';
+import { runFleet, type MemberOutcome } from '../fleet.ts';
+import type { DecisionRecord } from '../report/record.ts';
 
 export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
@@ -37,4 +40,37 @@ function print(ctx: CommandContext, result: RunResult): void {
   if (ctx.progress && result.observations) ctx.progress('\n');
   if (result.observations) ctx.out(statsTable(result.observations));
   ctx.out(decisionText(result.record));
+}
+
+/**
+ * A fleet (DESIGN §7): every member's run as `runCommand` does it, at most `parallel` at once, its
+ * record printed as it ends — a JSON line each (with its source), or a line of text each — then the
+ * summary. The exit code is the worst of them.
+ */
+export async function fleetCommand(
+  members: FleetMember[],
+  ctx: CommandContext,
+  options: RunOptions & { parallel: number },
+): Promise<number> {
+  const quiet: CommandContext = { ...ctx, out: () => undefined, progress: undefined };
+  const result = await runFleet(
+    members,
+    (config) => runCommand(config, quiet, options),
+    options,
+    (o) => printOutcome(ctx, o),
+  );
+  if (ctx.output === 'json') ctx.out(`${JSON.stringify({ summary: result.summary, exitCode: result.exitCode })}\n`);
+  else ctx.out(`${result.summary}\n`);
+  return result.exitCode;
+}
+
+function printOutcome(ctx: CommandContext, o: MemberOutcome): void {
+  const record = o.record as DecisionRecord | undefined;
+  if (ctx.output === 'json') {
+    const line = { source: o.source, exitCode: o.exitCode, ...(record ?? {}), ...(o.error ? { error: o.error } : {}) };
+    ctx.out(`${JSON.stringify(line)}\n`);
+    return;
+  }
+  const what = record ? `${record.target}: ${record.message}` : (o.error ?? '');
+  ctx.out(`${o.source}  ${what}${o.error && record ? ` — ${o.error}` : ''} (exit ${o.exitCode})\n`);
 }

@@ -1,9 +1,10 @@
 // Where configuration comes from, lowest precedence first: defaults < YAML file (or inline YAML)
 // < LPA environment aliases < SCALER_* environment < flags < per-invocation overrides.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { load as loadYaml, YAMLException } from 'js-yaml';
-import { ConfigError } from '../errors.ts';
+import { join } from 'node:path';
+import { load as loadYaml, loadAll as loadAllYaml, YAMLException } from 'js-yaml';
+import { ConfigError, ScalerError } from '../errors.ts';
 import { isObject, show, type Raw } from './fields.ts';
 import { validateConfig, type ValidateOptions } from './validate.ts';
 import type { LoadTestOnlyConfig, ScalerConfig } from './types.ts';
@@ -62,6 +63,86 @@ export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> 
   return validateConfig(raw, { source, origins, requireTarget: true, environment });
 }
 
+/** One autoscaler of a fleet: where its document came from, and its configuration or why it has none. */
+export interface FleetMember {
+  source: string; // `fleet/web.yaml`, or `fleet.yaml#2` for the second document of a file
+  config?: ScalerConfig;
+  error?: ScalerError;
+}
+
+/**
+ * Several autoscalers at once (DESIGN §7), as `kubectl apply -f` reads them: each path a file or a
+ * directory (its *.yaml and *.yml, in name order), each file one or more documents (`---`); or the
+ * documents of SCALER_CONFIG_YAML. The environment, flags and overrides apply to every document. A
+ * document that does not validate is a member with its error — it never stops the others.
+ */
+export async function loadFleet(sources: ConfigSources & { configPaths: string[] }): Promise<FleetMember[]> {
+  const documents = await readDocuments(sources);
+  return Promise.all(
+    documents.map(async ({ raw, source }): Promise<FleetMember> => {
+      try {
+        const merged = await merge({ ...sources, configPath: undefined }, { raw, source });
+        const config = validateConfig(merged.raw, {
+          source,
+          origins: merged.origins,
+          requireTarget: true,
+          environment: merged.environment,
+        });
+        return { source, config };
+      } catch (err) {
+        if (err instanceof ScalerError) return { source, error: err };
+        throw err;
+      }
+    }),
+  );
+}
+
+async function readDocuments(
+  sources: ConfigSources & { configPaths: string[] },
+): Promise<{ raw: Raw; source: string }[]> {
+  const { env } = sources;
+  if (sources.configPaths.length === 0) {
+    if (env['SCALER_CONFIG_YAML']) return documentsOf(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML');
+    return [await readRaw(sources)];
+  }
+  const files: string[] = [];
+  for (const path of sources.configPaths) files.push(...(await filesOf(path)));
+  const read = await Promise.all(files.map(async (file) => documentsOf(await readText(file), file)));
+  return read.flat();
+}
+
+/** A path's configuration files: itself, or a directory's *.yaml and *.yml in name order. */
+async function filesOf(path: string): Promise<string[]> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${readWhy(err)}` }]);
+  });
+  if (!info.isDirectory()) return [path];
+  const names = (await readdir(path)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  if (names.length === 0)
+    throw new ConfigError([{ path: '--config', message: `${show(path)} is a directory with no *.yaml file` }]);
+  return names.map((n) => join(path, n));
+}
+
+/** The documents of one YAML text (`---`-separated); empty documents are skipped. */
+function documentsOf(text: string, file: string): { raw: Raw; source: string }[] {
+  let docs: unknown[];
+  try {
+    docs = loadAllYaml(text, null, { filename: file }).filter((d) => d !== null && d !== undefined);
+  } catch {
+    return [{ raw: parseYaml(text, file), source: file }]; // the same message as for one document
+  }
+  if (docs.length <= 1) return [{ raw: parseYaml(text, file), source: file }];
+  return docs.map((doc, i) => {
+    const source = `${file}#${i + 1}`;
+    if (!isObject(doc))
+      throw new ConfigError(
+        [{ path: '', message: `the document is ${show(doc)}, expected a YAML mapping of settings` }],
+        source,
+      );
+    return { raw: doc, source };
+  });
+}
+
 /** The configuration of a load test alone (`loadtest`): no scale target needed. */
 export async function loadLoadTestConfig(sources: ConfigSources): Promise<LoadTestOnlyConfig> {
   const { raw, origins, source, environment } = await merge(sources);
@@ -70,10 +151,11 @@ export async function loadLoadTestConfig(sources: ConfigSources): Promise<LoadTe
 
 async function merge(
   sources: ConfigSources,
+  document?: { raw: Raw; source: string },
 ): Promise<{ raw: Raw; origins: Map<string, string>; source: string; environment: ValidateOptions['environment'] }> {
   const { env } = sources;
   const origins = new Map<string, string>();
-  const { raw, source } = await readRaw(sources);
+  const { raw, source } = document ?? (await readRaw(sources));
 
   for (const o of OVERRIDES) {
     if (o.lpa && env[o.lpa] !== undefined) setPath(raw, o.path, env[o.lpa], origins, `environment ${o.lpa}`);
@@ -127,22 +209,25 @@ async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: stri
       },
     ]);
   }
-  let text: string;
+  return { raw: parseYaml(await readText(path), path), source: path };
+}
+
+async function readText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : code;
-    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${why}` }]);
+    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${readWhy(err)}` }]);
   }
-  return { raw: parseYaml(text, path), source: path };
+}
+
+function readWhy(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+  };
+  return words[code] ?? code;
 }
 
 function parseYaml(text: string, source: string): Raw {

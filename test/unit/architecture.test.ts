@@ -16,7 +16,7 @@ function partOf(file: string): string {
   if (rel.includes('/')) return first!;
   const name = rel.replace(/\.ts$/, '');
   if (['main', 'process', 'cli', 'lambda'].includes(name)) return 'shell';
-  if (name === 'run' || name === 'manual') return 'run'; // one invocation; the manual change beside it
+  if (name === 'run' || name === 'manual' || name === 'fleet') return 'run'; // one invocation; the manual change and the fleet beside it
   return 'base'; // errors, transport, loaded, undici, version
 }
 

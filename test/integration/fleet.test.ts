@@ -1,0 +1,115 @@
+// Many autoscalers in one invocation (DESIGN §7), through the bundle: a directory and a file of several
+// documents, each member with its own service, webhook target and state file; one member's bad
+// configuration or unreachable service never stops the others; shards partition the fleet.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messages, runBundle } from '../helpers/cli.ts';
+import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
+import { slow, type TestServer } from '../helpers/servers.ts';
+
+let dir: string;
+let services: TestServer[] = [];
+let scales: ScaleServer[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scaler-fleet-'));
+  services = await Promise.all([slow(40), slow(1), slow(1)]);
+  scales = await Promise.all([startScaleServer(2), startScaleServer(2), startScaleServer(2)]);
+});
+after(async () => {
+  await Promise.all([...services, ...scales].map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** One autoscaler's document: service i measured, scale target i, its own state file. */
+const doc = (i: number, extra = ''): string => `target: { kind: http, url: ${scales[i]!.url} }
+loadTest: { host: ${services[i]!.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets: [{ method: GET, endpoint: /x, type: mean, target: 20 }]
+state: { store: file, path: ${join(dir, `state-${i}.json`)} }
+${extra ? `${extra}\n` : ''}`;
+
+interface Line {
+  source?: string;
+  exitCode: number;
+  action?: string;
+  message?: string;
+  error?: string;
+  summary?: string;
+}
+const lines = (stdout: string): Line[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+
+describe('a fleet in one invocation', () => {
+  it('a directory (a file of two documents and another file): each decides on its own, one JSON line each', async () => {
+    const fleet = join(dir, 'fleet');
+    mkdirSync(fleet);
+    writeFileSync(join(fleet, 'a.yaml'), `${doc(0)}---\n${doc(1)}`);
+    writeFileSync(join(fleet, 'b.yaml'), doc(2));
+    const r = await runBundle(['run', '-c', fleet, '-o', 'json', '--parallel', '3']);
+    assert.equal(r.code, 0, messages(r.stderr));
+    const out = lines(r.stdout);
+    assert.equal(out.length, 4, r.stdout);
+    const bySource = new Map(out.filter((l) => l.source).map((l) => [l.source, l]));
+    assert.deepEqual([...bySource.keys()].sort(), [`${fleet}/a.yaml#1`, `${fleet}/a.yaml#2`, `${fleet}/b.yaml`]);
+    assert.equal(bySource.get(`${fleet}/a.yaml#1`)!.action, 'up', 'the 40 ms service breaches 20 ms');
+    assert.equal(bySource.get(`${fleet}/a.yaml#2`)!.action, 'hold');
+    assert.equal(out.at(-1)!.summary, '3 decided');
+    assert.deepEqual(
+      scales.map((s) => s.writes),
+      [[3], [], []],
+    );
+  });
+
+  it("one member's bad configuration and another's unreachable service stop neither the third nor the summary", async () => {
+    const file = join(dir, 'mixed.yaml');
+    const unreachable = doc(1).replace(services[1]!.url, 'http://127.0.0.1:9');
+    writeFileSync(file, `${doc(0)}---\n${doc(2, 'replicas: { mni: 1 }')}---\n${unreachable}`);
+    const r = await runBundle(['run', '-c', file, '-o', 'json']);
+    assert.ok(r.stdout.trim(), messages(r.stderr));
+    const out = lines(r.stdout);
+    assert.equal(r.code, 2, 'the worst: an invalid document');
+    const summary = out.at(-1)!.summary!;
+    assert.match(summary, /^1 decided, 1 failed, 1 invalid: /);
+    assert.match(summary, /mixed\.yaml#2: invalid configuration in .*mixed\.yaml#2: replicas\.mni/);
+    assert.match(summary, /mixed\.yaml#3: hold at 2: probe failed: the service could not be reached/);
+    assert.equal(out.find((l) => l.source?.endsWith('#1'))!.exitCode, 0);
+  });
+
+  it('--shard i/n: the shards partition the fleet by target, stably', async () => {
+    const file = join(dir, 'shards.yaml');
+    writeFileSync(file, `${doc(0)}---\n${doc(1)}---\n${doc(2)}`);
+    const seen: string[][] = [];
+    for (const shard of ['0/2', '1/2']) {
+      const r = await runBundle(['run', '-c', file, '-o', 'json', '--shard', shard, '--dry-run']);
+      assert.equal(r.code, 0, messages(r.stderr));
+      seen.push(lines(r.stdout).flatMap((l) => (l.source ? [l.source] : [])));
+    }
+    const all = [...seen[0]!, ...seen[1]!].sort();
+    assert.deepEqual(all, [`${file}#1`, `${file}#2`, `${file}#3`]);
+    const again = await runBundle(['run', '-c', file, '-o', 'json', '--shard', '0/2', '--dry-run']);
+    assert.deepEqual(
+      lines(again.stdout).flatMap((l) => (l.source ? [l.source] : [])),
+      seen[0],
+      'the same shard again',
+    );
+    const bad = await runBundle(['run', '-c', file, '--shard', '2/2']);
+    assert.equal(bad.code, 2);
+    assert.match(messages(bad.stderr), /--shard: "2\/2" is not i\/n with 0 ≤ i < n/);
+  });
+
+  it('one configuration is a single run, as ever (one decision record, not a fleet line)', async () => {
+    const file = join(dir, 'single.yaml');
+    writeFileSync(file, doc(2));
+    const r = await runBundle(['run', '-c', file, '-o', 'json']);
+    assert.equal(r.code, 0, messages(r.stderr));
+    const record = JSON.parse(r.stdout) as { source?: string; action: string };
+    assert.equal(record.source, undefined);
+    assert.equal(record.action, 'hold');
+  });
+});
