@@ -5,7 +5,7 @@
 // path, relative to the bundle's directory) or SCALER_CONFIG_YAML (inline), plus SCALER_* overrides.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './config/load.ts';
+import { loadFleet, type FleetMember } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
 import { formatDuration } from './config/duration.ts';
 import {
@@ -61,7 +61,10 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const { overrides, dryRun, eventId } = readEvent(event);
     const configured = env['SCALER_CONFIG'];
     const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
-    const config = await loadConfig({ env, configPath, overrides });
+    const members = await loadFleet({ env, configPaths: configPath ? [configPath] : [], overrides });
+    if (members.length > 1) return await fleetInvocation(members, { env, log, controller, context, dryRun });
+    const config = members[0]!.config;
+    if (!config) throw members[0]!.error;
     const remaining = context.getRemainingTimeInMillis?.();
     const end = remaining === undefined ? undefined : Date.now() + remaining; // what follows the claim fits before it
     if (remaining !== undefined) {
@@ -106,6 +109,92 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
   } finally {
     clearTimeout(deadline);
   }
+}
+
+/** What a fleet invocation resolves with: the summary and one line per member. */
+export interface FleetInvocationResult {
+  fleet: true;
+  summary: string;
+  exitCode: number;
+  members: { source: string; exitCode: number; message?: string | undefined }[];
+}
+
+/** Time a member needs beside its load test: its reads, decision, claim and apply. */
+const MEMBER_OVERHEAD_MS = 2_000;
+
+/**
+ * A fleet in one invocation (DESIGN §7): refused before any load when its waves of load tests at the
+ * chosen parallelism cannot finish before the deadline; resolves with the summary when every member
+ * decided (or lost a conflict), rejects naming the failures otherwise.
+ */
+async function fleetInvocation(
+  members: FleetMember[],
+  o: {
+    env: Record<string, string | undefined>;
+    log: ReturnType<typeof createLogger>;
+    controller: AbortController;
+    context: InvocationContext;
+    dryRun: boolean;
+  },
+): Promise<FleetInvocationResult> {
+  const { defaultParallel, runFleet } = await import('./fleet.ts');
+  const parallel = defaultParallel();
+  const remaining = o.context.getRemainingTimeInMillis?.();
+  let timer: NodeJS.Timeout | undefined;
+  if (remaining !== undefined) {
+    refuseFleetIfTooShort(members, parallel, remaining);
+    const abort = (): void =>
+      o.controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
+    timer = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
+  }
+  try {
+    const { runCommand } = await import('./commands/run.ts');
+    const end = remaining === undefined ? undefined : Date.now() + remaining;
+    const ctx = {
+      out: () => {},
+      log: o.log,
+      now: Date.now,
+      signal: o.controller.signal,
+      deadline: end,
+      output: 'json' as const,
+      env: o.env,
+    };
+    const result = await runFleet(members, (config) => runCommand(config, ctx, { dryRun: o.dryRun }), {
+      parallel,
+      signal: o.controller.signal,
+    });
+    const lines = result.outcomes.map((m) => ({
+      source: m.source,
+      exitCode: m.exitCode,
+      message: m.error ?? (m.record as { message?: string } | undefined)?.message,
+    }));
+    o.log.log(result.exitCode === ExitCode.ok ? 'info' : 'warn', result.summary);
+    const fleet: FleetInvocationResult = {
+      fleet: true,
+      summary: result.summary,
+      exitCode: result.exitCode,
+      members: lines,
+    };
+    if (result.exitCode !== ExitCode.ok && result.exitCode !== ExitCode.conflict)
+      throw new ProbeError(`the fleet did not all decide: ${result.summary}`, { context: { fleet } });
+    return fleet;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function refuseFleetIfTooShort(members: FleetMember[], parallel: number, remainingMs: number): void {
+  const loads = members.flatMap((m) => (m.config ? [estimatedLoadMs(m.config) + MEMBER_OVERHEAD_MS] : []));
+  const waves = Math.ceil(loads.length / parallel);
+  const needed = waves * Math.max(0, ...loads) + DECIDE_MARGIN_MS;
+  if (remainingMs >= needed) return;
+  const left = formatDuration(Math.floor(remainingMs / 1000) * 1000);
+  const each = `${(Math.max(0, ...loads) / 1000).toFixed(1)} s`;
+  const message =
+    `${left} left in this invocation, but ${loads.length} autoscalers at ${parallel} at once run in ${waves} ` +
+    `${waves === 1 ? 'wave' : 'waves'} of up to ${each} each, plus ${formatDuration(DECIDE_MARGIN_MS)}: raise the function's Timeout or ` +
+    'its memory (more CPU: more at once), or split the fleet';
+  throw new ConfigError([{ path: 'Lambda Timeout', message }], 'the invocation');
 }
 
 /** A load test that cannot finish before the invocation's deadline is refused before any load is sent. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { messages, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { slow, type TestServer } from '../helpers/servers.ts';
+import { handler } from '../../src/lambda.ts';
 
 let dir: string;
 let services: TestServer[] = [];
@@ -111,5 +112,35 @@ describe('a fleet in one invocation', () => {
     const record = JSON.parse(r.stdout) as { source?: string; action: string };
     assert.equal(record.source, undefined);
     assert.equal(record.action, 'hold');
+  });
+
+  it('a Lambda invocation runs a fleet from SCALER_CONFIG_YAML; one that cannot fit its waves is refused before any load', async () => {
+    process.env['SCALER_CONFIG_YAML'] = `${doc(1)}---\n${doc(2)}`;
+    try {
+      const reads = scales.map((s) => s.reads);
+      const short = { getRemainingTimeInMillis: () => 8_000 };
+      await assert.rejects(
+        handler({}, short),
+        /Lambda Timeout: 8s left in this invocation, but 2 autoscalers at \d+ at once run in 1 wave of up to 12\.5 s each/,
+      );
+      assert.deepEqual(
+        scales.map((s) => s.reads),
+        reads,
+        'nothing read, no load sent',
+      );
+      const result = (await handler({}, { getRemainingTimeInMillis: () => 60_000 })) as {
+        fleet: boolean;
+        summary: string;
+        members: { source: string; exitCode: number }[];
+      };
+      assert.equal(result.fleet, true);
+      assert.equal(result.summary, '2 decided');
+      assert.deepEqual(result.members.map((m) => m.source).sort(), [
+        'environment SCALER_CONFIG_YAML#1',
+        'environment SCALER_CONFIG_YAML#2',
+      ]);
+    } finally {
+      delete process.env['SCALER_CONFIG_YAML'];
+    }
   });
 });
