@@ -190,10 +190,10 @@ function refuseFleetIfTooShort(members: FleetMember[], parallel: number, remaini
   if (remainingMs >= needed) return;
   const left = formatDuration(Math.floor(remainingMs / 1000) * 1000);
   const each = `${(Math.max(0, ...loads) / 1000).toFixed(1)} s`;
+  const run = `${loads.length} autoscalers at ${parallel} at once run in ${waves} ${waves === 1 ? 'wave' : 'waves'}`;
   const message =
-    `${left} left in this invocation, but ${loads.length} autoscalers at ${parallel} at once run in ${waves} ` +
-    `${waves === 1 ? 'wave' : 'waves'} of up to ${each} each, plus ${formatDuration(DECIDE_MARGIN_MS)}: raise the function's Timeout or ` +
-    'its memory (more CPU: more at once), or split the fleet';
+    `${left} left in this invocation, but ${run} of up to ${each} each, plus ${formatDuration(DECIDE_MARGIN_MS)}: ` +
+    "raise the function's Timeout or its memory (more CPU: more at once), or split the fleet";
   throw new ConfigError([{ path: 'Lambda Timeout', message }], 'the invocation');
 }
 
