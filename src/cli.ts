@@ -174,14 +174,21 @@ const COMMANDS: Entry[] = [
     name: 'history',
     describe: 'write the stored history as a self-contained HTML picture (replicas and latency vs target)',
     options: (y) =>
-      withCommon(y).option('out', {
-        type: 'string',
-        default: 'latency-scaler-history.html',
-        describe: 'the HTML file to write',
-      }),
-    config: configFrom,
+      withCommon(y)
+        .option('config', {
+          alias: 'c',
+          type: 'string',
+          array: true,
+          describe: 'scaler.yaml; several (a file of several documents, a directory): one chart group per target',
+        })
+        .option('out', {
+          type: 'string',
+          default: 'latency-scaler-history.html',
+          describe: 'the HTML file to write',
+        }) as Argv,
+    config: fleetFrom,
     module: () => import('./commands/history.ts'),
-    call: async (m, config, args, ctx) => void (await m.historyCommand(config, ctx, String(args['out']))),
+    call: async (m, members, args, ctx) => void (await m.historyCommand(members, ctx, String(args['out']))),
   }),
   command({
     name: 'status',
@@ -192,15 +199,12 @@ const COMMANDS: Entry[] = [
           alias: 'c',
           type: 'string',
           array: true,
-          describe: 'one or more scaler.yaml (default as for run)',
+          describe: 'one or more scaler.yaml, a file of several documents, or a directory (default as for run)',
         })
         .option('wide', { type: 'boolean', describe: 'the whole last decision, and the state store' }) as Argv,
-    config: (args, ctx) => {
-      const paths = (args['config'] as string[] | undefined) ?? [undefined];
-      return Promise.all(paths.map((path) => configFrom({ ...args, config: path }, ctx)));
-    },
+    config: fleetFrom,
     module: () => import('./commands/status.ts'),
-    call: (m, configs, args, ctx) => m.statusCommand(configs, ctx, Boolean(args['wide'])),
+    call: (m, members, args, ctx) => m.statusCommand(members, ctx, Boolean(args['wide'])),
   }),
   command({
     name: 'schema',

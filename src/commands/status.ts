@@ -1,5 +1,6 @@
 // `latency-scaler status`: what the scaler thinks, at a glance, as `kubectl get hpa` shows an HPA —
 // read from the target and the state store only (no load is sent, nothing is written).
+import type { FleetMember } from '../config/load.ts';
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { messageOf } from '../errors.ts';
 import type { StateRecord } from '../model/state-record.ts';
@@ -24,11 +25,17 @@ export interface StatusRow {
   error?: string;
 }
 
-export async function statusCommand(configs: ScalerConfig[], ctx: CommandContext, wide: boolean): Promise<number> {
-  const rows = await Promise.all(configs.map((c) => statusOf(c, ctx)));
+export async function statusCommand(members: FleetMember[], ctx: CommandContext, wide: boolean): Promise<number> {
+  const rows = await Promise.all(members.map((m) => (m.config ? statusOf(m.config, ctx) : invalidRow(m))));
   if (ctx.output === 'json') printJson(ctx, rows);
   else ctx.out(table(rows, ctx.now(), wide));
   return rows.some((r) => r.error) ? 1 : 0;
+}
+
+/** A document of the fleet that does not validate: its row says so. */
+function invalidRow(member: FleetMember): StatusRow {
+  const row = { target: member.source, replicas: null, min: 0, max: 0, targets: [], decayIn: null };
+  return { ...row, lastDecision: null, lastRunAt: null, paused: '-', state: '-', error: messageOf(member.error) };
 }
 
 async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {

@@ -3,7 +3,7 @@
 // configuration or unreachable service never stops the others; shards partition the fleet.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages, runBundle } from '../helpers/cli.ts';
@@ -142,5 +142,25 @@ describe('a fleet in one invocation', () => {
     } finally {
       delete process.env['SCALER_CONFIG_YAML'];
     }
+  });
+
+  it('status and history read the whole fleet: a row per target, one page with a chart group per target', async () => {
+    const file = join(dir, 'watch.yaml');
+    writeFileSync(file, `${doc(0)}---\n${doc(1)}---\n${doc(2)}`);
+    await runBundle(['run', '-c', file, '-o', 'json']); // every member has a history now
+    const status = await runBundle(['status', '-c', file, '-o', 'json']);
+    assert.equal(status.code, 0, messages(status.stderr));
+    const rows = JSON.parse(status.stdout) as { target: string; lastDecision: string | null }[];
+    assert.equal(rows.length, 3);
+    assert.ok(
+      rows.every((r) => r.lastDecision),
+      status.stdout,
+    );
+    const out = join(dir, 'fleet-history.html');
+    const history = await runBundle(['history', '-c', file, '--out', out, '-o', 'json']);
+    assert.equal(history.code, 0, messages(history.stderr));
+    assert.equal((JSON.parse(history.stdout) as { targets: number }).targets, 3);
+    const html = readFileSync(out, 'utf8');
+    for (const scale of scales) assert.ok(html.includes(new URL(scale.url).host), 'a group per target');
   });
 });
