@@ -20,6 +20,12 @@ export interface StatusRow {
   decayIn: number | null;
   lastDecision: string | null;
   lastRunAt: string | null;
+  /** The last run that decided on a measurement (probe failures are no success). */
+  lastSuccessAt: string | null;
+  /** The schedule's period as the history shows it (the median gap between runs), ms. */
+  periodMs: number | null;
+  /** No success within two periods: the schedule, the image or the service may be broken. */
+  stale: boolean;
   paused: string; // no, yes, replicas=N, scale-down
   state: string;
   error?: string;
@@ -35,7 +41,8 @@ export async function statusCommand(members: FleetMember[], ctx: CommandContext,
 /** A document of the fleet that does not validate: its row says so. */
 function invalidRow(member: FleetMember): StatusRow {
   const row = { target: member.source, replicas: null, min: 0, max: 0, targets: [], decayIn: null };
-  return { ...row, lastDecision: null, lastRunAt: null, paused: '-', state: '-', error: messageOf(member.error) };
+  const never = { lastDecision: null, lastRunAt: null, lastSuccessAt: null, periodMs: null, stale: false };
+  return { ...row, ...never, paused: '-', state: '-', error: messageOf(member.error) };
 }
 
 async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {
@@ -49,6 +56,9 @@ async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<Stat
     decayIn: null,
     lastDecision: null,
     lastRunAt: null,
+    lastSuccessAt: null,
+    periodMs: null,
+    stale: false,
     paused: '-',
     state: '-',
   };
@@ -56,7 +66,7 @@ async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<Stat
     const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
     row.state = store.describe();
     const [{ record }, status] = await Promise.all([store.read(ctx.signal), target.read(ctx.signal)]);
-    Object.assign(row, fromRecord(record, config, status));
+    Object.assign(row, fromRecord(record, config, status), successOf(record, ctx.now()));
   } catch (err) {
     row.error = messageOf(err);
   }
@@ -85,6 +95,28 @@ function fromRecord(record: StateRecord | null, config: ScalerConfig, status: Ta
   };
 }
 
+/**
+ * When the target last decided successfully, and whether that is too long ago: more than two periods of
+ * its schedule, the period read from the history (the median gap between runs — a CronJob's schedule,
+ * whatever it is). A Job that stopped running (an image pull error, a broken config, an expired token)
+ * shows here, as nothing else fails loudly.
+ */
+export function successOf(
+  record: StateRecord | null,
+  now: number,
+): Pick<StatusRow, 'lastSuccessAt' | 'periodMs' | 'stale'> {
+  const times = (record?.history ?? []).map((h) => Date.parse(h.at)).filter((t) => Number.isFinite(t));
+  const gaps = times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .filter((g) => g > 0)
+    .sort((a, b) => a - b);
+  const periodMs = gaps.length >= 2 ? gaps[Math.floor(gaps.length / 2)]! : null;
+  const last = record?.lastSuccessAt ?? null;
+  const stale = periodMs !== null && (last === null || now - Date.parse(last) > 2 * periodMs);
+  return { lastSuccessAt: last, periodMs, stale };
+}
+
 /** `mean 12.4ms/7ms`, `failureRatio 0.02/0.05`, `rps 40req/s/45req/s`. */
 function againstLimit(o: { target: string; value: number | null; limit: number }): string {
   const type = o.target.split(' ').at(-1) ?? '';
@@ -111,6 +143,7 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
     'DECAY IN',
     'LAST DECISION',
     'AGE',
+    'LAST SUCCESS',
     'PAUSED',
     ...(wide ? ['STATE'] : []),
   ];
@@ -123,6 +156,7 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
       r.decayIn === null ? '-' : `${r.decayIn} runs`,
       wide ? decision : clip(decision, 60),
       age(r.lastRunAt, now),
+      `${age(r.lastSuccessAt, now)}${r.stale ? ' STALE' : ''}`,
       r.paused,
       ...(wide ? [r.state] : []),
     ];

@@ -48,6 +48,7 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
     calmRuns: changed || !d.calm ? 0 : ctx.calmBefore + 1,
     lastReplicas: applied,
     lastRunAt: at,
+    lastSuccessAt: d.probeFailed ? prior.lastSuccessAt : at,
     lastScaleAt: changed ? at : prior.lastScaleAt,
     unsettledSince: changed ? null : ctx.unsettledSince,
     // In flight from our change; over once a run sees the target settled.

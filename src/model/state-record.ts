@@ -52,6 +52,8 @@ export interface StateRecord {
   calmRuns: number;
   lastReplicas: number | null; // the count we last saw or set; null before the first run
   lastRunAt: string | null;
+  /** The last run that decided on a measurement (a probe failure records a hold, not a success). */
+  lastSuccessAt: string | null;
   lastScaleAt: string | null;
   /** First run at which the target was seen not settled (for settle.timeout). */
   unsettledSince: string | null;
@@ -75,6 +77,7 @@ export function emptyRecord(target: string): StateRecord {
     calmRuns: 0,
     lastReplicas: null,
     lastRunAt: null,
+    lastSuccessAt: null,
     lastScaleAt: null,
     unsettledSince: null,
     changeInFlightSince: null,
@@ -149,6 +152,7 @@ export function decodeRecord(value: unknown): StateRecord {
     calmRuns: count(v['schema'] === 1 ? 'runsSinceChange' : 'calmRuns'),
     lastReplicas: optional('lastReplicas', isCount, 'an integer ≥ 0'),
     lastRunAt: optional('lastRunAt', isTime, 'a time'),
+    lastSuccessAt: optional('lastSuccessAt', isTime, 'a time'),
     lastScaleAt: optional('lastScaleAt', isTime, 'a time'),
     unsettledSince: optional('unsettledSince', isTime, 'a time'),
     // A record of an earlier version knew only our own changes, in flight from lastScaleAt.

@@ -41,7 +41,7 @@ state: { store: file, path: ${join(dir, state)} }
     const text = await runBundle(['status', '-c', a, '-c', b, '-o', 'text']);
     assert.equal(text.code, 0, text.stderr);
     const [head, first, second] = text.stdout.trimEnd().split('\n');
-    assert.match(head!, /^TARGET\s+REPLICAS\s+TARGETS\s+DECAY IN\s+LAST DECISION\s+AGE\s+PAUSED$/);
+    assert.match(head!, /^TARGET\s+REPLICAS\s+TARGETS\s+DECAY IN\s+LAST DECISION\s+AGE\s+LAST SUCCESS\s+PAUSED$/);
     assert.match(
       first!,
       /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)?ms\/1000ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/,
