@@ -117,6 +117,9 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   const base = {
     time: deps.now(),
     target: describeTarget(config.target),
+    ...('namespaceFrom' in config.target && config.target.namespaceFrom
+      ? { namespaceFrom: config.target.namespaceFrom }
+      : {}),
     state: store.describe(),
     dryRun: options.dryRun,
     decision,

@@ -1,4 +1,6 @@
-import type { ScalerConfig } from '../config/types.ts';
+import { describeTarget, isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
+import { defaultStatePath } from '../model/target-key.ts';
+import type { StateStore } from '../state/types.ts';
 import { engineFor } from './engine.ts';
 import { decisionText, statsTable } from '../report/text.ts';
 import { RunFailed } from '../errors.ts';
@@ -12,6 +14,7 @@ import type { DecisionRecord } from '../report/record.ts';
 
 export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
+  await noticeEarlierState(config, store, ctx);
   let result: RunResult;
   try {
     result = await runOnce(
@@ -73,4 +76,29 @@ function printOutcome(ctx: CommandContext, o: MemberOutcome): void {
   }
   const what = record ? `${record.target}: ${record.message}` : (o.error ?? '');
   ctx.out(`${o.source}  ${what}${o.error && record ? ` — ${o.error}` : ''} (exit ${o.exitCode})\n`);
+}
+
+/**
+ * Earlier versions took the namespace `default` when none was set; now it is the kubeconfig context's
+ * (as kubectl). Where this target has no state yet but the same workload's in `default` has, say so in
+ * one line: it is that target's record, not this one's, so pinning the namespace is the way to keep it.
+ */
+async function noticeEarlierState(config: ScalerConfig, store: StateStore, ctx: CommandContext): Promise<void> {
+  const t = config.target;
+  if (isHttpTarget(t) || !t.namespaceFrom?.startsWith('kubeconfig') || t.namespace === 'default') return;
+  const here = await store.read(ctx.signal).catch(() => undefined);
+  if (here?.record !== null) return; // state here (or unreadable: the run itself says so)
+  const before: KubernetesTargetRef = { ...t, namespace: 'default' };
+  const keepsPath = config.state.store === 'file' && config.state.path === defaultStatePath(t);
+  const state = keepsPath ? { store: 'file' as const, path: defaultStatePath(before) } : config.state;
+  const old = await createStateStore({ ...config, target: before, state }, ctx.env);
+  const earlier = await old.read(ctx.signal).catch(() => undefined);
+  if (!earlier?.record) return;
+  ctx.log.log(
+    'warn',
+    `${old.describe()} holds the state of ${describeTarget(before)} (earlier versions' default namespace); ` +
+      `this run scales ${describeTarget(t)} (namespace from ${t.namespaceFrom}): to keep scaling the ` +
+      "former, set target.namespace: default; otherwise that state is another target's and can go " +
+      '(latency-scaler state reset --set target.namespace=default)',
+  );
 }

@@ -18,12 +18,25 @@ export function validateCommand(config: ScalerConfig, ctx: CommandContext): void
     lt.waitTime.min === lt.waitTime.max
       ? formatDuration(lt.waitTime.min)
       : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
-  const { scaleUp, decay } = config;
-  const up = scaleUp.mode === 'step' ? `+${scaleUp.step}` : `proportional, max +${scaleUp.maxStep}`;
+  const { scaleUp, decay, model } = config;
+  const modelled = `the model (headroom ${model.headroom}, concurrency ${model.concurrency})`;
+  const up =
+    scaleUp.mode === 'step'
+      ? `+${scaleUp.step}`
+      : scaleUp.mode === 'model'
+        ? modelled
+        : `proportional, max +${scaleUp.maxStep}`;
   const guard = decay.maxLoad !== undefined ? `, not above load ${decay.maxLoad}` : '';
+  const predicts = `down to what ${scaleUp.mode === 'model' ? 'the model' : modelled} predicts safe`;
+  const down =
+    decay.mode === 'model'
+      ? `${predicts}, after ${decay.unchangedRuns} calm runs`
+      : `-${decay.replicas} after ${decay.unchangedRuns} calm runs${guard}`;
+  const from = 'namespaceFrom' in config.target && config.target.namespaceFrom;
+  const namespace = from ? ` (namespace from ${from})` : '';
   const lines = [
     `configuration ${config.source} is valid`,
-    `target:    ${describeTarget(config.target)}, replicas ${config.replicas.min}..${config.replicas.max}`,
+    `target:    ${describeTarget(config.target)}${namespace}, replicas ${config.replicas.min}..${config.replicas.max}`,
     `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
       ` against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
     ...lt.requests.map((r) => `  request ${JSON.stringify(r.name)}: ${r.method} ${r.path} weight ${r.weight}`),
@@ -32,7 +45,7 @@ export function validateCommand(config: ScalerConfig, ctx: CommandContext): void
       const tolerance = t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : '';
       return `  target:  ${t.request} ${t.label} ${op} ${t.target}${tolerance}`;
     }),
-    `scale up: ${up}; decay: -${decay.replicas} after ${decay.unchangedRuns} calm runs${guard}`,
+    `scale up: ${up}; decay: ${down}`,
     `state:     ${state}`,
   ];
   ctx.out(`${lines.join('\n')}\n`);

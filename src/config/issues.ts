@@ -11,10 +11,15 @@ export class Issues {
     this.origins = origins;
   }
 
-  /** Where a value came from (`environment locustFilePath`), if not the file. */
+  /** The path and where its value came from (`x (from environment locustFilePath)`), if not the file. */
   originOf(path: string): string | undefined {
-    const origin = this.origins.get(path);
+    const origin = this.sourceOf(path);
     return origin ? `${path} (from ${origin})` : undefined;
+  }
+
+  /** Where a value came from (`environment locustFilePath`), if not the file. */
+  sourceOf(path: string): string | undefined {
+    return this.origins.get(path);
   }
 
   add(path: string, message: string): void {

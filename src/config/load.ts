@@ -175,17 +175,54 @@ async function merge(
   const target = raw['target'];
   if (isObject(target)) {
     if (target['url'] !== undefined && target['kind'] === undefined) target['kind'] = 'http';
-    // In a pod, the namespace defaults to the pod's own, as kubectl's does.
-    if (
-      environment === 'cluster' &&
-      target['kind'] !== 'http' &&
-      target['namespace'] === undefined &&
-      existsSync(SA_NAMESPACE_FILE)
-    ) {
-      target['namespace'] = readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+    // As kubectl: in a pod, the pod's own namespace; outside, the kubeconfig context's.
+    if (target['kind'] !== 'http' && target['namespace'] === undefined) {
+      const found = environment === 'cluster' ? podNamespace() : contextNamespace(env);
+      if (found) {
+        target['namespace'] = found.namespace;
+        origins.set('target.namespace', found.from);
+      }
     }
   }
   return { raw, origins, source, environment };
+}
+
+function podNamespace(): { namespace: string; from: string } | undefined {
+  if (!existsSync(SA_NAMESPACE_FILE)) return undefined;
+  return { namespace: readFileSync(SA_NAMESPACE_FILE, 'utf8').trim(), from: "the pod's service account namespace" };
+}
+
+/**
+ * The current kubeconfig context's namespace, as kubectl takes it: KUBECONFIG's files (the first that
+ * names a current context), else ~/.kube/config. Read as YAML here, so no Kubernetes client is loaded.
+ */
+export function contextNamespace(
+  env: Record<string, string | undefined>,
+): { namespace: string; from: string } | undefined {
+  const files = env['KUBECONFIG']
+    ? env['KUBECONFIG'].split(':').filter(Boolean)
+    : env['HOME']
+      ? [join(env['HOME'], '.kube', 'config')]
+      : [];
+  const docs = files.flatMap((file) => {
+    try {
+      return [{ file, doc: loadYaml(readFileSync(file, 'utf8')) as Kubeconfig | null }];
+    } catch {
+      return []; // unreadable or not YAML: the Kubernetes client says so when it loads it
+    }
+  });
+  const current = docs.find((d) => d.doc?.['current-context'])?.doc?.['current-context'];
+  if (!current) return undefined;
+  for (const { file, doc } of docs) {
+    const namespace = doc?.contexts?.find((c) => c?.name === current)?.context?.namespace;
+    if (namespace) return { namespace, from: `kubeconfig context ${JSON.stringify(current)} (${file})` };
+  }
+  return undefined;
+}
+
+interface Kubeconfig {
+  'current-context'?: string;
+  contexts?: { name?: string; context?: { namespace?: string } }[];
 }
 
 async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: string }> {

@@ -68,7 +68,16 @@ function kubernetesRef(t: ParsedKubernetesRef, path: string, issues: Issues): Ku
   const builtIn = t.kind === 'Deployment' || t.kind === 'StatefulSet' || t.kind === 'ReplicaSet';
   const apiVersion = t.apiVersion ?? (builtIn ? 'apps/v1' : undefined);
   if (!apiVersion) return void issues.add(`${path}.apiVersion`, 'is required');
-  const ref: KubernetesTargetRef = { kind: t.kind, apiVersion, name: t.name, namespace: t.namespace ?? 'default' };
+  // As kubectl: the namespace given, else the pod's own or the kubeconfig context's (load.ts), else `default`.
+  const namespaceFrom =
+    t.namespace === undefined ? 'the default namespace' : (issues.sourceOf(`${path}.namespace`) ?? 'the configuration');
+  const ref: KubernetesTargetRef = {
+    kind: t.kind,
+    apiVersion,
+    name: t.name,
+    namespace: t.namespace ?? 'default',
+    namespaceFrom,
+  };
   return 'allowOtherAutoscalers' in t && t.allowOtherAutoscalers ? { ...ref, allowOtherAutoscalers: true } : ref;
 }
 

@@ -44,7 +44,12 @@ const kubernetesRef = (what: string) => ({
     text({ description: 'apps/v1 for Deployment, StatefulSet and ReplicaSet; required for other kinds' }),
   ),
   name: text({ description: "the object's name", pattern: KUBE_NAME, patternRule: 'is not a Kubernetes object name' }),
-  namespace: v.optional(text({ description: 'default: the pod\'s own namespace in a cluster, else "default"' })),
+  namespace: v.optional(
+    text({
+      description:
+        'default, as kubectl: the pod\'s own namespace in a cluster, the kubeconfig context\'s outside, else "default"',
+    }),
+  ),
 });
 
 export const HttpTargetSchema = object({

@@ -16,6 +16,8 @@ export interface KubernetesTargetRef {
   apiVersion: string;
   name: string;
   namespace: string;
+  /** Where the namespace came from, for the record and `validate`: `kubeconfig context "dev"`, … */
+  namespaceFrom?: string;
   /** Scale even when another autoscaler (HPA, KEDA) names this workload. */
   allowOtherAutoscalers?: boolean;
 }

@@ -5,6 +5,8 @@ import type { Observations, RequestStats } from '../model/observations.ts';
 export interface DecisionRecord {
   time: string;
   target: string;
+  /** Where a Kubernetes target's namespace came from (the configuration, the kubeconfig context, the pod). */
+  namespaceFrom?: string;
   state: string;
   dryRun: boolean;
   action: Decision['action'];
@@ -33,6 +35,7 @@ export interface DecisionRecord {
 export function buildRecord(args: {
   time: number;
   target: string;
+  namespaceFrom?: string;
   state: string;
   dryRun: boolean;
   decision: Decision;
@@ -43,6 +46,7 @@ export function buildRecord(args: {
   return {
     time: new Date(args.time).toISOString(),
     target: args.target,
+    ...(args.namespaceFrom ? { namespaceFrom: args.namespaceFrom } : {}),
     state: args.state,
     dryRun: args.dryRun,
     action: d.action,

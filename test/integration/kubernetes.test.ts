@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dump, load } from 'js-yaml';
 import { startKube, type KubeCluster } from '../harness/kube.ts';
 import { messages, runBundle } from '../helpers/cli.ts';
 import {
@@ -294,6 +295,38 @@ describe('on a real kube-apiserver', () => {
     const edit = { spec: { template: { metadata: { annotations: { 'example.com/release': '2' } } } } };
     assert.equal((await kube.api('PATCH', path, edit, merge)).status, 200);
     assert.notEqual((await target.read()).revision, first, 'a new template is a new revision');
+  });
+
+  it("no namespace set: the kubeconfig context's, as kubectl; said in the record and validate; earlier state in default is named", async () => {
+    const ns = await namespace(kube, 'context');
+    await create(kube, [deployment('ctxfib', 2)], ns);
+    await create(kube, [deployment('ctxfib', 2)], 'default');
+    // An earlier run, when an unset namespace meant `default`: its state is in default.
+    const pinned = config({ kind: 'Deployment', name: 'ctxfib', namespace: 'default' }, { limit: 1000 });
+    assert.equal((await run(pinned)).code, 0);
+    const kubeconfig = load(readFileSync(kube.kubeconfigPath, 'utf8')) as {
+      'current-context': string;
+      contexts: { name: string; context: { namespace?: string } }[];
+    };
+    kubeconfig.contexts.find((c) => c.name === kubeconfig['current-context'])!.context.namespace = ns;
+    const withContext = join(dir, 'context-kubeconfig.yaml');
+    writeFileSync(withContext, dump(kubeconfig));
+    const unset = join(dir, 'unset-namespace.yaml');
+    writeFileSync(unset, readFileSync(pinned, 'utf8').replace(',"namespace":"default"', ''));
+    assert.doesNotMatch(readFileSync(unset, 'utf8'), /namespace/);
+    const r = await run(unset, withContext);
+    assert.equal(r.code, 0, messages(r.stderr));
+    const record = JSON.parse(r.stdout) as { target: string; namespaceFrom: string };
+    assert.equal(record.target, `Deployment ${ns}/ctxfib`);
+    assert.match(record.namespaceFrom, /^kubeconfig context "[^"]+" \(.*context-kubeconfig\.yaml\)$/);
+    assert.match(
+      messages(r.stderr),
+      /configmap default\/latency-scaler-deployment-ctxfib holds the state of Deployment default\/ctxfib .*set target\.namespace: default/,
+    );
+    const v = await runBundle(['validate', '-c', unset, '-o', 'text'], { env: { KUBECONFIG: withContext } });
+    assert.match(v.stdout, new RegExp(`target: +Deployment ${ns}/ctxfib \\(namespace from kubeconfig context`));
+    const again = await run(unset, withContext);
+    assert.doesNotMatch(messages(again.stderr), /holds the state of/, 'said once: this target has its own state now');
   });
 
   it('a missing target names it; nothing is written', async () => {

@@ -1,9 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseSet } from '../../../src/config/load.ts';
+import { contextNamespace, loadConfig, parseSet } from '../../../src/config/load.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scaler-load-'));
@@ -154,5 +154,30 @@ describe('loadConfig', () => {
     assert.deepEqual(parseSet('loadTest.users=20'), ['loadTest.users', 20]);
     assert.deepEqual(parseSet('loadTest.host=http://x:1'), ['loadTest.host', 'http://x:1']);
     assert.throws(() => parseSet('users'), /--set: "users" is not path=value/);
+  });
+});
+
+describe("the target namespace by kubectl's rule, outside a pod", () => {
+  it("the current context's namespace: KUBECONFIG's files in order, ~/.kube/config without it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scaler-kubeconfig-'));
+    try {
+      const first = join(dir, 'clusters.yaml');
+      const second = join(dir, 'contexts.yaml');
+      writeFileSync(first, 'apiVersion: v1\nkind: Config\nclusters: []\n');
+      writeFileSync(
+        second,
+        'current-context: dev\ncontexts:\n  - name: dev\n    context: { cluster: c, namespace: shop }\n',
+      );
+      assert.deepEqual(contextNamespace({ KUBECONFIG: `${first}:${second}` }), {
+        namespace: 'shop',
+        from: `kubeconfig context "dev" (${second})`,
+      });
+      mkdirSync(join(dir, '.kube'));
+      writeFileSync(join(dir, '.kube', 'config'), readFileSync(second, 'utf8').replace('shop', 'home'));
+      assert.equal(contextNamespace({ HOME: dir })?.namespace, 'home');
+      assert.equal(contextNamespace({ KUBECONFIG: first }), undefined, 'no current context: default stays');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

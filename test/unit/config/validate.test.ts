@@ -96,7 +96,13 @@ describe('validateConfig accepts', () => {
   it('a Kubernetes target with apiVersion defaulted for Deployment', () => {
     const raw = { ...base(), target: { kind: 'Deployment', name: 'fibonacci' } };
     const c = validateConfig(raw, opts);
-    assert.deepEqual(c.target, { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fibonacci', namespace: 'default' });
+    assert.deepEqual(c.target, {
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      name: 'fibonacci',
+      namespace: 'default',
+      namespaceFrom: 'the default namespace',
+    });
   });
 
   it('in a cluster, a Kubernetes target keeps its state in a ConfigMap by default', () => {
