@@ -6,6 +6,7 @@ import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
 import { VERSION } from './version.ts';
+import { parseDuration } from './config/duration.ts';
 import { configFrom, fleetFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
 import { defaultParallel, memberShard, MEMBERS_PER_CORE, shardOf } from './fleet.ts';
 
@@ -205,6 +206,56 @@ const COMMANDS: Entry[] = [
     config: fleetFrom,
     module: () => import('./commands/status.ts'),
     call: (m, members, args, ctx) => m.statusCommand(members, ctx, Boolean(args['wide'])),
+  }),
+  command({
+    name: 'init <workload>',
+    describe: 'measure a workload (kind/name, or a webhook URL) and write a first scaler.yaml; scales nothing',
+    options: (y) =>
+      y
+        .positional('workload', { type: 'string', describe: 'deployment/NAME, statefulset/NAME, or a webhook URL' })
+        .option('namespace', { alias: 'n', type: 'string', describe: "default: the kubeconfig context's" })
+        .option('host', {
+          type: 'string',
+          describe: "where to measure from here (a port-forward, http://127.0.0.1:8080); default the Service's address",
+        })
+        .option('path', { type: 'string', default: '/', describe: 'the request to measure' })
+        .option('users', { type: 'number', default: 2, describe: 'baseline users (gentle: 100 ms between requests)' })
+        .option('duration', { type: 'string', default: '5s', describe: 'baseline duration' })
+        .option('factor', { type: 'number', default: 2, describe: 'proposed p95 target = baseline p95 × factor' })
+        .option('out', { type: 'string', default: 'scaler.yaml', describe: 'the file to write' })
+        .option('force', { type: 'boolean', describe: 'replace the file if it exists' })
+        .option('output', { alias: 'o', choices: ['text', 'json'] as const }) as Argv,
+    config: noConfig,
+    module: () => import('./commands/init.ts'),
+    call: async (m, _config, args, ctx) => {
+      const durationMs = parseDuration(String(args['duration']));
+      const users = Number(args['users']);
+      const factor = Number(args['factor']);
+      const issues = [
+        ...(durationMs === undefined || durationMs <= 0 || durationMs > 60_000
+          ? [{ path: '--duration', message: `${JSON.stringify(args['duration'])} is not a duration up to 1m` }]
+          : []),
+        ...(!Number.isInteger(users) || users < 1 || users > 20
+          ? [{ path: '--users', message: `${args['users']} is not a whole number from 1 to 20` }]
+          : []),
+        ...(!(factor >= 1) ? [{ path: '--factor', message: `${args['factor']} is below 1` }] : []),
+      ];
+      if (issues.length > 0) throw new ConfigError(issues);
+      await m.initCommand(
+        {
+          workload: String(args['workload']),
+          namespace: args['namespace'] as string | undefined,
+          host: args['host'] as string | undefined,
+          path: String(args['path']),
+          users,
+          durationMs: durationMs!,
+          factor,
+          out: String(args['out']),
+          force: Boolean(args['force']),
+        },
+        ctx,
+      );
+    },
   }),
   command({
     name: 'schema',

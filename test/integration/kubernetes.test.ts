@@ -62,6 +62,8 @@ state: { store: configmap${opts.state ? `, name: ${opts.state}` : ''} }
   return path;
 }
 
+const serviceUrl = (): string => service.url;
+const service_hits = (): number => service.requests;
 const run = (path: string, kubeconfig = kube.kubeconfigPath, extra: string[] = []) =>
   runBundle(['run', '-c', path, '-o', 'json', ...extra], { env: { KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
 
@@ -327,6 +329,54 @@ describe('on a real kube-apiserver', () => {
     assert.match(v.stdout, new RegExp(`target: +Deployment ${ns}/ctxfib \\(namespace from kubeconfig context`));
     const again = await run(unset, withContext);
     assert.doesNotMatch(messages(again.stderr), /holds the state of/, 'said once: this target has its own state now');
+  });
+
+  it('init deployment/web -n NS: finds the Service, measures gently, writes a scaler.yaml validate accepts and run uses; scales nothing', async () => {
+    const ns = await namespace(kube, 'init');
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-svc' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] },
+    };
+    const other = {
+      ...service,
+      metadata: { name: 'other' },
+      spec: { selector: { app: 'other' }, ports: [{ port: 9 }] },
+    };
+    await create(kube, [deployment('web', 2), other, service], ns);
+    const out = join(dir, 'init-scaler.yaml');
+    const env = { KUBECONFIG: kube.kubeconfigPath };
+    const hitsBefore = service_hits();
+    const args = ['init', 'deployment/web', '-n', ns, '--host', serviceUrl(), '--path', '/fib', '--duration', '2s'];
+    const r = await runBundle([...args, '--out', out, '-o', 'text'], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, messages(r.stderr));
+    assert.match(
+      r.stdout,
+      new RegExp(`wrote .*init-scaler\\.yaml for Deployment ${ns}/web \\(Service ${ns}/web-svc port 8080\\)`),
+    );
+    assert.ok(service_hits() > hitsBefore, 'the baseline reached the service');
+    const yaml = readFileSync(out, 'utf8');
+    assert.match(
+      yaml,
+      new RegExp(`target: \\{ kind: Deployment, apiVersion: apps/v1, name: web, namespace: ${ns} \\}`),
+    );
+    assert.match(yaml, new RegExp(`host: http://web-svc\\.${ns}\\.svc:8080`));
+    assert.match(yaml, /type: p95, target: \d+/);
+    assert.equal(await replicasOf(kube, APPS, ns, 'web'), 2, 'init scales nothing');
+    const again = await runBundle([...args, '--out', out], { env, timeoutMs: 60_000 });
+    assert.equal(again.code, 2, 'an existing file is kept without --force');
+    const v = await runBundle(['validate', '-c', out], { env });
+    assert.equal(v.code, 0, messages(v.stderr) + v.stdout);
+    const run1 = await runBundle(['run', '-c', out, '-o', 'json', '--host', serviceUrl()], { env, timeoutMs: 60_000 });
+    assert.equal(run1.code, 0, messages(run1.stderr));
+    assert.equal((JSON.parse(run1.stdout) as { reason: string }).reason, 'WithinTargets');
+    const far = await runBundle(
+      ['init', 'deployment/web', '-n', ns, '--host', 'http://93.184.216.34', '--out', join(dir, 'x.yaml')],
+      { env },
+    );
+    assert.equal(far.code, 2);
+    assert.match(messages(far.stderr), /--host: "http:\/\/93\.184\.216\.34" is neither loopback/);
   });
 
   it('a missing target names it; nothing is written', async () => {

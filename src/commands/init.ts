@@ -1,0 +1,204 @@
+// `latency-scaler init deployment/web -n shop` (or `init http://hooks/replicas`): a first scaler.yaml
+// from what the service does today. It finds the Service that selects the workload and its port, sends
+// a short, gentle baseline load test, and writes a commented scaler.yaml whose targets come from what
+// it measured. It reads, it measures, it writes files: it never scales anything.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { contextNamespace } from '../config/load.ts';
+import { ConfigError, TargetError, messageOf } from '../errors.ts';
+import { LocalEngine } from '../loadtest/local.ts';
+import type { Observations } from '../model/observations.ts';
+import type { CommandContext } from './context.ts';
+
+export interface InitOptions {
+  workload: string; // `deployment/web`, `statefulset/db`, or a webhook URL
+  namespace?: string | undefined;
+  /** Where to measure from here, when the Service's cluster address is not reachable (a port-forward). */
+  host?: string | undefined;
+  path: string;
+  users: number;
+  durationMs: number;
+  /** The proposed latency target: the baseline p95 × this. */
+  factor: number;
+  out: string;
+  force: boolean;
+}
+
+const KINDS: Record<string, { kind: string; plural: string }> = {
+  deployment: { kind: 'Deployment', plural: 'deployments' },
+  deploy: { kind: 'Deployment', plural: 'deployments' },
+  statefulset: { kind: 'StatefulSet', plural: 'statefulsets' },
+  sts: { kind: 'StatefulSet', plural: 'statefulsets' },
+  replicaset: { kind: 'ReplicaSet', plural: 'replicasets' },
+  rs: { kind: 'ReplicaSet', plural: 'replicasets' },
+};
+
+/** What init found about the workload: where to measure it, and what the scaler.yaml names. */
+export interface Found {
+  target: string; // the `target:` line of scaler.yaml
+  describe: string; // `Deployment shop/web`
+  replicas: number;
+  /** The address the scaler (in the cluster) measures; what init measures unless --host. */
+  serviceUrl: string;
+  via: string; // `Service shop/web port 8080`
+}
+
+export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<string> {
+  if (existsSync(o.out) && !o.force)
+    throw new ConfigError([{ path: '--out', message: `${o.out} exists; pass --force to replace it` }]);
+  const found = /^https?:\/\//.test(o.workload) ? webhook(o) : await workload(o, ctx);
+  const host = o.host ?? found.serviceUrl;
+  refuseFarHost(host, found.serviceUrl);
+  ctx.log.log('info', `measuring ${found.describe} at ${host}${o.path}: ${o.users} users for ${o.durationMs / 1000} s`);
+  const observations = await baseline(host, o, ctx.signal);
+  const yaml = scalerYaml(found, observations, o);
+  await writeFile(o.out, yaml);
+  const stats = observations.aggregated;
+  const said =
+    `wrote ${o.out} for ${found.describe} (${found.via}): baseline mean ${round(stats.mean)} ms, ` +
+    `p95 ${round(stats.percentiles['p95'] ?? stats.max)} ms, ${stats.failures} of ${stats.count} failed`;
+  ctx.out(
+    ctx.output === 'json'
+      ? `${JSON.stringify({ file: o.out, target: found.describe, via: found.via, baseline: stats })}\n`
+      : `${said}\n`,
+  );
+  return yaml;
+}
+
+function webhook(o: InitOptions): Found {
+  if (!o.host) {
+    throw new ConfigError([
+      { path: '--host', message: 'is required with a webhook target: the base URL of the service to measure' },
+    ]);
+  }
+  return {
+    target: `target: { kind: http, url: ${JSON.stringify(o.workload)} }`,
+    describe: `http ${new URL(o.workload).origin}${new URL(o.workload).pathname}`,
+    replicas: 1,
+    serviceUrl: o.host,
+    via: 'the webhook',
+  };
+}
+
+/** The workload, and the Service that selects its pods: by the pod template's labels, as kubectl expose. */
+async function workload(o: InitOptions, ctx: CommandContext): Promise<Found> {
+  const [kindText, name] = o.workload.split('/');
+  const kind = KINDS[kindText?.toLowerCase() ?? ''];
+  if (!kind || !name) {
+    const expected = 'KIND/NAME (deployment/web, statefulset/db) nor an http(s) URL';
+    const message = `${JSON.stringify(o.workload)} is not ${expected}`;
+    throw new ConfigError([{ path: 'workload', message }]);
+  }
+  const namespace = o.namespace ?? contextNamespace(ctx.env)?.namespace ?? 'default';
+  const { kubeClients } = await import('../kube/client.ts');
+  const clients = await kubeClients(ctx.env);
+  const describe = `${kind.kind} ${namespace}/${name}`;
+  let object: { spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } } };
+  let services: {
+    metadata?: { name?: string };
+    spec?: { selector?: Record<string, string>; ports?: { port: number }[] };
+  }[];
+  try {
+    object = (await clients.custom.getNamespacedCustomObject({
+      group: 'apps',
+      version: 'v1',
+      namespace,
+      plural: kind.plural,
+      name,
+    })) as typeof object;
+    services = (await clients.core.listNamespacedService({ namespace })).items as typeof services;
+  } catch (err) {
+    throw new TargetError(`${describe} on ${clients.server}: ${messageOf(err)}`, { cause: err });
+  }
+  const labels = object.spec?.template?.metadata?.labels ?? {};
+  const selects = (selector: Record<string, string> | undefined): boolean =>
+    !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+  const service = services.find((s) => selects(s.spec?.selector));
+  const port = service?.spec?.ports?.[0]?.port;
+  if (!service?.metadata?.name || port === undefined) {
+    const wanted = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    throw new TargetError(
+      `no Service in namespace ${namespace} selects the pods of ${describe} (labels ${wanted || 'none'}): ` +
+        'create one (kubectl expose), or pass a webhook URL and --host',
+    );
+  }
+  return {
+    target: `target: { kind: ${kind.kind}, apiVersion: apps/v1, name: ${name}, namespace: ${namespace} }`,
+    describe,
+    replicas: object.spec?.replicas ?? 1,
+    serviceUrl: `http://${service.metadata.name}.${namespace}.svc:${port}`,
+    via: `Service ${namespace}/${service.metadata.name} port ${port}`,
+  };
+}
+
+/** Gentle, and only where the scaler itself would send load: loopback (a port-forward) or the Service. */
+function refuseFarHost(host: string, serviceUrl: string): void {
+  const name = new URL(host).hostname.replace(/^\[|\]$/g, '');
+  const loopback = name === 'localhost' || name === '::1' || /^127\./.test(name);
+  if (loopback || host === serviceUrl || /\.svc(\.cluster\.local)?$/.test(name)) return;
+  const message = `${JSON.stringify(host)} is neither loopback (a port-forward) nor the Service's cluster address`;
+  throw new ConfigError([{ path: '--host', message }]);
+}
+
+async function baseline(host: string, o: InitOptions, signal: AbortSignal): Promise<Observations> {
+  const engine = new LocalEngine();
+  return engine.run(
+    {
+      engine: 'local',
+      host,
+      users: o.users,
+      spawnRate: o.users,
+      duration: o.durationMs,
+      warmup: 0,
+      waitTime: { min: 100, max: 100 }, // a gentle pace: a baseline, not a stress test
+      timeout: 5_000,
+      headers: {},
+      requests: [{ name: `GET ${o.path}`, method: 'GET', path: o.path, weight: 1, headers: {} }],
+      percentiles: [50, 95, 99],
+    },
+    signal,
+  );
+}
+
+/** A limit a person would write: the baseline × the factor, up to two significant digits. */
+export function proposedLimit(baselineMs: number, factor: number): number {
+  const raw = Math.max(1, baselineMs * factor);
+  const scale = 10 ** Math.max(0, Math.floor(Math.log10(raw)) - 1);
+  return Math.ceil(raw / scale) * scale;
+}
+
+function scalerYaml(found: Found, o: Observations, opts: InitOptions): string {
+  const s = o.aggregated;
+  const p95 = s.percentiles['p95'] ?? s.max;
+  const limit = proposedLimit(p95, opts.factor);
+  const max = Math.max(4, found.replicas * 4);
+  return `# latency-scaler configuration written by \`latency-scaler init\` on ${new Date().toISOString().slice(0, 10)}
+# for ${found.describe}, measured through ${found.via}.
+# Baseline (${opts.users} users, ${opts.durationMs / 1000} s, 100 ms between requests): ${s.count} requests,
+# mean ${round(s.mean)} ms, p95 ${round(p95)} ms, ${s.failures} failed.
+# Check it with \`latency-scaler validate -c ${opts.out}\`, then try \`latency-scaler run -c ${opts.out} --dry-run\`.
+${found.target}
+replicas: { min: 1, max: ${max} } # the workload runs ${found.replicas} now; max is 4× that (at least 4)
+loadTest:
+  host: ${found.serviceUrl} # as the scaler reaches it from inside the cluster
+  users: 10
+  duration: 5s
+  requests:
+    - { method: GET, path: ${JSON.stringify(opts.path)} }
+targets:
+  # p95 at baseline (${round(p95)} ms) × ${opts.factor}, rounded up: room for load before it counts as a breach.
+  - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: p95, target: ${limit} }
+  # More than 1% failing is a breach too (fast errors look fast).
+  - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: failureRatio, target: 0.01 }
+# The recommended policy (examples/recommended-policy.yaml): the model sizes to 85% of the targets.
+scaleUp: { mode: model }
+decay: { mode: model, unchangedRuns: 3 }
+model: { headroom: 0.85, concurrency: 1 } # concurrency: requests one replica serves at once (its workers)
+stabilization: { downscaleWindow: 5m }
+settle: { timeout: 5m }
+`;
+}
+
+const round = (n: number): number => (n >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
