@@ -4,8 +4,8 @@
 // it measured. It reads, it measures, it writes files: it never scales anything.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { contextNamespace } from '../config/load.ts';
-import { ConfigError, TargetError, messageOf } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { discoverWorkload, type Found } from '../target/discover.ts';
 import { LocalEngine } from '../loadtest/local.ts';
 import type { Observations } from '../model/observations.ts';
 import type { CommandContext } from './context.ts';
@@ -24,29 +24,10 @@ export interface InitOptions {
   force: boolean;
 }
 
-const KINDS: Record<string, { kind: string; plural: string }> = {
-  deployment: { kind: 'Deployment', plural: 'deployments' },
-  deploy: { kind: 'Deployment', plural: 'deployments' },
-  statefulset: { kind: 'StatefulSet', plural: 'statefulsets' },
-  sts: { kind: 'StatefulSet', plural: 'statefulsets' },
-  replicaset: { kind: 'ReplicaSet', plural: 'replicasets' },
-  rs: { kind: 'ReplicaSet', plural: 'replicasets' },
-};
-
-/** What init found about the workload: where to measure it, and what the scaler.yaml names. */
-export interface Found {
-  target: string; // the `target:` line of scaler.yaml
-  describe: string; // `Deployment shop/web`
-  replicas: number;
-  /** The address the scaler (in the cluster) measures; what init measures unless --host. */
-  serviceUrl: string;
-  via: string; // `Service shop/web port 8080`
-}
-
 export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<string> {
   if (existsSync(o.out) && !o.force)
     throw new ConfigError([{ path: '--out', message: `${o.out} exists; pass --force to replace it` }]);
-  const found = /^https?:\/\//.test(o.workload) ? webhook(o) : await workload(o, ctx);
+  const found = /^https?:\/\//.test(o.workload) ? webhook(o) : await discoverWorkload(o, ctx.env);
   const host = o.host ?? found.serviceUrl;
   refuseFarHost(host, found.serviceUrl);
   ctx.log.log('info', `measuring ${found.describe} at ${host}${o.path}: ${o.users} users for ${o.durationMs / 1000} s`);
@@ -77,59 +58,6 @@ function webhook(o: InitOptions): Found {
     replicas: 1,
     serviceUrl: o.host,
     via: 'the webhook',
-  };
-}
-
-/** The workload, and the Service that selects its pods: by the pod template's labels, as kubectl expose. */
-async function workload(o: InitOptions, ctx: CommandContext): Promise<Found> {
-  const [kindText, name] = o.workload.split('/');
-  const kind = KINDS[kindText?.toLowerCase() ?? ''];
-  if (!kind || !name) {
-    const expected = 'KIND/NAME (deployment/web, statefulset/db) nor an http(s) URL';
-    const message = `${JSON.stringify(o.workload)} is not ${expected}`;
-    throw new ConfigError([{ path: 'workload', message }]);
-  }
-  const namespace = o.namespace ?? contextNamespace(ctx.env)?.namespace ?? 'default';
-  const { kubeClients } = await import('../kube/client.ts');
-  const clients = await kubeClients(ctx.env);
-  const describe = `${kind.kind} ${namespace}/${name}`;
-  let object: { spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } } };
-  let services: {
-    metadata?: { name?: string };
-    spec?: { selector?: Record<string, string>; ports?: { port: number }[] };
-  }[];
-  try {
-    object = (await clients.custom.getNamespacedCustomObject({
-      group: 'apps',
-      version: 'v1',
-      namespace,
-      plural: kind.plural,
-      name,
-    })) as typeof object;
-    services = (await clients.core.listNamespacedService({ namespace })).items as typeof services;
-  } catch (err) {
-    throw new TargetError(`${describe} on ${clients.server}: ${messageOf(err)}`, { cause: err });
-  }
-  const labels = object.spec?.template?.metadata?.labels ?? {};
-  const selects = (selector: Record<string, string> | undefined): boolean =>
-    !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
-  const service = services.find((s) => selects(s.spec?.selector));
-  const port = service?.spec?.ports?.[0]?.port;
-  if (!service?.metadata?.name || port === undefined) {
-    const wanted = Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    throw new TargetError(
-      `no Service in namespace ${namespace} selects the pods of ${describe} (labels ${wanted || 'none'}): ` +
-        'create one (kubectl expose), or pass a webhook URL and --host',
-    );
-  }
-  return {
-    target: `target: { kind: ${kind.kind}, apiVersion: apps/v1, name: ${name}, namespace: ${namespace} }`,
-    describe,
-    replicas: object.spec?.replicas ?? 1,
-    serviceUrl: `http://${service.metadata.name}.${namespace}.svc:${port}`,
-    via: `Service ${namespace}/${service.metadata.name} port ${port}`,
   };
 }
 

@@ -1,0 +1,79 @@
+// What `init` needs to know of a workload before it measures: the workload's replicas and the Service
+// that selects its pods (by the pod template's labels, as `kubectl expose` would), read-only.
+import { contextNamespace } from '../config/load.ts';
+import { ConfigError, TargetError, messageOf } from '../errors.ts';
+
+const KINDS: Record<string, { kind: string; plural: string }> = {
+  deployment: { kind: 'Deployment', plural: 'deployments' },
+  deploy: { kind: 'Deployment', plural: 'deployments' },
+  statefulset: { kind: 'StatefulSet', plural: 'statefulsets' },
+  sts: { kind: 'StatefulSet', plural: 'statefulsets' },
+  replicaset: { kind: 'ReplicaSet', plural: 'replicasets' },
+  rs: { kind: 'ReplicaSet', plural: 'replicasets' },
+};
+
+/** What init found about the workload: where to measure it, and what the scaler.yaml names. */
+export interface Found {
+  target: string; // the `target:` line of scaler.yaml
+  describe: string; // `Deployment shop/web`
+  replicas: number;
+  /** The address the scaler (in the cluster) measures; what init measures unless --host. */
+  serviceUrl: string;
+  via: string; // `Service shop/web port 8080`
+}
+
+/** The workload, and the Service that selects its pods: by the pod template's labels, as kubectl expose. */
+export async function discoverWorkload(
+  o: { workload: string; namespace?: string | undefined },
+  env: Record<string, string | undefined>,
+): Promise<Found> {
+  const [kindText, name] = o.workload.split('/');
+  const kind = KINDS[kindText?.toLowerCase() ?? ''];
+  if (!kind || !name) {
+    const expected = 'KIND/NAME (deployment/web, statefulset/db) nor an http(s) URL';
+    const message = `${JSON.stringify(o.workload)} is not ${expected}`;
+    throw new ConfigError([{ path: 'workload', message }]);
+  }
+  const namespace = o.namespace ?? contextNamespace(env)?.namespace ?? 'default';
+  const { kubeClients } = await import('../kube/client.ts');
+  const clients = await kubeClients(env);
+  const describe = `${kind.kind} ${namespace}/${name}`;
+  let object: { spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } } };
+  let services: {
+    metadata?: { name?: string };
+    spec?: { selector?: Record<string, string>; ports?: { port: number }[] };
+  }[];
+  try {
+    object = (await clients.custom.getNamespacedCustomObject({
+      group: 'apps',
+      version: 'v1',
+      namespace,
+      plural: kind.plural,
+      name,
+    })) as typeof object;
+    services = (await clients.core.listNamespacedService({ namespace })).items as typeof services;
+  } catch (err) {
+    throw new TargetError(`${describe} on ${clients.server}: ${messageOf(err)}`, { cause: err });
+  }
+  const labels = object.spec?.template?.metadata?.labels ?? {};
+  const selects = (selector: Record<string, string> | undefined): boolean =>
+    !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+  const service = services.find((s) => selects(s.spec?.selector));
+  const port = service?.spec?.ports?.[0]?.port;
+  if (!service?.metadata?.name || port === undefined) {
+    const wanted = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    throw new TargetError(
+      `no Service in namespace ${namespace} selects the pods of ${describe} (labels ${wanted || 'none'}): ` +
+        'create one (kubectl expose), or pass a webhook URL and --host',
+    );
+  }
+  return {
+    target: `target: { kind: ${kind.kind}, apiVersion: apps/v1, name: ${name}, namespace: ${namespace} }`,
+    describe,
+    replicas: object.spec?.replicas ?? 1,
+    serviceUrl: `http://${service.metadata.name}.${namespace}.svc:${port}`,
+    via: `Service ${namespace}/${service.metadata.name} port ${port}`,
+  };
+}
