@@ -17,6 +17,8 @@ export type ModelPolicy = Pick<ScalerConfig, 'model' | 'targets' | 'replicas' | 
 const S0_WINDOW_MS = 24 * 3600_000;
 /** Two runs this close apart see one load: a change between them calibrates s₀. */
 const PAIR_GAP_MS = 10 * 60_000;
+/** The most a failing run's load is read as, in capacities: one run grows the replicas at most about this much. */
+const MAX_OVERLOAD = 4;
 /** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
 const MIN_PAIR_STRETCH = 1.15;
 /** The trusted latencies kept to bound s₀ from above. */
@@ -198,13 +200,14 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
 }
 
 /**
- * How far past capacity a failing service is: capacity ÷ the share served. An overloaded run completes
- * few requests (each near its timeout), so the share counts one failure more than seen: with 4 of 7
- * failing that is ×2.7, not ×2.3 — a probe of a few requests errs toward capacity, a large one not at all.
+ * How far past capacity a failing service is: capacity ÷ the share served, at most ×4 in one run. An
+ * overloaded run completes few requests (each near its timeout): the share is taken as (failed + ½) ÷
+ * (requests + 1), so 6 of 6 failing is ×14, not infinity, and a probe of a thousand is as it was; and a
+ * few requests cannot tell ×5 from ×50, so one run grows at most fourfold and the next one looks again.
  */
 function overload(failures: FailureSummary): number {
-  const failed = (failures.failures + 1) / (failures.requests + 1);
-  return 1 / Math.max(1e-6, 1 - failed);
+  const failed = (failures.failures + 0.5) / (failures.requests + 1);
+  return Math.min(MAX_OVERLOAD, 1 / Math.max(1e-6, 1 - failed));
 }
 
 /** The latency targets' limits with their observed values (failure ratios and rates are not sized). */
