@@ -47,6 +47,7 @@ export function validateCommand(config: ScalerConfig, ctx: CommandContext): void
     }),
     `scale up: ${up}; decay: ${down}`,
     `state:     ${state}`,
+    ...(config.metrics.pushgateway ? [`metrics:   pushed to ${redactUrl(config.metrics.pushgateway)}`] : []),
   ];
   ctx.out(`${lines.join('\n')}\n`);
 }

@@ -36,6 +36,7 @@ export const OVERRIDES: readonly Override[] = [
   { path: 'state.table', env: 'SCALER_STATE_TABLE', flag: 'state-table' },
   { path: 'state.region', env: 'SCALER_STATE_REGION' },
   { path: 'state.endpoint', env: 'SCALER_STATE_ENDPOINT' },
+  { path: 'metrics.pushgateway', env: 'SCALER_PUSHGATEWAY', flag: 'pushgateway' },
 ];
 
 export interface ConfigSources {

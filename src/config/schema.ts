@@ -347,6 +347,18 @@ export const ConfigSchema = object({
     },
     { description: 'the decisions kept in the state record' },
   ),
+  metrics: section(
+    {
+      pushgateway: v.optional(
+        url({
+          description:
+            "a Prometheus Pushgateway's base URL, e.g. http://pushgateway:9091: each run pushes its outcome there " +
+            '(credentials in the URL are sent as basic auth, never logged)',
+        }),
+      ),
+    },
+    { description: 'the run\'s metrics, pushed to a Prometheus Pushgateway (README "Monitoring"); default: none' },
+  ),
 });
 
 export const StateSchema = stateSchema;
