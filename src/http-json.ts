@@ -1,6 +1,7 @@
-// One call to a small JSON-over-HTTP API (the webhook scale target, the Locust master's web API) on
-// undici: a time limit, the run's signal, an optional deadline, and the answer — status and body —
-// read under them, so a failure at any point (the body cut midway included) is the caller's error.
+// One call to a small JSON-over-HTTP API (the webhook scale target, the Locust master's web API; a
+// Pushgateway's push sends text) on undici: a time limit, the run's signal, an optional deadline, and
+// the answer — status and body — read under them, so a failure at any point (the body cut midway
+// included) is the caller's error.
 import { callTimeout, transportCause } from './transport.ts';
 import { request } from './undici.ts';
 
@@ -8,9 +9,10 @@ export interface HttpCall {
   method: 'GET' | 'POST' | 'PUT';
   url: string;
   headers?: Record<string, string> | undefined;
-  /** Sent as JSON, or `form` as form fields; neither: no body. */
+  /** Sent as JSON, or `form` as form fields, or `text` as it is (a metrics push); none: no body. */
   json?: unknown;
   form?: URLSearchParams | undefined;
+  text?: { contentType: string; body: string } | undefined;
   /** One call's limit; less when `until` (epoch ms) is nearer. */
   timeoutMs: number;
   until?: number | undefined;
@@ -37,6 +39,9 @@ export async function httpText(call: HttpCall, fail: HttpFailures): Promise<stri
   } else if (call.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = call.form.toString();
+  } else if (call.text) {
+    headers['content-type'] = call.text.contentType;
+    body = call.text.body;
   }
   const timeoutMs = callTimeout(call.timeoutMs, call.until);
   const timeout = AbortSignal.timeout(timeoutMs);

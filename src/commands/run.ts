@@ -3,16 +3,34 @@ import { defaultStatePath } from '../model/target-key.ts';
 import type { StateStore } from '../state/types.ts';
 import { engineFor } from './engine.ts';
 import { decisionText, statsTable } from '../report/text.ts';
-import { RunFailed } from '../errors.ts';
-import { runOnce, type RunOptions, type RunResult } from '../run.ts';
+import { exitCodeOf, RunFailed } from '../errors.ts';
+import { targetKey } from '../model/target-key.ts';
+import type { RunOutcome } from '../report/metrics.ts';
+import { ANSWER_MS, runOnce, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
+import { VERSION } from '../version.ts';
 import { printJson, type CommandContext } from './context.ts';
 import type { FleetMember } from '../config/load.ts';
 import { runFleet, type MemberOutcome } from '../fleet.ts';
 import type { DecisionRecord } from '../report/record.ts';
 
+/** One run, then its metrics pushed whatever the outcome (decided, conflict, failure): see pushMetrics. */
 export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
+  const startedAt = ctx.now();
+  let result: RunResult;
+  try {
+    result = await runAndPrint(config, ctx, options);
+  } catch (err) {
+    const failed = err instanceof RunFailed ? (err as RunFailed<RunResult>).result : undefined;
+    await pushMetrics(config, ctx, options, { exitCode: exitCodeOf(err), startedAt, result: failed });
+    throw err;
+  }
+  await pushMetrics(config, ctx, options, { exitCode: result.exitCode, startedAt, result });
+  return result;
+}
+
+async function runAndPrint(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   await noticeEarlierState(config, store, ctx);
   let result: RunResult;
@@ -101,4 +119,41 @@ async function noticeEarlierState(config: ScalerConfig, store: StateStore, ctx: 
       "former, set target.namespace: default; otherwise that state is another target's and can go " +
       '(latency-scaler state reset --set target.namespace=default)',
   );
+}
+
+/**
+ * Pushes the run's outcome to metrics.pushgateway, if set (the push module, and its HTTP client, load
+ * only then). A dry run persists nothing, metrics included: a dry run by hand must not pass for the
+ * scheduled run's success. A failed push is a warning (push.ts), within api.timeout and the deadline.
+ */
+async function pushMetrics(
+  config: ScalerConfig,
+  ctx: CommandContext,
+  options: RunOptions,
+  run: { exitCode: number; startedAt: number; result?: RunResult | undefined },
+): Promise<void> {
+  const pushgateway = config.metrics.pushgateway;
+  if (pushgateway === undefined) return;
+  if (options.dryRun) return ctx.log.log('debug', 'a dry run pushes no metrics');
+  const { pushRun } = await import('../report/push.ts');
+  const outcome: RunOutcome = {
+    exitCode: run.exitCode,
+    startedAt: run.startedAt,
+    endedAt: ctx.now(),
+    version: VERSION,
+    decided: run.result && {
+      decision: run.result.decision,
+      observations: run.result.observations,
+      replicas: config.replicas,
+      targets: config.targets,
+    },
+  };
+  await pushRun(outcome, {
+    pushgateway,
+    targetKey: targetKey(config.target),
+    timeoutMs: config.api.timeout,
+    until: ctx.deadline === undefined ? undefined : ctx.deadline - ANSWER_MS,
+    signal: ctx.signal,
+    log: ctx.log,
+  });
 }
