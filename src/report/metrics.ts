@@ -84,7 +84,7 @@ function outcomeFamilies(o: RunOutcome): Family[] {
     gauge('last_run_duration_seconds', 'How long the last run took, from its start to its push.', durationOf(o)),
     ...(success ? [gauge('last_success_timestamp_seconds', 'When a run last decided (exit 0).', seconds)] : []),
     ...(failed
-      ? [gauge('last_failure_timestamp_seconds', 'When a run last failed (exit 1, 2, 124, 130, 143).', seconds)]
+      ? [gauge('last_failure_timestamp_seconds', 'When a run last failed (an exit code other than 0 and 3).', seconds)]
       : []),
   ];
 }
@@ -142,9 +142,11 @@ function targetFamilies(run: DecidedRun): Family[] {
   const observed = new Map<Unit, Sample[]>();
   const limits = new Map<Unit, Sample[]>();
   const breached: Sample[] = [];
+  const seen = new Set<string>(); // two targets on one statistic would be one series twice: a refused push
   run.targets.forEach((t, i) => {
     const e = run.decision.evaluations[i];
-    if (!e) return;
+    if (!e || seen.has(e.target)) return;
+    seen.add(e.target);
     const unit = unitOf(t);
     const labels = { target: e.target };
     push(limits, unit, { labels, value: toBase(unit, t.target) });

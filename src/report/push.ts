@@ -32,8 +32,8 @@ export async function pushRun(outcome: RunOutcome, to: PushTo): Promise<boolean>
     to.log.log('debug', `metrics not pushed to ${where}: the run was interrupted`);
     return false;
   }
-  const { base, authorization } = splitCredentials(to.pushgateway);
   try {
+    const { base, authorization } = splitCredentials(to.pushgateway);
     const call: HttpCall = {
       method,
       url: `${base}${group}`,

@@ -123,6 +123,18 @@ describe('the metrics of a run that decided (exit 0)', () => {
   });
 });
 
+describe('two targets on one statistic', () => {
+  it('give one series (the first target), not a duplicate the Pushgateway would refuse', () => {
+    const o = outcome(0);
+    const twice = [TARGETS[0]!, { ...TARGETS[0]!, target: 9 }];
+    const evaluations = [o.decided!.decision.evaluations[0]!, o.decided!.decision.evaluations[0]!];
+    const decided = { ...o.decided!, targets: twice, decision: { ...o.decided!.decision, evaluations } };
+    const text = exposition(runFamilies({ ...o, decided }));
+    assert.equal([...text.matchAll(/^latency_scaler_target_limit_seconds\{/gm)].length, 1);
+    assert.equal(samples(text).get(`latency_scaler_target_limit_seconds{target="${REQ} mean"}`), 0.007);
+  });
+});
+
 describe('the metrics of a run that did not decide', () => {
   it('a failure (exit 1) is POST: its failure timestamp and exit code, nothing of its decision', () => {
     const failed = outcome(1);
