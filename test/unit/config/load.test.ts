@@ -86,6 +86,29 @@ describe('loadConfig', () => {
     assert.match(err.message, /loadTest\.users \(from environment locustUsers\): "lots" is not an integer/);
   });
 
+  it('metrics.pushgateway: none by default; from the file, SCALER_PUSHGATEWAY, --pushgateway or --set', async () => {
+    const base = `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`;
+    const plain = file('metrics-none.yaml', base);
+    const path = file('metrics.yaml', `${base}metrics: { pushgateway: http://file:9091/ }\n`);
+    const env = { SCALER_PUSHGATEWAY: 'http://env:9091' };
+    const pushgateway = async (sources: Parameters<typeof loadConfig>[0]) =>
+      (await loadConfig(sources)).metrics.pushgateway;
+    assert.equal(await pushgateway({ configPath: plain, env: {} }), undefined);
+    assert.equal(await pushgateway({ configPath: path, env: {} }), 'http://file:9091');
+    assert.equal(await pushgateway({ configPath: path, env }), 'http://env:9091');
+    assert.equal(
+      await pushgateway({ configPath: path, env, flags: { pushgateway: 'http://flag:9091' } }),
+      'http://flag:9091',
+    );
+    const overrides = { 'metrics.pushgateway': 'http://set:9091' };
+    assert.equal(await pushgateway({ configPath: path, env, overrides }), 'http://set:9091');
+    const err = await rejection(loadConfig({ configPath: path, env: { SCALER_PUSHGATEWAY: 'pushgateway:9091' } }));
+    assert.match(
+      err.message,
+      /metrics\.pushgateway \(from environment SCALER_PUSHGATEWAY\): "pushgateway:9091" is not/,
+    );
+  });
+
   it('inline YAML from SCALER_CONFIG_YAML (the Lambda form)', async () => {
     const config = await loadConfig({
       env: {
