@@ -132,7 +132,7 @@ describe('metrics pushed to a Pushgateway', () => {
     assert.ok(value(g, 'push_time_seconds')! > 0, "the Pushgateway's own push time, in the same group");
   });
 
-  it('a failing run (probe failure, exit 1) keeps the last success and its values, and sets the failure time', async () => {
+  it('a failing run (probe failure, exit 1) keeps the last success and its values, sets the failure time', async () => {
     const scale = await scaleServer(2);
     const env = { SCALER_PUSHGATEWAY: gateway.url }; // the environment variable, this time
     const ok = await runBundle(['run', '-c', config(scale), '-o', 'json'], { env });

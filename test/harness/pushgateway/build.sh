@@ -17,7 +17,8 @@ command -v go >/dev/null || { echo "build.sh: Go is required to build the Pushga
 mkdir -p "$bin"
 t=$SECONDS
 export CGO_ENABLED=0 GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-src=$(go mod download -json "github.com/prometheus/pushgateway@$PUSHGATEWAY_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')
+module="github.com/prometheus/pushgateway@$PUSHGATEWAY_VERSION"
+src=$(go mod download -json "$module" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')
 [ -d "$src" ] || { echo "build.sh: go mod download gave no directory for the Pushgateway" >&2; exit 1; }
 # Without the version stamp, --version and /api/v1/status say nothing of the release.
 v=github.com/prometheus/common/version

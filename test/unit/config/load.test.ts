@@ -87,7 +87,8 @@ describe('loadConfig', () => {
   });
 
   it('metrics.pushgateway: none by default; from the file, SCALER_PUSHGATEWAY, --pushgateway or --set', async () => {
-    const base = `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`;
+    const target = 'target: { kind: http, url: http://127.0.0.1:9/r }';
+    const base = `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1 }\n${target}\n`;
     const plain = file('metrics-none.yaml', base);
     const path = file('metrics.yaml', `${base}metrics: { pushgateway: http://file:9091/ }\n`);
     const env = { SCALER_PUSHGATEWAY: 'http://env:9091' };
