@@ -258,6 +258,37 @@ const COMMANDS: Entry[] = [
     },
   }),
   command({
+    name: 'manifests',
+    describe:
+      "print a fleet's least-privilege RBAC (a Role and RoleBinding per namespace) and its empty state ConfigMaps",
+    options: (y) =>
+      withCommon(y)
+        .option('config', {
+          alias: 'c',
+          type: 'string',
+          array: true,
+          describe: 'the fleet: scaler.yaml files, files of several documents, directories (as for run)',
+        })
+        .option('service-account', {
+          type: 'string',
+          default: 'latency-scaler',
+          describe: "the Job's ServiceAccount, bound in each namespace",
+        })
+        .option('namespace', {
+          type: 'string',
+          default: 'default',
+          describe: "the Job's namespace (the ServiceAccount's); a target that names none is in it",
+        }) as Argv,
+    // A target without a namespace runs in the pod's: the RBAC must name that one, not this machine's default.
+    config: (args, ctx) => fleetFrom(args, ctx, { podNamespace: String(args['namespace']) }),
+    module: () => import('./commands/manifests.ts'),
+    call: (m, members, args, ctx) =>
+      m.manifestsCommand(members, ctx, {
+        serviceAccount: String(args['service-account']),
+        namespace: String(args['namespace']),
+      }),
+  }),
+  command({
     name: 'schema',
     describe: 'print the JSON Schema of scaler.yaml (for editors: jobs/scaler.schema.json)',
     options: (y) => y,

@@ -39,9 +39,14 @@ export function configFrom(args: CommonArgs, ctx: CommandContext): Promise<Scale
  * one configuration found as for a single run. One member: exactly a single run (a bad configuration
  * is thrown, exit 2, as ever); several: a fleet, each member with its configuration or its error.
  */
-export async function fleetFrom(args: CommonArgs, ctx: CommandContext): Promise<FleetMember[]> {
+export async function fleetFrom(
+  args: CommonArgs,
+  ctx: CommandContext,
+  options: Pick<ConfigSources, 'podNamespace'> = {},
+): Promise<FleetMember[]> {
   const paths = args.config === undefined ? [] : [args.config].flat();
-  const members = await loadFleet({ ...sourcesOf({ ...args, config: undefined }, ctx), configPaths: paths });
+  const sources = { ...sourcesOf({ ...args, config: undefined }, ctx), ...options, configPaths: paths };
+  const members = await loadFleet(sources);
   if (members.length === 1 && members[0]!.error) throw members[0]!.error;
   return members;
 }

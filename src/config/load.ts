@@ -48,6 +48,11 @@ export interface ConfigSources {
   overrides?: Record<string, unknown>;
   /** `loadtest --host …`: flags alone are enough, no file needed. */
   fileOptional?: boolean;
+  /**
+   * The namespace of the pod that will run these configurations (`manifests --namespace`): a target
+   * without one is in it there, so the RBAC written for it must say so. Default: this pod's own.
+   */
+  podNamespace?: string | undefined;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -176,9 +181,15 @@ async function merge(
   const target = raw['target'];
   if (isObject(target)) {
     if (target['url'] !== undefined && target['kind'] === undefined) target['kind'] = 'http';
-    // As kubectl: in a pod, the pod's own namespace; outside, the kubeconfig context's.
+    // As kubectl: in a pod, the pod's own namespace; outside, the kubeconfig context's. `manifests`
+    // places a target as its Job's pod would (sources.podNamespace).
     if (target['kind'] !== 'http' && target['namespace'] === undefined) {
-      const found = environment === 'cluster' ? podNamespace() : contextNamespace(env);
+      const found =
+        sources.podNamespace !== undefined
+          ? { namespace: sources.podNamespace, from: 'the Job namespace (--namespace)' }
+          : environment === 'cluster'
+            ? podNamespace()
+            : contextNamespace(env);
       if (found) {
         target['namespace'] = found.namespace;
         origins.set('target.namespace', found.from);

@@ -1,7 +1,7 @@
 // A target's identity, shared by the configuration (default state path), the stores (which refuse
 // another target's record) and the decision (the record's owner). Pure.
 import { createHash } from 'node:crypto';
-import { isHttpTarget, type TargetRef } from '../config/types.ts';
+import { isHttpTarget, type KubernetesTargetRef, type StateConfig, type TargetRef } from '../config/types.ts';
 
 /**
  * A stable, file- and key-safe identity of a target. A webhook's query is part of it: `?service=a` and
@@ -24,4 +24,21 @@ export function targetKey(target: TargetRef): string {
  */
 export function defaultStatePath(target: TargetRef | undefined): string {
   return `.latency-scaler/${target ? targetKey(target) : 'default'}.json`;
+}
+
+/** `latency-scaler-<kind>-<name>`, within the 253-character limit of object names. */
+export function configMapName(target: KubernetesTargetRef): string {
+  return `latency-scaler-${target.kind.toLowerCase()}-${target.name}`.slice(0, 253).replace(/[-.]+$/, '');
+}
+
+/**
+ * Where a configmap store keeps a target's record: state.name and state.namespace, else the derived
+ * name in the target's namespace. One rule for the store and for `manifests` (its RBAC and the empty
+ * ConfigMap it ships must name the object the store will read).
+ */
+export function stateConfigMap(
+  state: Extract<StateConfig, { store: 'configmap' }>,
+  target: KubernetesTargetRef,
+): { name: string; namespace: string } {
+  return { name: state.name ?? configMapName(target), namespace: state.namespace ?? target.namespace };
 }

@@ -2,7 +2,6 @@
 // compare-and-swap on resourceVersion. A 409 is a conflict (exit 3), never an overwrite.
 // The ConfigMap itself is never deleted: jobs/ ships it so the Role needs no `create`, and a
 // scaler that deleted it could not make it again. A reset empties it instead.
-import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConflictError, ScalerError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
@@ -14,11 +13,6 @@ import type { StateStore, VersionedRecord } from './types.ts';
 const KEY = 'state.json';
 /** A ConfigMap holds at most 1 MiB; leave room for metadata and managedFields. */
 const MAX_RECORD_BYTES = 900 * 1024;
-
-/** `latency-scaler-<kind>-<name>`, within the 253-character limit of object names. */
-export function configMapName(target: KubernetesTargetRef): string {
-  return `latency-scaler-${target.kind.toLowerCase()}-${target.name}`.slice(0, 253).replace(/[-.]+$/, '');
-}
 
 interface ConfigMapBody {
   metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string };

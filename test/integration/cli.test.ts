@@ -25,12 +25,12 @@ describe('dist/scale.js', () => {
   it('--help lists every command and the exit codes', async () => {
     const r = await runBundle(['--help']);
     assert.equal(r.code, 0);
-    for (const cmd of ['run', 'validate', 'loadtest', 'state <action>', 'set-replicas <replicas>'])
+    for (const cmd of ['run', 'validate', 'loadtest', 'state <action>', 'set-replicas <replicas>', 'manifests'])
       assert.match(r.stdout, new RegExp(`latency-scaler ${cmd}`));
     assert.match(r.stdout, /Exit codes: 0 .* 2 invalid input/s);
   });
 
-  for (const cmd of ['run', 'validate', 'loadtest', 'state', 'set-replicas']) {
+  for (const cmd of ['run', 'validate', 'loadtest', 'state', 'set-replicas', 'manifests']) {
     it(`${cmd} --help`, async () => {
       const r = await runBundle([cmd, '--help']);
       assert.equal(r.code, 0);
@@ -77,6 +77,12 @@ targets: [{ name: GET /, type: mean, target: 5 }]
       'json',
     ]);
     assert.ok(!/secret-\d/.test(failed.stdout + failed.stderr), failed.stderr);
+  });
+
+  it('manifests prints the RBAC of a fleet from the bundle: jobs/fleet/rbac.yaml for its members', async () => {
+    const r = await runBundle(['manifests', '-c', 'jobs/fleet/members/', '--namespace', 'latency-scaler']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync('jobs/fleet/rbac.yaml', 'utf8'));
   });
 
   it('--version prints the package version', async () => {
