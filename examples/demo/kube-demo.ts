@@ -20,7 +20,7 @@ async function kubeTarget(kube: KubeCluster, pool: Pool, out: (line: string) => 
   // A new pod takes 3 s to become Ready, as a small service's readiness probe would.
   const template = (fibonacci['spec'] as { template: { metadata: Record<string, unknown> } }).template;
   template.metadata['annotations'] = { 'pod-ready.stage.kwok.x-k8s.io/delay': '3s' };
-  const rbac = ['serviceaccount', 'rbac', 'state-configmap'].flatMap((f) => manifests(`jobs/${f}.yaml`));
+  const rbac = ['serviceaccount', 'rbac', 'state-configmap'].flatMap((f) => manifests(`jobs/base/${f}.yaml`));
   await create(kube, [fibonacci, ...rbac], NS);
   await settle(kube, { apiVersion: 'apps/v1', kind: 'Deployment' }, NS, 'fibonacci');
   // The scaler authenticates as the CronJob's ServiceAccount, so the Role from jobs/ is what it may do.

@@ -69,7 +69,8 @@ export function apiError(err: unknown, call: ApiCall, context: CallContext = {})
         `  resources: ["${call.resource}"]`,
         `  verbs: ["${call.verb}"]`,
       ].join('\n') + names;
-    const add = `Add this rule to its Role (see jobs/rbac.yaml):\n${rule}\nAPI server said: ${detail}`;
+    const where = "see jobs/base/rbac.yaml; a fleet's Roles are written by 'latency-scaler manifests -c <its configs>'";
+    const add = `Add this rule to its Role (${where}):\n${rule}\nAPI server said: ${detail}`;
     return new TargetError(`forbidden: the service account may not ${what}. ${add}`, options);
   }
   if (status === 404) return new TargetError(notFound ?? `not found: ${what} (${detail})`, options);

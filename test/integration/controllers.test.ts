@@ -143,7 +143,7 @@ describe('the CronJob from jobs/, applied unchanged', () => {
     await create(kube, [target], ns);
     await settle(kube, APPS, ns, 'fibonacci');
     const files = ['serviceaccount', 'rbac', 'state-configmap', 'config', 'cronjob'];
-    const objs = files.flatMap((f) => manifests(`jobs/${f}.yaml`));
+    const objs = files.flatMap((f) => manifests(`jobs/base/${f}.yaml`));
     await create(kube, objs, ns);
     const cronConfig = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'latency-scaler-config')!;
     const jobs = async () =>

@@ -174,7 +174,7 @@ describe('other autoscalers and GitOps', () => {
     const ns = await namespace(kube, 'rbac-owners');
     await create(kube, [deployment('fibonacci', 2)], ns);
     await settle(kube, APPS, ns, 'fibonacci');
-    const role = manifests(join('jobs', 'rbac.yaml'));
+    const role = manifests(join('jobs', 'base', 'rbac.yaml'));
     const narrow = role.map((o) =>
       o.kind === 'Role'
         ? {
@@ -185,7 +185,7 @@ describe('other autoscalers and GitOps', () => {
           }
         : o,
     );
-    for (const f of ['serviceaccount.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', f)), ns);
+    for (const f of ['serviceaccount.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', 'base', f)), ns);
     await create(kube, narrow, ns);
     const kubeconfig = kube.kubeconfigForToken(await kube.tokenFor(ns, 'latency-scaler'), ns);
     const path = join(dir, 'rbac.yaml');

@@ -11,9 +11,9 @@ const committed = JSON.parse(readFileSync('jobs/scaler.schema.json', 'utf8')) as
 const validate = new Ajv({ allErrors: true, validateFormats: false, strict: false }).compile(committed);
 
 function shipped(): [string, unknown][] {
-  const configMap = load(readFileSync('jobs/config.yaml', 'utf8')) as { data: Record<string, string> };
+  const configMap = load(readFileSync('jobs/base/config.yaml', 'utf8')) as { data: Record<string, string> };
   return [
-    ['jobs/config.yaml (scaler.yaml)', load(configMap.data['scaler.yaml']!)],
+    ['jobs/base/config.yaml (scaler.yaml)', load(configMap.data['scaler.yaml']!)],
     ['examples/fibonacci/scaler.yaml', load(readFileSync('examples/fibonacci/scaler.yaml', 'utf8'))],
     [
       "examples/fibonacci/evaluation_config.yaml (LPA's file)",

@@ -17,7 +17,7 @@ describe('NODE_OPTIONS where the program is started', () => {
   });
 
   it('the CronJob and the SAM template set it', () => {
-    assert.match(read('jobs/cronjob.yaml'), /name: NODE_OPTIONS, value: "[^"]*--max-semi-space-size=16[ "]/);
+    assert.match(read('jobs/base/cronjob.yaml'), /name: NODE_OPTIONS, value: "[^"]*--max-semi-space-size=16[ "]/);
     assert.match(read('jobs/lambda/template.yaml'), /NODE_OPTIONS: .*--max-semi-space-size=16\b/);
   });
 
