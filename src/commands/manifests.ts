@@ -2,7 +2,7 @@
 // (DESIGN §7), so a fleet's Role is never widened by hand to "all deployments" as it grows. For each
 // namespace the fleet reaches: a Role naming exactly the workloads it scales and the state
 // ConfigMaps it writes, a RoleBinding of it to the Job's ServiceAccount, and those ConfigMaps
-// themselves, created empty so that no Role needs `create` on ConfigMaps (jobs/rbac.yaml, jobs/fleet/).
+// themselves, created empty so that no Role needs `create` on ConfigMaps (jobs/base/rbac.yaml, jobs/fleet/).
 // The generation is pure (fleetManifests, renderManifests); the command only loads and prints.
 import type { FleetMember } from '../config/load.ts';
 import { isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
