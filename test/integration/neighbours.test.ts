@@ -185,7 +185,8 @@ describe('other autoscalers and GitOps', () => {
           }
         : o,
     );
-    for (const f of ['serviceaccount.yaml', 'state-configmap.yaml']) await create(kube, manifests(join('jobs', 'base', f)), ns);
+    for (const f of ['serviceaccount.yaml', 'state-configmap.yaml'])
+      await create(kube, manifests(join('jobs', 'base', f)), ns);
     await create(kube, narrow, ns);
     const kubeconfig = kube.kubeconfigForToken(await kube.tokenFor(ns, 'latency-scaler'), ns);
     const path = join(dir, 'rbac.yaml');
