@@ -224,6 +224,11 @@ const COMMANDS: Entry[] = [
         .option('factor', { type: 'number', default: 2, describe: 'proposed p95 target = baseline p95 × factor' })
         .option('out', { type: 'string', default: 'scaler.yaml', describe: 'the file to write' })
         .option('force', { type: 'boolean', describe: 'replace the file if it exists' })
+        .option('overlay', {
+          type: 'string',
+          describe: 'also write a kustomize overlay of the CronJob (jobs/base) for this workload into this directory',
+        })
+        .option('jobs', { type: 'string', default: 'jobs/base', describe: "the overlay's base: where jobs/base is" })
         .option('output', { alias: 'o', choices: ['text', 'json'] as const }) as Argv,
     config: noConfig,
     module: () => import('./commands/init.ts'),
@@ -252,6 +257,8 @@ const COMMANDS: Entry[] = [
           factor,
           out: String(args['out']),
           force: Boolean(args['force']),
+          overlay: args['overlay'] as string | undefined,
+          jobs: String(args['jobs']),
         },
         ctx,
       );

@@ -3,7 +3,9 @@
 // a short, gentle baseline load test, and writes a commented scaler.yaml whose targets come from what
 // it measured. It reads, it measures, it writes files: it never scales anything.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { isHttpTarget } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { discoverWorkload, type Found } from '../target/discover.ts';
 import { LocalEngine } from '../loadtest/local.ts';
@@ -22,6 +24,10 @@ export interface InitOptions {
   factor: number;
   out: string;
   force: boolean;
+  /** Also write a kustomize overlay of the CronJob (jobs/base) into this directory, the RBAC narrowed. */
+  overlay?: string | undefined;
+  /** Where jobs/base is, for the overlay's `resources`. */
+  jobs: string;
 }
 
 export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<string> {
@@ -34,6 +40,7 @@ export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<
   const observations = await baseline(host, o, ctx.signal);
   const yaml = scalerYaml(found, observations, o);
   await writeFile(o.out, yaml);
+  if (o.overlay) await writeOverlay(o, yaml, found, ctx);
   const stats = observations.aggregated;
   const said =
     `wrote ${o.out} for ${found.describe} (${found.via}): baseline mean ${round(stats.mean)} ms, ` +
@@ -130,3 +137,50 @@ settle: { timeout: 5m }
 }
 
 const round = (n: number): number => (n >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
+
+/**
+ * The CronJob of jobs/base for this one workload: its scaler.yaml as the config, the base's example Role,
+ * RoleBinding, state ConfigMap and config left out, and RBAC generated for exactly this workload (as
+ * `manifests` writes it), everything in the workload's namespace. `kubectl apply -k <dir>`.
+ */
+async function writeOverlay(o: InitOptions, yaml: string, found: Found, ctx: CommandContext): Promise<void> {
+  const dir = o.overlay!;
+  const { loadConfig } = await import('../config/load.ts');
+  const { fleetManifests, renderManifests } = await import('./manifests.ts');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'scaler.yaml'), yaml);
+  const config = await loadConfig({ configPath: join(dir, 'scaler.yaml'), env: ctx.env });
+  const namespace = isHttpTarget(config.target) ? (o.namespace ?? 'default') : config.target.namespace;
+  const options = { serviceAccount: 'latency-scaler', namespace };
+  await writeFile(join(dir, 'rbac.yaml'), renderManifests(fleetManifests([{ source: o.out, config }], options)));
+  const base = relative(resolve(dir), resolve(o.jobs)) || '.';
+  const drop = (apiVersion: string, kind: string, name: string): string =>
+    ['  - patch: |-', '      $patch: delete', `      apiVersion: ${apiVersion}`, `      kind: ${kind}`]
+      .concat(`      metadata: { name: ${name} }`)
+      .join('\n');
+  await writeFile(
+    join(dir, 'kustomization.yaml'),
+    `# Written by \`latency-scaler init\` for ${found.describe}: kubectl apply -k ${dir}
+# The CronJob of jobs/base, its config this scaler.yaml, its RBAC (rbac.yaml) narrowed to exactly this
+# workload and its state ConfigMap — regenerate it with \`latency-scaler manifests -c ${join(dir, 'scaler.yaml')}
+# --namespace ${namespace}\` after changing the target.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ${namespace}
+resources:
+  - ${base}
+  - rbac.yaml
+configMapGenerator:
+  - name: latency-scaler-config
+    behavior: replace # the base's example config
+    files: [scaler.yaml]
+    options: { disableNameSuffixHash: true, labels: { app.kubernetes.io/name: latency-scaler } }
+patches:
+  # The base's example target (fibonacci): this overlay's RBAC replaces its Role and state ConfigMap.
+${drop('rbac.authorization.k8s.io/v1', 'Role', 'latency-scaler')}
+${drop('rbac.authorization.k8s.io/v1', 'RoleBinding', 'latency-scaler')}
+${drop('v1', 'ConfigMap', 'latency-scaler-deployment-fibonacci')}
+`,
+  );
+  ctx.log.log('info', `wrote the kustomize overlay ${dir} (kubectl apply -k ${dir})`);
+}

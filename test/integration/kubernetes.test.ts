@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dump, load } from 'js-yaml';
+import { dump, load, loadAll } from 'js-yaml';
+import { kustomizeBuild } from '../harness/kustomize.ts';
 import { startKube, type KubeCluster } from '../harness/kube.ts';
 import { messages, runBundle } from '../helpers/cli.ts';
 import {
@@ -368,6 +369,30 @@ describe('on a real kube-apiserver', () => {
     assert.equal(again.code, 2, 'an existing file is kept without --force');
     const v = await runBundle(['validate', '-c', out], { env });
     assert.equal(v.code, 0, messages(v.stderr) + v.stdout);
+    // The overlay: jobs/base for this workload, the RBAC narrowed to it; the API server accepts it.
+    const overlay = join(dir, 'init-overlay');
+    const withOverlay = [...args, '--out', join(dir, 'init-2.yaml'), '--overlay', overlay, '--jobs', 'jobs/base'];
+    const o = await runBundle(withOverlay, { env, timeoutMs: 60_000 });
+    assert.equal(o.code, 0, messages(o.stderr));
+    const rendered = loadAll(kustomizeBuild(overlay)) as {
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      rules?: { resources: string[]; resourceNames?: string[] }[];
+      data?: Record<string, string>;
+    }[];
+    const role = rendered.find((r) => r.kind === 'Role')!;
+    assert.deepEqual(
+      role.rules!.filter((r) => r.resources.some((x) => x.startsWith('deployments'))).flatMap((r) => r.resourceNames),
+      ['web', 'web'],
+      'exactly this workload',
+    );
+    assert.ok(
+      rendered.every((r) => r.metadata.namespace === ns),
+      'everything beside the workload',
+    );
+    assert.match(rendered.find((r) => r.metadata.name === 'latency-scaler-config')!.data!['scaler.yaml']!, /name: web/);
+    assert.ok(!rendered.some((r) => r.metadata.name.includes('fibonacci')), "the base's example is gone");
+    await create(kube, rendered as never, ns, { dryRun: true });
     const run1 = await runBundle(['run', '-c', out, '-o', 'json', '--host', serviceUrl()], { env, timeoutMs: 60_000 });
     assert.equal(run1.code, 0, messages(run1.stderr));
     assert.equal((JSON.parse(run1.stdout) as { reason: string }).reason, 'WithinTargets');
