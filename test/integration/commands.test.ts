@@ -46,7 +46,7 @@ state: { store: file, path: ${join(dir, state)} }
       first!,
       /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)?ms\/1000ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/,
     );
-    assert.match(second!, /\s+2\/1\/6\s+-\s+-\s+-\s+-\s+no$/, 'no state yet for b');
+    assert.match(second!, /\s+2\/1\/6\s+-\s+-\s+-\s+-\s+-\s+no$/, 'no state yet for b');
     assert.equal(service.requests, before, 'status sends no load');
     const json = await runBundle(['status', '-c', a, '-o', 'json']);
     const [row] = JSON.parse(json.stdout) as { replicas: number; decayIn: number; targets: string[]; state: string }[];
