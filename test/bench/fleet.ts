@@ -13,7 +13,7 @@ import { bundle, shippedEnv } from './lib/startup.ts';
 
 const COUNT = Number(process.env['FLEET_COUNT'] ?? 100);
 const ALONE_AT_ONCE = 10; // separate processes run together (each one's own load test must stay honest)
-const SHIPPED_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=16'; // as jobs/cronjob.yaml
+const SHIPPED_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=16'; // as jobs/base/cronjob.yaml
 
 interface Measured {
   wallS: number;
