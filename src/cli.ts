@@ -1,6 +1,6 @@
 // The command line: parses flags with yargs, runs one command, maps errors to exit codes.
 // The only place (with the Lambda handler) that turns errors into exit codes.
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type Options } from 'yargs';
 import { markLoaded } from './loaded.ts';
 import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
@@ -28,6 +28,14 @@ const EPILOG = [
   '2 invalid input (nothing sent, nothing written); 3 conflict (another run won, nothing applied);',
   '130/143 interrupted by SIGINT/SIGTERM before the decision (nothing written); 124 deadline passed.',
 ].join(' ');
+
+/**
+ * `-c` where a command reads a fleet: repeatable, and each a file of several documents or a directory. The
+ * alias comes from withCommon's `config` (naming it again would print `-c, -c` in the help).
+ */
+function fleetConfig(describe: string): Options {
+  return { type: 'string', array: true, describe };
+}
 
 function withCommon(y: Argv): Argv {
   let out = y
@@ -92,14 +100,13 @@ const COMMANDS: Entry[] = [
     describe: 'one full cycle: load test, decide, apply, persist (default); several configurations: a fleet',
     options: (y) =>
       withCommon(y)
-        .option('config', {
-          alias: 'c',
-          type: 'string',
-          array: true,
-          describe:
+        .option(
+          'config',
+          fleetConfig(
             'scaler.yaml (or an LPA evaluation_config.yaml), repeatable; a file of several documents (---) or a ' +
-            'directory runs a fleet; default $SCALER_CONFIG, $evaluationConfigFilePath, ./scaler.yaml',
-        })
+              'directory runs a fleet; default $SCALER_CONFIG, $evaluationConfigFilePath, ./scaler.yaml',
+          ),
+        )
         .option('dry-run', { type: 'boolean', describe: 'decide and print, change nothing' })
         .option('parallel', {
           type: 'number',
@@ -176,12 +183,10 @@ const COMMANDS: Entry[] = [
     describe: 'write the stored history as a self-contained HTML picture (replicas and latency vs target)',
     options: (y) =>
       withCommon(y)
-        .option('config', {
-          alias: 'c',
-          type: 'string',
-          array: true,
-          describe: 'scaler.yaml; several (a file of several documents, a directory): one chart group per target',
-        })
+        .option(
+          'config',
+          fleetConfig('scaler.yaml; several (a file of several documents, a directory): one chart group per target'),
+        )
         .option('out', {
           type: 'string',
           default: 'latency-scaler-history.html',
@@ -196,12 +201,10 @@ const COMMANDS: Entry[] = [
     describe: 'what the scaler thinks, at a glance (replicas, targets, decay, last decision); sends no load',
     options: (y) =>
       withCommon(y)
-        .option('config', {
-          alias: 'c',
-          type: 'string',
-          array: true,
-          describe: 'one or more scaler.yaml, a file of several documents, or a directory (default as for run)',
-        })
+        .option(
+          'config',
+          fleetConfig('one or more scaler.yaml, a file of several documents, or a directory (default as for run)'),
+        )
         .option('wide', { type: 'boolean', describe: 'the whole last decision, and the state store' }) as Argv,
     config: fleetFrom,
     module: () => import('./commands/status.ts'),
@@ -270,12 +273,10 @@ const COMMANDS: Entry[] = [
       "print a fleet's least-privilege RBAC (a Role and RoleBinding per namespace) and its empty state ConfigMaps",
     options: (y) =>
       withCommon(y)
-        .option('config', {
-          alias: 'c',
-          type: 'string',
-          array: true,
-          describe: 'the fleet: scaler.yaml files, files of several documents, directories (as for run)',
-        })
+        .option(
+          'config',
+          fleetConfig('the fleet: scaler.yaml files, files of several documents, directories (as for run)'),
+        )
         .option('service-account', {
           type: 'string',
           default: 'latency-scaler',

@@ -30,11 +30,11 @@ describe('dist/scale.js', () => {
     assert.match(r.stdout, /Exit codes: 0 .* 2 invalid input/s);
   });
 
-  for (const cmd of ['run', 'validate', 'loadtest', 'state', 'set-replicas', 'manifests']) {
+  for (const cmd of ['run', 'validate', 'loadtest', 'state', 'set-replicas', 'manifests', 'status', 'history']) {
     it(`${cmd} --help`, async () => {
       const r = await runBundle([cmd, '--help']);
       assert.equal(r.code, 0);
-      assert.match(r.stdout, /--config/);
+      assert.match(r.stdout, /^ {2}-c, --config /m, 'its -c named once');
     });
   }
 
