@@ -7,8 +7,9 @@ export async function runProcess(argv: string[]): Promise<void> {
   const started = Date.now();
   // The first signal interrupts the run. Before the decision is claimed, the read, wait or load test
   // in progress ends at once (a Locust engine first sends /stop, bounded at 5 s; headless Locust gets 5 s
-  // to exit) and nothing is written; after the claim, the apply (or the put-back) runs to its end, each
-  // call bounded by api.timeout and its retries by api.retryFor. A second signal ends the process at once.
+  // to exit) and nothing is written; after the claim, the apply (or the put-back) runs to its end within
+  // api.graceAfterSignal (25 s) of the signal, before Kubernetes' SIGKILL (run.ts). A second signal ends
+  // the process at once.
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     // eslint-disable-next-line no-restricted-syntax -- the process shell: a second signal means now
     if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);

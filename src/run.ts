@@ -2,7 +2,7 @@
 // read state → read target → load test → decide → claim state (CAS) → apply → report.
 // Until the claim, an interruption (signal, deadline) stops the run with nothing written; after
 // it, the decision is complete and the apply runs to its end (or the claim is put back), within
-// the run's hard deadline when it has one.
+// the run's hard deadline when it has one, and within api.graceAfterSignal of a signal.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { describeTarget, type ScalerConfig } from './config/types.ts';
@@ -46,7 +46,10 @@ export interface RunDeps {
 
 /**
  * After the claim, the apply and the restore must end before the hard deadline, or the platform
- * kills the run between them (the state claimed, the target unchanged, nothing put back). The
+ * kills the run between them (the state claimed, the target unchanged, nothing put back). A signal
+ * after the claim sets one too: the platform kills the process a grace period after it (Kubernetes:
+ * terminationGracePeriodSeconds, 30 s by default), so api.graceAfterSignal (25 s) after the signal,
+ * or the run's own deadline if nearer, bounds what follows, and an apply still retrying is cut. The
  * Lambda handler interrupts the run 5 s (DECIDE_MARGIN_MS) before its end, so a claim starts at
  * least 5 s before it, while api.retryFor (30 s by default) would let one call retry far longer.
  * So, before the deadline:
@@ -55,7 +58,7 @@ export interface RunDeps {
  *   the restore (one compare-and-swap write, normally ~50 ms, with room for a few retries) and
  *   the Event: 2 s;
  *   the last 0.5 s (ANSWER_MS) print the record and return the function's answer.
- * Without a deadline (the CLI: a signal after the claim lets the apply finish), api.retryFor bounds each call.
+ * Without a deadline and without a signal, api.retryFor bounds each call.
  */
 export const AFTER_APPLY_MS = 2_000;
 export const ANSWER_MS = 500;
@@ -70,6 +73,48 @@ function afterClaim(deadline: number | undefined): AfterClaim {
   if (deadline === undefined) return {};
   const restore = deadline - ANSWER_MS;
   return { apply: restore - AFTER_APPLY_MS, check: restore - AFTER_APPLY_MS / 2, restore };
+}
+
+/**
+ * The bounds after the claim, read at each step: from the run's deadline, or from a signal's grace
+ * once one comes (whichever is nearer). `cut` aborts an apply still running when its bound passes.
+ */
+interface AfterClaimClock {
+  bounds: () => AfterClaim;
+  cut: AbortSignal;
+  dispose: () => void;
+}
+
+function afterClaimClock(deps: RunDeps, graceMs: number, what: string): AfterClaimClock {
+  const controller = new AbortController();
+  let signalledAt: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = (): number | undefined => {
+    const ends = [deps.deadline, signalledAt === undefined ? undefined : signalledAt + graceMs];
+    const known = ends.filter((t): t is number => t !== undefined);
+    return known.length > 0 ? Math.min(...known) : undefined;
+  };
+  const onSignal = (): void => {
+    signalledAt = Date.now();
+    const applyUntil = afterClaim(deadline()).apply ?? signalledAt;
+    const seconds = (graceMs / 1000).toFixed(1);
+    const reason = new TargetError(
+      `${what}: the apply was cut short: the run was interrupted after its decision was claimed, and ` +
+        `must put the state back within ${seconds} s of the signal (api.graceAfterSignal)`,
+    );
+    timer = setTimeout(() => controller.abort(reason), Math.max(0, applyUntil - Date.now()));
+  };
+  const signal = deps.signal;
+  if (signal?.aborted) onSignal();
+  else signal?.addEventListener('abort', onSignal, { once: true });
+  return {
+    bounds: () => afterClaim(deadline()),
+    cut: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onSignal);
+    },
+  };
 }
 
 export interface RunOptions {
@@ -138,24 +183,28 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   };
   // The claim: of two overlapping runs that read the same state, only the one whose CAS
   // succeeds applies anything; the other gets a ConflictError (exit 3).
-  const bounds = afterClaim(deps.deadline);
-  const written = await claim(store, claimed, version, log, bounds.apply);
-
-  if (decision.applied !== decision.current) {
-    const failure = await apply(target, decision, log, bounds);
-    if (failure) {
-      const putBack = record ?? emptyRecord(key);
-      await restore(store, putBack, written, decision, log, bounds.restore);
-      const message = `${decision.message}; apply failed: ${messageOf(failure)}`;
-      const event = { type: 'Warning' as const, reason: 'ScaleFailed', message };
-      await target.recordEvent?.(event, bounds.restore).catch(() => undefined);
-      const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
-      const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
-      throw new RunFailed(result, decision, failure);
+  const clock = afterClaimClock(deps, config.api.graceAfterSignal, target.describe());
+  try {
+    const written = await claim(store, claimed, version, log, clock.bounds().apply);
+    if (decision.applied !== decision.current) {
+      const failure = await apply(target, decision, log, clock.bounds, clock.cut);
+      if (failure) {
+        const putBack = record ?? emptyRecord(key);
+        await restore(store, putBack, written, decision, log, clock.bounds().restore);
+        const message = `${decision.message}; apply failed: ${messageOf(failure)}`;
+        const event = { type: 'Warning' as const, reason: 'ScaleFailed', message };
+        await target.recordEvent?.(event, clock.bounds().restore).catch(() => undefined);
+        const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
+        const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
+        throw new RunFailed(result, decision, failure);
+      }
     }
+    const late = 'interrupted after the decision was claimed: the run finished its apply first';
+    if (signal?.aborted) log.log('warn', late);
+    await recordEvent(target, decision, log, clock.bounds().restore);
+  } finally {
+    clock.dispose();
   }
-  if (signal?.aborted) log.log('warn', 'interrupted after the decision was claimed: the run finished its apply first');
-  await recordEvent(target, decision, log, bounds.restore);
   return { record: buildRecord(base), decision, observations, exitCode };
 }
 
@@ -233,23 +282,24 @@ export async function claim(
 }
 
 /**
- * Applies the decision, not cut short by an interruption (the claim is made), but within the
- * run's deadline (`bounds`). A failure whose answer may have been lost is checked by reading the
- * target again: at the applied count, the change is in place. Returns the failure, or undefined
- * when the count is applied.
+ * Applies the decision, not cut short by an interruption itself (the claim is made), but within the
+ * run's deadline (`bounds`, read as each call starts), and stopped by `cut` when a signal's grace
+ * runs out. A failure whose answer may have been lost is checked by reading the target again: at
+ * the applied count, the change is in place. Returns the failure, or undefined when it is applied.
  */
 export async function apply(
   target: ScaleTarget,
   d: Pick<Decision, 'applied' | 'current'>,
   log: Logger,
-  bounds: Pick<AfterClaim, 'apply' | 'check'> = {},
+  bounds: () => Pick<AfterClaim, 'apply' | 'check'> = () => ({}),
+  cut?: AbortSignal,
 ): Promise<unknown> {
   try {
-    await target.apply(d.applied, d.current, undefined, bounds.apply);
+    await target.apply(d.applied, d.current, cut, bounds().apply);
     return undefined;
   } catch (err) {
     if (err instanceof ConflictError) return err;
-    const now = await target.read(signalAt(bounds.check)).catch(() => undefined);
+    const now = await target.read(signalAt(bounds().check)).catch(() => undefined);
     if (now?.replicas === d.applied) {
       log.log('warn', 'the apply reported a failure, but the target is at the applied count: the change is in place', {
         error: messageOf(err),

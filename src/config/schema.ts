@@ -335,6 +335,15 @@ export const ConfigSchema = object({
         duration({ description: 'how long transient failures (429, 5xx, timeouts) of the Kubernetes API are retried' }),
         '30s',
       ),
+      graceAfterSignal: v.nullish(
+        duration({
+          above: 0,
+          description:
+            'after SIGTERM or SIGINT, how long a claimed decision has to apply or put the state back; keep it ' +
+            "below the pod's terminationGracePeriodSeconds (30 s by default)",
+        }),
+        '25s',
+      ),
     },
     { description: 'time limits of the calls to the target, the state store and the Locust master' },
   ),

@@ -1,7 +1,9 @@
 // After the claim, the apply and the restore must end before the run's hard deadline (a Lambda
 // invocation's end), though api.retryFor (30 s by default) is longer than the 5 s the handler keeps
 // back: run.ts hands each its bound, and the Kubernetes target and ConfigMap store stop retrying
-// (and cut their calls) at it. Short figures, real time: 503 forever, a 300 ms bound.
+// (and cut their calls) at it. A signal after the claim sets such a deadline too (api.graceAfterSignal
+// after it: Kubernetes kills the pod its grace period after SIGTERM). Short figures, real time:
+// 503 forever, a 300 ms bound, a 1 s grace.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/config/validate.ts';
@@ -9,6 +11,7 @@ import { RunFailed, TargetError } from '../../../src/errors.ts';
 import type { KubeClients } from '../../../src/kube/client.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
 import { ANSWER_MS, AFTER_APPLY_MS, runOnce } from '../../../src/run.ts';
+import { InterruptedError } from '../../../src/errors.ts';
 import { ConfigMapStateStore } from '../../../src/state/configmap.ts';
 import type { StateStore, VersionedRecord } from '../../../src/state/types.ts';
 import { KubernetesScaleTarget } from '../../../src/target/kubernetes.ts';
@@ -119,5 +122,85 @@ describe('after the claim: the apply and the restore end before the run deadline
     assert.equal(AFTER_APPLY_MS + ANSWER_MS, 2_500);
     assert.deepEqual(applies, [deadline - AFTER_APPLY_MS - ANSWER_MS], 'the apply');
     assert.deepEqual(writes, [deadline - AFTER_APPLY_MS - ANSWER_MS, deadline - ANSWER_MS], 'the claim, the restore');
+  });
+
+  // retryFor 5 s, not the default 30 s: a red run (the apply not bounded) ends in 5 s, not 30.
+  async function signalledRun(when: 'claim' | 'apply'): Promise<{ error: Error; took: number; restore: number }> {
+    const config = validateConfig(
+      {
+        target: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' },
+        loadTest: { host: 'http://127.0.0.1:2', requests: [{ method: 'GET', path: '/fibonacci?n=10' }] },
+        targets: [{ method: 'GET', endpoint: '/fibonacci?n=10', type: 'mean', target: 7 }],
+        state: { store: 'file', path: '/nonexistent/state.json' },
+        api: { retryFor: '5s', graceAfterSignal: '3s' },
+      },
+      { source: 'test', requireTarget: true, environment: 'local' },
+    );
+    const { clients, calls } = cluster();
+    const target = new KubernetesScaleTarget(ref, clients, { deadlineMs: 5_000, callTimeoutMs: 10_000 });
+    const interrupt = new AbortController();
+    let signalledAt = 0;
+    const sigterm = (): void => {
+      if (interrupt.signal.aborted) return;
+      signalledAt = Date.now();
+      interrupt.abort(new InterruptedError('SIGTERM', 'after the claim'));
+    };
+    const writes: { record: StateRecord; until: number | undefined }[] = [];
+    let version = 0;
+    const store: StateStore = {
+      describe: () => 'memory',
+      read: async (): Promise<VersionedRecord> => ({ record: null, version: version ? String(version) : null }),
+      write: async (record: StateRecord, _e: string | null, until?: number) => {
+        writes.push({ record, until });
+        if (when === 'claim') sigterm(); // while the claim is written: the decision is claimed
+        return String(++version);
+      },
+      remove: async () => undefined,
+    };
+    const scaling: ScaleTarget = {
+      describe: () => target.describe(),
+      read: async (): Promise<TargetStatus> => ({ replicas: 2, paused: false }),
+      apply: (n, c, s, until) => {
+        if (when === 'apply') setTimeout(sigterm, 100); // while the patch meets 503s
+        return target.apply(n, c, s, until);
+      },
+    };
+    let error: Error | undefined;
+    await runOnce(
+      config,
+      {
+        store,
+        target: scaling,
+        engine: async () => ({ run: async () => observe(12) }),
+        now: Date.now,
+        log: { log: () => undefined },
+        signal: interrupt.signal,
+      },
+      { dryRun: false },
+    ).catch((e: Error) => (error = e));
+    const took = Date.now() - signalledAt;
+    assert.ok(error instanceof RunFailed, `the run failed its apply: ${error?.message}`);
+    assert.ok(calls() >= 1, 'the patch was tried');
+    assert.equal(writes.length, 2, 'the claim, then the restore');
+    assert.equal(writes[0]!.until, undefined, 'the claim: no deadline before the signal');
+    assert.equal(writes[1]!.record.history.length, 0, 'the record put back is the one before the claim');
+    return { error, took, restore: writes[1]!.until! - signalledAt };
+  }
+
+  it('a signal while the apply retries 503s: the apply is cut 0.5 s after it, the claim put back in time', async () => {
+    const { error, took, restore } = await signalledRun('apply');
+    assert.match(
+      error.message,
+      /applying 2→3 failed: .*cut short.*within 3\.0 s of the signal \(api\.graceAfterSignal\)/,
+    );
+    assert.ok(took < 1_500, `the run ended ${took} ms after the signal (grace 3 s, the apply cut at 0.5 s)`);
+    assert.equal(restore, 3_000 - ANSWER_MS, 'the restore: until 0.5 s before the grace ends');
+  });
+
+  it('a signal while the claim is written: the apply that follows is bounded by the grace', async () => {
+    const { error, took, restore } = await signalledRun('claim');
+    assert.match(error.message, /applying 2→3 failed: .*HTTP 503/);
+    assert.ok(took < 1_500, `the run ended ${took} ms after the signal (grace 3 s, the apply until 0.5 s)`);
+    assert.equal(restore, 3_000 - ANSWER_MS);
   });
 });

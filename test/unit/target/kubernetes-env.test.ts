@@ -18,7 +18,7 @@ describe('the Kubernetes target and its environment', () => {
     const target = await createScaleTarget(
       {
         target: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' },
-        api: { timeout: 10_000, retryFor: 30_000 },
+        api: { timeout: 10_000, retryFor: 30_000, graceAfterSignal: 25_000 },
       },
       env,
     );
