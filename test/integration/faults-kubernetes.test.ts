@@ -64,7 +64,7 @@ after(async () => {
 let n = 0;
 /** A namespace with Deployment fib at 2 replicas, settled, and a config that breaches (→ 3). */
 async function scene(
-  opts: { limit?: number; timeout?: string; retryFor?: string } = {},
+  opts: { limit?: number; timeout?: string; retryFor?: string; grace?: string } = {},
 ): Promise<{ ns: string; path: string }> {
   const ns = await namespace(kube, `kf${++n}`);
   await create(kube, [deployment('fib', 2)], ns);
@@ -77,7 +77,7 @@ replicas: { min: 1, max: 5 }
 loadTest: { host: ${service.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
 state: { store: configmap }
-api: { timeout: ${opts.timeout ?? '2s'}, retryFor: ${opts.retryFor ?? '6s'} }
+api: { timeout: ${opts.timeout ?? '2s'}, retryFor: ${opts.retryFor ?? '6s'}${opts.grace ? `, graceAfterSignal: ${opts.grace}` : ''} }
 `,
   );
   return { ns, path };
@@ -300,5 +300,42 @@ describe('faults at the Kubernetes API', () => {
     const writes = proxy.log.filter((e) => e.method !== 'GET' && e.path.includes(`/namespaces/${ns}/`));
     assert.deepEqual(writes, [], 'no state write, no scale');
     await agree(ns, 2, 0);
+  });
+
+  it('SIGTERM while the scale PATCH meets 503s: the apply cut, the claim put back within the grace, exit 1', async () => {
+    // retryFor 30 s: without the grace the apply would retry past the pod's SIGKILL; a 4 s grace cuts it at 1.5 s.
+    const { ns, path } = await scene({ retryFor: '30s', grace: '4s' });
+    const scale = new RegExp(`/namespaces/${ns}/deployments/fib/scale`);
+    proxy.inject({
+      method: 'PATCH',
+      path: scale,
+      times: Infinity,
+      fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd'),
+    });
+    const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      // Once the state is claimed and the PATCH has met a 503: the run is in the apply's retries.
+      while (!proxy.log.some((e) => e.method === 'PATCH' && scale.test(e.path) && e.fault === 'status')) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sentAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      const tookMs = Date.now() - sentAt;
+      assert.equal(code, 1, messages(stderr));
+      assert.ok(tookMs < 4000, `took ${tookMs} ms after the signal, past its 4 s grace`);
+      assert.match(messages(stderr), /the apply was cut short: the run was interrupted after its decision was claimed/);
+    } finally {
+      clearTimeout(killer);
+      proxy.clear();
+    }
+    await agree(ns, 2, 0); // the claim put back: no decision recorded, the replicas unchanged
   });
 });
