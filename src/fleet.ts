@@ -98,12 +98,12 @@ function severity(code: number): number {
 
 /**
  * Runs the members, at most `parallel` at once and none started while the event loop is late;
- * `run` is one member's whole cycle (it throws what a single run would). `onOutcome` sees each as
+ * `run` is one member's whole cycle (it throws what a single run would), given the member's source. `onOutcome` sees each as
  * it ends, in the order they end.
  */
 export async function runFleet(
   members: FleetMember[],
-  run: (config: ScalerConfig) => Promise<{ record: unknown; exitCode: number }>,
+  run: (config: ScalerConfig, source: string) => Promise<{ record: unknown; exitCode: number }>,
   options: FleetOptions,
   onOutcome: (o: MemberOutcome) => void = () => undefined,
 ): Promise<FleetResult> {
@@ -138,14 +138,14 @@ export async function runFleet(
 
 async function runMember(
   member: FleetMember,
-  run: (config: ScalerConfig) => Promise<{ record: unknown; exitCode: number }>,
+  run: (config: ScalerConfig, source: string) => Promise<{ record: unknown; exitCode: number }>,
   signal: AbortSignal | undefined,
 ): Promise<MemberOutcome> {
   const { source } = member;
   if (!member.config) return { source, exitCode: exitCodeOf(member.error), error: messageOf(member.error) };
   if (signal?.aborted) return { source, exitCode: exitCodeOf(signal.reason), error: messageOf(signal.reason) };
   try {
-    const { record, exitCode } = await run(member.config);
+    const { record, exitCode } = await run(member.config, source);
     return { source, exitCode, record };
   } catch (err) {
     const record = (err as { result?: { record?: unknown } }).result?.record;

@@ -19,7 +19,7 @@ import {
   type FieldIssue,
 } from './errors.ts';
 import { estimatedLoadMs } from './loadtest/plan.ts';
-import { createLogger } from './report/log.ts';
+import { createLogger, withFields } from './report/log.ts';
 
 export interface ScheduleEvent {
   /** EventBridge's event id: a redelivery of the same event is skipped, not run twice. */
@@ -159,10 +159,15 @@ async function fleetInvocation(
       output: 'json' as const,
       env: o.env,
     };
-    const result = await runFleet(members, (config) => runCommand(config, ctx, { dryRun: o.dryRun }), {
-      parallel,
-      signal: o.controller.signal,
-    });
+    const member = (source: string) => ({ ...ctx, log: withFields(o.log, { member: source }) });
+    const result = await runFleet(
+      members,
+      (config, source) => runCommand(config, member(source), { dryRun: o.dryRun }),
+      {
+        parallel,
+        signal: o.controller.signal,
+      },
+    );
     const lines = result.outcomes.map((m) => ({
       source: m.source,
       exitCode: m.exitCode,

@@ -14,6 +14,7 @@ import { printJson, type CommandContext } from './context.ts';
 import type { FleetMember } from '../config/load.ts';
 import { runFleet, type MemberOutcome } from '../fleet.ts';
 import type { DecisionRecord } from '../report/record.ts';
+import { withFields } from '../report/log.ts';
 
 /** One run, then its metrics pushed whatever the outcome (decided, conflict, failure): see pushMetrics. */
 export async function runCommand(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
@@ -76,7 +77,7 @@ export async function fleetCommand(
   const quiet: CommandContext = { ...ctx, out: () => undefined, progress: undefined };
   const result = await runFleet(
     members,
-    (config) => runCommand(config, quiet, options),
+    (config, source) => runCommand(config, { ...quiet, log: withFields(ctx.log, { member: source }) }, options),
     options,
     (o) => printOutcome(ctx, o),
   );

@@ -30,3 +30,8 @@ export function createLogger(options: { json: boolean; level?: Level; write?: (l
 }
 
 export const silentLogger: Logger = { log() {} };
+
+/** The same logger, every line carrying `fields` too (a fleet member's lines name the member). */
+export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
+  return { log: (level, message, own = {}) => logger.log(level, message, { ...fields, ...own }) };
+}

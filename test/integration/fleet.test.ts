@@ -74,7 +74,11 @@ describe('a fleet in one invocation', () => {
 
   it("one member's bad configuration and another's unreachable service stop neither the third nor the summary", async () => {
     const file = join(dir, 'mixed.yaml');
-    const unreachable = doc(1).replace(services[1]!.url, 'http://127.0.0.1:9');
+    // Its metrics pushed nowhere either: a warning line of its own.
+    const unreachable = doc(1, 'metrics: { pushgateway: "http://127.0.0.1:9" }').replace(
+      services[1]!.url,
+      'http://127.0.0.1:9',
+    );
     writeFileSync(file, `${doc(0)}---\n${doc(2, 'replicas: { mni: 1 }')}---\n${unreachable}`);
     const r = await runBundle(['run', '-c', file, '-o', 'json']);
     assert.ok(r.stdout.trim(), messages(r.stderr));
@@ -85,6 +89,17 @@ describe('a fleet in one invocation', () => {
     assert.match(summary, /mixed\.yaml#2: invalid configuration in .*mixed\.yaml#2: replicas\.mni/);
     assert.match(summary, /mixed\.yaml#3: hold at 2: probe failed: the service could not be reached/);
     assert.equal(out.find((l) => l.source?.endsWith('#1'))!.exitCode, 0);
+    // A member's own log lines (here its failed push) name the member, as its record does.
+    const logs = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; msg: string; member?: string });
+    const pushes = logs.filter((l) => l.msg.startsWith("could not push the run's metrics"));
+    assert.deepEqual(
+      pushes.map((l) => [l.level, l.member]),
+      [['warn', `${file}#3`]],
+      r.stderr,
+    );
   });
 
   it('--shard i/n: the shards partition the fleet by target, stably', async () => {
