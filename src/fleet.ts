@@ -98,8 +98,8 @@ function severity(code: number): number {
 
 /**
  * Runs the members, at most `parallel` at once and none started while the event loop is late;
- * `run` is one member's whole cycle (it throws what a single run would), given the member's source. `onOutcome` sees each as
- * it ends, in the order they end.
+ * `run` is one member's whole cycle (it throws what a single run would), given the member's source.
+ * `onOutcome` sees each as it ends, in the order they end.
  */
 export async function runFleet(
   members: FleetMember[],

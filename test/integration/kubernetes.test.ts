@@ -393,7 +393,12 @@ describe('on a real kube-apiserver', () => {
     assert.match(rendered.find((r) => r.metadata.name === 'latency-scaler-config')!.data!['scaler.yaml']!, /name: web/);
     assert.ok(!rendered.some((r) => r.metadata.name.includes('fibonacci')), "the base's example is gone");
     await create(kube, rendered as never, ns, { dryRun: true });
-    const run1 = await runBundle(['run', '-c', out, '-o', 'json', '--host', serviceUrl()], { env, timeoutMs: 60_000 });
+    // Run where the test's files are: its state (a file, outside a pod) is this test's alone, not left in the checkout.
+    const run1 = await runBundle(['run', '-c', out, '-o', 'json', '--host', serviceUrl()], {
+      env,
+      timeoutMs: 60_000,
+      cwd: dir,
+    });
     assert.equal(run1.code, 0, messages(run1.stderr));
     assert.equal((JSON.parse(run1.stdout) as { reason: string }).reason, 'WithinTargets');
     const far = await runBundle(
