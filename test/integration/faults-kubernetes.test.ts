@@ -99,6 +99,34 @@ async function agree(ns: string, replicas: number, decisions: number): Promise<v
   if (decisions > 0) assert.equal(state?.lastReplicas, replicas);
 }
 
+/**
+ * The bundle's run of `path`, sent SIGTERM once `when()` holds (polled every 50 ms); its exit code,
+ * how long it took after the signal, and its stderr. The proxy's faults are cleared afterwards.
+ */
+async function sigtermWhen(
+  path: string,
+  when: () => boolean,
+): Promise<{ code: number | null; tookMs: number; stderr: string }> {
+  const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    while (!when()) await new Promise((r) => setTimeout(r, 50));
+    const sentAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    return { code, tookMs: Date.now() - sentAt, stderr };
+  } finally {
+    clearTimeout(killer);
+    proxy.clear();
+  }
+}
+
 const patches = (ns: string) =>
   proxy.log.filter((e) => e.method === 'PATCH' && e.path.includes(`/namespaces/${ns}/deployments/fib/scale`));
 
@@ -271,32 +299,15 @@ describe('faults at the Kubernetes API', () => {
       times: Infinity,
       fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd'),
     });
-    const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    try {
-      const started = Date.now();
-      // 1 s in, and only once the read has met a 503 (so the run is in the retries, not starting up).
-      while (Date.now() - started < 1000 || !proxy.log.some((e) => reads.test(e.path) && e.fault === 'status')) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const sentAt = Date.now();
-      child.kill('SIGTERM');
-      const code = await exited;
-      const tookMs = Date.now() - sentAt;
-      assert.equal(code, 143, messages(stderr));
-      assert.ok(tookMs < 2000, `took ${tookMs} ms to stop after the signal`);
-      assert.match(messages(stderr), /interrupted by SIGTERM .*: no decision made; nothing written, nothing applied/);
-      assert.doesNotMatch(stderr, /TARGET_ERROR|STATE_ERROR/);
-    } finally {
-      clearTimeout(killer);
-      proxy.clear();
-    }
+    const started = Date.now();
+    // 1 s in, and only once the read has met a 503 (so the run is in the retries, not starting up).
+    const when = (): boolean =>
+      Date.now() - started >= 1000 && proxy.log.some((e) => reads.test(e.path) && e.fault === 'status');
+    const { code, tookMs, stderr } = await sigtermWhen(path, when);
+    assert.equal(code, 143, messages(stderr));
+    assert.ok(tookMs < 2000, `took ${tookMs} ms to stop after the signal`);
+    assert.match(messages(stderr), /interrupted by SIGTERM .*: no decision made; nothing written, nothing applied/);
+    assert.doesNotMatch(stderr, /TARGET_ERROR|STATE_ERROR/);
     const writes = proxy.log.filter((e) => e.method !== 'GET' && e.path.includes(`/namespaces/${ns}/`));
     assert.deepEqual(writes, [], 'no state write, no scale');
     await agree(ns, 2, 0);
@@ -312,30 +323,13 @@ describe('faults at the Kubernetes API', () => {
       times: Infinity,
       fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd'),
     });
-    const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], KUBECONFIG: kubeconfig },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    try {
-      // Once the state is claimed and the PATCH has met a 503: the run is in the apply's retries.
-      while (!proxy.log.some((e) => e.method === 'PATCH' && scale.test(e.path) && e.fault === 'status')) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const sentAt = Date.now();
-      child.kill('SIGTERM');
-      const code = await exited;
-      const tookMs = Date.now() - sentAt;
-      assert.equal(code, 1, messages(stderr));
-      assert.ok(tookMs < 4000, `took ${tookMs} ms after the signal, past its 4 s grace`);
-      assert.match(messages(stderr), /the apply was cut short: the run was interrupted after its decision was claimed/);
-    } finally {
-      clearTimeout(killer);
-      proxy.clear();
-    }
+    // Once the state is claimed and the PATCH has met a 503: the run is in the apply's retries.
+    const when = (): boolean =>
+      proxy.log.some((e) => e.method === 'PATCH' && scale.test(e.path) && e.fault === 'status');
+    const { code, tookMs, stderr } = await sigtermWhen(path, when);
+    assert.equal(code, 1, messages(stderr));
+    assert.ok(tookMs < 4000, `took ${tookMs} ms after the signal, past its 4 s grace`);
+    assert.match(messages(stderr), /the apply was cut short: the run was interrupted after its decision was claimed/);
     await agree(ns, 2, 0); // the claim put back: no decision recorded, the replicas unchanged
   });
 });
