@@ -90,6 +90,20 @@ function draft(ctx: Context): Draft {
     const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
     const why = breached.map((e) => e.text).join('; ') + missing;
     if (view?.notScalable) return notScalable(current, view.notScalable, why, failing);
+    if (view?.draining && !failing) {
+      const drain = 'the latency fell by a fifth since the scale-up from an overloaded run: its backlog draining';
+      return hold('TargetBreached', `${why}; ${drain}, not more load (acting if the next run is no better)`);
+    }
+    // One run past a target by less than the latency's own noise, after a run that asked for nothing,
+    // is no evidence of more load: the model acts when the next run shows it too (as on its headroom).
+    const askedBefore = view?.earlier !== undefined && view.earlier > current;
+    if (view && !failing && !askedBefore && withinNoise(ctx, breached, view.noise)) {
+      const noise = `±${Math.round(view.noise * 100)}%`;
+      return hold(
+        'TargetBreached',
+        `${why}, within the latency's run-to-run noise (${noise}): acting if the next run agrees`,
+      );
+    }
     return {
       reason: 'TargetBreached',
       desired: scaleUpTo(current, measured, policy, view),
@@ -185,6 +199,16 @@ function calmRun(ctx: Context, within: string): Draft {
     return { reason: 'Stabilizing', desired: to, why, calm: true };
   }
   return { reason: 'Decay', desired, why: `${calmBefore} calm ${runs(calmBefore)}`, calm: true };
+}
+
+/** Every breached target a latency, past its limit by less than the noise of the latency. */
+function withinNoise(ctx: Context, breached: TargetEvaluation[], noise: number): boolean {
+  const { targets } = ctx.input.policy;
+  return breached.every((e) => {
+    const spec = targets[ctx.evaluations.indexOf(e)];
+    const latency = spec !== undefined && spec.type.kind !== 'failureRatio' && spec.type.kind !== 'rps';
+    return latency && e.value !== null && e.value / (1 + noise) <= e.limit * (1 + spec.tolerance);
+  });
 }
 
 function scaleUpTo(

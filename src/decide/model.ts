@@ -21,6 +21,10 @@ const PAIR_GAP_MS = 10 * 60_000;
 const MAX_OVERLOAD = 4;
 /** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
 const MIN_PAIR_STRETCH = 1.15;
+/** The weight of a new run-to-run difference in the noise estimate. */
+const NOISE_WEIGHT = 0.2;
+/** The most noise the model believes in: beyond it, the latency's changes are read as load. */
+const MAX_NOISE = 0.25;
 /** The trusted latencies kept to bound s₀ from above. */
 const RECENT_RUNS = 10;
 /** The weight of a new calibration against the running estimate. */
@@ -33,6 +37,14 @@ const HELPED_SHARE = 0.3;
 const MIN_FALL = 0.2;
 /** Scale-ups in a row that missed before the model stops adding replicas. */
 const MISSES_TO_STOP = 2;
+/** Utilization the model reads as saturation: beyond it a latency no longer tells the load. */
+const SATURATED = 0.99;
+/** The growth a saturated run asks for at least (the load is at least the capacity, by how much unknown). */
+const SATURATED_GROWTH = 1.5;
+/** z of a one-sided 90% bound: a shortfall in the share served beyond this many errors is real. */
+const ONE_SIDED_90 = 1.2816;
+/** Fewer requests than this in a run: its share served is not compared at all. */
+const MIN_REQUESTS_TO_JUDGE = 30;
 /** A stopped model tries one scale-up again after this long. */
 const RETRY_AFTER_MS = 30 * 60_000;
 
@@ -70,11 +82,22 @@ export interface ModelView {
   doubting: boolean;
   /** No scale-down before this time (after sizing from goodput). */
   stable: boolean;
+  /** The queue is saturated: the latency no longer tells the load (it is at least the capacity). */
+  saturated: boolean;
+  /** The latency fell by a fifth since our scale-up from an overloaded run: the backlog draining. */
+  draining: boolean;
   /**
    * The model may halve: s₀ calibrated by at least one change, or the latency within its run-to-run
    * noise of s₀ (the service idle: nothing queues, whatever s₀'s error).
    */
   calibrated: boolean;
+  /**
+   * The latency's relative run-to-run noise (σ, 0–25%): learned from close runs at one count, else the
+   * spread of the recent runs.
+   */
+  noise: number;
+  /** What the previous run's latency, less its noise, asked for (a scale-up within target needs two). */
+  earlier: number | undefined;
   text: string; // `s₀ 10.2 ms, utilization 72% at 3 replicas`
   /** Predicts the primary latency at c replicas (the mean, ms). */
   predict: (c: number) => number;
@@ -129,7 +152,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const lambda = (rho * n) / s0;
   const modelNow = meanResponse(lambda, n, s0);
   const limits = latencyLimits(policy, input.evaluations);
-  const size = (share: number, load: number): number => {
+  const size = (share: number, load: number, quiet = 1): number => {
     const rate = (load * n) / s0;
     const there = meanResponse(rate, n, s0);
     const usable = !clipped && Number.isFinite(there);
@@ -139,7 +162,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
           lambda: rate,
           s0,
           slots,
-          observed: usable ? value : 0,
+          observed: usable ? value / quiet : 0,
           now: usable ? there : 0,
           limit: limit * share,
           from: 1,
@@ -150,21 +173,36 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   };
   const headroom = policy.model.headroom;
   // None within reach and no overload seen: the latency is not queueing the model can remove.
-  const sized = (share: number, load: number): number | undefined => {
+  const sized = (share: number, load: number, quiet = 1): number | undefined => {
     // At or below s₀ the run says nothing of the load (noise, or s₀ learned high): no sizing on it.
     if (!clipped && t <= s0) return undefined;
-    const c = size(share, load);
+    const c = size(share, load, quiet);
     return c > policy.replicas.max && !clipped ? undefined : c;
   };
-  const need = sized(headroom, rho);
+  // A queue at saturation (a mean of many service times, no failure in the probe) says only that the
+  // load is at least the capacity: at least half again as many replicas, as Knative's panic mode does —
+  // unless its latency fell by a fifth since the last run (a backlog draining after a scale-up).
+  const saturated = !clipped && rho >= SATURATED;
+  // After our scale-up from an overloaded or saturated run, the backlog it built drains over the next
+  // run: a latency that fell by a fifth since is the drain, not the load (no sizing on it).
+  const pred = input.prior?.pred;
+  const overloadedBefore = pred && ready >= pred.c && (pred.fromClipped || pred.fromSaturated === true);
+  const backlog = overloadedBefore && !clipped && t <= pred.from * (1 - MIN_FALL);
+  const previous = input.prior?.last?.t;
+  const draining = backlog || (previous !== undefined && t <= previous * (1 - MIN_FALL));
+  const atLeast = saturated && !draining ? Math.min(policy.replicas.max, Math.ceil(ready * SATURATED_GROWTH)) : 0;
+  const need = saturated ? Math.max(atLeast, sized(headroom, rho) ?? 0) : sized(headroom, rho);
   // Down: the latency less its run-to-run noise. Near s₀ with many servers a few percent of noise
   // reads as a load near the knee, and would hold every replica; a wrong guess costs one breach.
   const noise = noiseOf(state.recent);
   const quieter = loadAt(t / (1 + noise));
   const needDown = sized(headroom * 0.9, quieter);
-  // Within target, a scale-up acts when two runs in a row ask for it (one noisy run does not).
-  const early = sized(headroom, quieter);
-  const needEarly = early !== undefined && state.early !== null ? Math.min(early, state.early) : undefined;
+  // Within target, a scale-up acts when two runs in a row ask for it, each read as its latency less
+  // the noise between runs at one count (a drifting load or a scale change is no noise; see learn).
+  const jitter = state.noise ?? noise;
+  const early = sized(headroom, loadAt(t / (1 + jitter)), 1 + jitter);
+  const earlier = state.early ?? undefined;
+  const needEarly = early !== undefined && earlier !== undefined ? Math.min(early, earlier) : undefined;
   state = { ...state, early: early ?? null };
   const predict = (c: number): number => predictAt({ lambda, s0, slots, observed: t, now: modelNow }, c);
   const quietRate = (quieter * n) / s0;
@@ -172,14 +210,20 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const predictDown = (c: number): number =>
     predictAt({ lambda: quietRate, s0, slots, observed: t / (1 + noise), now: quietNow }, c);
 
-  state = checkScaling(state, input, t, clipped);
+  state = checkScaling(state, input, t, clipped, saturated);
   if (clipped) {
     const window = policy.stabilization.downscaleWindow;
     const hold = window > 0 ? window : STABLE_AFTER_CLIP_MS;
     state = { ...state, stableUntil: new Date(now + hold).toISOString() };
   }
   const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
-  const utilization = clipped ? `over capacity ×${round(rho)}` : `utilization ${Math.round(rho * 100)}%`;
+  const utilization = clipped
+    ? `over capacity ×${round(rho)}`
+    : saturated
+      ? draining
+        ? 'saturated, draining (the latency fell by a fifth since the last run)'
+        : `saturated (the latency no longer tells the load: ×${SATURATED_GROWTH} at least)`
+      : `utilization ${Math.round(rho * 100)}%`;
   const text = `s₀ ${round(s0)} ms, ${utilization} at ${ready} ready`;
   const calibrated = state.fits > 0 || t <= s0 * (1 + noise);
   const doubting = state.misses > 0;
@@ -191,6 +235,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     stable,
     calibrated,
     doubting,
+    noise: jitter,
+    earlier,
+    saturated,
+    draining: backlog === true,
     text,
     predict,
     predictDown,
@@ -247,6 +295,14 @@ function learn(input: ModelInput, t: number, clipped: boolean): ModelState {
   else if (state.fits === 0 && t < state.s0) state = { ...state, s0: t, s0At: at };
   const last = state.last;
   const close = input.lastRunAt !== null && now - Date.parse(input.lastRunAt) <= PAIR_GAP_MS;
+  if (last && close && last.c === input.ready) {
+    // Two close runs at one count: their difference is the measurement's noise (σ√2 apart, on average
+    // σ·2/√π); a moving average of it, which forgets a load that has since settled.
+    const apartBy = Math.abs(t - last.t) / ((t + last.t) / 2);
+    const sample = Math.min(MAX_NOISE, apartBy / (2 / Math.sqrt(Math.PI)));
+    const noise = state.noise === undefined ? sample : (1 - NOISE_WEIGHT) * state.noise + NOISE_WEIGHT * sample;
+    state = { ...state, noise: Math.round(noise * 1000) / 1000 };
+  }
   const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
   if (last && close && apart && last.c !== input.ready) {
     const fit = serviceTimeFrom(last, { c: input.ready, t }, input.policy.model.concurrency);
@@ -290,7 +346,13 @@ export function serviceTime(state: ModelState): number {
  * After our scale-up took effect: did the latency move as predicted? Two misses in a row stop
  * further scale-ups (NotScalable) until the latency is within target again, a rollout, or a retry.
  */
-function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: boolean): ModelState {
+function checkScaling(
+  state: ModelState,
+  input: ModelInput,
+  t: number,
+  clipped: boolean,
+  saturated: boolean,
+): ModelState {
   const { now } = input;
   const within = input.evaluations.every((e) => !e.breached) && !clipped;
   if (within) return { ...state, misses: 0, missedFrom: null, stuck: null, pred: null };
@@ -303,23 +365,60 @@ function checkScaling(state: ModelState, input: ModelInput, t: number, clipped: 
   // Across a change of regime (failing before, not now, or the other way) the load itself changed:
   // nothing can be told, and nothing is held against the scaling.
   if (pred.fromClipped !== clipped) return { ...state, pred: null };
-  const failNow = input.failures?.ratio ?? 0;
+  // Still saturated: the latency is pinned by the queue (at its timeout), not by a bottleneck that more
+  // replicas cannot relieve; whether they help shows once the queue drains.
+  if (saturated) return { ...state, pred: null };
   const first = state.missedFrom ?? { c: pred.before, t: pred.from };
   // Failing: the requests served must grow with the replicas (a bottleneck keeps their share). Not
   // failing: the latency fell by a fifth, or by a good share of what the model predicted (a queue
   // built up before the change drains over more than one run, so a fall short of the prediction
   // alone is no proof) — from this change, or since the first change that did not help.
-  const servedGrowth = (1 - failNow) / Math.max(1e-6, 1 - pred.fromFailures);
   const fell = (from: number): boolean => t <= from * (1 - MIN_FALL);
+  const served = clipped ? servedMore(pred, input) : undefined;
+  // Too few requests to tell whether the share served grew: no help, no miss (a probe of six requests
+  // failing one, then two, says nothing of a bottleneck).
+  if (served === 'unknown') return { ...state, pred: null };
   const helped = clipped
-    ? servedGrowth - 1 >= HELPED_SHARE * (input.ready / pred.before - 1)
-    : fell(pred.from) || fell(first.t) || Math.log(pred.from / t) >= HELPED_SHARE * Math.log(pred.from / pred.t);
+    ? served === 'yes'
+    : fell(pred.from) || fell(first.t) || (pred.t !== null && asPredicted(pred.from, t, pred.t));
   if (helped) return { ...state, misses: 0, missedFrom: null, pred: null };
   const misses = state.misses + 1;
   // Back to the count before the scale-ups that did not help (the latency there was no worse: it
   // has not fallen by a fifth since, or this would have counted as help).
   const stuck = misses >= MISSES_TO_STOP ? { since: now, back: first.c, t: round(t) } : state.stuck;
   return { ...state, misses, missedFrom: first, pred: null, stuck };
+}
+
+/**
+ * A failing service scaled up: did the share of requests served grow with the replicas, by a good
+ * share of their growth? 'no' only when it fell short by more than its sampling error allows (one-sided
+ * 90%, over the requests of both runs), each run of at least 30 requests; 'unknown' otherwise: a probe of
+ * six requests, one then two failing, says nothing of a bottleneck.
+ */
+function servedMore(pred: NonNullable<ModelState['pred']>, input: ModelInput): 'yes' | 'no' | 'unknown' {
+  const requests = input.failures?.requests ?? 0;
+  const share = 1 - (input.failures?.ratio ?? 0);
+  const wanted = 1 + HELPED_SHARE * (input.ready / pred.before - 1);
+  const before = 1 - pred.fromFailures;
+  const goal = before * wanted;
+  if (share >= goal) return 'yes';
+  // Stored before the request counts were (an older record): as many as this run.
+  const beforeRequests = pred.fromRequests ?? requests;
+  if (Math.min(requests, beforeRequests) < MIN_REQUESTS_TO_JUDGE) return 'unknown';
+  const error = Math.sqrt(shareVariance(share, requests) + shareVariance(before, beforeRequests) * wanted ** 2);
+  return goal - share > ONE_SIDED_90 * error ? 'no' : 'unknown';
+}
+
+/** The variance of a share measured over n requests (Agresti–Coull: never 0 at 0% or 100%). */
+function shareVariance(share: number, n: number): number {
+  const trials = Math.max(0, n) + 4;
+  const p = (share * Math.max(0, n) + 2) / trials;
+  return (p * (1 - p)) / trials;
+}
+
+/** The latency moved from `from` to `t` by a good share of the predicted move to `predicted` (log scale). */
+function asPredicted(from: number, t: number, predicted: number): boolean {
+  return Math.log(from / t) >= HELPED_SHARE * Math.log(from / predicted);
 }
 
 function stuckWhy(state: ModelState): string {
@@ -333,16 +432,21 @@ export function withPrediction(
   state: ModelState,
   view: ModelView,
   to: number,
-  from: { replicas: number; t: number | undefined; failures: number },
+  from: { replicas: number; t: number | undefined; failures: number; requests: number },
 ): ModelState {
+  // Still past capacity at `to` (one step of a failing service), the model predicts no latency: none
+  // is stored (a NaN would be written as null and fail the record's decoding, losing the model).
+  const predicted = view.predict(to);
   return {
     ...state,
     pred: {
       c: to,
-      t: round(view.predict(to)),
+      t: Number.isFinite(predicted) ? round(predicted) : null,
       from: round(from.t ?? 0),
       fromClipped: view.clipped,
+      ...(view.saturated ? { fromSaturated: true } : {}),
       fromFailures: from.failures,
+      fromRequests: from.requests,
       before: from.replicas,
     },
   };

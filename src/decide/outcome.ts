@@ -64,7 +64,7 @@ function modelAfter(ctx: Context, applied: number): Partial<StateRecord> {
   const { state, view } = ctx.model;
   if (!state || !view || applied <= ctx.current) return { model: state };
   const t = primaryMean(ctx.input.policy, ctx.input.observations);
-  const from = { replicas: ctx.current, t, failures: ctx.failures?.ratio ?? 0 };
+  const from = { replicas: ctx.current, t, failures: ctx.failures?.ratio ?? 0, requests: ctx.failures?.requests ?? 0 };
   return { model: withPrediction(state, view, applied, from) };
 }
 

@@ -32,7 +32,19 @@ export interface ModelState {
   rev: string | null; // the target's revision s₀ was learned on
   last: { c: number; t: number } | null;
   early: number | null; // the previous run's count for a scale-up within target (two in a row act)
-  pred: { c: number; t: number; from: number; fromClipped: boolean; fromFailures: number; before: number } | null;
+  noise?: number; // the relative run-to-run noise of the latency between close runs at one count
+  // A scale-up's prediction, checked once it serves; t is null where the model predicted no latency
+  // (still over capacity at c).
+  pred: {
+    c: number;
+    t: number | null;
+    from: number;
+    fromClipped: boolean;
+    fromSaturated?: boolean; // sized from a saturated queue (a backlog to drain)
+    fromFailures: number;
+    fromRequests?: number; // the requests that share of failures is of (older records: none)
+    before: number;
+  } | null;
   misses: number; // scale-ups in a row that did not move the latency as predicted
   missedFrom: { c: number; t: number } | null; // the count and latency before the first of those scale-ups
   stableUntil: string | null; // no scale-down before (after sizing from goodput)
@@ -186,10 +198,25 @@ function isModel(x: unknown): x is ModelState {
     (m.missedFrom === null || (typeof m.missedFrom === 'object' && num(m.missedFrom.c) && num(m.missedFrom.t))) &&
     (m.last === null || (typeof m.last === 'object' && num(m.last.c) && num(m.last.t))) &&
     (m.early === null || num(m.early)) &&
-    (m.pred === null || (typeof m.pred === 'object' && num(m.pred.c) && num(m.pred.t))) &&
+    (m.noise === undefined || num(m.noise)) &&
+    (m.pred === null || isPrediction(m.pred)) &&
     (m.stuck === null || (typeof m.stuck === 'object' && num(m.stuck.since) && num(m.stuck.back))) &&
     (m.stableUntil === null || typeof m.stableUntil === 'string') &&
     (m.rev === null || typeof m.rev === 'string')
+  );
+}
+
+function isPrediction(p: NonNullable<ModelState['pred']>): boolean {
+  const num = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n);
+  return (
+    typeof p === 'object' &&
+    num(p.c) &&
+    (p.t === null || num(p.t)) &&
+    num(p.from) &&
+    num(p.fromFailures) &&
+    (p.fromRequests === undefined || num(p.fromRequests)) &&
+    (p.fromSaturated === undefined || typeof p.fromSaturated === 'boolean') &&
+    num(p.before)
   );
 }
 

@@ -5,7 +5,7 @@
 // and its own latency target; the autoscalers are built per profile from that target.
 import { decide, type Policy } from '../../../src/decide/decide.ts';
 import type { Observations } from '../../../src/loadtest/types.ts';
-import type { StateRecord } from '../../../src/model/state-record.ts';
+import { decodeRecord, encodeRecord, type StateRecord } from '../../../src/model/state-record.ts';
 import type { TargetStatus } from '../../../src/model/target-status.ts';
 import { reversals } from '../../../examples/demo/policy.ts';
 import { elasticity, type Elasticity } from './elasticity.ts';
@@ -137,7 +137,7 @@ export interface Outcome {
 }
 
 /**
- * Our scaler: the real decide() with its stored state, one run a minute. `policy`: the policy, or a
+ * Our scaler: the real decide() with its stored state (through the record's codec), one run a minute. `policy`: the policy, or a
  * function of the profile's latency target giving it. `asOf01`: measured as 0.1 did — failed
  * requests left out of the latency — and without the failing-service rule.
  */
@@ -159,7 +159,9 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
         };
         const seen = asOf01 ? successesOnly(observations) : observations;
         const d = decide({ targetKey: 'sim', status, record, observations: seen, policy: used, now: run * 60_000 });
-        record = d.state;
+        // Stored and read back as every store does (JSON through the record's codec): what does not
+        // survive a real run's write and read does not survive here either.
+        record = decodeRecord(JSON.parse(encodeRecord(d.state)));
         if (process.env['SIM_TRACE'] === name) console.log(run, d.message, JSON.stringify(d.state.model));
         return d.applied;
       },

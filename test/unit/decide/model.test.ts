@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { decide, type DecideInput } from '../../../src/decide/decide.ts';
 import { emptyModel } from '../../../src/decide/model.ts';
 import { meanResponse } from '../../../src/decide/queueing.ts';
-import type { ModelState, StateRecord } from '../../../src/model/state-record.ts';
+import { decodeRecord, encodeRecord, type ModelState, type StateRecord } from '../../../src/model/state-record.ts';
 import { observe, policy, record, REQ } from './fixtures.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -37,7 +37,8 @@ function run(o: {
   replicas: number;
   ready?: number;
   mean?: number;
-  failures?: number; // of 100 requests, timeouts
+  failures?: number; // timeouts, of `requests` (100 by default)
+  requests?: number;
   model?: ModelState | null;
   rec?: Partial<StateRecord>;
   revision?: string;
@@ -47,6 +48,7 @@ function run(o: {
   const failures = o.failures ?? 0;
   const observations = {
     ...observe(o.mean ?? 11, {
+      count: o.requests ?? 100,
       failures,
       ...(failures ? { failuresByKind: { timeout: { count: failures, sample: 'timeout' } } } : {}),
     }),
@@ -96,6 +98,49 @@ describe('the model policy', () => {
     assert.equal(second.applied, 5);
   });
 
+  it('learns the run-to-run noise from close runs at one count, never across a change of count or a gap', () => {
+    const lastRunAt = new Date(NOW - 60_000).toISOString();
+    const at = (c: number, rec: Partial<StateRecord>) =>
+      run({ replicas: 5, mean: 15, model: learned({ last: { c, t: 12 } }), rec }).state.model?.noise;
+    // 12 → 15 ms at 5 replicas: 22% apart; σ = 22% ÷ (2/√π) = 19.7%.
+    assert.equal(at(5, { lastRunAt }), 0.197);
+    assert.equal(at(4, { lastRunAt }), undefined, 'a change of count between the runs: no noise sample');
+    const longAgo = new Date(NOW - 20 * 60_000).toISOString();
+    assert.equal(at(5, { lastRunAt: longAgo }), undefined, '20 minutes apart: the load may have changed');
+    // A moving average: one sample moves an estimate of 5% a fifth of the way.
+    const moved = run({
+      replicas: 5,
+      mean: 15,
+      model: learned({ last: { c: 5, t: 12 }, noise: 0.05 }),
+      rec: { lastRunAt },
+    });
+    assert.equal(moved.state.model?.noise, 0.079);
+  });
+
+  it('a breach by less than the noise, after a run that asked for nothing: acts only if the next run agrees', () => {
+    const noisy = learned({ noise: 0.15 });
+    // 21 ms > 20 ms, but 21 ÷ 1.15 = 18.3 is within: one noisy run.
+    const first = run({ replicas: 5, mean: 21, model: noisy });
+    assert.equal(first.action, 'hold', first.message);
+    assert.equal(first.reason, 'TargetBreached');
+    assert.match(first.message, /within the latency's run-to-run noise \(±15%\): acting if the next run agrees/);
+    assert.equal(first.calm, false, 'no calm run: no decay counts on it');
+    const second = run({ replicas: 5, mean: 21, model: first.state.model });
+    assert.equal(second.action, 'up', `the next run agrees: ${second.message}`);
+    // Beyond the noise (30 ms ÷ 1.15 = 26 > 20): at once.
+    assert.equal(run({ replicas: 5, mean: 30, model: noisy }).action, 'up');
+    // A quiet service (1% noise): 21 ms is a breach at once.
+    assert.equal(run({ replicas: 5, mean: 21, model: learned({ noise: 0.01 }) }).action, 'up');
+  });
+
+  it('past the headroom by less than the noise, two runs in a row: no scale-up on noise alone', () => {
+    const mean = 18.5; // within 20, beyond 0.85 × 20, but 18.5 ÷ 1.15 = 16.1 is within the headroom
+    const first = run({ replicas: 4, mean, model: learned({ noise: 0.15 }) });
+    const second = run({ replicas: 4, mean, model: first.state.model });
+    assert.equal(second.action, 'hold', second.message);
+    assert.notEqual(second.reason, 'Headroom');
+  });
+
   it('failures clip the latency: sized from the requests served, then no scale-down for the stable window', () => {
     // 3 replicas meet 4× their capacity: 75% of requests time out.
     const d = run({ replicas: 3, mean: 800, failures: 75 });
@@ -135,6 +180,56 @@ describe('the model policy', () => {
     assert.equal(d.applied, 6, d.message);
   });
 
+  it('a failing service stepped up but still over capacity: the model survives the store (no NaN prediction)', () => {
+    // 3 replicas at twice their capacity, max 4: one step, and the model predicts no latency at 4.
+    const pol = modelPolicy({ replicas: { min: 1, max: 4 } });
+    const d = run({ replicas: 3, mean: 900, failures: 50, pol });
+    assert.equal(d.applied, 4, d.message);
+    assert.equal(d.state.model?.pred?.t, null, 'no latency predicted past capacity');
+    // As every store does: JSON through the record's codec. A NaN written as null failed the model's
+    // decoding, and the next run learned s₀ afresh from a latency of 900 ms.
+    const stored = decodeRecord(JSON.parse(encodeRecord(d.state)));
+    assert.deepEqual(stored.model, d.state.model);
+    const next = run({ replicas: 4, mean: 880, failures: 40, pol, model: stored.model });
+    assert.match(next.message, /s₀ 10 ms/, next.message);
+  });
+
+  it('a saturated queue (100 service times, no failure in the probe): at least ×1.5; draining: no more', () => {
+    const d = run({ replicas: 6, mean: 1000 });
+    assert.equal(d.applied, 9, d.message);
+    assert.match(d.message, /saturated \(the latency no longer tells the load: ×1\.5 at least\)/);
+    // After a scale-up the backlog drains: 1000 → 700 ms is a fall by more than a fifth.
+    const drain = run({ replicas: 9, mean: 700, model: learned({ last: { c: 9, t: 1000 } }) });
+    assert.ok(drain.applied < 14, drain.message);
+    assert.match(drain.message, /saturated, draining/);
+  });
+
+  it("after a scale-up from an overloaded run, the backlog's drain is no load: hold, then size on what stays", () => {
+    // 6 → 11 replicas sized from a run failing at 1015 ms; the next run's 108 ms is the backlog draining.
+    const pred = { c: 11, t: null, from: 1015, fromClipped: true, fromFailures: 0.33, fromRequests: 6, before: 6 };
+    const d = run({ replicas: 11, mean: 108, model: learned({ pred }) });
+    assert.equal(d.action, 'hold', d.message);
+    assert.match(d.message, /its backlog draining, not more load \(acting if the next run is no better\)/);
+    // The next run still breached, no longer falling: sized as usual.
+    const next = run({ replicas: 11, mean: 100, model: d.state.model });
+    assert.equal(next.action, 'up', next.message);
+    // Not after an ordinary breach (30 ms): a latency that fell by a fifth and still breaches is sized.
+    const ordinary = { ...pred, from: 30, fromClipped: false, t: 15 };
+    assert.equal(run({ replicas: 11, mean: 22, model: learned({ pred: ordinary }) }).action, 'up');
+  });
+
+  it('a scale-up still saturated is no miss: a queue pinned at its timeout is no bottleneck (never NotScalable)', () => {
+    const model = learned({
+      misses: 1,
+      missedFrom: { c: 5, t: 1000 },
+      pred: { c: 6, t: 14, from: 1000, fromClipped: false, fromFailures: 0, before: 5 },
+    });
+    const d = run({ replicas: 6, mean: 1005, model });
+    assert.notEqual(d.reason, 'NotScalable', d.message);
+    assert.equal(d.state.model?.misses, 1, 'not a second miss');
+    assert.ok(d.applied > 6, d.message);
+  });
+
   it('two scale-ups that did not move the latency: NotScalable, back to the count before them', () => {
     // 3 → 4 did not help (25 ms at 3); our scale-up 4 → 5 predicted 14 ms; the latency stays at 25 ms (a
     // database, not the replicas).
@@ -160,6 +255,31 @@ describe('the model policy', () => {
     const d = run({ replicas: 3, mean: 232, model });
     assert.equal(d.state.model?.misses, 0, d.message);
     assert.notEqual(d.reason, 'NotScalable');
+  });
+
+  it("a failing service's served share from a few requests is no proof: no miss on six; a thousand tell", () => {
+    // A database serving 62.5% of the load whatever the count: 6 → 7 replicas should serve 5% more.
+    const pred = { c: 7, t: null, from: 900, fromClipped: true, fromFailures: 0.375, before: 6 };
+    const after = (requests: number, failures: number) =>
+      run({
+        replicas: 7,
+        mean: 900,
+        failures,
+        requests,
+        model: learned({ pred: { ...pred, fromRequests: requests } }),
+      });
+    // As a 2-user probe of a service answering in 1 s measured it (the real closed loop): 3 → 6 replicas,
+    // 3 of 8 requests failing before, 3 of 6 after — while production's failures halved.
+    const probe = { c: 6, t: null, from: 900, fromClipped: true, fromFailures: 0.375, fromRequests: 8, before: 3 };
+    const few = run({ replicas: 6, mean: 1000, failures: 3, requests: 6, model: learned({ pred: probe }) });
+    assert.equal(few.state.model?.misses, 0, `six requests cannot tell: ${few.message}`);
+    assert.equal(few.state.model?.pred?.c === 6, false, 'the prediction is dropped, not held against the scaling');
+    // A thousand each, the same shares: the share did not grow, a miss.
+    const many = after(1000, 375);
+    assert.equal(many.state.model?.misses, 1, many.message);
+    // A thousand, and the share grew with the replicas: help.
+    const grew = after(1000, 300);
+    assert.equal(grew.state.model?.misses, 0, grew.message);
   });
 
   it('a scale-up that helped is no miss; the same stuck model never lowers a failing service', () => {
