@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtPath } from './built.ts';
 import { Agent, request } from 'undici';
 import { freePort } from './ports.ts';
 
@@ -62,18 +63,7 @@ interface Binaries {
 
 /** Where build.sh keeps the binaries; throws if they are not built (a test must not start the build). */
 export function kubeBinaries(): Binaries {
-  let bin = '';
-  try {
-    // build.sh owns the cache layout; in check-only mode it just prints the directory.
-    bin = execFileSync('bash', [BUILD], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBE_BUILD_CHECK_ONLY: '1' },
-      timeout: 10_000,
-    }).trim();
-  } catch {
-    /* reported below */
-  }
+  const bin = builtPath(BUILD, 'KUBE_BUILD_CHECK_ONLY');
   const binaries: Binaries = {
     apiserver: join(bin, 'kube-apiserver'),
     etcd: join(bin, 'etcd'),

@@ -3,23 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { builtPath } from './built.ts';
 
 const BUILD = fileURLToPath(new URL('./kustomize/build.sh', import.meta.url));
 
 /** Where build.sh keeps kustomize; throws if it is not built (a test must not start the build). */
 export function kustomizeBinary(): string {
-  let bin = '';
-  try {
-    // build.sh owns the cache layout; in check-only mode it just prints the path.
-    bin = execFileSync('bash', [BUILD], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUSTOMIZE_BUILD_CHECK_ONLY: '1' },
-      timeout: 10_000,
-    }).trim();
-  } catch {
-    /* reported below */
-  }
+  const bin = builtPath(BUILD, 'KUSTOMIZE_BUILD_CHECK_ONLY');
   if (!bin || !existsSync(bin))
     throw new Error(
       `kustomize is not built: run 'bash test/harness/kustomize/build.sh' (a minute or two once; npm test does it)` +

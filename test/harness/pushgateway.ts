@@ -1,11 +1,12 @@
 // A real Prometheus Pushgateway for integration tests, on 127.0.0.1 and a free port, in memory (no
 // persistence file). The binary comes from test/harness/pushgateway/build.sh (built once, cached
 // outside the repo); a test never starts that build.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtPath } from './built.ts';
 import { freePort } from './ports.ts';
 
 export interface Pushgateway {
@@ -20,17 +21,7 @@ const READY_TIMEOUT_MS = 20_000;
 
 /** Where build.sh keeps the binary; throws if it is not built (a test must not start the build). */
 export function pushgatewayBinary(): string {
-  let bin = '';
-  try {
-    bin = execFileSync('bash', [BUILD], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PUSHGATEWAY_BUILD_CHECK_ONLY: '1' },
-      timeout: 10_000,
-    }).trim();
-  } catch {
-    /* reported below */
-  }
+  const bin = builtPath(BUILD, 'PUSHGATEWAY_BUILD_CHECK_ONLY');
   const binary = join(bin, 'pushgateway');
   if (!bin || !existsSync(binary)) {
     throw new Error(
