@@ -10,6 +10,7 @@ import type { FleetMember } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
 import { ConfigError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
 import { targetKey } from './model/target-key.ts';
+import { wait } from './wait.ts';
 
 /** What one member's run ended with. */
 export interface MemberOutcome {
@@ -118,7 +119,8 @@ export async function runFleet(
       // The generator is shared: while its loop is late, wait for running members to finish.
       while (running > 0 && lag.percentile(99) > lagLimitNs && !options.signal?.aborted) {
         lag.reset();
-        await new Promise((r) => setTimeout(r, 250));
+        // Ended at once by an interruption: the loop then stops waiting, and runMember says so.
+        await wait(250, options.signal).catch(() => undefined);
       }
       running++;
       const outcome = await runMember(member, run, options.signal);
