@@ -19,7 +19,8 @@ import {
   type FieldIssue,
 } from './errors.ts';
 import { estimatedLoadMs } from './loadtest/plan.ts';
-import { createLogger, withFields } from './report/log.ts';
+import type { CommandContext } from './commands/context.ts';
+import { createLogger, withFields, type Logger } from './report/log.ts';
 
 export interface ScheduleEvent {
   /** EventBridge's event id: a redelivery of the same event is skipped, not run twice. */
@@ -56,7 +57,7 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
   const env = process.env;
   const log = createLogger({ json: true });
   const controller = new AbortController();
-  let deadline: NodeJS.Timeout | undefined;
+  let disarm = (): void => undefined;
   try {
     const { overrides, dryRun, eventId } = readEvent(event);
     const configured = env['SCALER_CONFIG'];
@@ -66,24 +67,11 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const config = members[0]!.config;
     if (!config) throw members[0]!.error;
     const remaining = context.getRemainingTimeInMillis?.();
-    const end = remaining === undefined ? undefined : Date.now() + remaining; // what follows the claim fits before it
-    if (remaining !== undefined) {
-      refuseIfTooShort(config, remaining);
-      const abort = (): void =>
-        controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
-      deadline = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
-    }
+    if (remaining !== undefined) refuseIfTooShort(config, remaining);
+    const armed = armDeadline(remaining, controller);
+    disarm = armed.disarm;
     const { runCommand } = await import('./commands/run.ts');
-    const ctx = {
-      out: () => {},
-      log,
-      now: Date.now,
-      signal: controller.signal,
-      deadline: end,
-      output: 'json' as const,
-      env,
-    };
-    const result = await runCommand(config, ctx, { dryRun, eventId });
+    const result = await runCommand(config, invocationContext(env, log, controller, armed.end), { dryRun, eventId });
     log.log('info', result.record.message, { target: result.record.target, action: result.record.action });
     if (result.exitCode !== ExitCode.ok) {
       throw new ProbeError(`the run could not measure the service: ${result.record.message}`, {
@@ -107,8 +95,32 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     log.log('error', messageOf(err), { code: err instanceof ScalerError ? err.code : 'UNEXPECTED' });
     throw err;
   } finally {
-    clearTimeout(deadline);
+    disarm();
   }
+}
+
+/**
+ * Interrupts the run DECIDE_MARGIN_MS before the invocation's time limit (none without one); `end` is
+ * that limit (epoch ms): what follows the claim fits before it (run.ts).
+ */
+function armDeadline(
+  remaining: number | undefined,
+  controller: AbortController,
+): { end: number | undefined; disarm: () => void } {
+  if (remaining === undefined) return { end: undefined, disarm: () => undefined };
+  const abort = (): void => controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
+  const timer = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
+  return { end: Date.now() + remaining, disarm: () => clearTimeout(timer) };
+}
+
+/** A run's command context inside an invocation: JSON records, nothing printed but the log. */
+function invocationContext(
+  env: Record<string, string | undefined>,
+  log: Logger,
+  controller: AbortController,
+  end: number | undefined,
+): CommandContext {
+  return { out: () => {}, log, now: Date.now, signal: controller.signal, deadline: end, output: 'json', env };
 }
 
 /** What a fleet invocation resolves with: the summary and one line per member. */
@@ -131,7 +143,7 @@ async function fleetInvocation(
   members: FleetMember[],
   o: {
     env: Record<string, string | undefined>;
-    log: ReturnType<typeof createLogger>;
+    log: Logger;
     controller: AbortController;
     context: InvocationContext;
     dryRun: boolean;
@@ -140,26 +152,12 @@ async function fleetInvocation(
   const { defaultParallel, runFleet } = await import('./fleet.ts');
   const parallel = defaultParallel();
   const remaining = o.context.getRemainingTimeInMillis?.();
-  let timer: NodeJS.Timeout | undefined;
-  if (remaining !== undefined) {
-    refuseFleetIfTooShort(members, parallel, remaining);
-    const abort = (): void =>
-      o.controller.abort(new InterruptedError('deadline', `(the invocation's time limit is near)`));
-    timer = setTimeout(abort, remaining - DECIDE_MARGIN_MS);
-  }
+  if (remaining !== undefined) refuseFleetIfTooShort(members, parallel, remaining);
+  const armed = armDeadline(remaining, o.controller);
   try {
     const { runCommand } = await import('./commands/run.ts');
-    const end = remaining === undefined ? undefined : Date.now() + remaining;
-    const ctx = {
-      out: () => {},
-      log: o.log,
-      now: Date.now,
-      signal: o.controller.signal,
-      deadline: end,
-      output: 'json' as const,
-      env: o.env,
-    };
-    const member = (source: string) => ({ ...ctx, log: withFields(o.log, { member: source }) });
+    const member = (source: string) =>
+      invocationContext(o.env, withFields(o.log, { member: source }), o.controller, armed.end);
     const result = await runFleet(
       members,
       (config, source) => runCommand(config, member(source), { dryRun: o.dryRun }),
@@ -184,7 +182,7 @@ async function fleetInvocation(
       throw new ProbeError(`the fleet did not all decide: ${result.summary}`, { context: { fleet } });
     return fleet;
   } finally {
-    clearTimeout(timer);
+    armed.disarm();
   }
 }
 
