@@ -63,9 +63,12 @@ export function detectEnvironment(env: Record<string, string | undefined>): Vali
   return 'local';
 }
 
-/** The configuration of a run: a scale target is required. */
-export async function loadConfig(sources: ConfigSources): Promise<ScalerConfig> {
-  const { raw, origins, source, environment } = await merge(sources);
+/** The configuration of a run: a scale target is required. `document`: one already read (a fleet's). */
+export async function loadConfig(
+  sources: ConfigSources,
+  document?: { raw: Raw; source: string },
+): Promise<ScalerConfig> {
+  const { raw, origins, source, environment } = await merge(sources, document);
   return validateConfig(raw, { source, origins, requireTarget: true, environment });
 }
 
@@ -87,14 +90,7 @@ export async function loadFleet(sources: ConfigSources & { configPaths: string[]
   return Promise.all(
     documents.map(async ({ raw, source }): Promise<FleetMember> => {
       try {
-        const merged = await merge({ ...sources, configPath: undefined }, { raw, source });
-        const config = validateConfig(merged.raw, {
-          source,
-          origins: merged.origins,
-          requireTarget: true,
-          environment: merged.environment,
-        });
-        return { source, config };
+        return { source, config: await loadConfig({ ...sources, configPath: undefined }, { raw, source }) };
       } catch (err) {
         if (err instanceof ScalerError) return { source, error: err };
         throw err;
