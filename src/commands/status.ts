@@ -38,30 +38,19 @@ export async function statusCommand(members: FleetMember[], ctx: CommandContext,
   return rows.some((r) => r.error) ? 1 : 0;
 }
 
+/** A row before anything is read: no replicas, no decision, no state. */
+function blankRow(target: string, min: number, max: number): StatusRow {
+  const never = { lastDecision: null, lastRunAt: null, lastSuccessAt: null, periodMs: null, stale: false };
+  return { target, replicas: null, min, max, targets: [], decayIn: null, ...never, paused: '-', state: '-' };
+}
+
 /** A document of the fleet that does not validate: its row says so. */
 function invalidRow(member: FleetMember): StatusRow {
-  const row = { target: member.source, replicas: null, min: 0, max: 0, targets: [], decayIn: null };
-  const never = { lastDecision: null, lastRunAt: null, lastSuccessAt: null, periodMs: null, stale: false };
-  return { ...row, ...never, paused: '-', state: '-', error: messageOf(member.error) };
+  return { ...blankRow(member.source, 0, 0), error: messageOf(member.error) };
 }
 
 async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {
-  const { min, max } = config.replicas;
-  const row: StatusRow = {
-    target: describeTarget(config.target),
-    replicas: null,
-    min,
-    max,
-    targets: [],
-    decayIn: null,
-    lastDecision: null,
-    lastRunAt: null,
-    lastSuccessAt: null,
-    periodMs: null,
-    stale: false,
-    paused: '-',
-    state: '-',
-  };
+  const row = blankRow(describeTarget(config.target), config.replicas.min, config.replicas.max);
   try {
     const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
     row.state = store.describe();
