@@ -9,6 +9,7 @@
 // stay as they were, beside the failure's timestamp and exit code.
 import type { TargetSpec } from '../config/types.ts';
 import type { Decision } from '../decide/decide.ts';
+import { ExitCode } from '../errors.ts';
 import type { Observations } from '../model/observations.ts';
 
 export interface Sample {
@@ -46,11 +47,10 @@ export interface RunOutcome {
 /** How the outcome is pushed: success replaces the group; anything else adds to it. */
 export type PushMethod = 'PUT' | 'POST';
 
-const EXIT_CONFLICT = 3;
 const PREFIX = 'latency_scaler_';
 
 function succeeded(o: RunOutcome): boolean {
-  return o.exitCode === 0 && o.decided !== undefined;
+  return o.exitCode === ExitCode.ok && o.decided !== undefined;
 }
 
 export function pushMethodFor(outcome: RunOutcome): PushMethod {
@@ -71,7 +71,7 @@ function outcomeFamilies(o: RunOutcome): Family[] {
   const seconds = o.endedAt / 1000;
   const success = succeeded(o);
   // A conflict is another run's success, and a skipped duplicate event is nobody's failure.
-  const failed = o.exitCode !== 0 && o.exitCode !== EXIT_CONFLICT;
+  const failed = o.exitCode !== ExitCode.ok && o.exitCode !== ExitCode.conflict;
   return [
     gauge('build_info', 'The version of latency-scaler that ran, as a label.', [
       { labels: { version: o.version }, value: 1 },
