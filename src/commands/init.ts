@@ -127,14 +127,19 @@ targets:
   - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: p95, target: ${limit} }
   # More than 1% failing is a breach too (fast errors look fast).
   - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: failureRatio, target: 0.01 }
-# The recommended policy (examples/recommended-policy.yaml): the model sizes to 85% of the targets.
-scaleUp: { mode: model }
-decay: { mode: model, unchangedRuns: 3 }
-model: { headroom: 0.85, concurrency: 1 } # concurrency: requests one replica serves at once (its workers)
-stabilization: { downscaleWindow: 5m }
-settle: { timeout: 5m }
-`;
+${RECOMMENDED_POLICY}`;
 }
+
+/** examples/recommended-policy.yaml in short (a test keeps the two equal): the bundle carries no files. */
+export const RECOMMENDED_POLICY = [
+  '# The recommended policy (examples/recommended-policy.yaml): the model sizes to 85% of the targets.',
+  'scaleUp: { mode: model }',
+  'decay: { mode: model, unchangedRuns: 3 }',
+  'model: { headroom: 0.85, concurrency: 1 } # concurrency: requests one replica serves at once (its workers)',
+  'stabilization: { downscaleWindow: 5m }',
+  'settle: { timeout: 5m }',
+  '',
+].join('\n');
 
 const round = (n: number): number => (n >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
 
