@@ -8,6 +8,7 @@ import type { FleetMember } from '../config/load.ts';
 import { isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
 import { ConfigError, messageOf, type FieldIssue } from '../errors.ts';
 import { stateConfigMap } from '../model/target-key.ts';
+import { APPS_PLURALS } from '../target/discover.ts';
 import type { CommandContext } from './context.ts';
 
 export interface ManifestOptions {
@@ -49,12 +50,6 @@ export interface Manifests {
 const LABELS = { 'app.kubernetes.io/name': 'latency-scaler' };
 const STATE_LABELS = { ...LABELS, 'app.kubernetes.io/managed-by': 'latency-scaler' };
 const RBAC = 'rbac.authorization.k8s.io';
-/** The resources of apps/v1's scalable kinds. Any other kind's is guessed (and the guess is said). */
-const APPS_PLURALS: Record<string, string> = {
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  ReplicaSet: 'replicasets',
-};
 
 interface Workloads {
   group: string;
@@ -146,6 +141,7 @@ export function fleetManifests(
 function resourceOf(ref: KubernetesTargetRef): { group: string; plural: string; guessedFor?: string } {
   const slash = ref.apiVersion.indexOf('/');
   const group = slash < 0 ? '' : ref.apiVersion.slice(0, slash);
+  // apps/v1's scalable kinds are known; any other kind's resource is guessed (and the guess is said).
   const known = ref.apiVersion === 'apps/v1' ? APPS_PLURALS[ref.kind] : undefined;
   if (known) return { group, plural: known };
   return { group, plural: `${ref.kind.toLowerCase()}s`, guessedFor: `${ref.kind} (${ref.apiVersion})` };

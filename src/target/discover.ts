@@ -3,13 +3,21 @@
 import { contextNamespace } from '../config/load.ts';
 import { ConfigError, TargetError, messageOf } from '../errors.ts';
 
-const KINDS: Record<string, { kind: string; plural: string }> = {
-  deployment: { kind: 'Deployment', plural: 'deployments' },
-  deploy: { kind: 'Deployment', plural: 'deployments' },
-  statefulset: { kind: 'StatefulSet', plural: 'statefulsets' },
-  sts: { kind: 'StatefulSet', plural: 'statefulsets' },
-  replicaset: { kind: 'ReplicaSet', plural: 'replicasets' },
-  rs: { kind: 'ReplicaSet', plural: 'replicasets' },
+/** apps/v1's scalable kinds and their resources (also what `manifests` names in a Role). */
+export const APPS_PLURALS: Record<string, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  ReplicaSet: 'replicasets',
+};
+
+/** The names kubectl takes for them: `deployment/web`, `deploy/web`, `sts/db`, … */
+const ALIASES: Record<string, string> = {
+  deployment: 'Deployment',
+  deploy: 'Deployment',
+  statefulset: 'StatefulSet',
+  sts: 'StatefulSet',
+  replicaset: 'ReplicaSet',
+  rs: 'ReplicaSet',
 };
 
 /** What init found about the workload: where to measure it, and what the scaler.yaml names. */
@@ -28,7 +36,8 @@ export async function discoverWorkload(
   env: Record<string, string | undefined>,
 ): Promise<Found> {
   const [kindText, name] = o.workload.split('/');
-  const kind = KINDS[kindText?.toLowerCase() ?? ''];
+  const kindName = ALIASES[kindText?.toLowerCase() ?? ''];
+  const kind = kindName ? { kind: kindName, plural: APPS_PLURALS[kindName]! } : undefined;
   if (!kind || !name) {
     const expected = 'KIND/NAME (deployment/web, statefulset/db) nor an http(s) URL';
     const message = `${JSON.stringify(o.workload)} is not ${expected}`;
