@@ -23,15 +23,6 @@ export interface FleetMember {
   bounds?: HistoryBounds | undefined;
 }
 
-/**
- * What the page reads of an entry's failures when the decision stores them (HistoryEntry has no such
- * field yet): the share of all requests that failed (0–1), and failed requests by kind (counts).
- */
-export interface EntryFailures {
-  ratio: number;
-  kinds?: Record<string, number>;
-}
-
 const W = 900;
 const PAD = { left: 56, right: 52, top: 14, bottom: 40 }; // the bounds are labelled right of the plot
 const INSET = 8; // the first and last points sit this far inside the plot, not on its border
@@ -280,13 +271,12 @@ function valueAxis(frame: Frame, values: number[]): Axis {
 
 /** A decision's failures: the entry's own when it stores them, else its failure-ratio targets' worst share. */
 function failuresOf(e: HistoryEntry): FailureSample | null {
-  const stored = (e as { failures?: Partial<EntryFailures> }).failures;
+  const stored = e.failures; // older entries have none
   const targets = e.observations.filter((o) => isFailureTarget(o.target));
   const limit = targets.length ? Math.min(...targets.map((o) => o.limit)) : null;
   // Red where a failure-ratio target was breached: the decision's own verdict, per request.
   const breach = targets.some((o) => o.value !== null && o.value > o.limit);
-  if (stored && typeof stored === 'object' && isShare(stored.ratio))
-    return { ratio: stored.ratio, kinds: kindsOf(stored.kinds), limit, breach };
+  if (stored && isShare(stored.ratio)) return { ratio: stored.ratio, kinds: kindsOf(stored.kinds), limit, breach };
   const shares = targets.map((o) => o.value).filter(isShare);
   return shares.length ? { ratio: Math.max(...shares), kinds: [], limit, breach } : null;
 }
