@@ -187,10 +187,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // run: a latency that fell by a fifth since is the drain, not the load (no sizing on it).
   const pred = input.prior?.pred;
   const overloadedBefore = pred && ready >= pred.c && (pred.fromClipped || pred.fromSaturated === true);
-  const backlog = overloadedBefore && !clipped && t <= pred.from * (1 - MIN_FALL);
+  const backlogDraining = overloadedBefore === true && !clipped && t <= pred.from * (1 - MIN_FALL);
   const previous = input.prior?.last?.t;
-  const draining = backlog || (previous !== undefined && t <= previous * (1 - MIN_FALL));
-  const atLeast = saturated && !draining ? Math.min(policy.replicas.max, Math.ceil(ready * SATURATED_GROWTH)) : 0;
+  const falling = backlogDraining || (previous !== undefined && t <= previous * (1 - MIN_FALL));
+  const atLeast = saturated && !falling ? Math.min(policy.replicas.max, Math.ceil(ready * SATURATED_GROWTH)) : 0;
   const need = saturated ? Math.max(atLeast, sized(headroom, rho) ?? 0) : sized(headroom, rho);
   // Down: the latency less its run-to-run noise. Near s₀ with many servers a few percent of noise
   // reads as a load near the knee, and would hold every replica; a wrong guess costs one breach.
@@ -220,7 +220,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const utilization = clipped
     ? `over capacity ×${round(rho)}`
     : saturated
-      ? draining
+      ? falling
         ? 'saturated, draining (the latency fell by a fifth since the last run)'
         : `saturated (the latency no longer tells the load: ×${SATURATED_GROWTH} at least)`
       : `utilization ${Math.round(rho * 100)}%`;
@@ -238,7 +238,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     noise: jitter,
     earlier,
     saturated,
-    draining: backlog === true,
+    draining: backlogDraining,
     text,
     predict,
     predictDown,
