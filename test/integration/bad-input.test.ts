@@ -100,6 +100,11 @@ const cases: Case[] = [
   },
   { name: 'bad --set', args: ['--set', 'loadTest.users'], expect: /--set: "loadTest\.users" is not path=value/ },
   {
+    name: 'a grace after a signal of zero',
+    args: ['--set', 'api.graceAfterSignal=0'],
+    expect: /api\.graceAfterSignal \(from override api\.graceAfterSignal\): 0 must be longer than 0 ms/,
+  },
+  {
     name: 'set-replicas with a non-number',
     args: ['set-replicas', 'three'],
     expect: /replicas \(argument\): NaN is not an integer|Invalid values|three/,
