@@ -6,7 +6,7 @@
 // Deployment's user. Each page is screenshotted into the test's directory.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -103,7 +103,7 @@ before(async () => {
 
   const fleet = join(dir, 'fleet');
   mkdirSync(fleet);
-  writeFileSync(join(fleet, 'web.yaml'), member('web'));
+  writeFileSync(join(fleet, 'web.yaml'), member('web', 'scaleUp: { mode: model }\ndecay: { mode: model }\n'));
   writeFileSync(join(fleet, 'api.yaml'), member('api', '', MARKUP));
   const workers = `{ target: { kind: Deployment, name: locust-worker, namespace: ${NS} }, usersPerWorker: 5 }`;
   writeFileSync(
@@ -143,6 +143,8 @@ after(async () => {
   await served?.stop();
   await Promise.all([locust?.stop(), proxy?.close(), service?.close(), hook?.close()]);
   await kube?.stop();
+  for (const name of ['fleet', 'proxy.kubeconfig', 'hook-state.json', 'hook-state.json.versions'])
+    rmSync(join(dir, name), { recursive: true, force: true });
   console.log(`screenshots: ${shots}`);
 });
 
@@ -231,6 +233,18 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     assert.notEqual(after.metadata.resourceVersion, before.metadata.resourceVersion, 'the claim wrote the state');
     assert.match(await page.locator('#record-json').innerText(), /"reason": "manual set 2→3"/);
     await shot(page, 'target-web');
+    await page.close();
+  });
+
+  it("the model's numbers, read from the record's model whatever fields it has", async () => {
+    const page = await tab();
+    await openTarget(page, `Deployment ${NS}/web`);
+    const record = JSON.parse((await configMap('web')).data['state.json']);
+    assert.ok(record.model && typeof record.model.s0 === 'number', 'the model policy learned s₀ in the runs');
+    const s0 = await page.locator('#model tr[data-field="s0"]').innerText();
+    assert.match(s0, /s₀, the learned low-load service time \(ms\)\s+[\d.]+/);
+    assert.equal(Number(s0.split(/\s+/).at(-1)), Number(record.model.s0.toPrecision(4)));
+    assert.ok((await page.locator('#model tr').count()) >= 3);
     await page.close();
   });
 
@@ -379,6 +393,35 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     await page.locator('#now [data-fact="ready"]', { hasText: '3 of 3' }).waitFor({ timeout: 15_000 });
     await shot(page, 'target-webhook');
     await page.close();
+  });
+
+  it("reset the state: asked first, then cleared; a stale tab's reset loses", async () => {
+    const stale = await tab();
+    const page = await tab();
+    const title = `http ${new URL(hook.url).origin}/replicas`;
+    await openTarget(stale, title);
+    await openTarget(page, title);
+    await page.click('#reset button');
+    await page.waitForSelector('.confirm');
+    assert.match(await page.locator('.confirm-text').innerText(), /Clear the record in file .*hook-state\.json\?/);
+    assert.ok(existsSync(join(dir, 'hook-state.json')), 'asking changed nothing');
+    await page.click('.confirm button');
+    await page.waitForSelector('#flash.ok');
+    assert.match(await page.locator('#flash').innerText(), /hook-state\.json: state cleared/);
+    assert.ok(!existsSync(join(dir, 'hook-state.json')));
+    assert.match(await page.locator('#record').innerText(), /No record yet/);
+    // A run writes a new record; the tab loaded before the reset still carries the old version.
+    const r = await runBundle(['run', '-c', join(dir, 'fleet', 'hook.yaml')], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    await stale.click('#reset button');
+    await stale.click('.confirm button');
+    await stale.waitForSelector('#flash.error');
+    assert.match(
+      await stale.locator('#flash').innerText(),
+      /the state in file .* changed since it was shown .*nothing changed/,
+    );
+    assert.ok(existsSync(join(dir, 'hook-state.json')), "the new run's record is kept");
+    await Promise.all([stale.close(), page.close()]);
   });
 
   it("Locust workers: the master's count beside the Deployment's ready pods, a mismatch flagged, rescaled", async () => {
