@@ -15,7 +15,10 @@ import { startKube, type KubeCluster } from '../harness/kube.ts';
 import { startLocust, type LocustCluster } from '../harness/locust.ts';
 import { launchBrowser, type Browser } from '../helpers/browser.ts';
 import { runBundle } from '../helpers/cli.ts';
-import { create, deployment, namespace, replicasOf, settle, until } from '../helpers/kube-objects.ts';
+import { create, deployment, manifests, namespace, replicasOf, settle, until } from '../helpers/kube-objects.ts';
+import { kustomizeBuild } from '../harness/kustomize.ts';
+import { loadAll } from 'js-yaml';
+import { TOKEN_ENV } from '../../src/console/security.ts';
 import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { startServe, type Served } from '../helpers/serve.ts';
 import { fast, type TestServer } from '../helpers/servers.ts';
@@ -23,6 +26,7 @@ import { fast, type TestServer } from '../helpers/servers.ts';
 const NS = 'console';
 const APPS = { apiVersion: 'apps/v1', kind: 'Deployment' };
 const MARKUP = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>';
+type Obj = { apiVersion: string; kind: string; metadata: { name: string } };
 const LOCUSTFILE = new URL('../fixtures/locustfile.py', import.meta.url).pathname;
 
 let kube: KubeCluster;
@@ -495,6 +499,63 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
       await page.close();
     } finally {
       assert.equal(await reader.stop(), 0, 'Ctrl-C stops the console with exit 0');
+    }
+  });
+
+  it('jobs/console as kustomize renders it: accepted by the API server, and its Role allows every action', async () => {
+    const ns = await namespace(kube, 'console-recipe');
+    const objects = (loadAll(kustomizeBuild('jobs/console')) as Obj[]).filter(Boolean);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'Deployment',
+      'NetworkPolicy',
+      'Role',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
+    const consoleDeployment = objects.find((o) => o.kind === 'Deployment') as Obj & { spec: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const container = consoleDeployment.spec.template.spec.containers[0];
+    assert.deepEqual(container.args.slice(0, 1), ['serve']);
+    assert.ok(container.args.includes('0.0.0.0'), 'listens on the pod address, for port-forward');
+    assert.deepEqual(container.env[0].valueFrom, { secretKeyRef: { name: 'latency-scaler-console', key: 'token' } });
+    assert.equal(consoleDeployment.spec.template.spec.serviceAccountName, 'latency-scaler-console');
+    await create(kube, objects.filter((o) => o.kind === 'Deployment') as never, ns, { dryRun: true });
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy');
+    const created = await kube.api('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, policy);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // The Role and the objects it names (jobs/base's state ConfigMap, the fibonacci Deployment), for real.
+    await create(
+      kube,
+      [
+        ...(objects.filter((o) => o.kind !== 'Deployment' && o.kind !== 'NetworkPolicy') as never[]),
+        ...manifests('jobs/base/state-configmap.yaml'),
+        deployment('fibonacci', 1),
+      ],
+      ns,
+    );
+    await settle(kube, APPS, ns, 'fibonacci');
+    writeFileSync(join(dir, 'fibonacci.yaml'), member('fibonacci').replace(`namespace: ${NS}`, `namespace: ${ns}`));
+    const token = await kube.tokenFor(ns, 'latency-scaler-console');
+    const recipe = await startServe(['-c', join(dir, 'fibonacci.yaml')], {
+      KUBECONFIG: kube.kubeconfigForToken(token, ns),
+      [TOKEN_ENV]: 'a-token-from-the-secret-0123',
+    });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${recipe.base}?token=a-token-from-the-secret-0123`);
+      await page.click('td.name a');
+      assert.equal(await page.locator('.denied').count(), 0, await page.locator('main').innerText());
+      await page.click('#pause button:text-is("Pause")');
+      await page.waitForSelector('#flash.ok');
+      await page.fill('#set-replicas input[name="replicas"]', '2');
+      await page.check('#set-replicas input[name="force"]'); // paused: forced, and asked first
+      await page.click('#set-replicas button');
+      await page.click('.confirm button');
+      await page.waitForSelector('#flash.ok');
+      assert.equal(await replicasOf(kube, APPS, ns, 'fibonacci'), 2);
+      assert.match(await page.locator('#events').innerText(), /ManualScale/);
+      await page.close();
+    } finally {
+      await recipe.stop();
     }
   });
 
