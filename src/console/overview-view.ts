@@ -8,7 +8,7 @@ const HEAD = ['target', 'replicas', 'targets', 'decay in', 'last decision', 'age
 
 export function overviewPage(rows: OverviewRow[], ctx: PageContext, flash?: Flash): string {
   const body = html`<h1>
-      Targets <small>${rows.length} · read from each target and its state store; no load is sent</small>
+      Targets <small>${rows.length} &middot; read from each target and its state store; no load is sent</small>
     </h1>
     ${flashBlock(flash)}
     <table class="overview">

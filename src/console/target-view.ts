@@ -12,9 +12,9 @@ export function targetPage(v: TargetView, ctx: PageContext, flash?: Flash): stri
   const version = v.state.value ? versionField(v.state.value.version) : undefined;
   const replicas = v.status.value?.replicas;
   const live = `/fragment/t/${v.target.id}/now?seen=${encodeURIComponent(version ?? '')}&replicas=${replicas ?? ''}`;
-  const body = html`<nav><a href="/">← all targets</a></nav>
+  const body = html`<nav><a href="/">&larr; all targets</a></nav>
     <h1>${v.target.title}</h1>
-    <p class="meta">${v.target.source} · ${v.store}</p>
+    <p class="meta">${v.target.source} &middot; ${v.store}</p>
     ${flashBlock(flash)}
     <section id="now" data-live="${live}">${nowBlock(v, ctx.now)}</section>
     ${actions(v, ctx)} ${v.workers ? workersSection(v.target.id, v.workers, ctx) : ''}
@@ -55,8 +55,8 @@ export function nowBlock(v: TargetView, now: number, seen?: { version: string; r
   return html`${
       moved
         ? html`<p class="flash warn" id="moved">
-            Changed since this page was loaded (a run or someone else acted): <a href="">reload</a> before acting — a
-            form of this page would lose.
+            Changed since this page was loaded (a run or someone else acted): <a href="">reload</a> before acting
+            &mdash; a form of this page would lose.
           </p>`
         : ''
     }
@@ -72,7 +72,7 @@ export function nowBlock(v: TargetView, now: number, seen?: { version: string; r
       <dt>paused</dt>
       <dd data-fact="paused">${s ? pausedText(s) : '?'}</dd>
       <dt>bounds</dt>
-      <dd>min ${min} – max ${max}</dd>
+      <dd>min ${min} &ndash; max ${max}</dd>
       <dt>calm runs</dt>
       <dd>${record ? `${record.calmRuns} (a decay after ${unchangedRuns})` : '-'}</dd>
       <dt>last run</dt>
@@ -139,7 +139,7 @@ function actions(v: TargetView, ctx: PageContext): Html {
       </p>`;
   const resetForm = html`<form method="post" action="/t/${id}/reset" class="action" id="reset">
     ${hidden({ csrf: ctx.csrf, seenVersion: versionField(state.version) })}
-    <button type="submit" class="danger">Reset the state…</button>
+    <button type="submit" class="danger">Reset the state&hellip;</button>
     <small>forgets the calm runs, the history and the model's numbers (asks first)</small>
   </form>`;
   return html`<section id="actions">
@@ -175,7 +175,7 @@ function workersFacts(w: WorkersView): Html {
         }
       </dd>
     </dl>
-    ${w.mismatch ? html`<p class="flag" id="workers-mismatch">⚠ ${w.mismatch}</p>` : ''}`;
+    ${w.mismatch ? html`<p class="flag" id="workers-mismatch">&#9888; ${w.mismatch}</p>` : ''}`;
 }
 
 function workersSection(id: string, w: WorkersView, ctx: PageContext): Html {
@@ -219,7 +219,7 @@ function lastDecision(record: StateRecord | null, now: number): Html {
     </tr>`;
   });
   const when = `${last.at} (${ago(last.at, now)})`;
-  return html`<p><strong>${last.action}</strong> ${last.current}→${last.applied} · ${when}</p>
+  return html`<p><strong>${last.action}</strong> ${last.current}&rarr;${last.applied} &middot; ${when}</p>
     <p class="reason" id="last-reason">${last.reason}</p>
     ${
       rows.length
