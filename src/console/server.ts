@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { FleetMember } from '../config/load.ts';
 import { messageOf } from '../errors.ts';
+import { markLoaded } from '../loaded.ts';
 import type { Logger } from '../report/log.ts';
 import { act, ACTIONS, type ActionName } from './actions.ts';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.ts';
@@ -26,6 +27,8 @@ import {
 } from './security.ts';
 import { nowBlock, targetPage } from './target-view.ts';
 import { consoleTargets, overview, targetView, type ConsoleTarget, type OverviewRow } from './targets.ts';
+
+markLoaded('console');
 
 export interface ConsoleOptions {
   members: FleetMember[];
