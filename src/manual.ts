@@ -61,7 +61,7 @@ function stale(what: string, was: string, now: string): ConflictError {
 /**
  * Sets `replicas` (already checked against min..max by the caller); `force` also overrides a pause.
  * `seen`: the figures the request was decided on; the change loses (ConflictError, nothing written) if
- * either moved.
+ * either moved. `forceHow`: the caller's word for forcing, in the message of a paused target.
  */
 export async function applyManualChange(
   config: Pick<ScalerConfig, 'target' | 'history'>,
@@ -69,6 +69,7 @@ export async function applyManualChange(
   replicas: number,
   force: boolean,
   seen?: Seen,
+  forceHow = 'pass --force',
 ): Promise<ManualChange> {
   const { store, target, log, signal } = deps;
   const { record, version } = await store.read(signal);
@@ -79,7 +80,7 @@ export async function applyManualChange(
     throw stale(`the replicas of ${target.describe()}`, `${seen.replicas}`, `${status.replicas}`);
   if (status.paused && !force) {
     throw new TargetError(
-      `${target.describe()} is paused (annotation latency-scaler.io/paused): pass --force to set it anyway`,
+      `${target.describe()} is paused (annotation latency-scaler.io/paused): ${forceHow} to set it anyway`,
     );
   }
   signal.throwIfAborted();

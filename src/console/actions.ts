@@ -128,7 +128,7 @@ async function setReplicas(config: ScalerConfig, form: URLSearchParams, ctx: Act
   const denied = await allowed(target, 'scale', ctx.signal);
   if (denied) return { flash: { kind: 'error', text: denied } };
   const deps = { store, target, now: ctx.now, log: ctx.log, signal: ctx.signal };
-  const { message } = await applyManualChange(config, deps, replicas, force, seen);
+  const { message } = await applyManualChange(config, deps, replicas, force, seen, 'tick "force"');
   return { flash: { kind: 'ok', text: `${message}; decay count restarted. ${await reports(target, ctx.signal)}` } };
 }
 

@@ -111,7 +111,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     if (!m || Boolean(m[1]) !== Boolean(m[3])) throw new HttpRefusal(404, `nothing at ${path}`);
     const target = found(m[2]!);
     if (!target.config) return send(res, 200, 'text/html', invalidPage(target, page));
-    const view = await targetView(target, target.config, ctx);
+    const view = await targetView(target, target.config, ctx, Boolean(m[1]));
     if (m[1]) {
       const seen = { version: url.searchParams.get('seen') ?? '', replicas: url.searchParams.get('replicas') ?? '' };
       return send(res, 200, 'text/html', nowBlock(view, page.now, seen).text);

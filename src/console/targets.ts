@@ -95,8 +95,16 @@ export interface TargetView {
 
 const EVENTS_SHOWN = 20;
 
-/** Everything a target's page shows, read concurrently; each part fails on its own, in words. */
-export async function targetView(target: ConsoleTarget, config: ScalerConfig, ctx: ReadContext): Promise<TargetView> {
+/**
+ * Everything a target's page shows, read concurrently; each part fails on its own, in words. `live`: only
+ * what the refreshed part shows (no Events, no access reviews), for the refresh every few seconds.
+ */
+export async function targetView(
+  target: ConsoleTarget,
+  config: ScalerConfig,
+  ctx: ReadContext,
+  live = false,
+): Promise<TargetView> {
   const { signal, env } = ctx;
   const [store, scaleTarget] = await Promise.all([
     attempt(() => createStateStore(config, env)),
@@ -106,8 +114,8 @@ export async function targetView(target: ConsoleTarget, config: ScalerConfig, ct
   const [state, status, events, access, workers] = await Promise.all([
     store.value ? attempt(() => store.value.read(signal)) : { error: store.error! },
     t ? attempt(() => t.read(signal)) : { error: scaleTarget.error! },
-    t?.recentEvents ? attempt(() => t.recentEvents!(EVENTS_SHOWN, signal)) : undefined,
-    accessOf(t, ['scale', 'pause', 'events'], signal),
+    t?.recentEvents && !live ? attempt(() => t.recentEvents!(EVENTS_SHOWN, signal)) : undefined,
+    live ? {} : accessOf(t, ['scale', 'pause', 'events'], signal),
     workersView(config, ctx),
   ]);
   return {

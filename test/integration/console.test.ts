@@ -266,6 +266,14 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     assert.match(await page.locator('#flash').innerText(), /resumed by hand/);
     assert.equal((await annotations('web'))['latency-scaler.io/paused'], undefined);
     assert.equal(await fact(page, 'paused'), 'no');
+    // The CLI's pause is the same code: the page's live part shows it, and resume takes it off.
+    const web = join(dir, 'fleet', 'web.yaml');
+    const paused = await runBundle(['pause', '-c', web, '-o', 'text'], { env });
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.match(paused.stdout, /Deployment console\/web paused by hand/);
+    await page.locator('#now [data-fact="paused"]', { hasText: 'yes' }).waitFor({ timeout: 15_000 });
+    assert.equal((await runBundle(['resume', '-c', web], { env })).code, 0);
+    assert.equal((await annotations('web'))['latency-scaler.io/paused'], undefined);
     await page.close();
   });
 
