@@ -527,14 +527,11 @@ describe('the console in a real browser', { timeout: 240_000 }, () => {
     assert.deepEqual(container.env[0].valueFrom, { secretKeyRef: { name: 'latency-scaler-console', key: 'token' } });
     assert.equal(consoleDeployment.spec.template.spec.serviceAccountName, 'latency-scaler-console');
     await create(kube, objects.filter((o) => o.kind === 'Deployment') as never, ns, { dryRun: true });
-    const policy = objects.find((o) => o.kind === 'NetworkPolicy');
-    const created = await kube.api('POST', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, policy);
-    assert.equal(created.status, 201, JSON.stringify(created.body));
     // The Role and the objects it names (jobs/base's state ConfigMap, the fibonacci Deployment), for real.
     await create(
       kube,
       [
-        ...(objects.filter((o) => o.kind !== 'Deployment' && o.kind !== 'NetworkPolicy') as never[]),
+        ...(objects.filter((o) => o.kind !== 'Deployment') as never[]),
         ...manifests('jobs/base/state-configmap.yaml'),
         deployment('fibonacci', 1),
       ],
