@@ -103,11 +103,8 @@ export function fleetManifests(
     // Locust workers are scaled through the same /scale calls as a target (commands/engine.ts).
     const workers = config.loadTest.locust?.workers?.target;
     if (workers) scaled(workers);
-    if (isHttpTarget(config.target)) {
-      http.push(source);
-      continue;
-    }
-    scaled(config.target);
+    if (isHttpTarget(config.target)) http.push(source);
+    else scaled(config.target);
     if (config.state.store === 'configmap') {
       const cm = stateConfigMap(config.state, config.target);
       at(cm.namespace).configMaps.add(cm.name);
@@ -132,7 +129,9 @@ export function fleetManifests(
     `Bound to the ServiceAccount ${options.namespace}/${options.serviceAccount} (the Job's).`,
   ];
   if (http.length > 0)
-    header.push(`http targets need no RBAC (the scaler calls their URL, not the API server): ${http.join(', ')}`);
+    header.push(
+      `http targets need no RBAC to scale (the scaler calls their URL, not the API server): ${http.join(', ')}`,
+    );
   if (dynamodb.length > 0)
     header.push(`State in DynamoDB needs AWS credentials for its table, not RBAC: ${dynamodb.join(', ')}`);
   return { header, documents };

@@ -247,8 +247,15 @@ function stateConfig(
     case 'file':
       return { store: 'file', path: s.path ?? defaultStatePath(target) };
     case 'configmap':
+      // No workload to put it beside: a webhook's ConfigMap (its state in a cluster) is named in full.
       if (target?.kind === 'http') {
-        issues.add('state.store', '"configmap" needs a Kubernetes target; use file or dynamodb with an http target');
+        for (const key of ['name', 'namespace'] as const) {
+          if (s[key] === undefined)
+            issues.add(
+              `state.${key}`,
+              'is required with store "configmap" and an http target (no workload to put it beside)',
+            );
+        }
       }
       return { store: 'configmap', name: s.name, namespace: s.namespace };
     case 'dynamodb':

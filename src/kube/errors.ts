@@ -10,6 +10,10 @@ export interface ApiCall {
   namespace: string;
   name?: string;
   apiGroup?: string; // '' for the core group
+  /** The verbs the Role needs on this object, for the 403's rule (default: this call's alone). */
+  ruleVerbs?: string[];
+  /** What the rule cannot say, printed after it (`create` cannot be limited by name). */
+  ruleNote?: string;
 }
 
 interface StatusBody {
@@ -41,6 +45,16 @@ export function describeCall(call: ApiCall): string {
   return `${call.verb} ${call.resource}${call.name ? ` ${call.name}` : ''} in namespace ${call.namespace}`;
 }
 
+/** A workload's 404, in the words `run` and `init` share; `check`: where the name came from. */
+export function workloadNotFound(
+  ref: { kind: string; name: string; namespace: string },
+  plural = ref.kind.toLowerCase(),
+  check = 'target.name and target.namespace',
+): string {
+  const where = `${ref.kind} ${JSON.stringify(ref.name)} not found in namespace ${JSON.stringify(ref.namespace)}`;
+  return `${where}: check ${check} (kubectl get ${plural} -n ${ref.namespace})`;
+}
+
 export interface CallContext {
   notFound?: string | undefined; // phrases a 404 for this call
   server?: string | undefined; // the API server's address, named in transport failures
@@ -50,10 +64,11 @@ export interface CallContext {
 /** A 403 in words: the verb, the resource and the namespace refused, and the Role rule that allows them. */
 export function forbiddenMessage(call: ApiCall, detail: string): string {
   const names = call.name ? `\n  resourceNames: ["${call.name}"]` : '';
+  const verbs = (call.ruleVerbs ?? [call.verb]).map((v) => `"${v}"`).join(', ');
   const rule =
-    [`- apiGroups: ["${call.apiGroup ?? ''}"]`, `  resources: ["${call.resource}"]`, `  verbs: ["${call.verb}"]`].join(
-      '\n',
-    ) + names;
+    [`- apiGroups: ["${call.apiGroup ?? ''}"]`, `  resources: ["${call.resource}"]`, `  verbs: [${verbs}]`].join('\n') +
+    names +
+    (call.ruleNote ? `\n${call.ruleNote}` : '');
   const where = "see jobs/base/rbac.yaml; a fleet's Roles are written by 'latency-scaler manifests -c <its configs>'";
   const add = `Add this rule to its Role (${where}):\n${rule}\nAPI server said: ${detail}`;
   return `forbidden: the service account may not ${describeCall(call)}. ${add}`;

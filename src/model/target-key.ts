@@ -34,11 +34,13 @@ export function configMapName(target: KubernetesTargetRef): string {
 /**
  * Where a configmap store keeps a target's record: state.name and state.namespace, else the derived
  * name in the target's namespace. One rule for the store and for `manifests` (its RBAC and the empty
- * ConfigMap it ships must name the object the store will read).
+ * ConfigMap it ships must name the object the store will read). A webhook's is named in full.
  */
 export function stateConfigMap(
   state: Extract<StateConfig, { store: 'configmap' }>,
-  target: KubernetesTargetRef,
+  target: TargetRef,
 ): { name: string; namespace: string } {
+  // A webhook's names both (config/rules.ts requires them): it has no namespace or name of its own.
+  if (isHttpTarget(target)) return { name: state.name ?? '', namespace: state.namespace ?? '' };
   return { name: state.name ?? configMapName(target), namespace: state.namespace ?? target.namespace };
 }

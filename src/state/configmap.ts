@@ -3,7 +3,7 @@
 // The ConfigMap itself is never deleted: jobs/ ships it so the Role needs no `create`, and a
 // scaler that deleted it could not make it again. A reset empties it instead.
 import { ConflictError, ScalerError, StateError } from '../errors.ts';
-import { apiError, statusOf, withRetry, type CallContext } from '../kube/errors.ts';
+import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout } from '../transport.ts';
@@ -164,7 +164,14 @@ export class ConfigMapStateStore implements StateStore {
     return callOptions(signal, this.limits.callTimeoutMs);
   }
 
-  private call(verb: string): { verb: string; resource: string; namespace: string; name: string; apiGroup: string } {
-    return { verb, resource: 'configmaps', namespace: this.namespace, name: this.name, apiGroup: '' };
+  /** The store reads and updates (and creates, where the ConfigMap is missing): the 403's rule says all. */
+  private call(verb: string): ApiCall {
+    const create = `kubectl create configmap ${this.name} -n ${this.namespace}`;
+    const ruleNote =
+      `${verb === 'create' ? 'The ConfigMap does not exist yet' : 'Where the ConfigMap does not exist yet'}: create ` +
+      `it empty once (${create}; 'latency-scaler manifests' ships it), or allow "create" on configmaps in the ` +
+      'namespace too (create cannot be limited by resourceNames)';
+    const base = { resource: 'configmaps', namespace: this.namespace, name: this.name, apiGroup: '' };
+    return { verb, ...base, ruleVerbs: ['get', 'update'], ruleNote };
   }
 }
