@@ -266,6 +266,11 @@ const COMMANDS: Entry[] = [
           describe: 'also write a kustomize overlay of the CronJob (jobs/base) for this workload into this directory',
         })
         .option('jobs', { type: 'string', default: 'jobs/base', describe: "the overlay's base: where jobs/base is" })
+        .option('set', {
+          type: 'string',
+          array: true,
+          describe: "the API calls' limits, as for run: --set api.timeout=5s, --set api.retryFor=10s",
+        })
         .option('output', { alias: 'o', choices: ['text', 'json'] as const }) as Argv,
     config: noConfig,
     module: () => import('./commands/init.ts'),
@@ -296,6 +301,7 @@ const COMMANDS: Entry[] = [
           force: Boolean(args['force']),
           overlay: args['overlay'] as string | undefined,
           jobs: String(args['jobs']),
+          set: args.set,
         },
         ctx,
       );

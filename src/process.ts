@@ -31,4 +31,11 @@ export async function runProcess(argv: string[]): Promise<void> {
   });
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
+  // The answer is out. A call given up on (api.timeout, a signal) may leave its connection to a server that
+  // never answers pending in the HTTP client (undici's own connect timeout, 10 s and more): do not wait for it.
+  // eslint-disable-next-line no-restricted-syntax -- the process shell ends the process
+  setTimeout(() => process.exit(), LINGER_MS).unref();
 }
+
+/** How long a finished command waits for the event loop to empty by itself before it ends anyway. */
+const LINGER_MS = 500;

@@ -1,7 +1,9 @@
 // What `init` needs to know of a workload before it measures: the workload's replicas and the Service
 // that selects its pods (by the pod template's labels, as `kubectl expose` would), read-only.
 import { contextNamespace } from '../config/load.ts';
-import { ConfigError, TargetError, messageOf } from '../errors.ts';
+import { ConfigError, TargetError } from '../errors.ts';
+import { apiError, withRetry, workloadNotFound, type ApiCall } from '../kube/errors.ts';
+import type { KubeCallLimits } from '../kube/options.ts';
 
 /** apps/v1's scalable kinds and their resources (also what `manifests` names in a Role). */
 export const APPS_PLURALS: Record<string, string> = {
@@ -28,12 +30,23 @@ export interface Found {
   /** The address the scaler (in the cluster) measures; what init measures unless --host. */
   serviceUrl: string;
   via: string; // `Service shop/web port 8080`
+  /** The Service measured, for the port-forward to suggest when its cluster address is not reachable. */
+  service?: { name: string; namespace: string; port: number };
+  /** A Kubernetes workload's identity (its state ConfigMap is named after it). */
+  workload?: { kind: string; apiVersion: string; name: string; namespace: string };
+  /** A webhook's state in a cluster: a ConfigMap named in full (it has no workload to sit beside). */
+  webhook?: { configMap: string; namespace: string };
 }
 
-/** The workload, and the Service that selects its pods: by the pod template's labels, as kubectl expose. */
+/**
+ * The workload, and the Service that selects its pods: by the pod template's labels, as kubectl expose.
+ * Each API call as a run makes it: within api.timeout, transient failures retried for api.retryFor, ended
+ * at once by the signal (Ctrl-C), and failures in the same words (a missing workload as `run` says it).
+ */
 export async function discoverWorkload(
   o: { workload: string; namespace?: string | undefined },
   env: Record<string, string | undefined>,
+  run: { signal: AbortSignal; limits: KubeCallLimits },
 ): Promise<Found> {
   const [kindText, name] = o.workload.split('/');
   const kindName = ALIASES[kindText?.toLowerCase() ?? ''];
@@ -44,26 +57,34 @@ export async function discoverWorkload(
     throw new ConfigError([{ path: 'workload', message }]);
   }
   const namespace = o.namespace ?? contextNamespace(env)?.namespace ?? 'default';
-  const { kubeClients } = await import('../kube/client.ts');
+  const [{ kubeClients }, { callOptions }] = await Promise.all([
+    import('../kube/client.ts'),
+    import('../kube/options.ts'),
+  ]);
   const clients = await kubeClients(env);
   const describe = `${kind.kind} ${namespace}/${name}`;
-  let object: { spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } } };
-  let services: {
+  const { signal, limits } = run;
+  const workload = { kind: kind.kind, name, namespace };
+  const call = async <T>(what: ApiCall, fn: (options: ReturnType<typeof callOptions>) => Promise<T>): Promise<T> => {
+    try {
+      const attempt = () => fn(callOptions(signal, limits.callTimeoutMs));
+      return await withRetry(attempt, { deadlineMs: limits.deadlineMs, signal });
+    } catch (err) {
+      const notFound = what.name ? workloadNotFound(workload, kind.plural, 'the name and -n') : undefined;
+      throw apiError(err, what, { notFound, server: clients.server, timeoutMs: limits.callTimeoutMs });
+    }
+  };
+  const get = { group: 'apps', version: 'v1', namespace, plural: kind.plural, name };
+  const object = (await call({ verb: 'get', resource: kind.plural, namespace, name, apiGroup: 'apps' }, (options) =>
+    clients.custom.getNamespacedCustomObject(get, options),
+  )) as { spec?: { replicas?: number; template?: { metadata?: { labels?: Record<string, string> } } } };
+  const listed = await call({ verb: 'list', resource: 'services', namespace, apiGroup: '' }, (options) =>
+    clients.core.listNamespacedService({ namespace }, options),
+  );
+  const services = listed.items as {
     metadata?: { name?: string };
     spec?: { selector?: Record<string, string>; ports?: { port: number }[] };
   }[];
-  try {
-    object = (await clients.custom.getNamespacedCustomObject({
-      group: 'apps',
-      version: 'v1',
-      namespace,
-      plural: kind.plural,
-      name,
-    })) as typeof object;
-    services = (await clients.core.listNamespacedService({ namespace })).items as typeof services;
-  } catch (err) {
-    throw new TargetError(`${describe} on ${clients.server}: ${messageOf(err)}`, { cause: err });
-  }
   const labels = object.spec?.template?.metadata?.labels ?? {};
   const selects = (selector: Record<string, string> | undefined): boolean =>
     !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -84,5 +105,7 @@ export async function discoverWorkload(
     replicas: object.spec?.replicas ?? 1,
     serviceUrl: `http://${service.metadata.name}.${namespace}.svc:${port}`,
     via: `Service ${namespace}/${service.metadata.name} port ${port}`,
+    service: { name: service.metadata.name, namespace, port },
+    workload: { kind: kind.kind, apiVersion: 'apps/v1', name, namespace },
   };
 }

@@ -12,6 +12,7 @@ import {
   forbiddenMessage,
   statusOf,
   withRetry,
+  workloadNotFound,
   type ApiCall,
   type CallContext,
 } from '../kube/errors.ts';
@@ -330,10 +331,7 @@ export class KubernetesScaleTarget implements ScaleTarget {
   }
 
   private notFound(): string {
-    const { kind, name, namespace } = this.ref;
-    const kubectl = `kubectl get ${this.resource?.plural ?? kind.toLowerCase()} -n ${namespace}`;
-    const where = `${kind} ${JSON.stringify(name)} not found in namespace ${JSON.stringify(namespace)}`;
-    return `${where}: check target.name and target.namespace (${kubectl})`;
+    return workloadNotFound(this.ref, this.resource?.plural);
   }
 
   /** `what.unnamed`: a list or a create, whose 403 names no object. */
