@@ -4,8 +4,8 @@ import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { ScalerError } from '../errors.ts';
 import { fleetHistoryHtml, historyHtml } from '../report/history-html.ts';
 import type { FleetMember } from '../config/load.ts';
-import { createStateStore } from '../state/index.ts';
 import type { CommandContext } from './context.ts';
+import { openStateStore } from './state-home.ts';
 
 /** Writes the stored history as a self-contained HTML picture (a fleet: a chart group per target); prints where. */
 export async function historyCommand(members: FleetMember[], ctx: CommandContext, out: string): Promise<string> {
@@ -29,14 +29,14 @@ export async function historyCommand(members: FleetMember[], ctx: CommandContext
 async function memberHistory(member: FleetMember, ctx: CommandContext) {
   const config = member.config;
   if (!config) return undefined;
-  const { record } = await (await createStateStore(config, ctx.env)).read(ctx.signal);
+  const { record } = await (await openStateStore(config, ctx, 'read')).read(ctx.signal);
   if (!record || record.history.length === 0) return undefined;
   const bounds = { min: config.replicas.min, max: config.replicas.max };
   return { title: describeTarget(config.target), record, bounds };
 }
 
 async function historyOfOne(config: ScalerConfig, ctx: CommandContext, out: string): Promise<string> {
-  const store = await createStateStore(config, ctx.env);
+  const store = await openStateStore(config, ctx, 'read');
   const { record } = await store.read(ctx.signal);
   if (!record || record.history.length === 0)
     throw new ScalerError(`${store.describe()}: no history recorded yet; run 'latency-scaler run' first`);

@@ -11,6 +11,7 @@ import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { VERSION } from '../version.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { openStateStore } from './state-home.ts';
 import type { FleetMember } from '../config/load.ts';
 import { runFleet, type MemberOutcome } from '../fleet.ts';
 import type { DecisionRecord } from '../report/record.ts';
@@ -32,7 +33,8 @@ export async function runCommand(config: ScalerConfig, ctx: CommandContext, opti
 }
 
 async function runAndPrint(config: ScalerConfig, ctx: CommandContext, options: RunOptions): Promise<RunResult> {
-  const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
+  const use = options.dryRun ? 'read' : 'write';
+  const [store, target] = await Promise.all([openStateStore(config, ctx, use), createScaleTarget(config, ctx.env)]);
   await noticeEarlierState(config, store, ctx);
   let result: RunResult;
   try {

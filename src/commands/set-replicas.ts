@@ -3,9 +3,9 @@
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { applyManualChange, checkManualCount } from '../manual.ts';
-import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { openStateStore } from './state-home.ts';
 
 export async function setReplicasCommand(
   config: ScalerConfig,
@@ -15,7 +15,7 @@ export async function setReplicasCommand(
 ): Promise<void> {
   const issue = checkManualCount(replicas, config.replicas, { given: force, how: 'pass --force' });
   if (issue) throw new ConfigError([issue]);
-  const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
+  const [store, target] = await Promise.all([openStateStore(config, ctx, 'write'), createScaleTarget(config, ctx.env)]);
   const deps = { store, target, now: ctx.now, log: ctx.log, signal: ctx.signal };
   const { current, applied, message } = await applyManualChange(config, deps, replicas, force);
   if (ctx.output === 'json') printJson(ctx, { target: describeTarget(config.target), current, applied, message });

@@ -2,9 +2,10 @@ import type { ScalerConfig } from '../config/types.ts';
 import { createStateStore } from '../state/index.ts';
 import type { StateStore } from '../state/types.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { openStateStore } from './state-home.ts';
 
 export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
-  const store = await createStateStore(config, ctx.env);
+  const store = await openStateStore(config, ctx, 'read');
   const { record, version } = await store.read(ctx.signal);
   if (ctx.output === 'json') return printJson(ctx, { store: store.describe(), version, record });
   if (!record) return ctx.out(`${store.describe()}: no state recorded yet\n`);

@@ -5,9 +5,9 @@ import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { messageOf } from '../errors.ts';
 import type { StateRecord } from '../model/state-record.ts';
 import type { TargetStatus } from '../model/target-status.ts';
-import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { openStateStore } from './state-home.ts';
 
 export interface StatusRow {
   target: string;
@@ -56,7 +56,10 @@ export async function statusOf(
 ): Promise<StatusRow> {
   const row = blankRow(describeTarget(config.target), config.replicas.min, config.replicas.max);
   try {
-    const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
+    const [store, target] = await Promise.all([
+      openStateStore(config, ctx, 'read'),
+      createScaleTarget(config, ctx.env),
+    ]);
     row.state = store.describe();
     const [{ record }, status] = await Promise.all([store.read(ctx.signal), target.read(ctx.signal)]);
     Object.assign(row, fromRecord(record, config, status), successOf(record, ctx.now()));

@@ -14,7 +14,7 @@ export interface ValidateOptions {
   origins?: Map<string, string>;
   /** `loadtest` needs no scale target. */
   requireTarget: boolean;
-  /** Picks the default state store: configmap in a cluster, dynamodb in Lambda, else a file. */
+  /** Picks the default state store: dynamodb in Lambda; else a Kubernetes target's ConfigMap, a webhook's file. */
   environment: 'cluster' | 'lambda' | 'local';
 }
 
@@ -87,8 +87,10 @@ function readState(
   if (raw !== undefined && raw !== null && !isObject(raw))
     return void issues.add('state', `${show(raw)} is not an object`);
   const given = (raw ?? {}) as Raw;
-  const inCluster = environment === 'cluster' && target !== undefined && target.kind !== 'http';
-  const store = given['store'] ?? (inCluster ? 'configmap' : environment === 'lambda' ? 'dynamodb' : 'file');
+  // A Kubernetes target's record lives in the cluster wherever the command runs (a laptop, the CronJob),
+  // so the two never keep one record each; a webhook's stays a file by hand. Lambda: DynamoDB.
+  const kubernetes = target !== undefined && target.kind !== 'http';
+  const store = given['store'] ?? (environment === 'lambda' ? 'dynamodb' : kubernetes ? 'configmap' : 'file');
   return parse(StateSchema, { ...given, store }, 'state', issues);
 }
 

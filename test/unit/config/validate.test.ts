@@ -105,9 +105,18 @@ describe('validateConfig accepts', () => {
     });
   });
 
-  it('in a cluster, a Kubernetes target keeps its state in a ConfigMap by default', () => {
+  it('a Kubernetes target keeps its state in a ConfigMap by default, in a cluster and by hand alike', () => {
     const raw = { ...base(), target: { kind: 'Deployment', name: 'fibonacci' } };
     assert.equal(validateConfig(raw, { ...opts, environment: 'cluster' }).state.store, 'configmap');
+    assert.equal(validateConfig(raw, { ...opts, environment: 'local' }).state.store, 'configmap');
+    const lambda = { ...raw, state: { table: 'scaler' } };
+    assert.equal(validateConfig(lambda, { ...opts, environment: 'lambda' }).state.store, 'dynamodb');
+    assert.equal(validateConfig(base(), { ...opts, environment: 'cluster' }).state.store, 'file', 'a webhook: a file');
+  });
+
+  it('a webhook in a ConfigMap names it in full', () => {
+    const raw = { ...base(), state: { store: 'configmap', name: 'hooks-state', namespace: 'ops' } };
+    assert.deepEqual(validateConfig(raw, opts).state, { store: 'configmap', name: 'hooks-state', namespace: 'ops' });
   });
 });
 
@@ -319,11 +328,11 @@ describe('validateConfig rejects, naming field, value and rule', () => {
       /state\.store: "redis" is not one of file, configmap, dynamodb/,
     ],
     [
-      'configmap with an http target',
+      'configmap with an http target, unnamed',
       (r) => {
         r['state'] = { store: 'configmap' };
       },
-      /state\.store: "configmap" needs a Kubernetes target/,
+      /state\.name: is required with store "configmap" and an http target \(no workload to put it beside\)/,
     ],
     [
       'dynamodb without a table',
