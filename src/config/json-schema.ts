@@ -26,7 +26,9 @@ export function configJsonSchema(): Json {
     oneOf: [emit(HttpTargetSchema), emit(KubernetesTargetSchema)],
   };
   properties['state'] = {
-    description: 'where the state record lives; default: configmap in a cluster, dynamodb in Lambda, else a file',
+    description:
+      "where the state record lives; default: a Kubernetes target's ConfigMap wherever it runs, a webhook's " +
+      'file, dynamodb in Lambda',
     ...emit(StateSchema),
   };
   return {

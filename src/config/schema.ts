@@ -215,14 +215,16 @@ const stateSchema = v.variant(
     object({
       store: v.pipe(
         v.literal('file'),
-        v.description('file (by hand, the demo), configmap (in a cluster), dynamodb (Lambda)'),
+        v.description(
+          'file (a webhook by hand, the demo), configmap (a Kubernetes target, wherever it runs), dynamodb (Lambda)',
+        ),
       ),
       path: v.optional(text({ description: 'default .latency-scaler/<target>.json' })),
     }),
     object({
       store: v.pipe(v.literal('configmap'), v.description('a ConfigMap beside the target')),
-      name: v.optional(text({ description: 'default latency-scaler-<kind>-<name>' })),
-      namespace: v.optional(text({ description: "default: the target's namespace" })),
+      name: v.optional(text({ description: 'default latency-scaler-<kind>-<name>; required with a webhook' })),
+      namespace: v.optional(text({ description: "default: the target's namespace; required with a webhook" })),
     }),
     object({
       store: v.pipe(v.literal('dynamodb'), v.description('a DynamoDB item')),
