@@ -15,10 +15,13 @@ import { createStateStore } from '../state/index.ts';
 import type { StateStore, VersionedRecord } from '../state/types.ts';
 import type { CommandContext } from './context.ts';
 
+/** What opening a store needs of the command; without a logger (the console's overview) nothing is said. */
+type StoreContext = Pick<CommandContext, 'env' | 'signal'> & { log?: CommandContext['log'] | undefined };
+
 /** The target's store, as the command uses it: `write` (a run, a manual change) or `read` (the rest). */
 export async function openStateStore(
   config: ScalerConfig,
-  ctx: CommandContext,
+  ctx: StoreContext,
   use: 'read' | 'write',
 ): Promise<StateStore> {
   const store = await createStateStore(config, ctx.env);
@@ -37,7 +40,7 @@ export async function openStateStore(
   try {
     earlier = (await file.read(ctx.signal)).record;
   } catch (err) {
-    ctx.log.log(
+    ctx.log?.log(
       'warn',
       `${file.describe()}, an earlier record of ${describeTarget(t)}, is not read: ${messageOf(err)}`,
     );
@@ -49,7 +52,7 @@ export async function openStateStore(
     await moveEarlierRecord(config, store, moved, ctx);
     return store;
   }
-  return new WithEarlierRecord(store, moved, (message) => ctx.log.log('warn', message));
+  return new WithEarlierRecord(store, moved, (message) => ctx.log?.log('warn', message));
 }
 
 interface Earlier {
@@ -70,7 +73,7 @@ async function moveEarlierRecord(
   config: ScalerConfig,
   store: StateStore,
   earlier: Earlier,
-  ctx: CommandContext,
+  ctx: StoreContext,
 ): Promise<void> {
   const here = await store.read(ctx.signal);
   let what: string;
@@ -83,7 +86,7 @@ async function moveEarlierRecord(
   const kept = `${earlier.path}.old`;
   await writeFile(kept, `${JSON.stringify({ version: 1, record: earlier.record }, null, 2)}\n`);
   await earlier.file.remove();
-  ctx.log.log(
+  ctx.log?.log(
     'warn',
     `${describeTarget(config.target)}: ${earlier.file.describe()} held this machine's record of it ` +
       `(${summary(earlier.record)}; ${WHY}, wherever the command runs): this run ${what}. ` +
@@ -142,12 +145,12 @@ class WithEarlierRecord implements StateStore {
  * A file store set for a Kubernetes target: where the cluster holds another record of it (the CronJob's),
  * say so, once. One quick look (one call within api.timeout, no retries); no answer is no warning.
  */
-async function noticeClusterRecord(config: ScalerConfig, store: StateStore, ctx: CommandContext): Promise<void> {
+async function noticeClusterRecord(config: ScalerConfig, store: StateStore, ctx: StoreContext): Promise<void> {
   const look = { ...config, state: { store: 'configmap' as const }, api: { ...config.api, retryFor: 0 } };
   const cluster = await createStateStore(look, ctx.env).catch(() => undefined);
   const theirs = await cluster?.read(ctx.signal).catch(() => undefined);
   if (!cluster || !theirs?.record) return;
-  ctx.log.log(
+  ctx.log?.log(
     'warn',
     `${describeTarget(config.target)}: this reads the record in ${store.describe()} (state.store: file); ` +
       `${cluster.describe()} holds another (${summary(theirs.record)}) — the CronJob's, by default. Two records ` +
