@@ -357,11 +357,14 @@ export async function restore(
   }
 }
 
+/** Holds an operator should see on the target: a Warning Event each run. */
+const WARNINGS = new Set<Decision['reason']>(['FailingService', 'GeneratorSaturated', 'NotScalable', 'Unschedulable']);
+
 async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?: number): Promise<void> {
   if (!target.recordEvent) return;
   const event = d.probeFailed
     ? { type: 'Warning' as const, reason: 'ProbeFailed', message: d.message }
-    : d.reason === 'FailingService' || d.reason === 'GeneratorSaturated' || d.reason === 'NotScalable'
+    : WARNINGS.has(d.reason)
       ? { type: 'Warning' as const, reason: d.reason, message: d.message }
       : d.applied !== d.current
         ? { type: 'Normal' as const, reason: d.action === 'up' ? 'ScaledUp' : 'ScaledDown', message: d.message }
