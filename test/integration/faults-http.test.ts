@@ -166,6 +166,7 @@ describe('faults at DynamoDB (the state)', () => {
     const { scale, path } = await scene({ api: '{ timeout: 4s, retryFor: 30s, graceAfterSignal: 3s }' });
     try {
       proxy.inject({ method: 'POST', body: isPut, times: Infinity, fault: { kind: 'hang' } });
+      const seen = proxy.log.length; // earlier tests' hangs are in the log too
       const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
         env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,7 +177,7 @@ describe('faults at DynamoDB (the state)', () => {
       const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       try {
         // Once the claim's PutItem is waiting for its answer.
-        while (!proxy.log.some((e) => e.method === 'POST' && e.fault === 'hang')) await wait(50);
+        while (!proxy.log.slice(seen).some((e) => e.method === 'POST' && e.fault === 'hang')) await wait(50);
         const sentAt = Date.now();
         child.kill('SIGTERM');
         const code = await exited;
