@@ -155,16 +155,18 @@ const COMMANDS: Entry[] = [
     name: 'state <action>',
     describe: 'inspect (show) or clear (reset) the stored record of the target; init creates the DynamoDB table',
     options: (y) =>
-      withCommon(y).positional('action', {
-        choices: ['show', 'reset', 'init'] as const,
-        describe: 'show | reset | init',
-      }),
+      withCommon(y)
+        .positional('action', {
+          choices: ['show', 'reset', 'init'] as const,
+          describe: 'show | reset | init',
+        })
+        .option('force', { type: 'boolean', describe: "reset: remove what is there even if not this target's record" }),
     config: configFrom,
     module: () => import('./commands/state.ts'),
     call: (m, config, args, ctx) => {
       const action = args['action'];
-      const fn = action === 'reset' ? m.stateResetCommand : action === 'init' ? m.stateInitCommand : m.stateShowCommand;
-      return fn(config, ctx);
+      if (action === 'reset') return m.stateResetCommand(config, ctx, Boolean(args['force']));
+      return (action === 'init' ? m.stateInitCommand : m.stateShowCommand)(config, ctx);
     },
   }),
   command({

@@ -102,6 +102,25 @@ export class StateError extends ScalerError {
 }
 
 /**
+ * The store holds what is not this target's record: another target's, or no record at all (a file or
+ * ConfigMap of something else, a record that does not decode). `found` says what, in a few words.
+ */
+export class NotOurStateError extends StateError {
+  readonly found: string;
+
+  constructor(message: string, found: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.found = found;
+  }
+}
+
+/** A command refused to act on what it found (state reset on what is not this target's record): exit 2. */
+export class RefusedError extends ScalerError {
+  override readonly code = 'REFUSED';
+  override readonly exitCode = ExitCode.invalidInput;
+}
+
+/**
  * The scale was decided and claimed but applying it failed: carries the run's result (the record to
  * print; run.ts's RunResult, generic here so this module imports nothing of ours).
  */

@@ -14,6 +14,7 @@ import {
   messageOf,
   RunFailed,
   ScalerError,
+  StateError,
   TargetError,
   type ExitCode as Exit,
 } from './errors.ts';
@@ -77,16 +78,19 @@ function afterClaim(deadline: number | undefined): AfterClaim {
 
 /**
  * The bounds after the claim, read at each step: from the run's deadline, or from a signal's grace
- * once one comes (whichever is nearer). `cut` aborts an apply still running when its bound passes.
+ * once one comes (whichever is nearer). `cut` aborts an apply still running when its bound passes,
+ * `claimCut` a claim still being written (its retries would otherwise run for api.retryFor).
  */
 interface AfterClaimClock {
   bounds: () => AfterClaim;
   cut: AbortSignal;
+  claimCut: AbortSignal;
   dispose: () => void;
 }
 
 function afterClaimClock(deps: RunDeps, graceMs: number, what: string): AfterClaimClock {
   const controller = new AbortController();
+  const claimController = new AbortController();
   let signalledAt: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const deadline = (): number | undefined => {
@@ -102,7 +106,15 @@ function afterClaimClock(deps: RunDeps, graceMs: number, what: string): AfterCla
       `${what}: the apply was cut short: the run was interrupted after its decision was claimed, and ` +
         `must put the state back within ${seconds} s of the signal (api.graceAfterSignal)`,
     );
-    timer = setTimeout(() => controller.abort(reason), Math.max(0, applyUntil - Date.now()));
+    const claimReason = new StateError(
+      `${deps.store.describe()}: the claim was cut short: the run was interrupted while its state write was ` +
+        `still being retried, and must end within ${seconds} s of the signal (api.graceAfterSignal); nothing applied`,
+    );
+    const cutBoth = (): void => {
+      claimController.abort(claimReason);
+      controller.abort(reason);
+    };
+    timer = setTimeout(cutBoth, Math.max(0, applyUntil - Date.now()));
   };
   const signal = deps.signal;
   if (signal?.aborted) onSignal();
@@ -110,6 +122,7 @@ function afterClaimClock(deps: RunDeps, graceMs: number, what: string): AfterCla
   return {
     bounds: () => afterClaim(deadline()),
     cut: controller.signal,
+    claimCut: claimController.signal,
     dispose: () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onSignal);
@@ -185,7 +198,7 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
   // succeeds applies anything; the other gets a ConflictError (exit 3).
   const clock = afterClaimClock(deps, config.api.graceAfterSignal, target.describe());
   try {
-    const written = await claim(store, claimed, version, log, clock.bounds().apply);
+    const written = await claim(store, claimed, version, log, clock.bounds().apply, clock.claimCut);
     if (decision.applied !== decision.current) {
       const failure = await apply(target, decision, log, clock.bounds, clock.cut);
       if (failure) {
@@ -257,7 +270,8 @@ async function measure(
 
 /**
  * Writes the claimed record. A write retried after a lost answer meets its own first attempt as a
- * conflict: re-read, and if the stored record carries our claim id, it is ours (DESIGN §1).
+ * conflict: re-read, and if the stored record carries our claim id, it is ours (DESIGN §1). Within
+ * `until`, and ended by `cut` (a signal's grace running out while the write is still retrying).
  */
 export async function claim(
   store: StateStore,
@@ -265,9 +279,10 @@ export async function claim(
   expected: string | null,
   log: Logger,
   until?: number,
+  cut?: AbortSignal,
 ): Promise<string> {
   try {
-    return await store.write(record, expected, until);
+    return await store.write(record, expected, until, cut);
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     const now = await store.read(signalAt(until)).catch(() => undefined);
@@ -342,11 +357,14 @@ export async function restore(
   }
 }
 
+/** Holds an operator should see on the target: a Warning Event each run. */
+const WARNINGS = new Set<Decision['reason']>(['FailingService', 'GeneratorSaturated', 'NotScalable', 'Unschedulable']);
+
 async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?: number): Promise<void> {
   if (!target.recordEvent) return;
   const event = d.probeFailed
     ? { type: 'Warning' as const, reason: 'ProbeFailed', message: d.message }
-    : d.reason === 'FailingService' || d.reason === 'GeneratorSaturated' || d.reason === 'NotScalable'
+    : WARNINGS.has(d.reason)
       ? { type: 'Warning' as const, reason: d.reason, message: d.message }
       : d.applied !== d.current
         ? { type: 'Normal' as const, reason: d.action === 'up' ? 'ScaledUp' : 'ScaledDown', message: d.message }

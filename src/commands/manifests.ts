@@ -124,8 +124,9 @@ export function fleetManifests(
     'reaches, exactly its workloads and their /scale (the workloads read-only, for the paused annotations,',
     'rollout status and who manages spec.replicas), exactly its state ConfigMaps (shipped here empty, so no',
     'create; re-applying them keeps what the scaler wrote: apply only touches fields it set), Events (create',
-    'cannot be limited by name: Events get generated names), and listing HPAs and KEDA ScaledObjects, to',
-    'refuse scaling a workload another autoscaler scales. No wildcard anywhere.',
+    'cannot be limited by name: Events get generated names; list, for a cluster autoscaler adding a node),',
+    'listing pods (pods the cluster cannot place are no capacity: no replica is added for them), and listing',
+    'HPAs and KEDA ScaledObjects, to refuse scaling a workload another autoscaler scales. No wildcard anywhere.',
     `Bound to the ServiceAccount ${options.namespace}/${options.serviceAccount} (the Job's).`,
   ];
   if (http.length > 0)
@@ -172,7 +173,9 @@ function roleOf(ns: string, n: NamespaceNeeds, name: string): ManifestDocument {
       verbs: ['get', 'update'],
     });
   if (n.scales) {
-    rules.push({ apiGroups: [''], resources: ['events'], verbs: ['create'] });
+    // Events: created on the target; listed for a cluster autoscaler's word on pods that cannot be placed.
+    rules.push({ apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] });
+    rules.push({ apiGroups: [''], resources: ['pods'], verbs: ['list'] });
     rules.push({ apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list'] });
     rules.push({ apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['list'] });
   }

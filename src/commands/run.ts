@@ -124,10 +124,16 @@ async function noticeEarlierState(config: ScalerConfig, store: StateStore, ctx: 
   );
 }
 
+/** A decided run's push after an interruption: a bound of its own, well inside what is left. */
+export const PUSH_AFTER_INTERRUPT_MS = 2_000;
+
 /**
  * Pushes the run's outcome to metrics.pushgateway, if set (the push module, and its HTTP client, load
  * only then). A dry run persists nothing, metrics included: a dry run by hand must not pass for the
  * scheduled run's success. A failed push is a warning (push.ts), within api.timeout and the deadline.
+ * A run that decided pushes even when the interruption came meanwhile (a Lambda's abort 5 s before
+ * its end, a signal after the claim): it is not cut by it, but given PUSH_AFTER_INTERRUPT_MS, so a
+ * healthy function does not look stopped. An interrupted run that decided nothing pushes nothing.
  */
 async function pushMetrics(
   config: ScalerConfig,
@@ -151,12 +157,17 @@ async function pushMetrics(
       targets: config.targets,
     },
   };
+  const decided = run.result !== undefined;
+  const ends = [
+    ctx.deadline === undefined ? undefined : ctx.deadline - ANSWER_MS,
+    decided && ctx.signal?.aborted ? Date.now() + PUSH_AFTER_INTERRUPT_MS : undefined,
+  ].filter((t): t is number => t !== undefined);
   await pushRun(outcome, {
     pushgateway,
     targetKey: targetKey(config.target),
     timeoutMs: config.api.timeout,
-    until: ctx.deadline === undefined ? undefined : ctx.deadline - ANSWER_MS,
-    signal: ctx.signal,
+    until: ends.length > 0 ? Math.min(...ends) : undefined,
+    signal: decided ? undefined : ctx.signal,
     log: ctx.log,
   });
 }

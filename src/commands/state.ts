@@ -18,9 +18,10 @@ export async function stateShowCommand(config: ScalerConfig, ctx: CommandContext
   ctx.out(`${lines.join('\n')}\n`);
 }
 
-export async function stateResetCommand(config: ScalerConfig, ctx: CommandContext): Promise<void> {
+/** Removes this target's record; what is not ours is refused (exit 2, naming it) unless `force`. */
+export async function stateResetCommand(config: ScalerConfig, ctx: CommandContext, force = false): Promise<void> {
   const store = await createStateStore(config, ctx.env);
-  await store.remove();
+  await store.remove({ force });
   ctx.out(
     ctx.output === 'json'
       ? `${JSON.stringify({ store: store.describe(), reset: true })}\n`

@@ -4,7 +4,7 @@ import type { FleetMember } from '../config/load.ts';
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { messageOf } from '../errors.ts';
 import type { StateRecord } from '../model/state-record.ts';
-import type { TargetStatus } from '../model/target-status.ts';
+import type { PendingPods, TargetStatus } from '../model/target-status.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 import { openStateStore } from './state-home.ts';
@@ -27,6 +27,8 @@ export interface StatusRow {
   /** No success within two periods: the schedule, the image or the service may be broken. */
   stale: boolean;
   paused: string; // no, yes, replicas=N, scale-down
+  /** The target's pods not running yet (those the cluster cannot place among them), when any. */
+  pending?: PendingPods;
   state: string;
   error?: string;
 }
@@ -88,6 +90,7 @@ function fromRecord(record: StateRecord | null, config: ScalerConfig, status: Ta
     lastDecision: last?.reason ?? null,
     lastRunAt: record?.lastRunAt ?? null,
     paused,
+    ...(status.pending ? { pending: status.pending } : {}),
   };
 }
 
@@ -148,7 +151,7 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
     const decision = r.error ? `error: ${r.error}` : (r.lastDecision ?? '-');
     return [
       r.target,
-      `${r.replicas ?? '?'}/${r.min}/${r.max}`,
+      `${r.replicas ?? '?'}/${r.min}/${r.max}${pendingText(r.pending)}`,
       r.targets.join(', ') || '-',
       r.decayIn === null ? '-' : `${r.decayIn} runs`,
       wide ? decision : clip(decision, 60),
@@ -165,6 +168,13 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
       .join('   ')
       .trimEnd();
   return `${[head, ...cells].map(line).join('\n')}\n`;
+}
+
+/** ` (1 unschedulable)`, ` (1 unschedulable, a node coming)`, ` (2 pending)`: beside the replicas. */
+function pendingText(p: PendingPods | undefined): string {
+  if (!p) return '';
+  if (p.unschedulable === 0) return ` (${p.pods} pending)`;
+  return ` (${p.unschedulable} unschedulable${p.scalingUp ? ', a node coming' : ''})`;
 }
 
 function clip(text: string, width: number): string {

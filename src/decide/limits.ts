@@ -1,6 +1,7 @@
 // The limits on a recommendation, kept apart from it as HPA's replica calculator keeps them: the
-// bounds, the never-down rules (nothing measured, a failing service), KEDA's paused-scale-in, and a
-// target at zero with min 0. Pure.
+// bounds, the never-down rules (nothing measured, a failing service), KEDA's paused-scale-in, a
+// target at zero with min 0, and the cluster's capacity (pods it cannot place). Pure.
+import type { PendingPods } from '../model/target-status.ts';
 import type { Context, Draft } from './types.ts';
 
 export interface Limited {
@@ -9,7 +10,14 @@ export interface Limited {
   limitedBy?: 'min' | 'max';
   /** The scale-down was held by latency-scaler.io/paused-scale-down. */
   scaleDownPaused: boolean;
+  /**
+   * A scale-up held at the current count because pods cannot be placed (DESIGN §4.13): `waiting`
+   * while a node is likely on its way, `unschedulable` otherwise.
+   */
+  capacity?: Capacity;
 }
+
+export type Capacity = 'unschedulable' | 'waiting';
 
 export function applyLimits(ctx: Context, d: Draft): Limited {
   const { input, current } = ctx;
@@ -23,7 +31,23 @@ export function applyLimits(ctx: Context, d: Draft): Limited {
   const scaleDownPaused = input.status.pausedScaleDown === true && applied < current && !d.exact;
   if (scaleDownPaused) applied = current;
   if (d.reason === 'ZeroReplicas' && d.desired === 0) applied = current;
+  // Pods the cluster cannot place are no capacity: add none beyond them (never a limit on going down).
+  const pending = input.status.pending;
+  const full = pending !== undefined && pending.unschedulable > 0 && applied > current && !d.exact;
+  if (full) applied = current;
   const limitedBy =
     applied !== bounded ? undefined : bounded < d.desired ? 'max' : bounded > d.desired ? 'min' : undefined;
-  return { applied, scaleDownPaused, ...(limitedBy ? { limitedBy } : {}) };
+  const capacity = full ? capacityOf(pending, ctx) : undefined;
+  return { applied, scaleDownPaused, ...(limitedBy ? { limitedBy } : {}), ...(capacity ? { capacity } : {}) };
+}
+
+/**
+ * `waiting` while a node is likely coming: a cluster autoscaler said it is adding one, or the pods
+ * have been unschedulable for less than settle.timeout (one may still be on its way).
+ */
+export function capacityOf(pending: PendingPods, ctx: Context): Capacity {
+  const { now, policy } = ctx.input;
+  const since = pending.since === undefined ? Number.NaN : Date.parse(pending.since);
+  const recent = Number.isFinite(since) && now - since < policy.settle.timeout;
+  return pending.scalingUp || recent ? 'waiting' : 'unschedulable';
 }

@@ -1,5 +1,6 @@
 // What a decision says and keeps: the sentence for humans, the history entry and the record to
 // store, and the decision record itself. Pure.
+import { formatDuration } from '../config/duration.ts';
 import { appendHistory, type StateRecord } from '../model/state-record.ts';
 import { MATERIAL_LAG_SHARE, type FailureSummary } from './evaluate.ts';
 import type { Limited } from './limits.ts';
@@ -13,9 +14,13 @@ export function outcome(ctx: Context, d: Draft, limited: Limited): Decision {
   const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
   const held = limited.scaleDownPaused ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)' : '';
   const message = describe(ctx, d, action, limited) + held;
+  // A scale-up held for the cluster's capacity says so in its reason code (DESIGN §4.13); a probe
+  // failure stays one (its sentence says the rest).
+  const capacity = d.probeFailed ? undefined : limited.capacity;
+  const reason = capacity === 'waiting' ? 'WaitingForNode' : capacity === 'unschedulable' ? 'Unschedulable' : d.reason;
   return {
     action,
-    reason: d.reason,
+    reason,
     message,
     current,
     desired: d.desired,
@@ -88,7 +93,36 @@ function describe(ctx: Context, d: Draft, action: Decision['action'], limited: L
         ? ` (limited by min ${policy.replicas.min})`
         : '';
   const manual = ctx.manualChange ? ' [replicas changed by someone else since the last run]' : '';
-  return `${verb}${arrow}: ${d.why}${bound}${manual}`;
+  return `${verb}${arrow}: ${d.why}${bound}${capacityNote(ctx, limited)}${manual}`;
+}
+
+/**
+ * What pods the cluster cannot place mean for this decision, in words: the scheduler's message, or
+ * the node a cluster autoscaler is adding. Said whenever there are some; as the reason of a hold
+ * when they held a scale-up.
+ */
+function capacityNote(ctx: Context, limited: Limited): string {
+  const pending = ctx.input.status.pending;
+  if (!pending || pending.unschedulable === 0) return '';
+  const n = pending.unschedulable;
+  const pods = n === 1 ? '1 pod' : `${n} pods`;
+  const scheduler = pending.message ? ` (${pending.message})` : '';
+  const node = `for a node a cluster autoscaler is adding (TriggeredScaleUp)`;
+  if (limited.capacity === 'unschedulable')
+    return `; but ${pods} cannot be scheduled${scheduler}: no replica added until the cluster has room`;
+  if (limited.capacity === 'waiting') {
+    const placed = n === 1 ? 'it is placed' : 'they are placed';
+    if (pending.scalingUp)
+      return `; but ${pods} ${n === 1 ? 'waits' : 'wait'} ${node}: no replica added until ${placed}`;
+    const since = pending.since === undefined ? 0 : ctx.input.now - Date.parse(pending.since);
+    const timeout = formatDuration(ctx.input.policy.settle.timeout);
+    const age = `${Math.max(0, Math.round(since / 1000))} s`;
+    const wait = `unschedulable for ${age}, less than settle.timeout ${timeout}${scheduler}`;
+    return `; but ${pods} ${n === 1 ? 'has' : 'have'} been ${wait}: waiting for a node, no replica added`;
+  }
+  return pending.scalingUp
+    ? `; ${pods} ${n === 1 ? 'waits' : 'wait'} ${node}`
+    : `; ${pods} cannot be scheduled${scheduler}`;
 }
 
 /** A run's failures as its history entry keeps them: the share, and the count of each kind. */

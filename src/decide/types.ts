@@ -20,7 +20,9 @@ export type Reason =
   | 'NotSettled' // a change in flight, or replicas not ready
   | 'GeneratorSaturated' // hold: the load generator's own delay could explain the breach
   | 'Headroom' // model policy, scale up: within target, but the model predicts beyond the headroom
-  | 'NotScalable'; // model policy, hold: scale-ups stopped moving the latency as predicted
+  | 'NotScalable' // model policy, hold: scale-ups stopped moving the latency as predicted
+  | 'Unschedulable' // hold: a scale-up, but pods the cluster cannot place are pending (Warning Event)
+  | 'WaitingForNode'; // hold: a scale-up, but pending pods wait for a node a cluster autoscaler is adding
 
 export type Policy = Pick<
   ScalerConfig,

@@ -18,7 +18,7 @@ import { markLoaded } from '../loaded.ts';
 markLoaded('kubernetes client');
 
 export { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, Observable, PatchStrategy, setHeaderOptions };
-export type { ConfigurationOptions } from '@kubernetes/client-node';
+export type { ConfigurationOptions, CoreV1Event, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

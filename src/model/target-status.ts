@@ -16,6 +16,20 @@ export interface TargetStatus {
   revision?: string;
   /** Why the target is not settled (a rollout, replicas not ready); undefined when settled. */
   notSettled?: NotSettled;
+  /** The workload's pods not running yet, when there are any: the capacity check (DESIGN §4.13). */
+  pending?: PendingPods;
+}
+
+/** Pending pods: those the scheduler cannot place are no capacity, and no replica is added for them. */
+export interface PendingPods {
+  pods: number; // in phase Pending, placed or not
+  unschedulable: number; // PodScheduled=False, reason Unschedulable
+  /** The scheduler's message for them: `0/1 nodes are available: 1 Insufficient cpu`. */
+  message?: string;
+  /** A cluster autoscaler is adding a node for them (its TriggeredScaleUp Event, not since withdrawn). */
+  scalingUp: boolean;
+  /** When the longest-waiting of them became unschedulable (ISO time). */
+  since?: string;
 }
 
 /**

@@ -1,23 +1,23 @@
 // State in a ConfigMap beside the target: created on first run, then replaced with
 // compare-and-swap on resourceVersion. A 409 is a conflict (exit 3), never an overwrite.
 // The ConfigMap itself is never deleted: jobs/ ships it so the Role needs no `create`, and a
-// scaler that deleted it could not make it again. A reset empties it instead.
-import { ConflictError, ScalerError, StateError } from '../errors.ts';
+// scaler that deleted it could not make it again. A reset takes our record out of it instead.
+// Only state.json is ours: every write sends back the object as it was read — its labels,
+// annotations (kubectl's last-applied-configuration, a GitOps tool's tracking id), ownerReferences
+// and other data — so what others put on it stays (a PUT replaces the whole object).
+import { ConflictError, NotOurStateError, ScalerError, StateError } from '../errors.ts';
 import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
-import type { KubeClients } from '../kube/client.ts';
+import type { KubeClients, V1ConfigMap } from '../kube/client.ts';
 import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout } from '../transport.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import { readBeforeReset, type RemoveOptions } from './reset.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
 const KEY = 'state.json';
 /** A ConfigMap holds at most 1 MiB; leave room for metadata and managedFields. */
 const MAX_RECORD_BYTES = 900 * 1024;
-
-interface ConfigMapBody {
-  metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion?: string };
-  data: Record<string, string>;
-}
+const LABELS = { 'app.kubernetes.io/managed-by': 'latency-scaler' };
 
 export class ConfigMapStateStore implements StateStore {
   readonly name: string;
@@ -25,6 +25,8 @@ export class ConfigMapStateStore implements StateStore {
   private readonly targetKey: string;
   private readonly clients: KubeClients;
   private readonly limits: KubeCallLimits;
+  /** The ConfigMap as last read or written: what a write sends back, beside our record. */
+  private seen?: V1ConfigMap;
 
   constructor(
     options: { name: string; namespace: string; targetKey: string },
@@ -43,90 +45,123 @@ export class ConfigMapStateStore implements StateStore {
   }
 
   async read(signal?: AbortSignal): Promise<VersionedRecord> {
-    let cm;
-    try {
-      const get = () =>
-        this.clients.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, this.options(signal));
-      cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs, signal });
-    } catch (err) {
-      if (statusOf(err) === 404) return { record: null, version: null };
-      throw this.failure(err, 'get');
+    const cm = await this.get(signal);
+    if (!cm) return { record: null, version: null };
+    return { record: this.recordIn(cm), version: cm.metadata?.resourceVersion ?? null };
+  }
+
+  async write(record: StateRecord, expected: string | null, until?: number, cut?: AbortSignal): Promise<string> {
+    const text = encodeRecord(fitRecord(record, MAX_RECORD_BYTES));
+    if (expected === null) {
+      const body = { metadata: { name: this.name, namespace: this.namespace, labels: LABELS }, data: { [KEY]: text } };
+      return this.send('create', body, expected, until, cut);
     }
-    const version = cm.metadata?.resourceVersion ?? null;
+    const base = await this.objectAt(expected, until, cut);
+    return this.send('update', this.replacing(base, { ...base.data, [KEY]: text }), expected, until, cut);
+  }
+
+  /**
+   * Takes this target's record out of the ConfigMap (compare-and-swap on the version read), keeping
+   * the rest of it; never deletes it. Forced over what is not ours, empties its data.
+   */
+  async remove(options: RemoveOptions = {}): Promise<void> {
+    const found = await readBeforeReset(() => this.read(), options);
+    const base = this.seen;
+    const version = base?.metadata?.resourceVersion;
+    if (!base || version === undefined) return; // no ConfigMap: nothing to reset
+    if ('ours' in found && base.data?.[KEY] === undefined) return; // no record in it
+    const data = 'ours' in found ? withoutKey(base.data ?? {}, KEY) : {};
+    await this.send('update', this.replacing(base, data), version);
+  }
+
+  /** The record in a ConfigMap as read: null when it holds none; what is not ours is refused. */
+  private recordIn(cm: V1ConfigMap): StateRecord | null {
     const text = cm.data?.[KEY];
     if (text === undefined) {
       // Shipped empty by jobs/ (or emptied by a reset): no record yet, CAS on its version.
       const others = Object.keys(cm.data ?? {});
-      if (others.length > 0) {
-        const why = `holds other data (${others.join(', ')}) and no ${KEY}; it is not a latency-scaler state ConfigMap`;
-        throw new StateError(`${this.describe()} ${why}: set state.name to another name`);
-      }
-      return { record: null, version };
+      if (others.length === 0) return null;
+      const found = `${this.describe()} holds other data (${others.join(', ')}) and no ${KEY}`;
+      const why = 'it is not a latency-scaler state ConfigMap: set state.name to another name';
+      throw new NotOurStateError(`${found}; ${why}`, found);
     }
     let record: StateRecord;
     try {
       record = decodeRecord(JSON.parse(text));
     } catch (err) {
-      const why = `${KEY} is not a valid state record (${(err as Error).message})`;
-      throw new StateError(`${this.describe()}: ${why}; fix it or run 'latency-scaler state reset'`, { cause: err });
+      const found = `${this.describe()}: ${KEY} is not a valid state record (${(err as Error).message})`;
+      const fix = "fix it, or remove it with 'latency-scaler state reset --force'";
+      throw new NotOurStateError(`${found}; ${fix}`, found, { cause: err });
     }
     if (record.target !== this.targetKey) {
-      const why = `holds the state of ${record.target}, not ${this.targetKey}`;
-      throw new StateError(`${this.describe()} ${why}; give each target its own state.name`);
+      const found = `${this.describe()} holds the state of ${record.target}, not ${this.targetKey}`;
+      throw new NotOurStateError(`${found}; give each target its own state.name`, found);
     }
-    return { record, version };
+    return record;
   }
 
-  async write(record: StateRecord, expected: string | null, until?: number): Promise<string> {
-    return this.put({ [KEY]: encodeRecord(fitRecord(record, MAX_RECORD_BYTES)) }, expected, until);
-  }
-
-  /** Empties the ConfigMap (compare-and-swap on the version read); never deletes it. */
-  async remove(): Promise<void> {
-    const { version } = await this.readRaw();
-    if (version === null) return;
-    await this.put({}, version);
-  }
-
-  private async readRaw(): Promise<{ version: string | null }> {
+  /** The ConfigMap, or null when there is none; remembered as `seen`. */
+  private async get(signal?: AbortSignal, until?: number): Promise<V1ConfigMap | null> {
+    let cm: V1ConfigMap;
     try {
-      const cm = await this.clients.core.readNamespacedConfigMap(
-        { name: this.name, namespace: this.namespace },
-        this.options(),
-      );
-      return { version: cm.metadata?.resourceVersion ?? null };
+      const get = () =>
+        this.clients.core.readNamespacedConfigMap(
+          { name: this.name, namespace: this.namespace },
+          callOptions(signal, callTimeout(this.limits.callTimeoutMs, until)),
+        );
+      cm = await withRetry(get, { deadlineMs: this.limits.deadlineMs, until, signal });
     } catch (err) {
-      if (statusOf(err) === 404) return { version: null };
+      if (statusOf(err) === 404) return null;
       throw this.failure(err, 'get');
     }
+    this.seen = cm;
+    return cm;
   }
 
-  private async put(data: Record<string, string>, expected: string | null, until?: number): Promise<string> {
-    const body: ConfigMapBody = {
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'latency-scaler' },
-        ...(expected !== null ? { resourceVersion: expected } : {}),
-      },
-      data,
-    };
-    const verb = expected === null ? 'create' : 'update';
+  /**
+   * The object at version `expected`, to send back: as last seen, or read again (a store that did
+   * not make the read the version came from). At another version, or gone, it is a conflict.
+   */
+  private async objectAt(expected: string, until?: number, cut?: AbortSignal): Promise<V1ConfigMap> {
+    if (this.seen?.metadata?.resourceVersion === expected) return this.seen;
+    const cm = await this.get(cut, until);
+    const now = cm?.metadata?.resourceVersion;
+    if (now === expected && cm) return cm;
+    const what = cm ? `is at resourceVersion ${now}` : 'was deleted';
+    throw new ConflictError(`${this.describe()} ${what} since it was read (resourceVersion ${expected})`);
+  }
+
+  /** The object read, its data replaced; managedFields left out, so the API server keeps them. */
+  private replacing(base: V1ConfigMap, data: Record<string, string>): V1ConfigMap {
+    const { managedFields: _managed, ...metadata } = base.metadata ?? {};
+    return { ...base, metadata: { ...metadata, name: this.name, namespace: this.namespace }, data };
+  }
+
+  private async send(
+    verb: 'create' | 'update',
+    body: V1ConfigMap,
+    expected: string | null,
+    until?: number,
+    cut?: AbortSignal,
+  ): Promise<string> {
+    if (expected !== null) body.metadata = { ...body.metadata, resourceVersion: expected };
     let timeoutMs = this.limits.callTimeoutMs; // this attempt's, for the message
     const send = () => {
       timeoutMs = callTimeout(this.limits.callTimeoutMs, until);
-      const options = callOptions(undefined, timeoutMs);
-      return expected === null
-        ? this.clients.core.createNamespacedConfigMap({ namespace: this.namespace, body }, options)
-        : this.clients.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, options);
+      const options = callOptions(cut, timeoutMs);
+      const { namespace, name } = this;
+      return verb === 'create'
+        ? this.clients.core.createNamespacedConfigMap({ namespace, body }, options)
+        : this.clients.core.replaceNamespacedConfigMap({ name, namespace, body }, options);
     };
     try {
       // A transient failure is retried; if the first attempt had landed, the retry meets a 409 and
-      // the run recognises its own claim by the record's claim id (run.ts).
-      const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs, until });
+      // the run recognises its own claim by the record's claim id (run.ts). `cut` ends the retries.
+      const written = await withRetry(send, { deadlineMs: this.limits.deadlineMs, until, signal: cut });
       const version = written.metadata?.resourceVersion;
       if (!version)
         throw new StateError(`${this.describe()}: the API server's answer to ${verb} carried no resourceVersion`);
+      this.seen = written;
       return version;
     } catch (err) {
       if (statusOf(err) === 409) {
@@ -147,7 +182,7 @@ export class ConfigMapStateStore implements StateStore {
   /**
    * A failed call as a state error naming the ConfigMap (the operator looks at the state, not the
    * workload), in the words apiError finds for the Kubernetes API; our own errors (a conflict, an
-   * interruption) pass unchanged.
+   * interruption, a cut) pass unchanged.
    */
   private failure(err: unknown, verb: string, timeoutMs?: number): ScalerError {
     if (err instanceof ScalerError) return err;
@@ -160,10 +195,6 @@ export class ConfigMapStateStore implements StateStore {
     return { server: this.clients.server, timeoutMs };
   }
 
-  private options(signal?: AbortSignal): ReturnType<typeof callOptions> {
-    return callOptions(signal, this.limits.callTimeoutMs);
-  }
-
   /** The store reads and updates (and creates, where the ConfigMap is missing): the 403's rule says all. */
   private call(verb: string): ApiCall {
     const create = `kubectl create configmap ${this.name} -n ${this.namespace}`;
@@ -174,4 +205,9 @@ export class ConfigMapStateStore implements StateStore {
     const base = { resource: 'configmaps', namespace: this.namespace, name: this.name, apiGroup: '' };
     return { verb, ...base, ruleVerbs: ['get', 'update'], ruleNote };
   }
+}
+
+function withoutKey(data: Record<string, string>, key: string): Record<string, string> {
+  const { [key]: _gone, ...rest } = data;
+  return rest;
 }

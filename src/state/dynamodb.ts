@@ -4,7 +4,7 @@
 // condition is a conflict (exit 3), never an overwrite. Throttling and transient errors are retried
 // by the SDK (adaptive mode) within a bounded number of attempts and per-request timeouts.
 import { wait } from '../wait.ts';
-import { ConflictError, StateError } from '../errors.ts';
+import { ConflictError, NotOurStateError, StateError } from '../errors.ts';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -18,6 +18,7 @@ import {
 } from '../aws/dynamodb-sdk.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
 import { signalAt, transportCause } from '../transport.ts';
+import { readBeforeReset, type RemoveOptions } from './reset.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
 /** An item holds at most 400 KB, attribute names included: keep the record well inside it. */
@@ -87,26 +88,30 @@ export class DynamoDbStateStore implements StateStore {
     if (!item) return { record: null, version: null };
     const text = item['record']?.S;
     const version = item['version']?.N;
-    if (text === undefined || version === undefined)
-      throw new StateError(
-        `${this.describe()}: the item has no record/version attributes; it was not written by latency-scaler`,
-      );
+    if (text === undefined || version === undefined) {
+      const found = `${this.describe()}: the item has no record/version attributes`;
+      throw new NotOurStateError(`${found}; it was not written by latency-scaler`, found);
+    }
     let record: StateRecord;
     try {
       record = decodeRecord(JSON.parse(text));
     } catch (err) {
-      const why = `the record is not a valid state record (${(err as Error).message})`;
-      throw new StateError(`${this.describe()}: ${why}; run 'latency-scaler state reset'`, { cause: err });
+      const found = `${this.describe()}: the record is not a valid state record (${(err as Error).message})`;
+      throw new NotOurStateError(`${found}; run 'latency-scaler state reset --force'`, found, { cause: err });
     }
-    if (record.target !== this.key) throw new StateError(`${this.describe()} holds the state of ${record.target}`);
+    if (record.target !== this.key) {
+      const found = `${this.describe()} holds the state of ${record.target}`;
+      throw new NotOurStateError(found, found);
+    }
     return { record, version };
   }
 
-  async write(record: StateRecord, expected: string | null, until?: number): Promise<string> {
+  async write(record: StateRecord, expected: string | null, until?: number, cut?: AbortSignal): Promise<string> {
     const next = String(expected === null ? 1 : Number(expected) + 1);
     const first = expected === null;
-    // The SDK retries inside send(): the bound ends the call and its retries' waits alike.
-    const bound = signalAt(until);
+    // The SDK retries inside send(): the bound and the cut end the call and its retries' waits alike.
+    const deadline = signalAt(until);
+    const bound = deadline && cut ? AbortSignal.any([deadline, cut]) : (deadline ?? cut);
     try {
       // The SDK retries a write whose answer was lost; if the first attempt had landed, the retry
       // fails its condition, and the run recognises its own claim by the record's claim id (run.ts).
@@ -134,6 +139,7 @@ export class DynamoDbStateStore implements StateStore {
           { cause: err },
         );
       }
+      if (cut?.aborted) throw cut.reason; // a signal's grace ran out: the run says so
       if (bound?.aborted) {
         const why = "stopped at the run's deadline (its time after the claim) before DynamoDB answered";
         throw new StateError(`${this.describe()}: write (PutItem) at ${this.where}: ${why}`, { cause: err });
@@ -142,10 +148,32 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  async remove(): Promise<void> {
-    await this.send('delete (DeleteItem)', () =>
-      this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } } })),
-    );
+  /**
+   * Deletes this target's item, on the condition that it is still the version read (a write since
+   * is a conflict: nothing removed). Forced over what is not ours, deletes the item unconditionally.
+   */
+  async remove(options: RemoveOptions = {}): Promise<void> {
+    const found = await readBeforeReset(() => this.read(), options);
+    const version = 'ours' in found ? found.ours.version : undefined;
+    if (version === null) return; // no item: nothing to reset
+    const condition =
+      version === undefined
+        ? {}
+        : {
+            ConditionExpression: '#v = :read',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':read': { N: version } },
+          };
+    const remove = new DeleteItemCommand({ TableName: this.table, Key: { target: { S: this.key } }, ...condition });
+    try {
+      await this.client.send(remove);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        const why = `changed since it was read (version ${version}): another run wrote it; nothing removed`;
+        throw new ConflictError(`${this.describe()} ${why}`, { cause: err });
+      }
+      throw this.failure('delete (DeleteItem)', err);
+    }
   }
 
   /** `state init`: the table, on demand, with point-in-time recovery; an existing table is fine. */

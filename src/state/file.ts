@@ -7,8 +7,9 @@
 import * as nodeFs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ConflictError, StateError } from '../errors.ts';
+import { ConflictError, NotOurStateError, StateError } from '../errors.ts';
 import { decodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import { readBeforeReset, type RemoveOptions } from './reset.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
 interface FileContent {
@@ -111,8 +112,12 @@ export class FileStateStore implements StateStore {
     return String(version);
   }
 
-  /** The files are ours (the store creates them), so a reset removes them. */
-  async remove(): Promise<void> {
+  /**
+   * The files are ours (the store creates them), so a reset removes them — once read as this
+   * target's record: another target's, or a file that is no record at all, is refused unless forced.
+   */
+  async remove(options: RemoveOptions = {}): Promise<void> {
+    await readBeforeReset(() => this.head(), options);
     // The versions first: while they exist, they are the state.
     await this.io(`cannot remove state directory ${this.versions}`, () =>
       this.fs.rm(this.versions, { recursive: true, force: true }),
@@ -181,30 +186,31 @@ export class FileStateStore implements StateStore {
       if (codeOf(err) === 'ENOENT') return null;
       throw new StateError(`cannot read state file ${file}: ${(err as Error).message}`, { cause: err });
     }
-    const fix = 'fix or delete it (latency-scaler state reset)';
+    // Not ours, or not a record: refused by a reset unless forced, so the hint says --force.
+    const notOurs = (found: string, fix: string, cause?: unknown): NotOurStateError =>
+      new NotOurStateError(`${found}; ${fix}`, found, { cause });
+    const fix = 'fix or delete it (latency-scaler state reset --force)';
     let content: { version?: unknown; record?: unknown };
     try {
       content = JSON.parse(text) as typeof content;
     } catch (err) {
-      throw new StateError(`state file ${file} is not valid JSON (${(err as Error).message}); ${fix}`, {
-        cause: err,
-      });
+      throw notOurs(`state file ${file} is not valid JSON (${(err as Error).message})`, fix, err);
     }
     if (typeof content?.version !== 'number' || !Number.isInteger(content.version)) {
-      throw new StateError(`state file ${file} is not a latency-scaler state file (no version); ${fix}`);
+      throw notOurs(`state file ${file} is not a latency-scaler state file (no version)`, fix);
     }
     if (version !== undefined && content.version !== version) {
-      throw new StateError(`state file ${file} holds version ${content.version}, not ${version}; ${fix}`);
+      throw notOurs(`state file ${file} holds version ${content.version}, not ${version}`, fix);
     }
     let record: StateRecord;
     try {
       record = decodeRecord(content.record);
     } catch (err) {
-      throw new StateError(`state file ${file} holds no valid state record: ${(err as Error).message}; ${fix}`);
+      throw notOurs(`state file ${file} holds no valid state record: ${(err as Error).message}`, fix, err);
     }
     if (record.target !== this.targetKey) {
-      const why = `belongs to target ${record.target}, not ${this.targetKey}`;
-      throw new StateError(`state file ${file} ${why}; give each target its own state.path`);
+      const found = `state file ${file} belongs to target ${record.target}, not ${this.targetKey}`;
+      throw notOurs(found, 'give each target its own state.path');
     }
     return { version: content.version, record };
   }

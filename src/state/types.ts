@@ -1,5 +1,8 @@
 // The store interface: one record per target, written with compare-and-swap on an opaque version.
 import type { StateRecord } from '../model/state-record.ts';
+import type { RemoveOptions } from './reset.ts';
+
+export type { RemoveOptions } from './reset.ts';
 
 export interface VersionedRecord {
   record: StateRecord | null; // null: no record yet
@@ -18,8 +21,12 @@ export interface StateStore {
    * version it wrote; throws ConflictError when it is not. A retried write that meets its own
    * earlier success also throws ConflictError: the caller recognises it by the record's claim id.
    * `until` (epoch ms): retries stop, and no call outlasts it (the run's deadline after the claim).
+   * `cut`: ends the write and its retries when it fires (a signal's grace running out), with its reason.
    */
-  write(record: StateRecord, expected: string | null, until?: number): Promise<string>;
-  /** Clears the record (state reset) without deleting a store object the scaler may not re-create. */
-  remove(): Promise<void>;
+  write(record: StateRecord, expected: string | null, until?: number, cut?: AbortSignal): Promise<string>;
+  /**
+   * Clears this target's record (state reset) without deleting a store object the scaler may not
+   * re-create. What is not this target's record is refused (RefusedError, exit 2) unless `force`.
+   */
+  remove(options?: RemoveOptions): Promise<void>;
 }

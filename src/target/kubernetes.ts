@@ -19,6 +19,7 @@ import {
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout, signalAt } from '../transport.ts';
+import { readPending } from './pending.ts';
 import {
   conflictingHpas,
   conflictingScaledObjects,
@@ -57,7 +58,8 @@ interface Workload {
 
 interface Scale {
   spec?: { replicas?: number };
-  status?: { replicas?: number };
+  /** `selector`: the pods' label selector, as a string (any workload whose /scale declares one). */
+  status?: { replicas?: number; selector?: string };
 }
 
 export class KubernetesScaleTarget implements ScaleTarget {
@@ -120,6 +122,13 @@ export class KubernetesScaleTarget implements ScaleTarget {
     if (notSettled) status.notSettled = notSettled;
     // The pod template's digest: a new one is a rollout, and the model policy learns the service time afresh.
     if (workload.spec?.template !== undefined) status.revision = templateDigest(workload.spec.template);
+    const selector = scale.status?.selector;
+    if (selector) {
+      const where = { namespace: this.ref.namespace, selector, describe: this.describe() };
+      const { pending, warning } = await readPending(this.clients, where, this.limits, this.context(), signal);
+      if (pending) status.pending = pending;
+      if (warning) status.warnings = [...(status.warnings ?? []), warning];
+    }
     return status;
   }
 

@@ -170,7 +170,13 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<KubeCluster> {
+export interface KubeOptions {
+  signal?: AbortSignal;
+  /** The fake node's allocatable (and capacity) CPU, e.g. '1' (kwok's default: 1k, room for anything). */
+  nodeCpu?: string;
+}
+
+export async function startKube(opts: KubeOptions = {}): Promise<KubeCluster> {
   const { signal } = opts;
   signal?.throwIfAborted();
   const bins = kubeBinaries();
@@ -297,7 +303,7 @@ export async function startKube(opts: { signal?: AbortSignal } = {}): Promise<Ku
       }),
     );
     controllers.push(...(await startControllers(bins, dir, kubeconfigPath, caPath)));
-    await waitForControllers(api, controllers, deadline, signal);
+    await waitForControllers(api, controllers, deadline, signal, opts.nodeCpu);
     let n = 0;
     return {
       server,
@@ -396,9 +402,13 @@ async function waitForControllers(
   procs: ChildProcess[],
   deadline: number,
   signal: AbortSignal | undefined,
+  cpu?: string,
 ): Promise<void> {
+  // A node registers with its resources (kwok keeps them); without, kwok gives it 1k CPUs.
+  const resources = cpu ? { cpu, memory: '1Ti', pods: '110' } : undefined;
   const node = await api('POST', '/api/v1/nodes', {
     metadata: { name: FAKE_NODE, labels: { type: 'kwok', 'kubernetes.io/hostname': FAKE_NODE } },
+    ...(resources ? { status: { allocatable: resources, capacity: resources } } : {}),
   });
   if (node.status !== 201) throw new Error(`creating node ${FAKE_NODE}: ${node.status} ${JSON.stringify(node.body)}`);
   const names = ['kube-controller-manager', 'kube-scheduler', 'kwok'];

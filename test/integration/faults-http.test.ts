@@ -3,13 +3,15 @@
 // the exit code, the message, and that the state and the replica count agree.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setTimeout as wait } from 'node:timers/promises';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
 import { answers, startFaultProxy, type FaultProxy } from '../harness/faults.ts';
 import { startLocust, type LocustCluster } from '../harness/locust.ts';
-import { messages, runBundle } from '../helpers/cli.ts';
+import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
 
@@ -36,6 +38,7 @@ function config(opts: {
   limit?: number;
   extra?: string;
   timeout?: string;
+  api?: string;
 }): string {
   const path = join(dir, `scaler-${++n}.yaml`);
   writeFileSync(
@@ -45,7 +48,7 @@ replicas: { min: 1, max: 5 }
 loadTest: { host: ${opts.host ?? service.url}, users: 2, duration: 500ms, timeout: ${opts.timeout ?? '300ms'}, requests: [{ method: GET, path: /fib }] }
 targets: [{ method: GET, endpoint: /fib, type: mean, target: ${opts.limit ?? 0.001} }]
 state: ${opts.state}
-api: { timeout: 1s, retryFor: 2s }
+api: ${opts.api ?? '{ timeout: 1s, retryFor: 2s }'}
 ${opts.extra ?? ''}`,
   );
   return path;
@@ -64,7 +67,9 @@ describe('faults at DynamoDB (the state)', () => {
   });
   after(() => proxy.close());
 
-  async function scene(): Promise<{ scale: ScaleServer; path: string; store: DynamoDbStateStore }> {
+  async function scene(
+    opts: { api?: string } = {},
+  ): Promise<{ scale: ScaleServer; path: string; store: DynamoDbStateStore }> {
     table = `faults-${++n}`;
     const where = { table, endpoint: ddb.endpoint, region: 'eu-west-1', requestTimeoutMs: 5_000 };
     const direct = new DynamoDbStateStore({ ...where, targetKey: 'x' });
@@ -73,6 +78,7 @@ describe('faults at DynamoDB (the state)', () => {
     const path = config({
       target: scale.url,
       state: `{ store: dynamodb, table: ${table}, endpoint: ${proxy.url}, region: eu-west-1 }`,
+      ...opts,
     });
     const key = `http-127.0.0.1-${new URL(scale.url).port}-replicas`;
     return {
@@ -148,6 +154,44 @@ describe('faults at DynamoDB (the state)', () => {
         /read \(GetItem\) failed: DynamoDB at http:\/\/127\.0\.0\.1:\d+: no answer within 1 s/,
       );
       assert.deepEqual(scale.writes, []);
+    } finally {
+      proxy.clear();
+      await scale.close();
+    }
+  });
+
+  it('SIGTERM while the claim (the PutItem) gets no answer: cut within the grace, nothing applied, exit 1', async () => {
+    // Each attempt waits api.timeout (4 s) for an answer, and the SDK makes six: the claim alone would
+    // outlast the pod's SIGKILL. A 3 s grace cuts it 0.5 s after the signal.
+    const { scale, path } = await scene({ api: '{ timeout: 4s, retryFor: 30s, graceAfterSignal: 3s }' });
+    try {
+      proxy.inject({ method: 'POST', body: isPut, times: Infinity, fault: { kind: 'hang' } });
+      const seen = proxy.log.length; // earlier tests' hangs are in the log too
+      const child = spawn(process.execPath, [BUNDLE, 'run', '-c', path, '-o', 'json'], {
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      try {
+        // Once the claim's PutItem is waiting for its answer.
+        while (!proxy.log.slice(seen).some((e) => e.method === 'POST' && e.fault === 'hang')) await wait(50);
+        const sentAt = Date.now();
+        child.kill('SIGTERM');
+        const code = await exited;
+        const tookMs = Date.now() - sentAt;
+        assert.equal(code, 1, messages(stderr));
+        assert.ok(tookMs < 3000, `took ${tookMs} ms after the signal, past its 3 s grace`);
+        assert.match(
+          messages(stderr),
+          /dynamodb faults-\d+\[.*\]: the claim was cut short: .*within 3\.0 s of the signal .*nothing applied/,
+        );
+      } finally {
+        clearTimeout(killer);
+      }
+      assert.deepEqual(scale.writes, [], 'nothing applied');
     } finally {
       proxy.clear();
       await scale.close();

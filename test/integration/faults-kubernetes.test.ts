@@ -332,4 +332,27 @@ describe('faults at the Kubernetes API', () => {
     assert.match(messages(stderr), /the apply was cut short: the run was interrupted after its decision was claimed/);
     await agree(ns, 2, 0); // the claim put back: no decision recorded, the replicas unchanged
   });
+  it('SIGTERM while the claim (the state ConfigMap write) meets 503s: cut within the grace, nothing applied, exit 1', async () => {
+    // retryFor 30 s: the claim's retries alone would outlast the pod's SIGKILL; a 3 s grace cuts them at 0.5 s.
+    const { ns, path } = await scene({ retryFor: '30s', grace: '3s' });
+    const writes = new RegExp(`/namespaces/${ns}/configmaps`);
+    proxy.inject({
+      method: 'POST', // no record yet: the claim creates the ConfigMap
+      path: writes,
+      times: Infinity,
+      fault: answers.kubeStatus(503, 'ServiceUnavailable', 'etcd'),
+    });
+    // Once the claim has met a 503: the run is in its retries.
+    const when = (): boolean =>
+      proxy.log.some((e) => e.method === 'POST' && writes.test(e.path) && e.fault === 'status');
+    const { code, tookMs, stderr } = await sigtermWhen(path, when);
+    assert.equal(code, 1, messages(stderr));
+    assert.ok(tookMs < 3000, `took ${tookMs} ms after the signal, past its 3 s grace`);
+    assert.match(
+      messages(stderr),
+      /configmap kf\d+\/latency-scaler-deployment-fib: the claim was cut short: .*within 3\.0 s of the signal .*nothing applied/,
+    );
+    assert.deepEqual(patches(ns), [], 'no scale patch');
+    await agree(ns, 2, 0);
+  });
 });

@@ -2,10 +2,13 @@
 // then scraped as Prometheus would: the bundle against a local service and the http scale target.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { messages, runBundle } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
+import { startFaultProxy } from '../harness/faults.ts';
 import { hanging, type TestServer } from '../helpers/servers.ts';
 import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 import { freePort } from '../harness/ports.ts';
@@ -212,5 +215,47 @@ describe('a Pushgateway that cannot take the push', () => {
     const said = messages(r.stderr);
     assert.match(said, new RegExp(`the Pushgateway at ${hang.url.replace(/\./g, '\\.')}/? \\(PUT /metrics/job/`));
     assert.match(said, /: no answer within 1 s; the run's outcome and exit code are unchanged/);
+  });
+});
+
+describe('a Lambda invocation that decided', () => {
+  it("pushes its metrics though the invocation's deadline abort came during its apply", async () => {
+    // 9 s left: the handler interrupts the run at 4 s (5 s before the end). The load test ends at
+    // about 1 s, the apply (a webhook PUT held 4 s by the proxy) at about 5 s: decided and applied,
+    // then the push, which the abort must not cut (it has until 8.5 s).
+    const scale = await scaleServer(2);
+    const proxy = await startFaultProxy({ upstream: new URL(scale.url).origin });
+    try {
+      proxy.inject({ method: 'PUT', fault: { kind: 'slow', beforeMs: 4_000 } });
+      const url = `${proxy.url}/replicas`;
+      const yaml = readFileSync(config(scale), 'utf8')
+        .replace(scale.url, url)
+        .replace('duration: 1s', 'duration: 500ms\n  timeout: 300ms')
+        .concat(`metrics: { pushgateway: ${gateway.url} }\n`);
+      const invoke =
+        `const m = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});` +
+        'const r = await m.handler({}, { getRemainingTimeInMillis: () => 9000 });' +
+        'console.log(JSON.stringify(r));';
+      const child = spawn(process.execPath, ['--input-type=module', '-e', invoke], {
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], SCALER_CONFIG_YAML: yaml },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, messages(stderr).slice(-2000));
+      const record = JSON.parse(stdout) as { action: string; applied: number };
+      assert.deepEqual([record.action, record.applied], ['up', 3], 'decided and applied');
+      assert.deepEqual(scale.writes, [3]);
+      const key = targetKey({ kind: 'http', url, headers: {} });
+      const g = parse(await gateway.scrape()).filter((x) => x.labels['scale_target'] === key);
+      assert.equal(value(g, 'latency_scaler_applied_replicas'), 3, `pushed: ${messages(stderr).slice(-2000)}`);
+      const success = value(g, 'latency_scaler_last_success_timestamp_seconds')!;
+      assert.ok(Math.abs(Date.now() / 1000 - success) < 30, `${success} is close to now`);
+    } finally {
+      await proxy.close();
+    }
   });
 });

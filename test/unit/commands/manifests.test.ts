@@ -79,7 +79,8 @@ describe('fleetManifests', () => {
         resourceNames: ['latency-scaler-deployment-cart', 'latency-scaler-deployment-web'],
         verbs: ['get', 'update'],
       },
-      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'list'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['list'] },
       { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['list'] },
     ]);
@@ -101,7 +102,7 @@ describe('fleetManifests', () => {
     assert.equal(renderManifests(fleetManifests([...a].reverse(), OPTIONS)), text);
     assert.ok(!text.includes('*'), text);
     for (const r of objects(a).flatMap((o) => o.rules ?? []))
-      assert.ok(r.resourceNames || ['create', 'list'].includes(r.verbs.join()), JSON.stringify(r));
+      assert.ok(r.resourceNames || ['create,list', 'list'].includes(r.verbs.join()), JSON.stringify(r));
   });
 
   it('state.name and state.namespace: the ConfigMap rule and object where the store will look', () => {

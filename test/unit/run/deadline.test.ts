@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/config/validate.ts';
-import { RunFailed, TargetError } from '../../../src/errors.ts';
+import { RunFailed, StateError, TargetError } from '../../../src/errors.ts';
 import type { KubeClients } from '../../../src/kube/client.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
 import { ANSWER_MS, AFTER_APPLY_MS, runOnce } from '../../../src/run.ts';
@@ -41,7 +41,12 @@ function cluster(): { clients: KubeClients; calls: () => number } {
       }),
       patchNamespacedCustomObjectScale: fail,
     },
-    core: { replaceNamespacedConfigMap: fail, createNamespacedConfigMap: fail },
+    core: {
+      // The state ConfigMap reads (at resourceVersion 7, empty); its writes meet 503s.
+      readNamespacedConfigMap: async () => ({ metadata: { name: 'cm', namespace: 'prod', resourceVersion: '7' } }),
+      replaceNamespacedConfigMap: fail,
+      createNamespacedConfigMap: fail,
+    },
   } as unknown as KubeClients;
   return { clients, calls: () => calls };
 }
@@ -212,5 +217,65 @@ describe('after the claim: the apply and the restore end before the run deadline
     assert.match(error.message, /applying 2→3 failed: .*HTTP 503/);
     assert.ok(took < 1_500, `the run ended ${took} ms after the signal (grace 3 s, the apply until 0.5 s)`);
     assert.ok(restore[0] <= 3_000 - ANSWER_MS && 3_000 - ANSWER_MS <= restore[1], String(restore));
+  });
+  it('a signal while the claim (the ConfigMap write) retries 503s: the claim is cut 0.5 s after it, nothing applied', async () => {
+    const config = validateConfig(
+      {
+        target: { kind: 'Deployment', apiVersion: 'apps/v1', name: 'fib', namespace: 'prod' },
+        loadTest: { host: 'http://127.0.0.1:2', requests: [{ method: 'GET', path: '/fibonacci?n=10' }] },
+        targets: [{ method: 'GET', endpoint: '/fibonacci?n=10', type: 'mean', target: 7 }],
+        state: { store: 'configmap' },
+        api: { retryFor: '5s', graceAfterSignal: '3s' },
+      },
+      { source: 'test', requireTarget: true, environment: 'local' },
+    );
+    const { clients, calls } = cluster();
+    const store = new ConfigMapStateStore(
+      { name: 'cm', namespace: 'prod', targetKey: 'Deployment/prod/fib' },
+      clients,
+      { deadlineMs: 5_000, callTimeoutMs: 10_000 },
+    );
+    const interrupt = new AbortController();
+    let signalledAt = 0;
+    const writing: StateStore = {
+      describe: () => store.describe(),
+      read: (signal) => store.read(signal),
+      write: (record, expected, until, cut) => {
+        setTimeout(() => {
+          signalledAt = Date.now();
+          interrupt.abort(new InterruptedError('SIGTERM', 'during the claim'));
+        }, 100); // while the claim's write meets 503s
+        return store.write(record, expected, until, cut);
+      },
+      remove: async () => undefined,
+    };
+    let applied = 0;
+    const target: ScaleTarget = {
+      describe: () => 'Deployment prod/fib',
+      read: async (): Promise<TargetStatus> => ({ replicas: 2, paused: false }),
+      apply: async () => void applied++,
+    };
+    let error: Error | undefined;
+    await runOnce(
+      config,
+      {
+        store: writing,
+        target,
+        engine: async () => ({ run: async () => observe(12) }),
+        now: Date.now,
+        log: { log: () => undefined },
+        signal: interrupt.signal,
+      },
+      { dryRun: false },
+    ).catch((e: Error) => (error = e));
+    const took = Date.now() - signalledAt;
+    assert.ok(calls() >= 1, 'the claim was tried');
+    assert.ok(error instanceof StateError, `a state error: ${error?.message}`);
+    assert.match(
+      error.message,
+      /configmap prod\/cm: the claim was cut short: .*within 3\.0 s of the signal \(api\.graceAfterSignal\); nothing applied/,
+    );
+    assert.ok(took < 1_500, `the run ended ${took} ms after the signal (grace 3 s, the claim cut at 0.5 s)`);
+    assert.equal(applied, 0, 'nothing applied');
   });
 });

@@ -10,14 +10,16 @@ import { ConfigMapStateStore } from '../../../src/state/configmap.ts';
 const status = (code: number, message: string) =>
   Object.assign(new Error(`HTTP ${code}`), { code, body: JSON.stringify({ message }) });
 
-function storeAnswering(fail: () => Error): ConfigMapStateStore {
+/** Every call fails with `fail()`; with `readable`, a read answers (at resourceVersion 7) and only writes fail. */
+function storeAnswering(fail: () => Error, readable = false): ConfigMapStateStore {
   const reject = async (): Promise<never> => {
     throw fail();
   };
+  const read = async () => ({ metadata: { name: 'latency-scaler-deployment-fib', resourceVersion: '7' } });
   const clients = {
     server: 'https://api.test:6443',
     core: {
-      readNamespacedConfigMap: reject,
+      readNamespacedConfigMap: readable ? read : reject,
       replaceNamespacedConfigMap: reject,
       createNamespacedConfigMap: reject,
     },
@@ -44,7 +46,7 @@ describe('ConfigMap store failures', () => {
   });
 
   it('a write the API server fails (HTTP 500): STATE_ERROR naming the ConfigMap', async () => {
-    const store = storeAnswering(() => status(500, 'etcd is down'));
+    const store = storeAnswering(() => status(500, 'etcd is down'), true);
     await assert.rejects(store.write(emptyRecord('k'), '7'), isStateError('update', /HTTP 500: etcd is down/));
   });
 
@@ -57,7 +59,16 @@ describe('ConfigMap store failures', () => {
   });
 
   it('a 409 stays a conflict', async () => {
-    const store = storeAnswering(() => status(409, 'the object has been modified'));
+    const store = storeAnswering(() => status(409, 'the object has been modified'), true);
     await assert.rejects(store.write(emptyRecord('k'), '7'), ConflictError);
+  });
+
+  it('a write on a version the ConfigMap is no longer at is a conflict before anything is sent', async () => {
+    const store = storeAnswering(() => status(500, 'not sent'), true);
+    await assert.rejects(store.write(emptyRecord('k'), '6'), (e: Error) => {
+      assert.ok(e instanceof ConflictError);
+      assert.match(e.message, /is at resourceVersion 7 since it was read \(resourceVersion 6\)/);
+      return true;
+    });
   });
 });

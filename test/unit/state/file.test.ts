@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FileStateStore, type StateFs } from '../../../src/state/file.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
-import { ConflictError, StateError } from '../../../src/errors.ts';
+import { ConflictError, RefusedError, StateError } from '../../../src/errors.ts';
 import { claim } from '../../../src/run.ts';
 import { silentLogger } from '../../../src/report/log.ts';
 
@@ -219,7 +219,7 @@ describe('FileStateStore', () => {
       store.read(),
       (e: Error) => e instanceof StateError && /not valid JSON.*state reset/.test(e.message),
     );
-    await new FileStateStore(store.path, 'other').remove();
+    await new FileStateStore(store.path, 'other').remove({ force: true });
     await new FileStateStore(store.path, 'other').write(emptyRecord('other'), null);
     await assert.rejects(store.read(), /belongs to target other, not http-a/);
     await assert.rejects(store.write(emptyRecord('http-a'), '1'), /belongs to target other, not http-a/);
@@ -234,8 +234,31 @@ describe('FileStateStore', () => {
       (e: Error) => e instanceof StateError && /2\.json holds version 3/.test(e.message),
     );
     writeFileSync(marker(store, 2), 'nonsense');
-    await assert.rejects(store.read(), /2\.json is not valid JSON.*state reset/);
-    await store.remove();
+    await assert.rejects(store.read(), /2\.json is not valid JSON.*state reset --force/);
+    await store.remove({ force: true });
     assert.deepEqual(await store.read(), { record: null, version: null });
+  });
+  it("a reset removes only this target's record: another target's, or a file that is no record, is refused", async () => {
+    const other = fresh();
+    await new FileStateStore(other.path, 'http-b').write(emptyRecord('http-b'), null);
+    const refused = (found: RegExp) => (e: Error) =>
+      e instanceof RefusedError &&
+      e.exitCode === 2 &&
+      found.test(e.message) &&
+      /not this target's record, so it was left as it is; to remove it anyway: state reset --force/.test(e.message);
+    await assert.rejects(other.remove(), refused(/state file .*state\.json belongs to target http-b, not http-a/));
+    assert.equal((await new FileStateStore(other.path, 'http-b').read()).record?.target, 'http-b', 'left as it was');
+    const notes = fresh();
+    mkdirSync(dirname(notes.path));
+    writeFileSync(notes.path, 'my notes, not a record\n');
+    await assert.rejects(notes.remove(), refused(/state file .*state\.json is not valid JSON/));
+    assert.equal(readFileSync(notes.path, 'utf8'), 'my notes, not a record\n');
+    await notes.remove({ force: true });
+    assert.equal(existsSync(notes.path), false, '--force removes it');
+    const ours = fresh();
+    await ours.write(rec(2), null);
+    await ours.remove();
+    assert.deepEqual(await ours.read(), { record: null, version: null });
+    await ours.remove(); // nothing there: nothing to refuse
   });
 });
