@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { isHttpTarget } from '../config/types.ts';
+import { isKubernetesTarget } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { discoverWorkload, type Found } from '../target/discover.ts';
 import { LocalEngine } from '../loadtest/local.ts';
@@ -155,7 +155,7 @@ async function writeOverlay(o: InitOptions, yaml: string, found: Found, ctx: Com
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'scaler.yaml'), yaml);
   const config = await loadConfig({ configPath: join(dir, 'scaler.yaml'), env: ctx.env });
-  const namespace = isHttpTarget(config.target) ? (o.namespace ?? 'default') : config.target.namespace;
+  const namespace = isKubernetesTarget(config.target) ? config.target.namespace : (o.namespace ?? 'default');
   const options = { serviceAccount: 'latency-scaler', namespace };
   await writeFile(join(dir, 'rbac.yaml'), renderManifests(fleetManifests([{ source: o.out, config }], options)));
   const base = relative(resolve(dir), resolve(o.jobs)) || '.';

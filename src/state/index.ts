@@ -1,6 +1,6 @@
 // The one place that picks a state store. Cloud clients load lazily: a run that keeps its
 // state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
-import { isHttpTarget, type ScalerConfig } from '../config/types.ts';
+import { isKubernetesTarget, type ScalerConfig } from '../config/types.ts';
 import { stateConfigMap, targetKey } from '../model/target-key.ts';
 import { ScalerError } from '../errors.ts';
 import { FileStateStore } from './file.ts';
@@ -17,7 +17,7 @@ export async function createStateStore(
     case 'file':
       return new FileStateStore(state.path, key);
     case 'configmap': {
-      if (isHttpTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes target');
+      if (!isKubernetesTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes target');
       const [{ ConfigMapStateStore }, { kubeClients }] = await Promise.all([
         import('./configmap.ts'),
         import('../kube/client.ts'),
