@@ -68,6 +68,10 @@ export class EcsFixture {
     return out.services![0]!.desiredCount!;
   }
 
+  async setDesired(cluster: string, service: string, desired: number): Promise<void> {
+    await this.ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount: desired }));
+  }
+
   async tag(arn: string, key: string, value: string): Promise<void> {
     await this.ecs.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key, value }] }));
   }

@@ -159,6 +159,22 @@ describe('ECS behind the fault proxy', () => {
   });
 });
 
+describe('a change by someone else', () => {
+  it('desiredCount changed during the load test: the re-read before the write refuses it (exit 3)', async () => {
+    await ecs.service('moved', 'web', 2);
+    const target = { kind: 'ecs-service', cluster: 'moved', service: 'web', endpoint: moto.endpoint } as const;
+    slow.onRequest = () => void ecs.setDesired('moved', 'web', 5); // an operator, mid-run
+    const r = await run(target);
+    assert.equal(r.code, 3, r.log);
+    assert.match(
+      r.log,
+      /ecs-service moved\/web: desiredCount is no longer 2 but 5 \(changed by someone else since the read\)/,
+    );
+    assert.equal(await ecs.desired('moved', 'web'), 5, 'their change stands');
+    assert.equal(await recorded(target), null, 'the claim was put back');
+  });
+});
+
 describe('EC2 Auto Scaling behind the fault proxy', () => {
   it('throttled (400 Throttling, XML) twice, then a 503 on the write: retried, scaled once, agreeing', async () => {
     await groups.group('busy', { min: 1, max: 5, desired: 2 });
