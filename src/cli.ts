@@ -328,6 +328,15 @@ const COMMANDS: Entry[] = [
           type: 'string',
           default: 'default',
           describe: "the Job's namespace (the ServiceAccount's); a target that names none is in it",
+        })
+        .option('iam', {
+          type: 'boolean',
+          describe: "print instead the IAM policy (JSON) of the fleet's AWS targets and DynamoDB state",
+        })
+        .option('aws-account', { type: 'string', describe: 'with --iam: the account of the resources [*]' })
+        .option('aws-region', {
+          type: 'string',
+          describe: 'with --iam: the region of targets that name none [*]',
         }) as Argv,
     // A target without a namespace runs in the pod's: the RBAC must name that one, not this machine's default.
     config: (args, ctx) => fleetFrom(args, ctx, { podNamespace: String(args['namespace']) }),
@@ -336,6 +345,9 @@ const COMMANDS: Entry[] = [
       m.manifestsCommand(members, ctx, {
         serviceAccount: String(args['service-account']),
         namespace: String(args['namespace']),
+        iam: args['iam']
+          ? { account: args['aws-account'] as string | undefined, region: args['aws-region'] as string | undefined }
+          : undefined,
       }),
   }),
   command({

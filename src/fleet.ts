@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FleetMember } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
-import { ConfigError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
+import { ConfigError, DuplicateEventError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
 import { targetKey } from './model/target-key.ts';
 import { wait } from './wait.ts';
 
@@ -19,6 +19,8 @@ export interface MemberOutcome {
   /** The run's decision record, when it got that far (also for an apply that failed). */
   record?: unknown;
   error?: string;
+  /** Not run: the scheduler's event was already handled for this member (a redelivery). */
+  skipped?: true;
 }
 
 export interface FleetOptions {
@@ -150,6 +152,8 @@ async function runMember(
     const { record, exitCode } = await run(member.config, source);
     return { source, exitCode, record };
   } catch (err) {
+    if (err instanceof DuplicateEventError)
+      return { source, exitCode: ExitCode.ok, error: messageOf(err), skipped: true };
     const record = (err as { result?: { record?: unknown } }).result?.record;
     return { source, exitCode: exitCodeOf(err), error: messageOf(err), ...(record ? { record } : {}) };
   }
@@ -158,11 +162,14 @@ async function runMember(
 /** `3 decided, 1 conflict, 1 failed, 1 invalid: fleet/b.yaml: …; fleet.yaml#3: …` */
 export function summarize(outcomes: MemberOutcome[]): string {
   const count = (f: (o: MemberOutcome) => boolean): number => outcomes.filter(f).length;
-  const decided = count((o) => o.exitCode === ExitCode.ok);
+  const skipped = outcomes.filter((o) => o.skipped);
+  const decided = count((o) => o.exitCode === ExitCode.ok && !o.skipped);
   const parts = [`${decided} decided`];
+  const event = /^event (\S+)/.exec(skipped[0]?.error ?? '')?.[1];
+  if (skipped.length) parts.push(`${skipped.length} skipped (event ${event ?? ''} already handled)`);
   const conflicts = count((o) => o.exitCode === ExitCode.conflict);
   const invalid = count((o) => o.exitCode === ExitCode.invalidInput);
-  const failed = outcomes.length - decided - conflicts - invalid;
+  const failed = outcomes.length - decided - skipped.length - conflicts - invalid;
   if (conflicts) parts.push(`${conflicts} ${conflicts === 1 ? 'conflict' : 'conflicts'}`);
   if (failed) parts.push(`${failed} failed`);
   if (invalid) parts.push(`${invalid} invalid`);

@@ -21,6 +21,7 @@ import {
 import { estimatedLoadMs } from './loadtest/plan.ts';
 import type { CommandContext } from './commands/context.ts';
 import { createLogger, withFields, type Logger } from './report/log.ts';
+import type { DecisionRecord } from './report/record.ts';
 
 export interface ScheduleEvent {
   /** EventBridge's event id: a redelivery of the same event is skipped, not run twice. */
@@ -63,7 +64,7 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const configured = env['SCALER_CONFIG'];
     const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
     const members = await loadFleet({ env, configPaths: configPath ? [configPath] : [], overrides });
-    if (members.length > 1) return await fleetInvocation(members, { env, log, controller, context, dryRun });
+    if (members.length > 1) return await fleetInvocation(members, { env, log, controller, context, dryRun, eventId });
     const config = members[0]!.config;
     if (!config) throw members[0]!.error;
     const remaining = context.getRemainingTimeInMillis?.();
@@ -72,7 +73,7 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     disarm = armed.disarm;
     const { runCommand } = await import('./commands/run.ts');
     const result = await runCommand(config, invocationContext(env, log, controller, armed.end), { dryRun, eventId });
-    log.log('info', result.record.message, { target: result.record.target, action: result.record.action });
+    log.log('info', result.record.message, recordFields(result.record));
     if (result.exitCode !== ExitCode.ok) {
       throw new ProbeError(`the run could not measure the service: ${result.record.message}`, {
         context: { record: result.record },
@@ -123,12 +124,30 @@ function invocationContext(
   return { out: () => {}, log, now: Date.now, signal: controller.signal, deadline: end, output: 'json', env };
 }
 
+/**
+ * The decision record's gist for the log line each run writes: in CloudWatch Logs this line is what a
+ * Kubernetes Event is elsewhere (the reason, the change, the message), one per target.
+ */
+function recordFields(record: DecisionRecord): Record<string, unknown> {
+  const { target, action, reason, current, applied } = record;
+  return {
+    target,
+    action,
+    reason,
+    current,
+    applied,
+    ...(record.applyFailed ? { applyFailed: record.applyFailed } : {}),
+  };
+}
+
 /** What a fleet invocation resolves with: the summary and one line per member. */
 export interface FleetInvocationResult {
   fleet: true;
   summary: string;
   exitCode: number;
-  members: { source: string; exitCode: number; message?: string | undefined }[];
+  members: { source: string; exitCode: number; message?: string | undefined; skipped?: true }[];
+  /** Every member had handled this event already (a redelivery): nothing ran. */
+  duplicate?: true;
 }
 
 /** Time a member needs beside its load test: its reads, decision, claim and apply. */
@@ -147,6 +166,8 @@ async function fleetInvocation(
     controller: AbortController;
     context: InvocationContext;
     dryRun: boolean;
+    /** As for one target: each member skips an event its record already holds (a redelivery). */
+    eventId: string | undefined;
   },
 ): Promise<FleetInvocationResult> {
   const { defaultParallel, runFleet } = await import('./fleet.ts');
@@ -160,16 +181,18 @@ async function fleetInvocation(
       invocationContext(o.env, withFields(o.log, { member: source }), o.controller, armed.end);
     const result = await runFleet(
       members,
-      (config, source) => runCommand(config, member(source), { dryRun: o.dryRun }),
-      {
-        parallel,
-        signal: o.controller.signal,
+      (config, source) => runCommand(config, member(source), { dryRun: o.dryRun, eventId: o.eventId }),
+      { parallel, signal: o.controller.signal },
+      (m) => {
+        const record = m.record as DecisionRecord | undefined;
+        if (record) o.log.log('info', record.message, { member: m.source, ...recordFields(record) });
       },
     );
     const lines = result.outcomes.map((m) => ({
       source: m.source,
       exitCode: m.exitCode,
       message: m.error ?? (m.record as { message?: string } | undefined)?.message,
+      ...(m.skipped ? { skipped: true as const } : {}),
     }));
     o.log.log(result.exitCode === ExitCode.ok ? 'info' : 'warn', result.summary);
     const fleet: FleetInvocationResult = {
@@ -177,6 +200,7 @@ async function fleetInvocation(
       summary: result.summary,
       exitCode: result.exitCode,
       members: lines,
+      ...(lines.length > 0 && lines.every((l) => l.skipped) ? { duplicate: true as const } : {}),
     };
     if (result.exitCode !== ExitCode.ok && result.exitCode !== ExitCode.conflict)
       throw new ProbeError(`the fleet did not all decide: ${result.summary}`, { context: { fleet } });

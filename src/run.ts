@@ -21,6 +21,7 @@ import {
 import { planFor } from './loadtest/plan.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
 import { emptyRecord, type StateRecord } from './model/state-record.ts';
+import { withinBounds, type TargetStatus } from './model/target-status.ts';
 import { targetKey } from './model/target-key.ts';
 import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
@@ -169,7 +170,7 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
     record,
     observations,
     probeError,
-    policy: config,
+    policy: policyWithin(config, status, log),
     now: deps.now(),
   });
   const base = {
@@ -219,6 +220,14 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
     clock.dispose();
   }
   return { record: buildRecord(base), decision, observations, exitCode };
+}
+
+/** The configuration, its replica bounds narrowed to the target's own (an Auto Scaling group's), said in the log. */
+function policyWithin(config: ScalerConfig, status: TargetStatus, log: Logger): ScalerConfig {
+  const { note, ...replicas } = withinBounds(config.replicas, status.bounds);
+  if (!note) return config;
+  log.log('warn', note);
+  return { ...config, replicas };
 }
 
 /**

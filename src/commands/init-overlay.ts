@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { isHttpTarget } from '../config/types.ts';
+import { isKubernetesTarget } from '../config/types.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { Found } from '../target/discover.ts';
 import type { CommandContext } from './context.ts';
@@ -49,9 +49,9 @@ export async function writeOverlay(
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'scaler.yaml'), yaml);
   const config = await loadConfig({ configPath: join(dir, 'scaler.yaml'), env: ctx.env });
-  const namespace = isHttpTarget(config.target)
-    ? (found.webhook?.namespace ?? o.namespace ?? 'default')
-    : config.target.namespace;
+  const namespace = isKubernetesTarget(config.target)
+    ? config.target.namespace
+    : (found.webhook?.namespace ?? o.namespace ?? 'default');
   const options = { serviceAccount: 'latency-scaler', namespace };
   await writeFile(join(dir, 'rbac.yaml'), renderManifests(fleetManifests([{ source: o.out, config }], options)));
   const base = relative(resolve(dir), resolve(o.jobs)) || '.';

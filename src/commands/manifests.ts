@@ -5,11 +5,12 @@
 // themselves, created empty so that no Role needs `create` on ConfigMaps (jobs/base/rbac.yaml, jobs/fleet/).
 // The generation is pure (fleetManifests, renderManifests); the command only loads and prints.
 import type { FleetMember } from '../config/load.ts';
-import { isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
+import { isAwsTarget, isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
 import { ConfigError, messageOf, type FieldIssue } from '../errors.ts';
 import { stateConfigMap } from '../model/target-key.ts';
 import { APPS_PLURALS } from '../target/discover.ts';
 import type { CommandContext } from './context.ts';
+import { fleetIamPolicy, type IamOptions } from './iam-policy.ts';
 
 export interface ManifestOptions {
   /** The Job's ServiceAccount, bound in every namespace the fleet reaches. */
@@ -98,11 +99,17 @@ export function fleetManifests(
     w.names.add(ref.name);
   };
   const http: string[] = [];
+  const aws: string[] = [];
   const dynamodb: string[] = [];
   for (const { source, config } of members) {
     // Locust workers are scaled through the same /scale calls as a target (commands/engine.ts).
     const workers = config.loadTest.locust?.workers?.target;
     if (workers) scaled(workers);
+    if (isAwsTarget(config.target)) {
+      aws.push(source);
+      continue;
+    }
+    // A webhook needs no rule to scale, but its state ConfigMap (in a cluster) does: below.
     if (isHttpTarget(config.target)) http.push(source);
     else scaled(config.target);
     if (config.state.store === 'configmap') {
@@ -133,6 +140,8 @@ export function fleetManifests(
     header.push(
       `http targets need no RBAC to scale (the scaler calls their URL, not the API server): ${http.join(', ')}`,
     );
+  if (aws.length > 0)
+    header.push(`AWS targets need an IAM policy, not RBAC ('manifests --iam' prints it): ${aws.join(', ')}`);
   if (dynamodb.length > 0)
     header.push(`State in DynamoDB needs AWS credentials for its table, not RBAC: ${dynamodb.join(', ')}`);
   return { header, documents };
@@ -267,8 +276,15 @@ function mapping(value: object, indent: string, itemComments?: Record<number, st
   return out;
 }
 
-/** Prints the manifests for a fleet; any document that does not validate is an error (exit 2), naming where. */
-export function manifestsCommand(members: FleetMember[], ctx: CommandContext, options: ManifestOptions): void {
+/**
+ * Prints the manifests for a fleet (or with `iam`, the IAM policy of its AWS side, as JSON); any
+ * document that does not validate is an error (exit 2), naming where.
+ */
+export function manifestsCommand(
+  members: FleetMember[],
+  ctx: CommandContext,
+  options: ManifestOptions & { iam?: IamOptions | undefined },
+): void {
   const issues: FieldIssue[] = members.flatMap((m) => {
     if (!m.error) return [];
     if (!(m.error instanceof ConfigError)) return [{ path: m.source, message: messageOf(m.error) }];
@@ -276,5 +292,14 @@ export function manifestsCommand(members: FleetMember[], ctx: CommandContext, op
   });
   if (issues.length > 0) throw new ConfigError(issues);
   const configured = members.map((m) => ({ source: m.source, config: m.config! }));
-  ctx.out(renderManifests(fleetManifests(configured, options)));
+  if (!options.iam) return ctx.out(renderManifests(fleetManifests(configured, options)));
+  const policy = fleetIamPolicy(
+    configured.map((m) => m.config),
+    options.iam,
+  );
+  if (!policy) {
+    const what = 'no AWS target and no DynamoDB state in the fleet: it needs no IAM policy';
+    throw new ConfigError([{ path: '--iam', message: what }]);
+  }
+  ctx.out(`${JSON.stringify(policy, null, 2)}\n`);
 }

@@ -1,4 +1,4 @@
-import { describeTarget, isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
+import { describeTarget, isKubernetesTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
 import { defaultStatePath } from '../model/target-key.ts';
 import type { StateStore } from '../state/types.ts';
 import { engineFor } from './engine.ts';
@@ -106,7 +106,7 @@ function printOutcome(ctx: CommandContext, o: MemberOutcome): void {
  */
 async function noticeEarlierState(config: ScalerConfig, store: StateStore, ctx: CommandContext): Promise<void> {
   const t = config.target;
-  if (isHttpTarget(t) || !t.namespaceFrom?.startsWith('kubeconfig') || t.namespace === 'default') return;
+  if (!isKubernetesTarget(t) || !t.namespaceFrom?.startsWith('kubeconfig') || t.namespace === 'default') return;
   const here = await store.read(ctx.signal).catch(() => undefined);
   if (here?.record !== null) return; // state here (or unreadable: the run itself says so)
   const before: KubernetesTargetRef = { ...t, namespace: 'default' };

@@ -1,7 +1,7 @@
 // The configuration's JSON Schema, emitted from the valibot schema (schema.ts): each field carries
 // its own JSON Schema (fields.ts), objects, lists, unions and defaults are walked here. Editors read
 // the result (jobs/scaler.schema.json, `latency-scaler schema`) to complete and check scaler.yaml.
-import { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
+import { ConfigSchema, StateSchema, TARGET_SCHEMAS } from './schema.ts';
 import type { Json } from './fields.ts';
 
 interface Node {
@@ -22,8 +22,10 @@ export function configJsonSchema(): Json {
   const root = emit(ConfigSchema);
   const properties = root['properties'] as Record<string, Json>;
   properties['target'] = {
-    description: 'what to scale: a Kubernetes workload through its /scale subresource, or an http webhook',
-    oneOf: [emit(HttpTargetSchema), emit(KubernetesTargetSchema)],
+    description:
+      'what to scale: a Kubernetes workload through its /scale subresource, an http webhook, ' +
+      'an ECS service or an EC2 Auto Scaling group',
+    oneOf: TARGET_SCHEMAS.map(emit),
   };
   properties['state'] = {
     description:

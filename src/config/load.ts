@@ -7,7 +7,7 @@ import { load as loadYaml, loadAll as loadAllYaml, YAMLException } from 'js-yaml
 import { ConfigError, ScalerError } from '../errors.ts';
 import { isObject, show, type Raw } from './fields.ts';
 import { validateConfig, type ValidateOptions } from './validate.ts';
-import type { LoadTestOnlyConfig, ScalerConfig } from './types.ts';
+import { AWS_KINDS, type LoadTestOnlyConfig, type ScalerConfig } from './types.ts';
 
 interface Override {
   path: string;
@@ -28,6 +28,8 @@ export const OVERRIDES: readonly Override[] = [
   { path: 'target.name', env: 'SCALER_TARGET_NAME', flag: 'target-name' },
   { path: 'target.namespace', env: 'SCALER_TARGET_NAMESPACE', flag: 'target-namespace' },
   { path: 'target.url', env: 'SCALER_TARGET_URL', flag: 'target-url' },
+  { path: 'target.cluster', env: 'SCALER_TARGET_CLUSTER' },
+  { path: 'target.service', env: 'SCALER_TARGET_SERVICE' },
   { path: 'replicas.min', env: 'SCALER_MIN_REPLICAS', flag: 'min-replicas' },
   { path: 'replicas.max', env: 'SCALER_MAX_REPLICAS', flag: 'max-replicas' },
   { path: 'state.store', env: 'SCALER_STATE_STORE', flag: 'state-store' },
@@ -179,7 +181,8 @@ async function merge(
     if (target['url'] !== undefined && target['kind'] === undefined) target['kind'] = 'http';
     // As kubectl: in a pod, the pod's own namespace; outside, the kubeconfig context's. `manifests`
     // places a target as its Job's pod would (sources.podNamespace).
-    if (target['kind'] !== 'http' && target['namespace'] === undefined) {
+    const kubernetes = target['kind'] !== 'http' && !(AWS_KINDS as readonly unknown[]).includes(target['kind']);
+    if (kubernetes && target['namespace'] === undefined) {
       const found =
         sources.podNamespace !== undefined
           ? { namespace: sources.podNamespace, from: 'the Job namespace (--namespace)' }

@@ -5,23 +5,31 @@ import type * as v from 'valibot';
 import { defaultStatePath } from '../model/target-key.ts';
 import { show } from './fields.ts';
 import type { Issues } from './issues.ts';
-import { ConfigSchema, type HttpTargetSchema, type KubernetesTargetSchema, type StateSchema } from './schema.ts';
+import {
+  ConfigSchema,
+  type AutoScalingGroupTargetSchema,
+  type KubernetesTargetSchema,
+  type StateSchema,
+  type TargetSchema,
+} from './schema.ts';
 import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
-import type {
-  KubernetesTargetRef,
-  LoadTestConfig,
-  LoadTestOnlyConfig,
-  LocustEngineConfig,
-  RequestSpec,
-  StateConfig,
-  TargetRef,
-  TargetSpec,
+import {
+  isAwsTarget,
+  type AwsTargetRef,
+  type KubernetesTargetRef,
+  type LoadTestConfig,
+  type LoadTestOnlyConfig,
+  type LocustEngineConfig,
+  type RequestSpec,
+  type StateConfig,
+  type TargetRef,
+  type TargetSpec,
 } from './types.ts';
 
 interface Inputs {
   /** The blocks that passed the schema; a block with problems is missing (its problems are reported). */
   parsed: Partial<Parsed>;
-  target: v.InferOutput<typeof HttpTargetSchema | typeof KubernetesTargetSchema> | undefined;
+  target: v.InferOutput<TargetSchema> | undefined;
   state: v.InferOutput<typeof StateSchema> | undefined;
   source: string;
   requireTarget: boolean;
@@ -61,7 +69,25 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
 
 function targetRef(t: NonNullable<Inputs['target']>, path: string, issues: Issues): TargetRef | undefined {
   if (t.kind === 'http' && 'url' in t) return { kind: 'http', url: t.url, headers: t.headers };
+  if ('service' in t) return { kind: 'ecs-service', cluster: t.cluster, service: t.service, ...awsPlace(t) };
+  if (t.kind === 'autoscaling-group') {
+    const group = t as v.InferOutput<typeof AutoScalingGroupTargetSchema>;
+    return { kind: 'autoscaling-group', name: group.name, ...awsPlace(group) };
+  }
   return kubernetesRef(t as ParsedKubernetesRef, path, issues);
+}
+
+/** An AWS target's optional fields, only those given: its key and record name only what was set. */
+function awsPlace(t: {
+  region?: string | undefined;
+  endpoint?: string | undefined;
+  allowOtherAutoscalers: boolean;
+}): Omit<AwsTargetRef, 'kind' | 'name' | 'cluster' | 'service'> {
+  return {
+    ...(t.region !== undefined ? { region: t.region } : {}),
+    ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
+    ...(t.allowOtherAutoscalers ? { allowOtherAutoscalers: true } : {}),
+  };
 }
 
 function kubernetesRef(t: ParsedKubernetesRef, path: string, issues: Issues): KubernetesTargetRef | undefined {
@@ -247,6 +273,13 @@ function stateConfig(
     case 'file':
       return { store: 'file', path: s.path ?? defaultStatePath(target) };
     case 'configmap':
+      if (target && isAwsTarget(target)) {
+        const kind = target.kind;
+        issues.add(
+          'state.store',
+          `"configmap" needs a Kubernetes target; use file or dynamodb with an ${kind} target`,
+        );
+      }
       // No workload to put it beside: a webhook's ConfigMap (its state in a cluster) is named in full.
       if (target?.kind === 'http') {
         for (const key of ['name', 'namespace'] as const) {

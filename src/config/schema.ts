@@ -72,6 +72,50 @@ export const KubernetesTargetSchema = object({
   ),
 });
 
+// ECS names: letters, digits, hyphens and underscores, up to 255; a cluster may be given by its ARN.
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const ECS_CLUSTER = /^([A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255})$/;
+
+/** Where an AWS target's calls go, and whether another autoscaler may share it. */
+const awsPlace = (others: string) => ({
+  region: v.optional(text({ description: "the AWS region; default: the AWS SDK's (AWS_REGION, which Lambda sets)" })),
+  endpoint: v.optional(
+    url({ description: "another endpoint for all of this target's AWS calls (an emulator); default: AWS's" }),
+  ),
+  allowOtherAutoscalers: v.nullish(
+    flag({ description: `scale even when ${others} (they will undo each other)` }),
+    false,
+  ),
+});
+
+export const EcsServiceTargetSchema = object({
+  kind: v.pipe(v.literal('ecs-service'), v.description("ecs-service: an Amazon ECS service's desiredCount")),
+  cluster: text({
+    description: "the ECS service's cluster: its name or ARN",
+    pattern: ECS_CLUSTER,
+    patternRule: 'is not an ECS cluster name (letters, digits, - and _, up to 255) or cluster ARN',
+  }),
+  service: text({
+    description: "the ECS service's name",
+    pattern: ECS_NAME,
+    patternRule: 'is not an ECS service name (letters, digits, - and _, up to 255)',
+  }),
+  ...awsPlace('Application Auto Scaling has scaling policies on this service'),
+});
+
+export const AutoScalingGroupTargetSchema = object({
+  kind: v.pipe(
+    v.literal('autoscaling-group'),
+    v.description("autoscaling-group: an EC2 Auto Scaling group's desired capacity"),
+  ),
+  name: text({
+    description: "the Auto Scaling group's name",
+    pattern: /^.{1,255}$/,
+    patternRule: 'is not an Auto Scaling group name (one line, up to 255 characters)',
+  }),
+  ...awsPlace('the group has scaling policies, or is tagged for the Kubernetes Cluster Autoscaler'),
+});
+
 const requestSchema = object({
   // one request of the scenario, picked by weight
   name: v.optional(text({ description: 'the statistics key and what targets name; default "METHOD path"' })),
@@ -373,3 +417,16 @@ export const ConfigSchema = object({
 });
 
 export const StateSchema = stateSchema;
+
+/** Every kind of target, each its own object (validate.ts picks one by `kind`). */
+export type TargetSchema =
+  | typeof HttpTargetSchema
+  | typeof KubernetesTargetSchema
+  | typeof EcsServiceTargetSchema
+  | typeof AutoScalingGroupTargetSchema;
+export const TARGET_SCHEMAS = [
+  HttpTargetSchema,
+  KubernetesTargetSchema,
+  EcsServiceTargetSchema,
+  AutoScalingGroupTargetSchema,
+] as const;

@@ -26,7 +26,28 @@ export interface HttpTargetRef {
   url: string;
   headers: Record<string, string>;
 }
-export type TargetRef = KubernetesTargetRef | HttpTargetRef;
+/** Where an AWS target's calls go: the SDK's region and endpoint unless set. */
+interface AwsPlace {
+  region?: string | undefined;
+  /** Another endpoint for every call of this target (an emulator). */
+  endpoint?: string | undefined;
+  /** Scale even when another autoscaler (scaling policies) scales this resource. */
+  allowOtherAutoscalers?: boolean;
+}
+/** An ECS service's desiredCount. `cluster`: a name or an ARN. */
+export interface EcsServiceTargetRef extends AwsPlace {
+  kind: 'ecs-service';
+  cluster: string;
+  service: string;
+}
+/** An EC2 Auto Scaling group's desired capacity. */
+export interface AutoScalingGroupTargetRef extends AwsPlace {
+  kind: 'autoscaling-group';
+  name: string;
+}
+export type AwsTargetRef = EcsServiceTargetRef | AutoScalingGroupTargetRef;
+export type TargetRef = KubernetesTargetRef | HttpTargetRef | AwsTargetRef;
+export const AWS_KINDS = ['ecs-service', 'autoscaling-group'] as const;
 
 export interface RequestSpec {
   name: string; // statistics key; default `METHOD path`
@@ -101,8 +122,22 @@ export function isHttpTarget(t: TargetRef): t is HttpTargetRef {
   return t.kind === 'http';
 }
 
+export function isAwsTarget(t: TargetRef): t is AwsTargetRef {
+  return (AWS_KINDS as readonly string[]).includes(t.kind);
+}
+
+export function isKubernetesTarget(t: TargetRef): t is KubernetesTargetRef {
+  return !isHttpTarget(t) && !isAwsTarget(t);
+}
+
 /** For records, Events and logs: an http target by origin and path only (its query may carry a token). */
 export function describeTarget(t: TargetRef): string {
+  if (isAwsTarget(t)) {
+    const region = t.region ? ` (${t.region})` : '';
+    return t.kind === 'ecs-service'
+      ? `ecs-service ${t.cluster}/${t.service}${region}`
+      : `autoscaling-group ${t.name}${region}`;
+  }
   if (!isHttpTarget(t)) return `${t.kind} ${t.namespace}/${t.name}`;
   const url = new URL(t.url);
   return `http ${url.origin}${url.pathname}`;

@@ -6,8 +6,16 @@ import { ConfigError } from '../errors.ts';
 import { closest, isObject, show, type Raw } from './fields.ts';
 import { Issues } from './issues.ts';
 import { applyRules } from './rules.ts';
-import { ConfigSchema, HttpTargetSchema, KubernetesTargetSchema, StateSchema } from './schema.ts';
-import type { LoadTestOnlyConfig, ScalerConfig } from './types.ts';
+import {
+  AutoScalingGroupTargetSchema,
+  ConfigSchema,
+  EcsServiceTargetSchema,
+  HttpTargetSchema,
+  KubernetesTargetSchema,
+  StateSchema,
+  type TargetSchema,
+} from './schema.ts';
+import { AWS_KINDS, type LoadTestOnlyConfig, type ScalerConfig } from './types.ts';
 
 export interface ValidateOptions {
   source: string;
@@ -65,17 +73,21 @@ function parse<S extends v.GenericSchema>(
   return result.success ? result.output : undefined;
 }
 
-function readTarget(
-  raw: unknown,
-  required: boolean,
-  issues: Issues,
-): v.InferOutput<typeof HttpTargetSchema | typeof KubernetesTargetSchema> | undefined {
+function readTarget(raw: unknown, required: boolean, issues: Issues): v.InferOutput<TargetSchema> | undefined {
   if (raw === undefined || raw === null) {
     if (required) issues.add('target', 'is required');
     return undefined;
   }
   if (!isObject(raw)) return void issues.add('target', `${show(raw)} is not an object`);
-  return parse(raw['kind'] === 'http' ? HttpTargetSchema : KubernetesTargetSchema, raw, 'target', issues);
+  const schema =
+    raw['kind'] === 'http'
+      ? HttpTargetSchema
+      : raw['kind'] === 'ecs-service'
+        ? EcsServiceTargetSchema
+        : raw['kind'] === 'autoscaling-group'
+          ? AutoScalingGroupTargetSchema
+          : KubernetesTargetSchema;
+  return parse<TargetSchema>(schema, raw, 'target', issues);
 }
 
 function readState(
@@ -88,8 +100,10 @@ function readState(
     return void issues.add('state', `${show(raw)} is not an object`);
   const given = (raw ?? {}) as Raw;
   // A Kubernetes target's record lives in the cluster wherever the command runs (a laptop, the CronJob),
-  // so the two never keep one record each; a webhook's stays a file by hand. Lambda: DynamoDB.
-  const kubernetes = target !== undefined && target.kind !== 'http';
+  // so the two never keep one record each; a webhook's (or an AWS target's) stays a file by hand. Lambda:
+  // DynamoDB.
+  const kubernetes =
+    target !== undefined && target.kind !== 'http' && !(AWS_KINDS as readonly string[]).includes(target.kind);
   const store = given['store'] ?? (environment === 'lambda' ? 'dynamodb' : kubernetes ? 'configmap' : 'file');
   return parse(StateSchema, { ...given, store }, 'state', issues);
 }

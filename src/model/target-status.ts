@@ -14,6 +14,11 @@ export interface TargetStatus {
   warnings?: string[];
   /** The workload's template revision, when known: a new one means a new service time (the model policy). */
   revision?: string;
+  /**
+   * The target's own bounds, when it has any (an Auto Scaling group's MinSize and MaxSize): the platform
+   * refuses a count outside them, so the run decides within them. `what` names them for messages.
+   */
+  bounds?: { min: number; max: number; what: string };
   /** Why the target is not settled (a rollout, replicas not ready); undefined when settled. */
   notSettled?: NotSettled;
   /** The workload's pods not running yet, when there are any: the capacity check (DESIGN §4.13). */
@@ -39,4 +44,23 @@ export interface PendingPods {
 export interface NotSettled {
   kind: 'rollout' | 'starting';
   reason: string; // `2 of 3 replicas ready`
+}
+
+/**
+ * replicas.min and max narrowed to the target's own bounds (pure): each clamped into them, so the
+ * decision never asks for a count the platform refuses. `note` says what changed, for the log.
+ */
+export function withinBounds(
+  replicas: { min: number; max: number },
+  bounds: TargetStatus['bounds'],
+): { min: number; max: number; note?: string } {
+  if (!bounds) return replicas;
+  const clamp = (n: number): number => Math.min(Math.max(n, bounds.min), bounds.max);
+  const min = clamp(replicas.min);
+  const max = clamp(replicas.max);
+  if (min === replicas.min && max === replicas.max) return replicas;
+  const was = `replicas ${replicas.min}..${replicas.max}`;
+  const own = `${bounds.what} (${bounds.min}..${bounds.max})`;
+  const note = `${own} narrow ${was} to ${min}..${max}: a count outside them is refused`;
+  return { min, max, note };
 }

@@ -1,6 +1,7 @@
 // The one place that picks a state store. Cloud clients load lazily: a run that keeps its
 // state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
-import type { ScalerConfig } from '../config/types.ts';
+import { isAwsTarget, type ScalerConfig } from '../config/types.ts';
+import { ScalerError } from '../errors.ts';
 import { stateConfigMap, targetKey } from '../model/target-key.ts';
 import { FileStateStore } from './file.ts';
 import type { StateStore } from './types.ts';
@@ -16,6 +17,7 @@ export async function createStateStore(
     case 'file':
       return new FileStateStore(state.path, key);
     case 'configmap': {
+      if (isAwsTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes cluster');
       const [{ ConfigMapStateStore }, { kubeClients }] = await Promise.all([
         import('./configmap.ts'),
         import('../kube/client.ts'),

@@ -39,6 +39,8 @@ export interface Rule {
 export interface LogEntry {
   method: string;
   path: string;
+  /** The request body's start: what an RPC protocol's call is (an AWS action, a JSON target's fields). */
+  body: string;
   fault?: Fault['kind'];
   upstreamStatus?: number;
 }
@@ -59,7 +61,7 @@ export interface ProxyOptions {
   tls?: { cert: Buffer; key: Buffer; ca: Buffer };
 }
 
-/** Common answers: Kubernetes' Status body, DynamoDB's JSON protocol errors. */
+/** Common answers: Kubernetes' Status body, DynamoDB's JSON protocol errors, ECS's and Auto Scaling's. */
 export const answers = {
   kubeStatus(code: number, reason: string, message: string, headers: Record<string, string> = {}): Fault {
     const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code });
@@ -73,6 +75,33 @@ export const answers = {
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type },
       body,
     };
+  },
+  /** An error of AWS's JSON 1.1 protocol (ECS, Application Auto Scaling). */
+  awsJson(status: number, type: string, message: string): Fault {
+    const body = JSON.stringify({ __type: type, message });
+    return {
+      kind: 'status',
+      status,
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
+      body,
+    };
+  },
+  /** An error of AWS's query protocol (EC2 Auto Scaling): XML. */
+  awsQueryError(status: number, code: string, message: string): Fault {
+    const type = status >= 500 ? 'Receiver' : 'Sender';
+    const body =
+      '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">' +
+      `<Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error>` +
+      '<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>';
+    return { kind: 'status', status, headers: { 'content-type': 'text/xml' }, body };
+  },
+  /** A successful answer of the query protocol: `<ActionResponse><ActionResult>…` around `result`. */
+  awsQueryResult(action: string, result: string): Fault {
+    const body =
+      `<${action}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><${action}Result>${result}` +
+      `</${action}Result><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId>` +
+      `</ResponseMetadata></${action}Response>`;
+    return { kind: 'status', status: 200, headers: { 'content-type': 'text/xml' }, body };
   },
 };
 
@@ -146,7 +175,12 @@ export async function startFaultProxy(options: ProxyOptions): Promise<FaultProxy
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const fault = pick(method, path, body.toString('utf8'));
-    const entry: LogEntry = { method, path, ...(fault ? { fault: fault.kind } : {}) };
+    const entry: LogEntry = {
+      method,
+      path,
+      body: body.toString('utf8', 0, 300),
+      ...(fault ? { fault: fault.kind } : {}),
+    };
     log.push(entry);
     if (fault?.kind === 'hang') return; // the socket is destroyed by close()
     if (fault?.kind === 'status') {

@@ -31,7 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   report: ['report', 'decide', ...BOTTOM],
   loadtest: ['loadtest', ...BOTTOM],
   state: ['state', 'kube', 'aws', ...BOTTOM],
-  target: ['target', 'kube', 'report', ...BOTTOM],
+  target: ['target', 'kube', 'aws', 'report', ...BOTTOM],
   kube: ['kube', 'aws', ...BOTTOM],
   aws: ['aws', 'base'],
   config: BOTTOM,

@@ -118,6 +118,23 @@ describe('validateConfig accepts', () => {
     const raw = { ...base(), state: { store: 'configmap', name: 'hooks-state', namespace: 'ops' } };
     assert.deepEqual(validateConfig(raw, opts).state, { store: 'configmap', name: 'hooks-state', namespace: 'ops' });
   });
+
+  it('an ECS service and an Auto Scaling group, with only the fields given; in Lambda their state is DynamoDB', () => {
+    const ecs = { kind: 'ecs-service', cluster: 'shop', service: 'web', region: 'eu-west-1' };
+    const lambda = { ...opts, environment: 'lambda' as const };
+    const c = validateConfig({ ...base(), target: ecs, state: { table: 't' } }, lambda);
+    assert.deepEqual(c.target, ecs);
+    assert.equal(c.state.store, 'dynamodb');
+    const arn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/shop';
+    assert.equal(
+      (validateConfig({ ...base(), target: { ...ecs, cluster: arn } }, opts).target as never)['cluster'],
+      arn,
+    );
+    const group = { kind: 'autoscaling-group', name: 'api blue', allowOtherAutoscalers: true };
+    assert.deepEqual(validateConfig({ ...base(), target: group }, opts).target, group);
+    // Not in a cluster's namespace: no namespace is filled in, in a cluster either.
+    assert.deepEqual(validateConfig({ ...base(), target: ecs }, { ...opts, environment: 'cluster' }).target, ecs);
+  });
 });
 
 describe('validateConfig rejects, naming field, value and rule', () => {
@@ -384,6 +401,42 @@ describe('validateConfig rejects, naming field, value and rule', () => {
       /loadTest\.locust: is required when loadTest\.engine is locust/,
     ],
     ['a document that is a list', () => [1, 2], /the configuration is a list, expected a YAML mapping/],
+    [
+      'an ECS service name with a slash',
+      (r) => {
+        r['target'] = { kind: 'ecs-service', cluster: 'shop', service: 'web/blue' };
+      },
+      /target\.service: "web\/blue" is not an ECS service name \(letters, digits, - and _, up to 255\)/,
+    ],
+    [
+      'an ECS target without its cluster',
+      (r) => {
+        r['target'] = { kind: 'ecs-service', service: 'web' };
+      },
+      /target\.cluster: /,
+    ],
+    [
+      'a Kubernetes field on an ECS target',
+      (r) => {
+        r['target'] = { kind: 'ecs-service', cluster: 'shop', service: 'web', namespace: 'shop' };
+      },
+      /target\.namespace: unknown key; expected one of kind, cluster, service, region, endpoint, allowOtherAutoscalers/,
+    ],
+    [
+      'an Auto Scaling group name past 255 characters',
+      (r) => {
+        r['target'] = { kind: 'autoscaling-group', name: 'g'.repeat(256) };
+      },
+      /target\.name: "g+" is not an Auto Scaling group name \(one line, up to 255 characters\)/,
+    ],
+    [
+      'a ConfigMap store for an AWS target',
+      (r) => {
+        r['target'] = { kind: 'autoscaling-group', name: 'api' };
+        r['state'] = { store: 'configmap' };
+      },
+      /state\.store: "configmap" needs a Kubernetes target; use file or dynamodb with an autoscaling-group target/,
+    ],
   ];
   for (const [name, mutate, expected] of cases) {
     it(name, () => {
