@@ -275,10 +275,7 @@ function stateConfig(
     case 'configmap':
       if (target && isAwsTarget(target)) {
         const kind = target.kind;
-        issues.add(
-          'state.store',
-          `"configmap" needs a Kubernetes target; use file or dynamodb with an ${kind} target`,
-        );
+        issues.add('state.store', `"configmap" needs a Kubernetes target; use file or dynamodb with an ${kind} target`);
       }
       // No workload to put it beside: a webhook's ConfigMap (its state in a cluster) is named in full.
       if (target?.kind === 'http') {
