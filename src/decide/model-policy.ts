@@ -1,11 +1,14 @@
-// The model policy's branches of the decision (DESIGN §4.12): the model run for this decision, how
-// it sizes and says so, stopping when scaling does not help, and its scale-down. Pure.
-import { MATERIAL_LAG_SHARE, round } from './evaluate.ts';
-import { runModel, type ModelView } from './model.ts';
+// The model policy's seam (DESIGN §4.12): from the run and the model's view to one recommendation
+// and its reasons; decide.ts wraps it in the safety rules, limits.ts bounds it. A signal the model
+// learns from (a production rate) changes the view, not this file's callers. Pure.
+import type { ModelDoubtKind, ModelState } from '../model/model-state.ts';
+import { MATERIAL_LAG_SHARE, round, type TargetEvaluation } from './evaluate.ts';
+import { calmRun, failingHold, lpaRecommendation, stepUp } from './lpa-policy.ts';
+import { primaryMean, runModel, TEST_STEP, type ModelView } from './model.ts';
 import { neededWithin, runs } from './stabilization.ts';
-import type { Context, Draft } from './types.ts';
+import type { Context, Draft, PolicyRun, Recommend } from './types.ts';
 
-/** The model policy's learning and recommendation for this run, when a mode uses it. */
+/** The model policy's learning and view for this run, when a mode uses it. */
 export function modelOf(ctx: Context): Context['model'] {
   const { input, prior, current, generator, failures } = ctx;
   const { policy, status } = input;
@@ -31,35 +34,105 @@ export function modelOf(ctx: Context): Context['model'] {
   });
 }
 
+export const modelRecommendation: Recommend = (ctx, run) => {
+  const { policy } = ctx.input;
+  const view = ctx.model?.view;
+  const up = policy.scaleUp.mode === 'model';
+  if (!view) return lpaRecommendation(ctx, run);
+  if (run.situation === 'breached') return up ? onBreach(ctx, run, view) : lpaRecommendation(ctx, run);
+  if (run.situation === 'failing') return up ? onFailing(ctx, run, view) : failingHold(ctx, run);
+  if (up && view.needEarly !== undefined && view.needEarly > ctx.current) {
+    const why = `${run.why} within target, but ${sizedBy(view, ctx.current)}`;
+    return { reason: 'Headroom', desired: view.needEarly, why, calm: false };
+  }
+  return policy.decay.mode === 'model' ? modelDecay(ctx, view, run.why) : calmRun(ctx, run.why);
+};
+
+function onBreach(ctx: Context, run: PolicyRun, view: ModelView): Draft {
+  const { current } = ctx;
+  const { policy } = ctx.input;
+  const hold = (why: string): Draft => ({ reason: 'TargetBreached', desired: current, why, calm: false });
+  const released = view.released ? `; ${view.released}` : '';
+  if (view.stuck) return stopped(ctx, view, view.stuck, run.why, run.failing);
+  if (view.control) return hold(`${run.why}; ${view.control}`);
+  if (view.draining && !run.failing) {
+    const drain = 'the latency fell by a fifth since the scale-up from an overloaded run: its backlog draining';
+    return hold(`${run.why}; ${drain}, not more load (acting if the next run is no better)`);
+  }
+  // One run past a target by less than the latency's own noise, after a run that asked for nothing,
+  // is no evidence of more load: the model acts when the next run shows it too (as on its headroom) —
+  // unless the load is rising.
+  const askedBefore = view.earlier !== undefined && view.earlier > current;
+  if (!run.failing && !askedBefore && view.growth <= 1 && withinNoise(ctx, run.breached, view.noise)) {
+    const noise = `±${Math.round(view.noise * 100)}%`;
+    return hold(`${run.why}, within the latency's run-to-run noise (${noise}): acting if the next run agrees`);
+  }
+  if (view.suspect) {
+    const desired = testStep(current);
+    const why = `${run.why}; ${view.suspect.why}: one test step, ${current}→${desired}, before sizing on it`;
+    return { reason: 'TargetBreached', desired, why: why + released, calm: false, test: view.suspect.kind };
+  }
+  const desired = view.need !== undefined ? Math.max(view.need, current + 1) : stepUp(current, run.measured, policy);
+  return { reason: 'TargetBreached', desired, why: `${run.why}; ${sizedBy(view, current)}${released}`, calm: false };
+}
+
+/** Failures above decay.maxFailureRatio and no latency breached (fast errors): sized from goodput. */
+function onFailing(ctx: Context, run: PolicyRun, view: ModelView): Draft {
+  if (view.stuck) return stopped(ctx, view, view.stuck, run.why, true);
+  if (view.control) return { ...failingHold(ctx, run), why: `${run.why}; ${view.control}` };
+  if (view.need !== undefined && view.need > ctx.current) {
+    const released = view.released ? `; ${view.released}` : '';
+    const why = `${run.why}; ${sizedBy(view, ctx.current)}${released}`;
+    return { reason: 'FailingService', desired: view.need, why, calm: false };
+  }
+  return failingHold(ctx, run);
+}
+
+/**
+ * Scaling stopped. A bottleneck more pods do not relieve only costs money: back to the count before
+ * the scale-ups that did not show — never lower while the service fails, nor where the probe saw any
+ * failure (a small probe can miss a production failure rate of a few percent). A target out of reach:
+ * back to the count before the test step, and held there. Either stop is lifted by a load that grows
+ * (model-check.ts): a growing load is never frozen.
+ */
+function stopped(ctx: Context, view: ModelView, stuck: NonNullable<ModelView['stuck']>, what: string, failing: boolean): Draft {
+  const { current } = ctx;
+  const anyFailure = (ctx.failures?.failures ?? 0) > 0;
+  const mayGoBack = !failing && !anyFailure && stuck.back < current;
+  if (stuck.kind === 'bottleneck') {
+    const why = `${what}; not scaling up: ${stuck.why}`;
+    if (!mayGoBack) return { reason: 'NotScalable', desired: current, why, calm: false, neverDown: true };
+    return { reason: 'NotScalable', desired: stuck.back, why: `${why}; back to ${stuck.back}`, calm: false };
+  }
+  // Out of reach the latency sizes nothing (its noise would read as queueing); a load that grows
+  // lifts the stop (model-check.ts), and is sized then.
+  const desired = stuck.now && mayGoBack ? stuck.back : current;
+  const to = desired < current ? `; back to ${desired}` : '';
+  return { reason: 'TargetUnreachable', desired, why: `${what}; ${stuck.why}${to}`, calm: false, neverDown: !mayGoBack };
+}
+
 /** `the model predicts 17.2 ms at 3 replicas > 16 ms; 5 replicas keep within it (s₀ 10 ms, utilization 72% …)` */
 export function sizedBy(view: ModelView, current: number): string {
   if (view.need === undefined) return `the model cannot size it (${view.text})`;
   const to = view.need;
+  const predicted = view.predict(current);
+  const ahead = view.growth > 1 ? ' (the load one run ahead)' : '';
   const at = view.clipped
     ? 'sized from the requests served'
-    : `the model predicts ${round(view.predict(current))} ms at ${current}`;
+    : view.saturated
+      ? 'sized from a saturated queue'
+      : Number.isFinite(predicted)
+        ? `the model predicts ${round(predicted)} ms at ${current}${ahead}`
+        : `the model predicts ${current} past capacity${ahead}`;
   return `${at}; ${to} ${to === 1 ? 'replica keeps' : 'replicas keep'} within headroom (${view.text})`;
-}
-
-/**
- * Adding pods to a service bound elsewhere only costs money: no scale-up, and back to the count
- * before the scale-ups that did not help — but never lower while the service fails.
- */
-export function notScalable(
-  current: number,
-  stuck: NonNullable<ModelView['notScalable']>,
-  what: string,
-  failing: boolean,
-): Draft {
-  const why = `${what}; not scaling up: ${stuck.why}`;
-  if (failing) return { reason: 'NotScalable', desired: current, why, calm: false, neverDown: true };
-  return { reason: 'NotScalable', desired: stuck.back, why: `${why}; back to ${stuck.back}`, calm: false };
 }
 
 /**
  * Model decay: down to the count the model predicts within the headroom band — at most halving a
  * run, and no lower than it needed over the last unchangedRuns runs (one noisy run never drops the
- * count). Until a change has calibrated s₀ (and the service is not idle), one decay.replicas step at a time.
+ * count). Until a change has calibrated s₀, the model cannot tell an idle service from a busy one at
+ * a steady load: its first move is one step *up* (a replica for a few runs is cheaper than a breach),
+ * and where that moved nothing, one decay.replicas step at a time.
  */
 export function modelDecay(ctx: Context, view: ModelView, within: string): Draft {
   const { current, calmBefore, input, prior } = ctx;
@@ -77,7 +150,11 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
     const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)}`;
     return calm(`${within} within target; the model needs ${lately}; ${left} before a scale-down`);
   }
-  const step = view.calibrated ? Math.ceil(current / 2) : current - decay.replicas;
+  if (view.calibration === 'none' && current < replicas.max) {
+    const why = `${within} within target; learning the service time before any scale-down (${view.text})`;
+    return { reason: 'Calibrating', desired: current + 1, why, calm: false, needed: current, test: 'probe' };
+  }
+  const step = view.calibration === 'fitted' ? Math.ceil(current / 2) : current - decay.replicas;
   const desired = Math.max(lately, step);
   const floor = neededWithin(prior, stabilization.downscaleWindow, input.now);
   if (floor !== undefined && floor > desired) {
@@ -87,4 +164,49 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
   }
   const predicted = `the model predicts ${round(view.predictDown(desired))} ms at ${desired}`;
   return { reason: 'Decay', desired, why: `${within}; ${predicted} (${view.text})`, calm: true, needed };
+}
+
+/** This much more capacity, at least one replica. */
+function testStep(current: number): number {
+  return Math.max(current + 1, Math.ceil(current * TEST_STEP));
+}
+
+/** Every breached target a latency, past its limit by less than the noise of the latency. */
+function withinNoise(ctx: Context, breached: TargetEvaluation[], noise: number): boolean {
+  const { targets } = ctx.input.policy;
+  return breached.every((e) => {
+    const spec = targets[ctx.evaluations.indexOf(e)];
+    const latency = spec !== undefined && spec.type.kind !== 'failureRatio' && spec.type.kind !== 'rps';
+    return latency && e.value !== null && e.value / (1 + noise) <= e.limit * (1 + spec.tolerance);
+  });
+}
+
+/**
+ * The model's state to store once the limits set the count: a scale-up carries what it expects,
+ * checked on the first run where its replicas serve (model-check.ts); a calibration step, its mark.
+ */
+export function modelStateAfter(ctx: Context, d: Draft, applied: number): ModelState | null {
+  const model = ctx.model;
+  if (!model?.state || !model.view || applied <= ctx.current) return model?.state ?? null;
+  const { state, view } = model;
+  if (d.test === 'probe') return { ...state, probe: { c: applied, idle: null }, check: null };
+  const t = primaryMean(ctx.input.policy, ctx.input.observations) ?? view.reading.t;
+  const predicted = view.predict(applied);
+  const kind: ModelDoubtKind = d.test === 'slower' || d.test === 'reach' ? d.test : 'size';
+  const chain = state.check?.first ?? { c: ctx.current, t };
+  return {
+    ...state,
+    check: {
+      c: applied,
+      before: ctx.current,
+      t: round(t),
+      predicted: Number.isFinite(predicted) && predicted > 0 ? round(predicted) : null,
+      clipped: view.reading.clipped,
+      failShare: view.reading.failShare,
+      requests: view.reading.requests,
+      lower: view.reading.lower,
+      kind,
+      first: chain,
+    },
+  };
 }

@@ -1,0 +1,208 @@
+// Whether the model's scale-ups help (DESIGN §4.12 (a)): the costs are not symmetric — a false "scaling
+// does not help" is an outage, a missed one costs replicas up to max — so a scale-up whose capacity did
+// not show is not yet a verdict: the load may have grown as fast as the replicas did. The next run holds
+// at that count (a control); only if the load did not grow there either is the scale-up unhelpful. A
+// stop is lifted when the load grows again, when the latency is within target, or after a while. Pure.
+import type { ModelCheck, ModelDoubt, ModelState, ModelStuck } from '../model/model-state.ts';
+import { round } from './model-learn.ts';
+
+/** A latency that fell by this share after a scale-up: the scaling helped. */
+const MIN_FALL = 0.2;
+/** A scale-up that delivered less than this share of its predicted improvement (log scale) missed. */
+const HELPED_SHARE = 0.3;
+/** The least rise of the latency that says the load grew, and the least in σ of its run-to-run noise. */
+const MIN_RISE = 0.15;
+const RISE_SIGMAS = 3;
+/** z of a one-sided 90% bound: a change in the share served beyond this many errors is real. */
+const ONE_SIDED_90 = 1.2816;
+/** Fewer requests than this in a run: its share served is not compared at all. */
+const MIN_REQUESTS_TO_JUDGE = 30;
+/** A stop is tried again (one step) after this long. */
+export const RETRY_AFTER_MS = 30 * 60_000;
+/** Scale-ups that did not show, each in a try of its own, after which a growing load no longer lifts a stop. */
+const MAX_STRIKES = 2;
+
+/** What judging needs of this run. */
+export interface Judging {
+  ready: number;
+  t: number;
+  clipped: boolean;
+  failShare: number;
+  requests: number;
+  /** The latency no longer tells the load (a saturated queue), or the overload was beyond one run's read. */
+  lowerBound: boolean;
+  within: boolean; // every target within (and not failing)
+  maxFailureRatio: number;
+  noise: number;
+  now: number;
+  /** Nothing queues: the latency is within its noise of s₀. */
+  atServiceTime: boolean;
+}
+
+export interface Judged {
+  state: ModelState;
+  /** This run is the control of a scale-up that did not show: hold, and say why. */
+  control?: string;
+  /** A stop confirmed this run (go back to its count), or lifted (and why). */
+  confirmed?: ModelStuck['kind'] | 'slower';
+  released?: string;
+}
+
+/** The stop, the control and the pending check, each moved on by this run. */
+export function judge(state: ModelState, run: Judging): Judged {
+  let out: Judged = { state };
+  if (run.within) return { state: { ...state, check: null, misses: 0, doubt: null, stuck: null, again: null } };
+  if (state.stuck) {
+    out = reconsider(state.stuck, state, run);
+    // Still stopped: nothing was scaled up to judge (the step back is no test).
+    if (out.state.stuck) return { ...out, state: { ...out.state, check: null } };
+  } else if (state.doubt) out = control(state.doubt, state, run);
+  const check = out.state.check;
+  if (check && run.ready >= check.c && !out.control) out = { ...out, ...verdict(check, out.state, run) };
+  return out;
+}
+
+/**
+ * While stopped: lifted when the load grew since — failing where it was not, or fewer served, at once;
+ * a latency above its noise, two runs in a row (one may be noise) — or after RETRY_AFTER_MS (one step).
+ */
+function reconsider(stuck: ModelStuck, state: ModelState, run: Judging): Judged {
+  const retry = run.now - stuck.since >= RETRY_AFTER_MS;
+  // Scaling failed to show in separate tries: a load that grows at this count is the bottleneck's.
+  const grew = stuck.strikes < MAX_STRIKES ? grewSince(stuck, run) : undefined;
+  const byLatency = grew !== undefined && !run.clipped;
+  const rises = byLatency ? (stuck.rises ?? 0) + 1 : 0;
+  if (!retry && (!grew || (byLatency && rises < 2))) return { state: { ...state, stuck: { ...stuck, rises } } };
+  const why = grew
+    ? `the load grew since scaling stopped (${grew}): scaling again`
+    : `${Math.round(RETRY_AFTER_MS / 60_000)} minutes since scaling stopped: trying one step again`;
+  // One scale-up is allowed; if its capacity does not show either, the stop is back at once.
+  return { state: { ...state, stuck: null, doubt: null, again: stuck }, released: why };
+}
+
+/** The run after a scale-up that did not show, at the same count: did the load grow? */
+function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
+  if (run.ready < doubt.c) return { state, control: controlWhy(doubt) };
+  const grew = grewSince(doubt, run);
+  if (grew) return { state: { ...state, doubt: null }, released: `the load grew (${grew}): scaling again` };
+  const stuck: ModelStuck = {
+    kind: doubt.kind === 'size' ? 'bottleneck' : 'reach',
+    since: run.now,
+    back: doubt.back,
+    t: round(Math.min(doubt.t, run.t)),
+    s0: round(Math.min(doubt.t, run.t)),
+    failShare: run.failShare,
+    requests: run.requests,
+    strikes: 1,
+  };
+  return { state: { ...state, doubt: null, stuck }, confirmed: doubt.kind === 'slower' ? 'slower' : stuck.kind };
+}
+
+/** The first run where a scale-up's replicas serve: helped, cannot tell, or its capacity did not show. */
+function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
+  const cleared = { ...state, check: null };
+  const shown = capacityShowed(check, run);
+  if (shown === 'yes') return { state: { ...cleared, again: null, misses: 0 } };
+  if (shown === 'unknown') return { state: cleared };
+  const again = state.again;
+  const back = again?.back ?? check.first.c;
+  const misses = state.misses + 1;
+  // A target below s₀ tested by one step, and the latency still at the service time: nothing queues at
+  // either count, so no load can explain it — out of reach at once. A stop seen before, or a second
+  // scale-up in a row that did not show (a load that grew in between included), likewise.
+  if ((check.kind === 'reach' && run.atServiceTime) || again !== null || misses >= MAX_STRIKES) {
+    const kind = check.kind === 'size' ? 'bottleneck' : 'reach';
+    const stuck: ModelStuck = {
+      kind,
+      since: run.now,
+      back,
+      t: round(run.t),
+      s0: round(Math.min(check.t, run.t)),
+      failShare: run.failShare,
+      requests: run.requests,
+      strikes: Math.max(misses, (again?.strikes ?? 0) + 1),
+    };
+    const next = { ...cleared, again: null, misses, stuck };
+    return { state: next, confirmed: check.kind === 'slower' ? 'slower' : kind };
+  }
+  const doubt: ModelDoubt = {
+    c: run.ready,
+    kind: check.kind,
+    back,
+    t: round(run.t),
+    clipped: run.clipped,
+    failShare: run.failShare,
+    requests: run.requests,
+    since: run.now,
+  };
+  return { state: { ...cleared, misses, doubt }, control: controlWhy(doubt) };
+}
+
+function controlWhy(doubt: ModelDoubt): string {
+  const what =
+    doubt.kind === 'slower'
+      ? 'a test step did not move the fastest answers or the latency'
+      : doubt.kind === 'reach'
+        ? 'a test step did not lower the latency'
+        : 'the last scale-up did not move the latency as the replicas it added should';
+  return `${what}: holding one run at ${doubt.c} to tell a bottleneck from a growing load`;
+}
+
+/**
+ * Did the replicas a scale-up added show? Failing: the requests served must grow with them, judged
+ * beyond the probe's sampling error; not failing: the latency fell by a fifth, or by a good share of
+ * the prediction. 'unknown' where the run cannot tell (too few requests; the load read before it was
+ * only a lower bound and the queue is still saturated).
+ */
+function capacityShowed(check: ModelCheck, run: Judging): 'yes' | 'no' | 'unknown' {
+  if (check.clipped && !run.clipped) return 'yes'; // the failures stopped
+  if (check.kind === 'size' && check.lower && run.lowerBound) return 'unknown';
+  if (run.clipped && check.clipped) return servedMore(check, run);
+  const fell = run.t <= check.t * (1 - MIN_FALL);
+  // As predicted: a good share of the fall the model expected — where it expected a fall at all.
+  const predicted = check.predicted;
+  const expectedFall = predicted !== null && predicted < check.t * (1 - MIN_FALL / 2);
+  const asPredicted = expectedFall && Math.log(check.t / run.t) >= HELPED_SHARE * Math.log(check.t / predicted);
+  return fell || asPredicted ? 'yes' : 'no';
+}
+
+/** The share served grew by a good share of the replicas' growth ('no' only beyond its sampling error). */
+function servedMore(check: ModelCheck, run: Judging): 'yes' | 'no' | 'unknown' {
+  const share = 1 - run.failShare;
+  const before = 1 - check.failShare;
+  const wanted = 1 + HELPED_SHARE * (run.ready / check.before - 1);
+  const goal = before * wanted;
+  if (share >= goal) return 'yes';
+  if (Math.min(run.requests, check.requests) < MIN_REQUESTS_TO_JUDGE) return 'unknown';
+  const error = Math.sqrt(shareVariance(share, run.requests) + shareVariance(before, check.requests) * wanted ** 2);
+  return goal - share > ONE_SIDED_90 * error ? 'no' : 'unknown';
+}
+
+/**
+ * The load grew since a reference run at this count: failing where it was not, a share served that
+ * fell beyond its sampling error, or a latency that rose beyond its noise. In words, or undefined.
+ */
+function grewSince(ref: { t: number; failShare: number; requests: number }, run: Judging): string | undefined {
+  const wasClipped = ref.failShare > run.maxFailureRatio;
+  if (run.clipped && !wasClipped) return `failing now: ${pct(run.failShare)} of requests`;
+  if (run.clipped && wasClipped) {
+    const fell = 1 - ref.failShare - (1 - run.failShare);
+    const enough = Math.min(run.requests, ref.requests) >= MIN_REQUESTS_TO_JUDGE;
+    const error = Math.sqrt(shareVariance(1 - run.failShare, run.requests) + shareVariance(1 - ref.failShare, ref.requests));
+    if (enough && fell > ONE_SIDED_90 * error) return `failures ${pct(ref.failShare)} → ${pct(run.failShare)}`;
+    return undefined;
+  }
+  if (!run.clipped && run.t > ref.t * (1 + Math.max(MIN_RISE, RISE_SIGMAS * run.noise))) {
+    return `latency ${round(ref.t)} → ${round(run.t)} ms`;
+  }
+  return undefined;
+}
+
+/** The variance of a share measured over n requests (Agresti–Coull: never 0 at 0% or 100%). */
+function shareVariance(share: number, n: number): number {
+  const trials = Math.max(0, n) + 4;
+  const p = (share * Math.max(0, n) + 2) / trials;
+  return (p * (1 - p)) / trials;
+}
+
+const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
