@@ -1,8 +1,9 @@
 // Whether the model's scale-ups help (DESIGN §4.12 (a)): the costs are not symmetric — a false "scaling
 // does not help" is an outage, a missed one costs replicas up to max — so a scale-up whose capacity did
 // not show is not yet a verdict: the load may have grown as fast as the replicas did. The next run holds
-// at that count (a control); only if the load did not grow there either is the scale-up unhelpful. A
-// stop is lifted when the load grows again, when the latency is within target, or after a while. Pure.
+// at that count (a control): if the load grew there, the miss is forgiven; if not, the next scale-up
+// decides — two in a row that do not show, at a load that held still between them, are a bottleneck.
+// A stop is lifted when the load grows again, when the latency is within target, or after a while. Pure.
 import type { ModelCheck, ModelDoubt, ModelState, ModelStuck } from '../model/model-state.ts';
 import { round } from './model-learn.ts';
 
@@ -37,6 +38,8 @@ export interface Judging {
   now: number;
   /** Nothing queues: the latency is within its noise of s₀. */
   atServiceTime: boolean;
+  /** The offered load read from this run (servers, λ·s₀). */
+  a: number;
 }
 
 export interface Judged {
@@ -80,22 +83,25 @@ function reconsider(stuck: ModelStuck, state: ModelState, run: Judging): Judged 
   return { state: { ...state, stuck: null, doubt: null, again: stuck }, released: why };
 }
 
-/** The run after a scale-up that did not show, at the same count: did the load grow? */
+/**
+ * The run after a scale-up that did not show, at the same count: did the load grow? If it did, that
+ * growth explains the scale-up (the miss is forgiven). If not, the next scale-up is sized as usual
+ * and decides: at a load that holds still, a second one that does not show is a bottleneck.
+ */
 function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
   if (run.ready < doubt.c) return { state, control: controlWhy(doubt) };
+  // The load's own growth a run: here at one count, or as the trend before the scale-up. Helped but
+  // masked by a growing load, the scale-up read as a load that grew by about that much; a bottleneck,
+  // as one that grew by the replicas' ratio on top (the latency stayed where it was).
+  const own = Math.max(1, doubt.a > 0 ? run.a / doubt.a : 1, doubt.growth);
+  const masked = Math.log(doubt.jump) - Math.log(own) <= 0.5 * Math.log(doubt.ratio);
   const grew = grewSince(doubt, run);
-  if (grew) return { state: { ...state, doubt: null }, released: `the load grew (${grew}): scaling again` };
-  const stuck: ModelStuck = {
-    kind: doubt.kind === 'size' ? 'bottleneck' : 'reach',
-    since: run.now,
-    back: doubt.back,
-    t: round(Math.min(doubt.t, run.t)),
-    s0: round(Math.min(doubt.t, run.t)),
-    failShare: run.failShare,
-    requests: run.requests,
-    strikes: 1,
-  };
-  return { state: { ...state, doubt: null, stuck }, confirmed: doubt.kind === 'slower' ? 'slower' : stuck.kind };
+  if (masked) {
+    const why = grew ? `the load grew (${grew})` : `the load grew ×${round(own)} a run`;
+    return { state: { ...state, doubt: null, misses: 0 }, released: `${why}, as much as the scale-up hid: scaling again` };
+  }
+  const test = doubt.kind === 'size' ? 'one more scale-up tells a bottleneck' : 'one more test step tells';
+  return { state: { ...state, doubt: null }, released: `the load did not grow as much as the scale-up hid: ${test}` };
 }
 
 /** The first run where a scale-up's replicas serve: helped, cannot tell, or its capacity did not show. */
@@ -134,6 +140,10 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
     failShare: run.failShare,
     requests: run.requests,
     since: run.now,
+    jump: check.a > 0 ? round(run.a / check.a) : 1,
+    ratio: round(run.ready / check.before),
+    a: round(run.a),
+    growth: check.growth,
   };
   return { state: { ...cleared, misses, doubt }, control: controlWhy(doubt) };
 }

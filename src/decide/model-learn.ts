@@ -10,8 +10,8 @@ const S0_WINDOW_MS = 24 * 3600_000;
 export const PAIR_GAP_MS = 10 * 60_000;
 /** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
 const MIN_PAIR_STRETCH = 1.15;
-/** The weight of a new run-to-run difference in the noise estimate. */
-const NOISE_WEIGHT = 0.2;
+/** The run-to-run differences kept: their median is the latency's noise. */
+const SPREAD_RUNS = 7;
 /** The most noise the model believes in: beyond it, the latency's changes are read as load. */
 export const MAX_NOISE = 0.25;
 /** The trusted latencies kept to bound s₀ from above. */
@@ -20,6 +20,8 @@ const RECENT_RUNS = 10;
 const FIT_WEIGHT = 0.3;
 /** The fastest-answer readings kept: their median is what a slower service is told against. */
 const FAST_RUNS = 5;
+/** The runs in a row at one count whose mean latency a scale-down reads. */
+const SAME_RUNS = 3;
 /** The load estimates kept for the trend. */
 const LOAD_RUNS = 4;
 
@@ -68,17 +70,23 @@ export function learnFrom(prior: ModelState, run: Learned): ModelState {
   let state: ModelState = prior;
   const at = new Date(now).toISOString();
   const aged = now - Date.parse(state.s0At) > S0_WINDOW_MS;
+  // The lowest latency seen bounds s₀ from above — less the noise it was seen through: the lowest of
+  // many noisy runs lies below the service time itself (and a low s₀ reads an idle service as busy).
+  const lowest = t * (1 + (state.noise ?? 0));
   if (aged) state = { ...state, s0: t, s0At: at, fits: 0 };
-  else if (state.fits === 0 && t < state.s0) state = { ...state, s0: t, s0At: at };
+  else if (state.fits === 0 && lowest < state.s0) state = { ...state, s0: lowest, s0At: at };
   const last = state.last;
   const close = run.lastRunAt !== null && now - Date.parse(run.lastRunAt) <= PAIR_GAP_MS;
-  if (last && close && last.c === run.ready) {
-    // Two close runs at one count: their difference is the measurement's noise (σ√2 apart, on average
-    // σ·2/√π); a moving average of it, which forgets a load that has since settled.
-    const apartBy = Math.abs(t - last.t) / ((t + last.t) / 2);
-    const sample = Math.min(MAX_NOISE, apartBy / (2 / Math.sqrt(Math.PI)));
-    const noise = state.noise === undefined ? sample : (1 - NOISE_WEIGHT) * state.noise + NOISE_WEIGHT * sample;
-    state = { ...state, noise: Math.round(noise * 1000) / 1000 };
+  const row = state.same?.c === run.ready && close ? state.same.t : [];
+  if (row.length >= 2) {
+    // Three close runs in a row at one count: the second difference t₁ − 2t₂ + t₃ cancels a load that
+    // moves steadily (a ramp, a daily cycle) and leaves the measurement's noise (σ√6 apart, on average
+    // σ√6·√(2/π)). The median of the last few: a step or a surge between two runs is one outlier.
+    const [t1, t2] = row.slice(-2) as [number, number];
+    const level = (t1 + t2 + t) / 3;
+    const sample = Math.abs(t1 - 2 * t2 + t) / level / (Math.sqrt(6) * Math.sqrt(2 / Math.PI));
+    const spreads = [...(state.spreads ?? []), round3(sample)].slice(-SPREAD_RUNS);
+    state = { ...state, spreads, noise: round3(Math.min(MAX_NOISE, median(spreads))) };
   }
   const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
   if (last && close && apart && last.c !== run.ready) {
@@ -94,6 +102,7 @@ export function learnFrom(prior: ModelState, run: Learned): ModelState {
   const fast = run.fast === undefined ? state.fast : [...state.fast, round(run.fast)].slice(-FAST_RUNS);
   return {
     ...state,
+    same: { c: run.ready, t: [...row, round(t)].slice(-SAME_RUNS) },
     last: { c: run.ready, t },
     recent: [...state.recent, round(t)].slice(-RECENT_RUNS),
     fast,
@@ -118,7 +127,7 @@ function boundedBelow(
   if (few.t > many.t * band) return state;
   const bound = serviceTimeFrom({ c: few.c, t: many.t * band }, many, slots);
   if (bound === undefined) return state;
-  const s0 = Math.min(Math.max(state.s0, bound), few.t, many.t);
+  const s0 = Math.min(Math.max(state.s0, bound), Math.min(few.t, many.t) * (1 + (state.noise ?? 0)));
   return { ...state, s0, s0At: at, fits: state.fits + 1 };
 }
 
@@ -126,7 +135,8 @@ function boundedBelow(
 export function withLoad(state: ModelState, load: ModelLoad): ModelState {
   const previous = state.loads.at(-1);
   const kept = previous && load.at - previous.at <= 2 * PAIR_GAP_MS ? state.loads : [];
-  return { ...state, loads: [...kept, { ...load, a: round(load.a) }].slice(-LOAD_RUNS) };
+  const entry = { ...load, a: round(load.a), ...(load.noise !== undefined ? { noise: round(load.noise) } : {}) };
+  return { ...state, loads: [...kept, entry].slice(-LOAD_RUNS) };
 }
 
 /**
@@ -134,15 +144,20 @@ export function withLoad(state: ModelState, load: ModelLoad): ModelState {
  * latency's noise could move them: the factor one run ahead (1 when there is no such trend), at most 2.
  * Only ever used to add replicas (a forecast never removes one, as predictive autoscalers rule it).
  */
-export function growthOf(loads: readonly ModelLoad[], noise: number): number {
-  // noise: the relative σ of one load estimate (not of the latency: near s₀ they differ by far).
+export function growthOf(loads: readonly ModelLoad[]): number {
   if (loads.length < 3) return 1;
-  const [a, b, c] = loads.slice(-3).map((l) => l.a) as [number, number, number];
+  const last = loads.slice(-3);
+  const [a, b, c] = last.map((l) => l.a) as [number, number, number];
   if (!(a > 0 && b > a && c > b)) return 1;
-  // The smaller of the two rises: a step (flat, then a jump) is no trend; a growth is both.
-  const perRun = Math.min(b / a, c / b);
-  // Two rises in a row happen by chance one run in three: each must beat the estimate's own noise.
-  if (perRun - 1 <= Math.max(0.02, noise)) return 1;
+  // A growth rises alike twice; a step (flat, then a jump) is no trend: the two rises must agree
+  // within a factor of two (in log), and the smaller one is the growth.
+  const [small, large] = [Math.log(b / a), Math.log(c / b)].sort((x, y) => x - y) as [number, number];
+  if (small < large / 2) return 1;
+  const perRun = Math.exp(small);
+  // Two rises in a row happen by chance one run in three: each must beat the estimates' own noise
+  // (the relative σ of a load read from a latency: near s₀, a few percent of latency is half the load).
+  const noise = Math.max(0.02, ...last.map((l) => l.noise ?? 0.05));
+  if (perRun - 1 <= noise) return 1;
   return Math.min(2, perRun);
 }
 
@@ -156,10 +171,12 @@ export function noiseOf(recent: readonly number[]): number {
 
 /**
  * The service time the model uses: the learned s₀, never above the lowest of the last few trusted
- * latencies (a fit thrown high by noise is caught at once; noise only lowers this, which is safe).
+ * latencies beyond their noise (a fit thrown high by noise is caught at once).
  */
 export function serviceTime(state: ModelState): number {
-  return Math.min(state.s0, ...state.recent);
+  // Two σ of slack: of ten noisy runs the lowest is often 1.5σ below its truth.
+  const slack = 1 + 2 * (state.noise ?? noiseOf(state.recent));
+  return Math.min(state.s0, Math.min(...state.recent) * slack);
 }
 
 /** The fastest answers as they were while the service did not queue hard (the median of the last few). */
@@ -176,3 +193,5 @@ export function median(xs: readonly number[]): number {
 export function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;

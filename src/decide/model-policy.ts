@@ -45,6 +45,12 @@ export const modelRecommendation: Recommend = (ctx, run) => {
     const why = `${run.why} within target, but ${sizedBy(view, ctx.current)}`;
     return { reason: 'Headroom', desired: view.needEarly, why, calm: false };
   }
+  if (up && view.calibration === 'none' && ctx.model?.state?.last && ctx.current < policy.replicas.max) {
+    // The lowest latency seen is all the model knows of s₀ so far, and a busy service never shows it:
+    // one replica more for a run tells (the change calibrates s₀), and costs less than a breach.
+    const why = `${run.why} within target; learning the service time (${view.text})`;
+    return { reason: 'Calibrating', desired: ctx.current + 1, why, calm: false, needed: ctx.current, test: 'probe' };
+  }
   return policy.decay.mode === 'model' ? modelDecay(ctx, view, run.why) : calmRun(ctx, run.why);
 };
 
@@ -150,10 +156,6 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
     const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)}`;
     return calm(`${within} within target; the model needs ${lately}; ${left} before a scale-down`);
   }
-  if (view.calibration === 'none' && current < replicas.max) {
-    const why = `${within} within target; learning the service time before any scale-down (${view.text})`;
-    return { reason: 'Calibrating', desired: current + 1, why, calm: false, needed: current, test: 'probe' };
-  }
   const step = view.calibration === 'fitted' ? Math.ceil(current / 2) : current - decay.replicas;
   const desired = Math.max(lately, step);
   const floor = neededWithin(prior, stabilization.downscaleWindow, input.now);
@@ -207,6 +209,8 @@ export function modelStateAfter(ctx: Context, d: Draft, applied: number): ModelS
       lower: view.reading.lower,
       kind,
       first: chain,
+      a: round(view.reading.a),
+      growth: round(view.growth),
     },
   };
 }

@@ -43,6 +43,8 @@ const MIN_FALL = 0.2;
 /** The fastest answers this many times slower than they were (and by SLOWER_BY_MS): the service got slower. */
 const SLOWER_FAST = 2;
 const SLOWER_BY_MS = 1;
+/** … by at least this share of the mean's rise over s₀: the whole distribution moved, not its tail. */
+const SLOWER_SHARE = 0.5;
 /** Fewer requests than this: the fastest answers (p5) say nothing. */
 const MIN_FAST_REQUESTS = 50;
 /** Below this utilization the fastest answers are the service's own (what a slower service is told by). */
@@ -75,7 +77,7 @@ export interface ModelView {
    * load one run ahead; undefined when the model cannot size (the latency is no higher than s₀).
    */
   need: number | undefined;
-  /** The same with a 10% band below the headroom, at today's load less its noise: what a scale-down must reach. */
+  /** The same with a 10% band below the headroom, at the most load today's latency allows: a scale-down's floor. */
   needDown: number | undefined;
   /** What a scale-up within target must reach: the need with the latency less its noise (no noise-driven ups). */
   needEarly: number | undefined;
@@ -109,10 +111,10 @@ export interface ModelView {
   text: string; // `s₀ 10.2 ms, utilization 72% at 3 ready`
   /** Predicts the primary latency at c replicas (the mean, ms), at the load one run ahead. */
   predict: (c: number) => number;
-  /** The same from the load a scale-down is sized on (the latency less its noise, today's load). */
+  /** The same from the load a scale-down is sized on (the most today's latency could be, within its noise). */
   predictDown: (c: number) => number;
   /** This run's reading, for the check a scale-up stores. */
-  reading: { t: number; clipped: boolean; failShare: number; requests: number; lower: boolean };
+  reading: { t: number; clipped: boolean; failShare: number; requests: number; lower: boolean; a: number };
 }
 
 /** The latency the model reads: the mean of the request the first latency target names. */
@@ -151,8 +153,15 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // The fastest answers against what they were: a queue leaves them, a slower service moves them.
   const fast = fastOf(stats);
   const baseline = fastBaseline(prior);
+  // The fastest answers moved with the mean — most of the way (a queue's wait barely reaches them; a
+  // slower downstream adds its time to every answer): the service itself may be slower.
   const slower =
-    !clipped && fast !== undefined && baseline !== undefined && fast >= SLOWER_FAST * baseline && fast - baseline >= SLOWER_BY_MS;
+    !clipped &&
+    fast !== undefined &&
+    baseline !== undefined &&
+    fast >= SLOWER_FAST * baseline &&
+    fast - baseline >= SLOWER_BY_MS &&
+    fast - baseline >= SLOWER_SHARE * (t - before);
   const rhoBefore = utilizationAt(t / before, n);
   // A suspect run teaches neither the noise nor a calibration (its change is not the queue's).
   const learning = learned(input, t, !slower && rhoBefore < FAST_UTILIZATION ? fast : undefined, slower);
@@ -163,7 +172,13 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   }
   let s0 = Math.min(before, state.s0);
   let read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined);
-  state = withLoad(state, { at: now, a: read.a, ...(read.lower ? { lower: true } : {}) });
+  const loadEntry = (r: typeof read, s: number) => ({
+    at: now,
+    a: r.a,
+    noise: loadNoise(t, s, n, r, jitter),
+    ...(r.lower ? { lower: true } : {}),
+  });
+  state = withLoad(state, loadEntry(read, s0));
 
   const failShare = input.failures?.ratio ?? 0;
   const requests = input.failures?.requests ?? stats?.count ?? 0;
@@ -181,6 +196,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     noise: jitter,
     now,
     atServiceTime: atServiceTime(s0),
+    a: read.a,
   });
   state = judged.state;
   if (judged.confirmed === 'slower' && state.stuck) {
@@ -191,7 +207,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     s0 = serviceTime(relearned);
     read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined);
     const stop = unreachable(policy, input.evaluations, t, s0) ? { ...state.stuck, kind: 'reach' as const, s0, was } : null;
-    state = { ...withLoad(relearned, { at: now, a: read.a }), stuck: stop };
+    state = { ...withLoad(relearned, loadEntry(read, s0)), stuck: stop };
   }
   const { rho, saturated, lower } = read;
   const load = read.a;
@@ -201,7 +217,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // below the service time would ask for every replica there is.
   const reachOnly = stuck?.kind === 'reach' || clipped || read.saturated;
   const limits = reachOnly ? reachLimits(policy, input.evaluations, t, s0) : latencyLimits(policy, input.evaluations);
-  const growth = growthOf(state.loads, loadNoise(t, s0, n, read, jitter));
+  const growth = growthOf(state.loads);
   const usable = !clipped && !saturated;
   const slots = policy.model.concurrency;
   /** The latency at c replicas: the observed one carried by the model from today's load to `ahead`. */
@@ -242,10 +258,18 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const ahead = load * growth;
   const atLeast = saturated && !falling ? Math.min(policy.replicas.max, Math.ceil(ready * SATURATED_GROWTH)) : 0;
   const need = saturated ? Math.max(atLeast, sized(headroom, load, ahead) ?? 0) : sized(headroom, load, ahead);
-  // Down: today's load, the latency less its run-to-run noise. Near s₀ with many servers a few percent
-  // of noise reads as a load near the knee, and would hold every replica; a wrong guess costs a breach.
-  const quieter = clipped ? load : utilizationAt(t / (1 + noise) / s0, n) * n;
-  const needDown = sized(headroom * 0.9, quieter, quieter);
+  // Down: the most load this latency could be, within its run-to-run noise. With many servers the
+  // latency stays near s₀ until close to the knee, so it cannot tell 10% busy from 70%: the step down
+  // is as large as the worst of those allows — small at many servers, where the knee is sharp.
+  // Read as the mean of the last few runs at this count: the noise of a mean of k falls by √k.
+  const same = state.same?.c === ready && state.same.t.length > 0 ? state.same.t : [t];
+  const settled = same.reduce((x, y) => x + y, 0) / same.length;
+  const worst = settled * (1 + jitter / Math.sqrt(same.length));
+  const heavier = clipped ? load : utilizationAt(Math.max(t, worst) / s0, n) * n;
+  // At or below s₀ too: an idle service is where a scale-down is surest (sized on that worst load,
+  // one run ahead where it rises: no scale-down into a rising load).
+  const downward = size(headroom * 0.9, heavier, heavier * growth);
+  const needDown = downward > policy.replicas.max && usable ? undefined : downward;
   // Within target, a scale-up acts when two runs in a row ask for it (each read as its latency less
   // the noise between runs at one count) — at once when the load is rising.
   const calmer = utilizationAt(t / (1 + jitter) / s0, n) * n;
@@ -276,8 +300,8 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     earlier,
     text: describe(s0, clipped, saturated, falling, rho, ready, growth),
     predict: carry(load, ahead, t),
-    predictDown: carry(quieter, quieter, t / (1 + noise)),
-    reading: { t, clipped, failShare, requests, lower },
+    predictDown: carry(heavier, heavier, Math.max(t, worst)),
+    reading: { t, clipped, failShare, requests, lower, a: load },
   };
   if (judged.control) view.control = judged.control;
   if (judged.released) view.released = judged.released;
@@ -297,8 +321,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
  * a few percent of latency is a large share of the load; near saturation, a small one. A failing
  * run's estimate is its share served (a sampling error of a few percent over hundreds of requests).
  */
-function loadNoise(t: number, s0: number, n: number, read: { a: number; lower: boolean }, noise: number): number {
+function loadNoise(t: number, s0: number, n: number, read: { a: number; lower: boolean }, latencyNoise: number): number {
   if (read.lower || read.a <= 0) return 0.05;
+  // Until the noise is learned (three runs at one count), a probe's few percent.
+  const noise = Math.max(latencyNoise, 0.03);
   const at = (x: number): number => utilizationAt(x / s0, n) * n;
   return Math.min(1, (at(t * (1 + noise)) - at(t / (1 + noise))) / (2 * read.a));
 }

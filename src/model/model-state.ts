@@ -19,6 +19,9 @@ export interface ModelCheck {
   kind: ModelDoubtKind;
   /** The count and latency before the first of the scale-ups in a row that did not show (back to it). */
   first: { c: number; t: number };
+  /** The offered load read before it (servers, λ·s₀), and the load's growth a run the model saw then. */
+  a: number;
+  growth: number;
 }
 
 export type ModelDoubtKind = 'size' | 'slower' | 'reach';
@@ -33,6 +36,15 @@ export interface ModelDoubt {
   failShare: number;
   requests: number;
   since: number; // epoch ms
+  /**
+   * What the scale-up did to the load read from this run (after ÷ before, as if more replicas helped:
+   * a bottleneck reads as a load that jumped by the replicas' ratio `ratio`), the load read after it
+   * (for the growth seen by the control run), and the growth a run seen before it.
+   */
+  jump: number;
+  ratio: number;
+  a: number;
+  growth: number;
 }
 
 /**
@@ -61,6 +73,7 @@ export interface ModelLoad {
   at: number; // epoch ms
   a: number;
   lower?: boolean;
+  noise?: number; // the estimate's relative σ (from the latency's noise; a few percent when failing)
 }
 
 export interface ModelState {
@@ -71,7 +84,10 @@ export interface ModelState {
   recent: number[]; // the last few trusted mean latencies (ms): s₀ is never above the lowest of them
   rev: string | null; // the target's revision s₀ was learned on
   last: { c: number; t: number } | null; // the last trusted run (ready replicas, mean ms), for calibration
+  /** The latencies of the last few trusted runs in a row at one count: their mean is a scale-down's measure. */
+  same?: { c: number; t: number[] };
   noise?: number; // the relative run-to-run noise of the latency between close runs at one count
+  spreads?: number[]; // the last few of those differences (σ each): their median is `noise`
   early: number | null; // what the last run within target asked for (a scale-up within target needs two)
   /** The fastest answers (p5, ms) of recent runs that did not queue hard: what a slower service moves. */
   fast: number[];
@@ -109,12 +125,14 @@ export function decodeModel(x: unknown): ModelState | null {
     m.recent.every(positive) &&
     (m.rev === null || typeof m.rev === 'string') &&
     (m.last === null || (object(m.last) && count(m.last.c) && positive(m.last.t))) &&
+    (m.same === undefined || (object(m.same) && count(m.same.c) && Array.isArray(m.same.t) && m.same.t.every(positive))) &&
     (m.noise === undefined || share(m.noise)) &&
+    (m.spreads === undefined || (Array.isArray(m.spreads) && m.spreads.every((x) => num(x) && x >= 0))) &&
     (m.early === null || count(m.early)) &&
     Array.isArray(m.fast) &&
     m.fast.every(positive) &&
     Array.isArray(m.loads) &&
-    m.loads.every((l) => object(l) && num(l.at) && num(l.a) && l.a >= 0) &&
+    m.loads.every((l) => object(l) && num(l.at) && num(l.a) && l.a >= 0 && (l.noise === undefined || num(l.noise))) &&
     (m.check === null || isCheck(m.check)) &&
     count(m.misses) &&
     (m.doubt === null || isDoubt(m.doubt)) &&
@@ -139,7 +157,10 @@ function isCheck(c: ModelCheck): boolean {
     kinds.includes(c.kind) &&
     object(c.first) &&
     count(c.first.c) &&
-    positive(c.first.t)
+    positive(c.first.t) &&
+    num(c.a) &&
+    c.a >= 0 &&
+    positive(c.growth)
   );
 }
 
@@ -153,7 +174,13 @@ function isDoubt(d: ModelDoubt): boolean {
     typeof d.clipped === 'boolean' &&
     share(d.failShare) &&
     count(d.requests) &&
-    num(d.since)
+    num(d.since) &&
+    num(d.jump) &&
+    d.jump >= 0 &&
+    positive(d.ratio) &&
+    num(d.a) &&
+    d.a >= 0 &&
+    positive(d.growth)
   );
 }
 
