@@ -54,7 +54,9 @@ export interface Judged {
 /** The stop, the control and the pending check, each moved on by this run. */
 export function judge(state: ModelState, run: Judging): Judged {
   let out: Judged = { state };
-  if (run.within) return { state: { ...state, check: null, misses: 0, doubt: null, stuck: null, again: null } };
+  if (run.within) {
+    return { state: { ...state, check: null, misses: 0, missedFrom: null, doubt: null, stuck: null, again: null } };
+  }
   if (state.stuck) {
     out = reconsider(state.stuck, state, run);
     // Still stopped: nothing was scaled up to judge (the step back is no test).
@@ -98,7 +100,8 @@ function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
   const grew = grewSince(doubt, run);
   if (masked) {
     const why = grew ? `the load grew (${grew})` : `the load grew ×${round(own)} a run`;
-    return { state: { ...state, doubt: null, misses: 0 }, released: `${why}, as much as the scale-up hid: scaling again` };
+    const forgiven = { ...state, doubt: null, misses: 0, missedFrom: null };
+    return { state: forgiven, released: `${why}, as much as the scale-up hid: scaling again` };
   }
   const test = doubt.kind === 'size' ? 'one more scale-up tells a bottleneck' : 'one more test step tells';
   return { state: { ...state, doubt: null }, released: `the load did not grow as much as the scale-up hid: ${test}` };
@@ -108,10 +111,11 @@ function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
 function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
   const cleared = { ...state, check: null };
   const shown = capacityShowed(check, run);
-  if (shown === 'yes') return { state: { ...cleared, again: null, misses: 0 } };
+  if (shown === 'yes') return { state: { ...cleared, again: null, misses: 0, missedFrom: null } };
   if (shown === 'unknown') return { state: cleared };
   const again = state.again;
-  const back = again?.back ?? check.first.c;
+  const first = state.missedFrom ?? check.first;
+  const back = again?.back ?? first.c;
   const misses = state.misses + 1;
   // A target below s₀ tested by one step, and the latency still at the service time: nothing queues at
   // either count, so no load can explain it — out of reach at once. A stop seen before, or a second
@@ -128,7 +132,7 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
       requests: run.requests,
       strikes: Math.max(misses, (again?.strikes ?? 0) + 1),
     };
-    const next = { ...cleared, again: null, misses, stuck };
+    const next = { ...cleared, again: null, misses, missedFrom: first, stuck };
     return { state: next, confirmed: check.kind === 'slower' ? 'slower' : kind };
   }
   const doubt: ModelDoubt = {
@@ -145,7 +149,7 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
     a: round(run.a),
     growth: check.growth,
   };
-  return { state: { ...cleared, misses, doubt }, control: controlWhy(doubt) };
+  return { state: { ...cleared, misses, missedFrom: first, doubt }, control: controlWhy(doubt) };
 }
 
 function controlWhy(doubt: ModelDoubt): string {

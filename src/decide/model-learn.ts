@@ -50,6 +50,7 @@ export function emptyModel(s0: number, now: number, revision: string | undefined
     loads: [],
     check: null,
     misses: 0,
+    missedFrom: null,
     doubt: null,
     stuck: null,
     again: null,

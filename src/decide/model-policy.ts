@@ -195,7 +195,7 @@ export function modelStateAfter(ctx: Context, d: Draft, applied: number): ModelS
   const t = primaryMean(ctx.input.policy, ctx.input.observations) ?? view.reading.t;
   const predicted = view.predict(applied);
   const kind: ModelDoubtKind = d.test === 'slower' || d.test === 'reach' ? d.test : 'size';
-  const chain = state.check?.first ?? { c: ctx.current, t };
+  const chain = state.check?.first ?? state.missedFrom ?? { c: ctx.current, t: round(t) };
   return {
     ...state,
     check: {

@@ -49,6 +49,8 @@ const SLOWER_SHARE = 0.5;
 const MIN_FAST_REQUESTS = 50;
 /** Below this utilization the fastest answers are the service's own (what a slower service is told by). */
 const FAST_UTILIZATION = 0.9;
+/** A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned afresh). */
+const FASTER = 0.7;
 /** A test step: this much more capacity, at least one replica. */
 export const TEST_STEP = 1.25;
 /** Where the target is out of reach, the model sizes for a latency within this share of s₀ (little queueing). */
@@ -140,9 +142,20 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const clipped = input.failures !== undefined && input.failures.ratio > policy.decay.maxFailureRatio;
   // A fresh model knows only this run: s₀ is at most its latency (it can size an overload from the
   // share served, and test whether a latency above the target is the service's own time).
-  const fresh = !input.prior || isNewRevision(input);
+  // A latency well below s₀ is impossible for the service s₀ was learned on: it got faster (a
+  // downstream recovered, a better release), and is learned afresh — a lower s₀ only adds replicas.
+  const priorNoise = input.prior ? (input.prior.noise ?? noiseOf(input.prior.recent)) : 0;
+  // (At no more replicas than the last run: more replicas explain a lower latency by themselves.)
+  const sameOrFewer = input.prior?.last !== null && input.prior?.last !== undefined && ready <= input.prior.last.c;
+  const faster =
+    input.prior &&
+    sameOrFewer &&
+    !clipped &&
+    input.trusted &&
+    t < serviceTime(input.prior) * Math.min(FASTER, 1 - 3 * priorNoise);
+  const fresh = !input.prior || isNewRevision(input) || faster === true;
   const prior: ModelState = fresh
-    ? emptyModel(t, now, input.revision)
+    ? emptyModel(t, now, input.revision ?? input.prior?.rev ?? undefined)
     : { ...input.prior!, rev: input.revision ?? input.prior!.rev };
   if (!input.trusted) return { state: fresh ? prior : { ...prior, last: null } };
 

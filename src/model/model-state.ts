@@ -96,6 +96,8 @@ export interface ModelState {
   check: ModelCheck | null;
   /** Scale-ups in a row whose capacity did not show (a control run between them that saw the load grow included). */
   misses: number;
+  /** The count and latency before the first of those: a stop goes back to it. */
+  missedFrom: { c: number; t: number } | null;
   doubt: ModelDoubt | null;
   stuck: ModelStuck | null;
   /** A stop lifted (the load grew, or a retry): the next scale-up that does not show stops again at once. */
@@ -135,6 +137,7 @@ export function decodeModel(x: unknown): ModelState | null {
     m.loads.every((l) => object(l) && num(l.at) && num(l.a) && l.a >= 0 && (l.noise === undefined || num(l.noise))) &&
     (m.check === null || isCheck(m.check)) &&
     count(m.misses) &&
+    (m.missedFrom === null || (object(m.missedFrom) && count(m.missedFrom.c) && positive(m.missedFrom.t))) &&
     (m.doubt === null || isDoubt(m.doubt)) &&
     (m.stuck === null || isStuck(m.stuck)) &&
     (m.again === null || isStuck(m.again)) &&
