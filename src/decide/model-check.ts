@@ -96,9 +96,8 @@ function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
   // masked by a growing load, the scale-up read as a load that grew by about that much; a bottleneck,
   // as one that grew by the replicas' ratio on top (the latency stayed where it was).
   const own = Math.max(1, doubt.a > 0 ? run.a / doubt.a : 1, doubt.growth);
-  const masked = Math.log(doubt.jump) - Math.log(own) <= 0.5 * Math.log(doubt.ratio);
   const grew = grewSince(doubt, run);
-  if (masked) {
+  if (masked(doubt.jump, own, doubt.ratio)) {
     const why = grew ? `the load grew (${grew})` : `the load grew ×${round(own)} a run`;
     const forgiven = { ...state, doubt: null, misses: 0, missedFrom: null };
     return { state: forgiven, released: `${why}, as much as the scale-up hid: scaling again` };
@@ -116,6 +115,11 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
   const again = state.again;
   const first = state.missedFrom ?? check.first;
   const back = again?.back ?? first.c;
+  const jump = check.a > 0 ? run.a / check.a : 1;
+  const ratio = run.ready / check.before;
+  // A load known to be rising before the scale-up, by about as much as it seemed to jump: the rise hid
+  // the replicas (no control run needed to tell; the next scale-up is sized on it).
+  if (check.kind === 'size' && check.growth > 1 && masked(jump, check.growth, ratio)) return { state: cleared };
   const misses = state.misses + 1;
   // A target below s₀ tested by one step, and the latency still at the service time: nothing queues at
   // either count, so no load can explain it — out of reach at once. A stop seen before, or a second
@@ -144,12 +148,21 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
     failShare: run.failShare,
     requests: run.requests,
     since: run.now,
-    jump: check.a > 0 ? round(run.a / check.a) : 1,
-    ratio: round(run.ready / check.before),
+    jump: round(jump),
+    ratio: round(ratio),
     a: round(run.a),
     growth: check.growth,
   };
   return { state: { ...cleared, misses, missedFrom: first, doubt }, control: controlWhy(doubt) };
+}
+
+/**
+ * Helped but masked by the load's own growth `own` a run, a scale-up by `ratio` reads as a load that
+ * jumped by about `own`; a bottleneck, as one that jumped by `own × ratio` (the latency stayed). Nearer
+ * the first, in log: masked.
+ */
+function masked(jump: number, own: number, ratio: number): boolean {
+  return Math.log(Math.max(jump, 1e-9)) - Math.log(own) <= 0.5 * Math.log(ratio);
 }
 
 function controlWhy(doubt: ModelDoubt): string {
@@ -173,11 +186,14 @@ function capacityShowed(check: ModelCheck, run: Judging): 'yes' | 'no' | 'unknow
   if (check.kind === 'size' && check.lower && run.lowerBound) return 'unknown';
   if (run.clipped && check.clipped) return servedMore(check, run);
   const fell = run.t <= check.t * (1 - MIN_FALL);
-  // As predicted: a good share of the fall the model expected — where it expected a fall at all.
+  // As predicted: a good share of the fall the model expected — where it expected a fall at all; or,
+  // sized ahead of a rising load, a latency no worse than it predicted there (within its noise).
   const predicted = check.predicted;
   const expectedFall = predicted !== null && predicted < check.t * (1 - MIN_FALL / 2);
   const asPredicted = expectedFall && Math.log(check.t / run.t) >= HELPED_SHARE * Math.log(check.t / predicted);
-  return fell || asPredicted ? 'yes' : 'no';
+  const slack = 1 + Math.max(MIN_RISE, RISE_SIGMAS * run.noise);
+  const withinPrediction = predicted !== null && check.growth > 1 && run.t <= predicted * slack;
+  return fell || asPredicted || withinPrediction ? 'yes' : 'no';
 }
 
 /** The share served grew by a good share of the replicas' growth ('no' only beyond its sampling error). */

@@ -22,6 +22,8 @@ const FIT_WEIGHT = 0.3;
 const FAST_RUNS = 5;
 /** The runs in a row at one count whose mean latency a scale-down reads. */
 const SAME_RUNS = 3;
+/** Each of two rises in a row beyond this many σ of the estimates' noise: a trend (by chance: 1 in 200). */
+const TREND_SIGMAS = 1.5;
 /** The load estimates kept for the trend. */
 const LOAD_RUNS = 4;
 
@@ -34,6 +36,8 @@ export interface Learned {
   at: number; // epoch ms
   lastRunAt: string | null;
   slots: number;
+  /** The load was not trending: two close runs saw one load (else a change between them calibrates nothing). */
+  steady: boolean;
 }
 
 export function emptyModel(s0: number, now: number, revision: string | undefined): ModelState {
@@ -90,14 +94,14 @@ export function learnFrom(prior: ModelState, run: Learned): ModelState {
     state = { ...state, spreads, noise: round3(Math.min(MAX_NOISE, median(spreads))) };
   }
   const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
-  if (last && close && apart && last.c !== run.ready) {
+  if (last && close && run.steady && apart && last.c !== run.ready) {
     const fit = serviceTimeFrom(last, { c: run.ready, t }, run.slots);
     if (fit !== undefined) {
       // The first fit replaces the lowest latency seen, but never above it (that bound is hard).
       const s0 = state.fits === 0 ? Math.min(fit, state.s0) : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
       state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
     }
-  } else if (last && close && last.c !== run.ready) {
+  } else if (last && close && run.steady && last.c !== run.ready) {
     state = boundedBelow(state, last, { c: run.ready, t }, run.slots, at);
   }
   const fast = run.fast === undefined ? state.fast : [...state.fast, round(run.fast)].slice(-FAST_RUNS);
@@ -148,6 +152,9 @@ export function withLoad(state: ModelState, load: ModelLoad): ModelState {
 export function growthOf(loads: readonly ModelLoad[]): number {
   if (loads.length < 3) return 1;
   const last = loads.slice(-3);
+  // A lower bound (a saturated or far-overloaded run) only as the newest: before it, it would read as
+  // a rise that is only the true level showing.
+  if (last.slice(0, 2).some((l) => l.lower)) return 1;
   const [a, b, c] = last.map((l) => l.a) as [number, number, number];
   if (!(a > 0 && b > a && c > b)) return 1;
   // A growth rises alike twice; a step (flat, then a jump) is no trend: the two rises must agree
@@ -158,7 +165,7 @@ export function growthOf(loads: readonly ModelLoad[]): number {
   // Two rises in a row happen by chance one run in three: each must beat the estimates' own noise
   // (the relative σ of a load read from a latency: near s₀, a few percent of latency is half the load).
   const noise = Math.max(0.02, ...last.map((l) => l.noise ?? 0.05));
-  if (perRun - 1 <= noise) return 1;
+  if (perRun - 1 <= TREND_SIGMAS * noise) return 1;
   return Math.min(2, perRun);
 }
 

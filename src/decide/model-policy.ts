@@ -2,7 +2,7 @@
 // and its reasons; decide.ts wraps it in the safety rules, limits.ts bounds it. A signal the model
 // learns from (a production rate) changes the view, not this file's callers. Pure.
 import type { ModelDoubtKind, ModelState } from '../model/model-state.ts';
-import { MATERIAL_LAG_SHARE, round, type TargetEvaluation } from './evaluate.ts';
+import { MATERIAL_LAG_SHARE, round } from './evaluate.ts';
 import { calmRun, failingHold, lpaRecommendation, stepUp } from './lpa-policy.ts';
 import { primaryMean, runModel, TEST_STEP, type ModelView } from './model.ts';
 import { neededWithin, runs } from './stabilization.ts';
@@ -64,14 +64,6 @@ function onBreach(ctx: Context, run: PolicyRun, view: ModelView): Draft {
   if (view.draining && !run.failing) {
     const drain = 'the latency fell by a fifth since the scale-up from an overloaded run: its backlog draining';
     return hold(`${run.why}; ${drain}, not more load (acting if the next run is no better)`);
-  }
-  // One run past a target by less than the latency's own noise, after a run that asked for nothing,
-  // is no evidence of more load: the model acts when the next run shows it too (as on its headroom) —
-  // unless the load is rising.
-  const askedBefore = view.earlier !== undefined && view.earlier > current;
-  if (!run.failing && !askedBefore && view.growth <= 1 && withinNoise(ctx, run.breached, view.noise)) {
-    const noise = `±${Math.round(view.noise * 100)}%`;
-    return hold(`${run.why}, within the latency's run-to-run noise (${noise}): acting if the next run agrees`);
   }
   if (view.suspect) {
     const desired = testStep(current);
@@ -171,16 +163,6 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
 /** This much more capacity, at least one replica. */
 function testStep(current: number): number {
   return Math.max(current + 1, Math.ceil(current * TEST_STEP));
-}
-
-/** Every breached target a latency, past its limit by less than the noise of the latency. */
-function withinNoise(ctx: Context, breached: TargetEvaluation[], noise: number): boolean {
-  const { targets } = ctx.input.policy;
-  return breached.every((e) => {
-    const spec = targets[ctx.evaluations.indexOf(e)];
-    const latency = spec !== undefined && spec.type.kind !== 'failureRatio' && spec.type.kind !== 'rps';
-    return latency && e.value !== null && e.value / (1 + noise) <= e.limit * (1 + spec.tolerance);
-  });
 }
 
 /**

@@ -49,6 +49,8 @@ const SLOWER_SHARE = 0.5;
 const MIN_FAST_REQUESTS = 50;
 /** Below this utilization the fastest answers are the service's own (what a slower service is told by). */
 const FAST_UTILIZATION = 0.9;
+/** The load may move this much before the next run: the target holds there too. */
+const LOAD_MARGIN = 0.1;
 /** A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned afresh). */
 const FASTER = 0.7;
 /** A test step: this much more capacity, at least one replica. */
@@ -288,8 +290,12 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const calmer = utilizationAt(t / (1 + jitter) / s0, n) * n;
   const early = sized(headroom, calmer, calmer * growth, 1 + jitter);
   const earlier = prior.early ?? undefined;
+  // One run is enough where even the latency less twice its noise asks for it.
+  const sure = utilizationAt(t / (1 + 2 * jitter) / s0, n) * n;
+  const surely = sized(headroom, sure, sure * growth, 1 + 2 * jitter);
   let needEarly: number | undefined;
   if (early !== undefined && growth > 1) needEarly = early;
+  else if (surely !== undefined && surely > ready) needEarly = surely;
   else if (early !== undefined && earlier !== undefined) needEarly = Math.min(early, earlier);
   state = { ...state, early: early ?? null };
   if (clipped) {
@@ -360,6 +366,7 @@ function learned(input: ModelInput, t: number, fast: number | undefined, suspect
     at: input.now,
     lastRunAt: suspect ? null : input.lastRunAt,
     slots: input.policy.model.concurrency,
+    steady: growthOf(input.prior?.loads ?? []) === 1,
   };
 }
 
