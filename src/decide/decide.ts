@@ -95,7 +95,8 @@ function draft(ctx: Context): Draft {
     return recommend(ctx, { situation: 'failing', measured, breached, failing, why });
   }
   const within = measured.map((e) => e.text).join('; ');
-  if (settle === 'no-decay') return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
+  if (settle === 'no-decay')
+    return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
   return recommend(ctx, { situation: 'within', measured, breached, failing, why: within });
 }
 

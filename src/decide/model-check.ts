@@ -72,7 +72,8 @@ export function judge(state: ModelState, run: Judging): Judged {
  * a latency above its noise, two runs in a row (one may be noise) — or after RETRY_AFTER_MS (one step).
  */
 function reconsider(stuck: ModelStuck, state: ModelState, run: Judging): Judged {
-  const retry = run.now - stuck.since >= RETRY_AFTER_MS;
+  // Out of reach needs no retry: a service that gets fast again shows it in its latency (learned afresh).
+  const retry = stuck.kind === 'bottleneck' && run.now - stuck.since >= RETRY_AFTER_MS;
   // Scaling failed to show in separate tries: a load that grows at this count is the bottleneck's.
   const grew = stuck.strikes < MAX_STRIKES ? grewSince(stuck, run) : undefined;
   const byLatency = grew !== undefined && !run.clipped;
@@ -130,7 +131,8 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
       kind,
       since: run.now,
       back,
-      t: round(run.t),
+      // The level a growing load must rise above: both runs (the latency did not move between them).
+      t: round((check.t + run.t) / 2),
       s0: round(Math.min(check.t, run.t)),
       failShare: run.failShare,
       requests: run.requests,
@@ -218,7 +220,9 @@ function grewSince(ref: { t: number; failShare: number; requests: number }, run:
   if (run.clipped && wasClipped) {
     const fell = 1 - ref.failShare - (1 - run.failShare);
     const enough = Math.min(run.requests, ref.requests) >= MIN_REQUESTS_TO_JUDGE;
-    const error = Math.sqrt(shareVariance(1 - run.failShare, run.requests) + shareVariance(1 - ref.failShare, ref.requests));
+    const error = Math.sqrt(
+      shareVariance(1 - run.failShare, run.requests) + shareVariance(1 - ref.failShare, ref.requests),
+    );
     if (enough && fell > ONE_SIDED_90 * error) return `failures ${pct(ref.failShare)} → ${pct(run.failShare)}`;
     return undefined;
   }

@@ -93,7 +93,13 @@ function onFailing(ctx: Context, run: PolicyRun, view: ModelView): Draft {
  * back to the count before the test step, and held there. Either stop is lifted by a load that grows
  * (model-check.ts): a growing load is never frozen.
  */
-function stopped(ctx: Context, view: ModelView, stuck: NonNullable<ModelView['stuck']>, what: string, failing: boolean): Draft {
+function stopped(
+  ctx: Context,
+  view: ModelView,
+  stuck: NonNullable<ModelView['stuck']>,
+  what: string,
+  failing: boolean,
+): Draft {
   const { current } = ctx;
   const anyFailure = (ctx.failures?.failures ?? 0) > 0;
   const mayGoBack = !failing && !anyFailure && stuck.back < current;
@@ -106,7 +112,13 @@ function stopped(ctx: Context, view: ModelView, stuck: NonNullable<ModelView['st
   // lifts the stop (model-check.ts), and is sized then.
   const desired = stuck.now && mayGoBack ? stuck.back : current;
   const to = desired < current ? `; back to ${desired}` : '';
-  return { reason: 'TargetUnreachable', desired, why: `${what}; ${stuck.why}${to}`, calm: false, neverDown: !mayGoBack };
+  return {
+    reason: 'TargetUnreachable',
+    desired,
+    why: `${what}; ${stuck.why}${to}`,
+    calm: false,
+    neverDown: !mayGoBack,
+  };
 }
 
 /** `the model predicts 17.2 ms at 3 replicas > 16 ms; 5 replicas keep within it (s₀ 10 ms, utilization 72% …)` */

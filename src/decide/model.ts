@@ -34,8 +34,8 @@ const MAX_OVERLOAD = 4;
 const STABLE_AFTER_CLIP_MS = 5 * 60_000;
 /** Utilization the model reads as saturation: beyond it a latency no longer tells the load. */
 const SATURATED = 0.99;
-/** A mean of this many service times is a queue past any steady state, whatever the count. */
-const SATURATED_STRETCH = 10;
+/** A mean of this many service times is a queue past any steady state, whatever the count (one replica: 95%). */
+const SATURATED_STRETCH = 20;
 /** The growth a saturated run asks for at least (the load is at least the capacity, by how much unknown). */
 const SATURATED_GROWTH = 1.5;
 /** A latency that fell by this share since the last run: a backlog draining, not a load to size on. */
@@ -49,8 +49,6 @@ const SLOWER_SHARE = 0.5;
 const MIN_FAST_REQUESTS = 50;
 /** Below this utilization the fastest answers are the service's own (what a slower service is told by). */
 const FAST_UTILIZATION = 0.9;
-/** The load may move this much before the next run: the target holds there too. */
-const LOAD_MARGIN = 0.1;
 /** A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned afresh). */
 const FASTER = 0.7;
 /** A test step: this much more capacity, at least one replica. */
@@ -221,7 +219,9 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     const relearned = learnFrom(emptyModel(state.stuck.s0, now, input.revision), learning);
     s0 = serviceTime(relearned);
     read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined);
-    const stop = unreachable(policy, input.evaluations, t, s0) ? { ...state.stuck, kind: 'reach' as const, s0, was } : null;
+    const stop = unreachable(policy, input.evaluations, t, s0)
+      ? { ...state.stuck, kind: 'reach' as const, s0, was }
+      : null;
     state = { ...withLoad(relearned, loadEntry(read, s0)), stuck: stop };
   }
   const { rho, saturated, lower } = read;
@@ -325,10 +325,18 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   if (judged.control) view.control = judged.control;
   if (judged.released) view.released = judged.released;
   if (stuck) {
-    view.stuck = { kind: stuck.kind, back: stuck.back, why: stuckWhy(stuck, policy), now: judged.confirmed !== undefined };
+    view.stuck = {
+      kind: stuck.kind,
+      back: stuck.back,
+      why: stuckWhy(stuck, policy),
+      now: judged.confirmed !== undefined,
+    };
   } else if (slower) {
     const p5 = `p5 ${round(fast!)} ms, was ${round(baseline!)} ms`;
-    view.suspect = { kind: 'slower', why: `the fastest answers are slower too (${p5}): the service itself may be slower` };
+    view.suspect = {
+      kind: 'slower',
+      why: `the fastest answers are slower too (${p5}): the service itself may be slower`,
+    };
   } else if (usable && atServiceTime(s0) && unreachable(policy, input.evaluations, t, s0)) {
     view.suspect = { kind: 'reach', why: `the latency is at the service time (s₀ ${round(s0)} ms), above the target` };
   }
@@ -340,7 +348,13 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
  * a few percent of latency is a large share of the load; near saturation, a small one. A failing
  * run's estimate is its share served (a sampling error of a few percent over hundreds of requests).
  */
-function loadNoise(t: number, s0: number, n: number, read: { a: number; lower: boolean }, latencyNoise: number): number {
+function loadNoise(
+  t: number,
+  s0: number,
+  n: number,
+  read: { a: number; lower: boolean },
+  latencyNoise: number,
+): number {
   if (read.lower || read.a <= 0) return 0.05;
   // Until the noise is learned (three runs at one count), a probe's few percent.
   const noise = Math.max(latencyNoise, 0.03);
@@ -376,7 +390,15 @@ function fastOf(stats: ReturnType<typeof primaryStats>): number | undefined {
   return stats && stats.count >= MIN_FAST_REQUESTS && p5 !== undefined && p5 > 0 ? p5 : undefined;
 }
 
-function describe(s0: number, clipped: boolean, saturated: boolean, falling: boolean, rho: number, ready: number, growth: number): string {
+function describe(
+  s0: number,
+  clipped: boolean,
+  saturated: boolean,
+  falling: boolean,
+  rho: number,
+  ready: number,
+  growth: number,
+): string {
   const utilization = clipped
     ? `over capacity ×${round(rho)}`
     : saturated
@@ -408,7 +430,8 @@ function latencyLimits(
   for (const [i, t] of policy.targets.entries()) {
     if (t.type.kind === 'failureRatio' || t.type.kind === 'rps') continue;
     const e = evaluations[i];
-    if (e?.value !== null && e?.value !== undefined) out.push({ limit: t.target, value: e.value, tolerance: t.tolerance });
+    if (e?.value !== null && e?.value !== undefined)
+      out.push({ limit: t.target, value: e.value, tolerance: t.tolerance });
   }
   return out.length > 0 ? out : [{ limit: Infinity, value: 0, tolerance: 0 }];
 }
@@ -428,7 +451,8 @@ function reachLimits(policy: ModelPolicy, evaluations: readonly TargetEvaluation
 
 function stuckWhy(stuck: NonNullable<ModelState['stuck']>, policy: ModelPolicy): string {
   if (stuck.kind === 'bottleneck') {
-    return `a scale-up did not move the latency (${stuck.t} ms), nor did the load grow: a bottleneck more replicas do not relieve`;
+    const what = `scale-ups did not move the latency (${stuck.t} ms) beyond what the load's own growth explains`;
+    return `${what}: a bottleneck more replicas do not relieve`;
   }
   const target = policy.targets.find((t) => t.type.kind !== 'failureRatio' && t.type.kind !== 'rps');
   const limit = target ? `${target.target} ms` : 'the target';

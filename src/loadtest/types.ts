@@ -14,4 +14,4 @@ export interface LoadTestEngine {
   run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations>;
 }
 
-export const DEFAULT_PERCENTILES = [50, 75, 90, 95, 99, 99.9];
+export const DEFAULT_PERCENTILES = [5, 50, 75, 90, 95, 99, 99.9];

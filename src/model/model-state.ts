@@ -127,7 +127,8 @@ export function decodeModel(x: unknown): ModelState | null {
     m.recent.every(positive) &&
     (m.rev === null || typeof m.rev === 'string') &&
     (m.last === null || (object(m.last) && count(m.last.c) && positive(m.last.t))) &&
-    (m.same === undefined || (object(m.same) && count(m.same.c) && Array.isArray(m.same.t) && m.same.t.every(positive))) &&
+    (m.same === undefined ||
+      (object(m.same) && count(m.same.c) && Array.isArray(m.same.t) && m.same.t.every(positive))) &&
     (m.noise === undefined || share(m.noise)) &&
     (m.spreads === undefined || (Array.isArray(m.spreads) && m.spreads.every((x) => num(x) && x >= 0))) &&
     (m.early === null || count(m.early)) &&

@@ -151,6 +151,8 @@ export interface Autoscaler {
     lambda: number;
     cpu: number;
   }): number;
+  /** The reason of the last decision, where the autoscaler is ours (decide()). */
+  reason?: string;
 }
 
 /** Builds a fresh autoscaler (its own state) for one simulation, given the profile's latency target (ms). */
@@ -168,6 +170,8 @@ export interface Outcome {
   replicas: number[];
   /** SPEC-RG elasticity metrics against the oracle (elasticity.ts), and the replica-runs above it. */
   elasticity: Elasticity;
+  /** Each run's decision reason, where the autoscaler is ours. */
+  reasons: (string | undefined)[];
 }
 
 /**
@@ -180,7 +184,7 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
     const chosen = typeof policy === 'function' ? policy(targetMs) : policy;
     const used = asOf01 ? { ...chosen, decay: { ...chosen.decay, maxFailureRatio: 1 } } : chosen;
     let record: StateRecord | null = null;
-    return {
+    const scaler: Autoscaler = {
       name,
       step({ run, replicas, ready, observations }) {
         const notSettled =
@@ -197,9 +201,11 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
         // survive a real run's write and read does not survive here either.
         record = decodeRecord(JSON.parse(encodeRecord(d.state)));
         if (process.env['SIM_TRACE'] === name) console.log(run, d.message, JSON.stringify(d.state.model));
+        scaler.reason = d.reason;
         return d.applied;
       },
     };
+    return scaler;
   };
 }
 
@@ -257,6 +263,7 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
   let oraclePeak = 0;
   let recovery: number | undefined;
   const series: number[] = [];
+  const reasons: (string | undefined)[] = [];
   for (let run = 0; run < profile.runs; run++) {
     const lambda = profile.load(run);
     const service = serviceOf(profile, run);
@@ -278,6 +285,7 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
     const observations = observe(seen, quantiles, lambda, profile.noise, random);
     const cpu = cpuUtilization(lambda, ready, service);
     const next = scaler.step({ run, replicas, ready, observations, lambda, cpu });
+    reasons.push(scaler.reason);
     if (failing && next < replicas) removedWhileFailing += replicas - next;
     if (next > replicas)
       readyAt = [...readyAt, ...Array.from({ length: next - replicas }, () => run + 1 + (profile.readyAfter ?? 0))];
@@ -292,6 +300,7 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
     peakRatio: peak / oraclePeak,
     replicas: series,
     elasticity: elasticity(demand, series),
+    reasons,
   };
   if (profile.stepAt !== undefined) outcome.recovery = recovery ?? profile.runs;
   if (profile.steadyFrom !== undefined) outcome.flaps = reversals(series.slice(profile.steadyFrom));
