@@ -220,7 +220,12 @@ const QUANTILE_DRAWS = 4000;
  * and the downstream's extra time; past capacity from the shares. Deterministic: each (load, count,
  * service) draws from its own seeded stream, and is cached.
  */
-export function quantilesAt(lambda: number, c: number, shedding = false, service: ServiceModel = DEFAULT_SERVICE): Quantiles {
+export function quantilesAt(
+  lambda: number,
+  c: number,
+  shedding = false,
+  service: ServiceModel = DEFAULT_SERVICE,
+): Quantiles {
   const key = JSON.stringify([lambda, c, shedding, service]);
   const known = quantileCache.get(key);
   if (known) return known;

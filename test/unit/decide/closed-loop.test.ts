@@ -120,7 +120,8 @@ it('a downstream stall and a target below s₀: at most two scale-ups, then back
     const p = profile(name);
     for (const [seed, o] of worst(p, 'model').outs.entries()) {
       const during = o.replicas.slice(from, to);
-      const ups = during.filter((r, i) => i > 0 && r > during[i - 1]!).length + (during[0]! > o.replicas[from - 1]! ? 1 : 0);
+      const ups =
+        during.filter((r, i) => i > 0 && r > during[i - 1]!).length + (during[0]! > o.replicas[from - 1]! ? 1 : 0);
       const before = from > 0 ? o.replicas[from - 1]! : o.replicas[0]!;
       assert.ok(ups <= 2, `${name}, seed ${SEEDS[seed]}: ${ups} scale-ups: ${during.join(' ')}`);
       assert.equal(during.at(-1), before, `${name}, seed ${SEEDS[seed]}: back to ${before}: ${during.join(' ')}`);
