@@ -178,6 +178,19 @@ const COMMANDS: Entry[] = [
     module: () => import('./commands/set-replicas.ts'),
     call: (m, config, args, ctx) => m.setReplicasCommand(config, ctx, Number(args['replicas']), Boolean(args['force'])),
   }),
+  ...(['pause', 'resume'] as const).map((name) =>
+    command({
+      name,
+      describe:
+        name === 'pause'
+          ? 'pause the target (annotation latency-scaler.io/paused): runs send no load and change nothing'
+          : 'resume a paused target: the next run decides again',
+      options: withCommon,
+      config: configFrom,
+      module: () => import('./commands/pause.ts'),
+      call: (m, config, _args, ctx) => m.pauseCommand(config, ctx, name === 'pause'),
+    }),
+  ),
   command({
     name: 'history',
     describe: 'write the stored history as a self-contained HTML picture (replicas and latency vs target)',
@@ -209,6 +222,27 @@ const COMMANDS: Entry[] = [
     config: fleetFrom,
     module: () => import('./commands/status.ts'),
     call: (m, members, args, ctx) => m.statusCommand(members, ctx, Boolean(args['wide'])),
+  }),
+  command({
+    name: 'serve',
+    describe: 'the console: status, history and manual actions of the targets on one local web page, until Ctrl-C',
+    options: (y) =>
+      withCommon(y)
+        .option(
+          'config',
+          fleetConfig('the targets to show: scaler.yaml files, files of several documents, directories'),
+        )
+        .option('address', {
+          type: 'string',
+          default: '127.0.0.1',
+          describe:
+            'where to listen; any other address than loopback needs a token ($SCALER_CONSOLE_TOKEN, or printed)',
+        })
+        .option('port', { type: 'number', default: 8080, describe: 'the port (0: any free one)' }) as Argv,
+    config: fleetFrom,
+    module: () => import('./commands/serve.ts'),
+    call: (m, members, args, ctx) =>
+      m.serveCommand(members, ctx, { address: String(args['address']), port: Number(args['port']) }),
   }),
   command({
     name: 'init <workload>',

@@ -29,6 +29,8 @@ export interface DemoOptions {
   target?: (pool: Pool, dir: string) => Promise<DemoTarget>;
   /** The policy: a fragment of policy keys (examples/recommended-policy.yaml); none: LPA's defaults. */
   policy?: PolicyFragment | undefined;
+  /** Started beside the scaler's runs once its scaler.yaml is written (the console), stopped at the end. */
+  beside?: (config: string, env: Record<string, string>) => Promise<{ stop(): Promise<void> }>;
 }
 
 /** The scale target and state store the scaler runs with. */
@@ -98,6 +100,7 @@ targets: [{ method: GET, endpoint: /fibonacci?n=10, type: mean, target: ${option
 ${policyLines(options.policy, target.settle ?? '0s').join('\n')}
 `,
   );
+  const companion = await options.beside?.(config, target.env ?? {});
   const started = Date.now();
   const elapsed = (): number => (Date.now() - started) / 1000;
   const { idle, load, cooldown } = options.phases;
@@ -133,6 +136,7 @@ ${policyLines(options.policy, target.settle ?? '0s').join('\n')}
       await sleep(500, options.signal);
     }
   } finally {
+    await companion?.stop();
     await background.stop();
     finalRecord = options.historyFile ? await target.record().catch(() => undefined) : undefined;
     await target.close();

@@ -2,7 +2,7 @@
 // (manual.ts) through the configured state store and target, and prints what it did.
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
-import { applyManualChange } from '../manual.ts';
+import { applyManualChange, checkManualCount } from '../manual.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
@@ -13,14 +13,8 @@ export async function setReplicasCommand(
   replicas: number,
   force: boolean,
 ): Promise<void> {
-  const { min, max } = config.replicas;
-  const argument = 'replicas (argument)';
-  if (!Number.isInteger(replicas) || replicas < 0)
-    throw new ConfigError([{ path: argument, message: `${replicas} is not an integer ≥ 0` }]);
-  if (!force && (replicas < min || replicas > max)) {
-    const message = `${replicas} is outside replicas.min..max (${min}..${max}); pass --force to set it anyway`;
-    throw new ConfigError([{ path: argument, message }]);
-  }
+  const issue = checkManualCount(replicas, config.replicas, { given: force, how: 'pass --force' });
+  if (issue) throw new ConfigError([issue]);
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   const deps = { store, target, now: ctx.now, log: ctx.log, signal: ctx.signal };
   const { current, applied, message } = await applyManualChange(config, deps, replicas, force);

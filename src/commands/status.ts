@@ -45,11 +45,15 @@ function blankRow(target: string, min: number, max: number): StatusRow {
 }
 
 /** A document of the fleet that does not validate: its row says so. */
-function invalidRow(member: FleetMember): StatusRow {
+export function invalidRow(member: FleetMember): StatusRow {
   return { ...blankRow(member.source, 0, 0), error: messageOf(member.error) };
 }
 
-async function statusOf(config: ScalerConfig, ctx: CommandContext): Promise<StatusRow> {
+/** One target's row, read from its target and state store (the console's overview shows the same). */
+export async function statusOf(
+  config: ScalerConfig,
+  ctx: Pick<CommandContext, 'env' | 'signal' | 'now'>,
+): Promise<StatusRow> {
   const row = blankRow(describeTarget(config.target), config.replicas.min, config.replicas.max);
   try {
     const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
@@ -115,7 +119,8 @@ function againstLimit(o: { target: string; value: number | null; limit: number }
 
 const round = (n: number): string => String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
 
-function age(at: string | null, now: number): string {
+/** `42s`, `5m`, `3h`, `2d` since `at`; `-` for never. */
+export function age(at: string | null, now: number): string {
   if (!at) return '-';
   const s = Math.max(0, Math.round((now - Date.parse(at)) / 1000));
   if (s < 120) return `${s}s`;

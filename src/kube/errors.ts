@@ -47,6 +47,18 @@ export interface CallContext {
   timeoutMs?: number | undefined; // one request's time limit
 }
 
+/** A 403 in words: the verb, the resource and the namespace refused, and the Role rule that allows them. */
+export function forbiddenMessage(call: ApiCall, detail: string): string {
+  const names = call.name ? `\n  resourceNames: ["${call.name}"]` : '';
+  const rule =
+    [`- apiGroups: ["${call.apiGroup ?? ''}"]`, `  resources: ["${call.resource}"]`, `  verbs: ["${call.verb}"]`].join(
+      '\n',
+    ) + names;
+  const where = "see jobs/base/rbac.yaml; a fleet's Roles are written by 'latency-scaler manifests -c <its configs>'";
+  const add = `Add this rule to its Role (${where}):\n${rule}\nAPI server said: ${detail}`;
+  return `forbidden: the service account may not ${describeCall(call)}. ${add}`;
+}
+
 /** The error to raise for a failed call. */
 export function apiError(err: unknown, call: ApiCall, context: CallContext = {}): ScalerError {
   const { notFound, server } = context;
@@ -61,18 +73,7 @@ export function apiError(err: unknown, call: ApiCall, context: CallContext = {})
     });
   }
   const detail = bodyMessage(err);
-  if (status === 403) {
-    const names = call.name ? `\n  resourceNames: ["${call.name}"]` : '';
-    const rule =
-      [
-        `- apiGroups: ["${call.apiGroup ?? ''}"]`,
-        `  resources: ["${call.resource}"]`,
-        `  verbs: ["${call.verb}"]`,
-      ].join('\n') + names;
-    const where = "see jobs/base/rbac.yaml; a fleet's Roles are written by 'latency-scaler manifests -c <its configs>'";
-    const add = `Add this rule to its Role (${where}):\n${rule}\nAPI server said: ${detail}`;
-    return new TargetError(`forbidden: the service account may not ${what}. ${add}`, options);
-  }
+  if (status === 403) return new TargetError(forbiddenMessage(call, detail), options);
   if (status === 404) return new TargetError(notFound ?? `not found: ${what} (${detail})`, options);
   if (status === 409) {
     return new ConflictError(`conflict on ${what}: changed by someone else since it was read (${detail})`, options);

@@ -8,7 +8,7 @@ import { toObservations } from './locust-stats.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
 
 /** Workers a swarm can use; `missing` ones stopped sending heartbeats (a known state after a rescale). */
-const USABLE = new Set(['ready', 'spawning', 'running', 'stopped']);
+export const USABLE = new Set(['ready', 'spawning', 'running', 'stopped']);
 const REPORT_INTERVAL_MS = 3_500; // workers send statistics every 3 s: wait one report after /stop
 const CLEANUP_STOP_TIMEOUT_MS = 5_000; // the /stop after a failure: short, it delays the failure's report
 

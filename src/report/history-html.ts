@@ -35,7 +35,8 @@ const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeA
 const f1 = (n: number): string => n.toFixed(1);
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
-const STYLE = `
+/** The picture's style sheet (the console serves it with its own). */
+export const HISTORY_STYLE = `
 body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; max-width: 960px; }
 h1 { font-size: 18px; } h2 { font-size: 16px; margin: 28px 0 4px; padding-top: 12px; border-top: 1px solid #ccc; }
 h3 { font-size: 13px; margin: 14px 0 2px; } small { color: #666; font-weight: normal; }
@@ -57,6 +58,11 @@ export function historyHtml(record: StateRecord, title: string, options: History
   return page(title, group({ title, record, bounds: options.bounds }, SINGLE_HEIGHT));
 }
 
+/** One target's panels without the page around them, to embed (the console's target page). */
+export function historySection(record: StateRecord, title: string, options: HistoryOptions = {}): string {
+  return group({ title, record, bounds: options.bounds }, SINGLE_HEIGHT);
+}
+
 /** A fleet: one group of smaller panels per target, on one page. */
 export function fleetHistoryHtml(members: FleetMember[], title = 'latency-scaler: fleet'): string {
   const sections = members.map((m) => `<h2>${esc(m.title)}</h2>\n${group(m, FLEET_HEIGHT)}`);
@@ -66,7 +72,7 @@ export function fleetHistoryHtml(members: FleetMember[], title = 'latency-scaler
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>${STYLE}</style></head><body>
+<style>${HISTORY_STYLE}</style></head><body>
 <h1>${esc(title)}</h1>
 ${body}
 </body></html>

@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesTargetRef } from '../config/types.ts';
 import { ConfigError, ConflictError, messageOf, TargetError } from '../errors.ts';
-import { apiError, statusOf, withRetry, type ApiCall, type CallContext } from '../kube/errors.ts';
+import {
+  apiError,
+  describeCall,
+  forbiddenMessage,
+  statusOf,
+  withRetry,
+  type ApiCall,
+  type CallContext,
+} from '../kube/errors.ts';
 import { PatchStrategy, setHeaderOptions, type KubeClients } from '../kube/client.ts';
 import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout, signalAt } from '../transport.ts';
@@ -19,7 +27,15 @@ import {
   PAUSED_REPLICAS,
   PAUSED_SCALE_DOWN,
 } from './ownership.ts';
-import type { NotSettled, ScaleTarget, TargetEvent, TargetStatus } from './types.ts';
+import type {
+  Access,
+  NotSettled,
+  RecordedEvent,
+  ScaleTarget,
+  TargetAction,
+  TargetEvent,
+  TargetStatus,
+} from './types.ts';
 
 interface Resource {
   group: string;
@@ -231,6 +247,84 @@ export class KubernetesScaleTarget implements ScaleTarget {
       });
   }
 
+  /** The pause annotation, set or removed by a JSON merge patch of the workload's metadata (not its /scale). */
+  async setPaused(paused: boolean, signal?: AbortSignal): Promise<void> {
+    const r = await this.resolve(signal);
+    const body = { metadata: { annotations: { [PAUSED]: paused ? 'true' : null } } };
+    await this.call({ verb: 'patch', resource: r.plural }, signal, (o) =>
+      this.clients.custom.patchNamespacedCustomObject(
+        { ...this.objectPath(r), body, fieldManager: 'latency-scaler' },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch, o),
+      ),
+    );
+  }
+
+  /** The Events on the workload (ours and its controller's), newest first. */
+  async recentEvents(limit: number, signal?: AbortSignal): Promise<RecordedEvent[]> {
+    const { kind, name, namespace } = this.ref;
+    const fieldSelector = `involvedObject.kind=${kind},involvedObject.name=${name}`;
+    const list = await this.call({ verb: 'list', resource: 'events', apiGroup: '', unnamed: true }, signal, (o) =>
+      this.clients.core.listNamespacedEvent({ namespace, fieldSelector }, o),
+    );
+    const time = (d: Date | string | undefined): string | null => (d ? new Date(d).toISOString() : null);
+    return list.items
+      .map((e) => ({
+        type: e.type === 'Warning' ? ('Warning' as const) : ('Normal' as const),
+        reason: e.reason ?? '',
+        message: e.message ?? '',
+        at: time(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp),
+        count: e.count ?? 1,
+        from: e.reportingComponent || e.source?.component || '',
+      }))
+      .sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''))
+      .slice(0, limit);
+  }
+
+  /** A SelfSubjectAccessReview of the call the action makes: what these credentials may do, asked of the API. */
+  async access(action: TargetAction, signal?: AbortSignal): Promise<Access> {
+    const r = await this.resolve(signal);
+    const { namespace, name } = this.ref;
+    const attributes =
+      action === 'events'
+        ? { verb: 'list', group: '', resource: 'events', namespace }
+        : {
+            verb: 'patch',
+            group: r.group,
+            resource: r.plural,
+            namespace,
+            name,
+            subresource: action === 'scale' ? 'scale' : '',
+          };
+    const resource = attributes.subresource ? `${r.plural}/scale` : attributes.resource;
+    const call: ApiCall = { verb: attributes.verb, resource, namespace, apiGroup: attributes.group };
+    if (action !== 'events') call.name = name;
+    const review = (await this.call(
+      { verb: 'create', resource: 'selfsubjectaccessreviews', apiGroup: 'authorization.k8s.io', unnamed: true },
+      signal,
+      (o) =>
+        this.clients.custom.createClusterCustomObject(
+          {
+            group: 'authorization.k8s.io',
+            version: 'v1',
+            plural: 'selfsubjectaccessreviews',
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: attributes },
+            },
+          },
+          o,
+        ),
+    )) as { status?: { allowed?: boolean; reason?: string } };
+    const allowed = review.status?.allowed === true;
+    const said = review.status?.reason || 'no RBAC rule allows it';
+    return { allowed, call: describeCall(call), ...(allowed ? {} : { reason: forbiddenMessage(call, said) }) };
+  }
+
+  private objectPath(r: Resource) {
+    return { group: r.group, version: r.version, namespace: this.ref.namespace, plural: r.plural, name: this.ref.name };
+  }
+
   private context(timeoutMs = this.limits.callTimeoutMs): CallContext {
     return { notFound: this.notFound(), server: this.clients.server, timeoutMs };
   }
@@ -242,17 +336,19 @@ export class KubernetesScaleTarget implements ScaleTarget {
     return `${where}: check target.name and target.namespace (${kubectl})`;
   }
 
+  /** `what.unnamed`: a list or a create, whose 403 names no object. */
   private async call<T>(
-    what: Omit<ApiCall, 'namespace' | 'name'>,
+    what: Omit<ApiCall, 'namespace' | 'name'> & { unnamed?: boolean },
     signal: AbortSignal | undefined,
     fn: (options: ReturnType<typeof callOptions>) => Promise<T>,
   ): Promise<T> {
     const call: ApiCall = {
-      ...what,
+      verb: what.verb,
+      resource: what.resource,
       namespace: this.ref.namespace,
-      name: this.ref.name,
-      apiGroup: this.resource?.group ?? '',
+      apiGroup: what.apiGroup ?? this.resource?.group ?? '',
     };
+    if (!what.unnamed) call.name = this.ref.name;
     try {
       return await withRetry(() => fn(callOptions(signal, this.limits.callTimeoutMs)), {
         deadlineMs: this.limits.deadlineMs,

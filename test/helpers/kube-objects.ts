@@ -13,7 +13,8 @@ const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'Cluste
 
 export function pathFor(obj: { apiVersion: string; kind: string }, namespace: string, plural?: string): string {
   const base = obj.apiVersion.includes('/') ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
-  const resource = plural ?? `${obj.kind.toLowerCase()}s`;
+  const kind = obj.kind.toLowerCase();
+  const resource = plural ?? (kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`); // NetworkPolicy → networkpolicies
   return CLUSTER_SCOPED.has(obj.kind) ? `${base}/${resource}` : `${base}/namespaces/${namespace}/${resource}`;
 }
 

@@ -98,6 +98,18 @@ state: { store: file, path: ${join(dir, 'state.json')} }
     assert.ok((await beyondBareNode(r)).includes('http'));
   });
 
+  it('serve evaluates the console, which no run and no import of the bundle does (the checks above)', async () => {
+    const config = join(dir, 'serve.yaml');
+    writeFileSync(
+      config,
+      `target: { kind: http, url: ${scale.url} }\nloadTest: { host: ${service.url} }\n` +
+        'targets: [{ method: GET, endpoint: /x, type: mean, target: 1000 }]\n',
+    );
+    const r = await loaded([BUNDLE, 'serve', '-c', config, '--port', '-1']); // refused once loaded: exit 2
+    assert.equal(r.status, 2);
+    assert.ok(r.parts.includes('console'), JSON.stringify(r.parts));
+  });
+
   it('a run on a Kubernetes target evaluates the Kubernetes client (so the check above is real)', async () => {
     const config = join(dir, 'kube.yaml');
     writeFileSync(
