@@ -19,13 +19,17 @@ export class StatsRecorder {
   private readonly entries = new Map<string, Entry>();
   /** False during warm-up: outcomes are not recorded. */
   measuring = true;
+  /** Sees each timed outcome as it is recorded (the widened probe watches for saturation). */
+  onTimed?: ((ms: number) => void) | undefined;
 
   constructor(names: readonly string[] = []) {
     for (const n of names) this.entry(n);
   }
 
   success(name: string, ms: number): void {
-    if (this.measuring) this.entry(name).hist.record(ms);
+    if (!this.measuring) return;
+    this.entry(name).hist.record(ms);
+    this.onTimed?.(ms);
   }
 
   /** `ms`: the request's elapsed time (for a timeout, at least the timeout); omitted when untimed. */
@@ -35,7 +39,10 @@ export class StatsRecorder {
     e.failureCount++;
     if (failure.unreachable) e.unreachable++;
     if (ms === undefined) e.untimed++;
-    else e.hist.record(ms);
+    else {
+      e.hist.record(ms);
+      this.onTimed?.(ms);
+    }
     const kind = e.failures[failure.kind];
     if (kind) kind.count++;
     else e.failures[failure.kind] = { count: 1, sample: failure.message };

@@ -46,6 +46,8 @@ export interface Observations {
   precision?: string;
   /** The local engine's own event-loop delay over the measured window (DESIGN §4.1). */
   generator?: GeneratorDelay;
+  /** The probe was widened after it saw saturation: how many users it added, and when (ms into the test). */
+  widened?: { users: number; atMs: number; aboveMs: number };
 }
 
 /** A request's statistics by its name or an alias (what a target names). */
