@@ -58,7 +58,7 @@ describe('local engine', () => {
     assert.equal(narrow.widened, undefined);
     assert.equal(wide.widened?.users, 6, JSON.stringify(wide.widened));
     assert.ok(wide.widened!.atMs >= 300 && wide.widened!.atMs < 750, `widened at ${wide.widened!.atMs} ms`);
-    const [few, many] = [narrow, wide].map((o) => o.requests['GET /']!.count);
+    const [few, many] = [narrow, wide].map((o) => o.requests['GET /']!.count) as [number, number];
     assert.ok(many >= 2.5 * few, `${many} requests widened, ${few} not`);
     // A quick service never widens; nor after the test's first half.
     const quick = await fast();
