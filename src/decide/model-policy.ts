@@ -19,7 +19,7 @@ export function modelOf(ctx: Context): Context['model'] {
     input.probeError === undefined &&
     !failures?.unreachable &&
     !(generator && (generator.explained.length > 0 || generator.share >= MATERIAL_LAG_SHARE));
-  return runModel({
+  const model = runModel({
     policy,
     prior: prior.model,
     observations: input.observations,
@@ -32,6 +32,25 @@ export function modelOf(ctx: Context): Context['model'] {
     now: input.now,
     lastRunAt: prior.lastRunAt,
   });
+  return model.state ? { ...model, state: withFloor(ctx, model.state) } : model;
+}
+
+/** How long a scale-down that failed keeps the model from going that low again. */
+const FLOOR_MS = 30 * 60_000;
+
+/**
+ * The last run scaled down and this one breached or failed: that count was too few, whatever the model
+ * predicted (a limit it cannot see, such as a concurrency cap shedding 503s): no lower for a while.
+ */
+function withFloor(ctx: Context, state: ModelState): ModelState {
+  const last = ctx.prior.history.at(-1);
+  const { policy, now } = ctx.input;
+  const failing = ctx.failures !== undefined && ctx.failures.ratio > policy.decay.maxFailureRatio;
+  const hurt = failing || ctx.evaluations.some((e) => e.breached);
+  if (last && last.action === 'down' && last.applied === ctx.current && hurt) {
+    return { ...state, floor: { c: last.current, until: now + FLOOR_MS } };
+  }
+  return state;
 }
 
 export const modelRecommendation: Recommend = (ctx, run) => {
@@ -161,11 +180,14 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
     return calm(`${within} within target; the model needs ${lately}; ${left} before a scale-down`);
   }
   const step = view.calibration === 'fitted' ? Math.ceil(current / 2) : current - decay.replicas;
-  const desired = Math.max(lately, step);
-  const floor = neededWithin(prior, stabilization.downscaleWindow, input.now);
-  if (floor !== undefined && floor > desired) {
-    const to = Math.min(floor, current);
-    const why = `${within}; but ${floor} replicas were needed within the stabilization window`;
+  const floor = ctx.model?.state?.floor;
+  const hurt = floor !== undefined && floor.until > input.now ? floor.c : 0;
+  if (hurt >= current) return calm(`${within} within target; a scale-down below ${hurt} failed lately, so no lower`);
+  const desired = Math.max(lately, step, hurt);
+  const window = neededWithin(prior, stabilization.downscaleWindow, input.now);
+  if (window !== undefined && window > desired) {
+    const to = Math.min(window, current);
+    const why = `${within}; but ${window} replicas were needed within the stabilization window`;
     return { reason: 'Stabilizing', desired: to, why, calm: true, needed };
   }
   const predicted = `the model predicts ${round(view.predictDown(desired))} ms at ${desired}`;

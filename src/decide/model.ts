@@ -30,8 +30,6 @@ export type ModelPolicy = Pick<ScalerConfig, 'model' | 'targets' | 'replicas' | 
 
 /** The most a failing run's load is read as, in capacities: one run grows the replicas at most about this much. */
 const MAX_OVERLOAD = 4;
-/** After sizing from goodput, no scale-down for the stabilization window, or this long without one. */
-const STABLE_AFTER_CLIP_MS = 5 * 60_000;
 /** Utilization the model reads as saturation: beyond it a latency no longer tells the load. */
 const SATURATED = 0.99;
 /** A mean of this many service times is a queue past any steady state, whatever the count (one replica: 95%). */
@@ -298,11 +296,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   else if (surely !== undefined && surely > ready) needEarly = surely;
   else if (early !== undefined && earlier !== undefined) needEarly = Math.min(early, earlier);
   state = { ...state, early: early ?? null };
-  if (clipped) {
-    const window = policy.stabilization.downscaleWindow;
-    const hold = window > 0 ? window : STABLE_AFTER_CLIP_MS;
-    state = { ...state, stableUntil: new Date(now + hold).toISOString() };
-  }
+  // After sizing from goodput, no scale-down for the stabilization window (Knative's panic mode); with
+  // none, the calm runs a scale-down waits for (decay.unchangedRuns) and its worst-case load are the guard.
+  const window = policy.stabilization.downscaleWindow;
+  if (clipped && window > 0) state = { ...state, stableUntil: new Date(now + window).toISOString() };
   const stable = state.stableUntil !== null && Date.parse(state.stableUntil) > now;
   const view: ModelView = {
     s0,

@@ -103,6 +103,8 @@ export interface ModelState {
   /** A stop lifted (the load grew, or a retry): the next scale-up that does not show stops again at once. */
   again: ModelStuck | null;
   stableUntil: string | null; // no scale-down before (after sizing from goodput)
+  /** A scale-down that a breach or failures followed at once: no lower than `c` until `until` (epoch ms). */
+  floor?: { c: number; until: number };
   /** The one step up taken to calibrate s₀ before any scale-down; `idle`: it moved nothing. */
   probe: { c: number; idle: boolean | null } | null;
 }
@@ -143,6 +145,7 @@ export function decodeModel(x: unknown): ModelState | null {
     (m.stuck === null || isStuck(m.stuck)) &&
     (m.again === null || isStuck(m.again)) &&
     (m.stableUntil === null || time(m.stableUntil)) &&
+    (m.floor === undefined || (object(m.floor) && count(m.floor.c) && num(m.floor.until))) &&
     (m.probe === null || (object(m.probe) && count(m.probe.c) && [true, false, null].includes(m.probe.idle)));
   return ok ? m : null;
 }

@@ -140,13 +140,15 @@ describe('the model policy: sizing', () => {
   });
 
   it('failures clip the latency: sized from the requests served, then no scale-down for the stable window', () => {
-    // 3 replicas meet 4× their capacity: 75% of requests time out.
-    const d = run({ replicas: 3, mean: 800, failures: 75 });
+    // 3 replicas meet 4× their capacity: 75% of requests time out. A 5-minute stabilization window.
+    const pol = modelPolicy({ stabilization: { downscaleWindow: 5 * MIN } });
+    assert.equal(run({ replicas: 3, mean: 800, failures: 75 }).state.model?.stableUntil, null, 'no window, none');
+    const d = run({ replicas: 3, mean: 800, failures: 75, pol });
     assert.equal(d.reason, 'TargetBreached', d.message);
     assert.ok(d.applied >= 12, `3 replicas × 4 over capacity: ${d.message}`);
     assert.match(d.message, /sized from the requests served/);
     assert.ok(d.state.model?.stableUntil, 'a stable window is set');
-    const calm = run({ replicas: d.applied, mean: 10.2, model: d.state.model, rec: { lastScaleAt: null } });
+    const calm = run({ replicas: d.applied, mean: 10.2, model: d.state.model, rec: { lastScaleAt: null }, pol });
     assert.equal(calm.action, 'hold', calm.message);
     assert.match(calm.message, /sized from goodput recently, so no scale-down yet/);
   });
