@@ -40,6 +40,8 @@ export interface Judging {
   atServiceTime: boolean;
   /** The offered load read from this run (servers, λ·s₀). */
   a: number;
+  /** The probe's latency climbed during the test: a queue that grows (an overload, whatever s₀ says). */
+  climbing: boolean;
 }
 
 export interface Judged {
@@ -73,6 +75,11 @@ export function judge(state: ModelState, run: Judging): Judged {
  */
 function reconsider(stuck: ModelStuck, state: ModelState, run: Judging): Judged {
   // Out of reach needs no retry: a service that gets fast again shows it in its latency (learned afresh).
+  // Out of reach is a latency no count meets, never a reason to hold a service that fails: an overload.
+  if (stuck.kind === 'reach' && run.clipped && stuck.failShare <= run.maxFailureRatio) {
+    const why = `failing now (${pct(run.failShare)} of requests): an overload, sized again`;
+    return { state: { ...state, stuck: null, doubt: null, again: null, misses: 0, missedFrom: null }, released: why };
+  }
   const retry = stuck.kind === 'bottleneck' && run.now - stuck.since >= RETRY_AFTER_MS;
   // Scaling failed to show in separate tries: a load that grows at this count is the bottleneck's.
   const grew = stuck.strikes < MAX_STRIKES ? grewSince(stuck, run) : undefined;
@@ -110,6 +117,9 @@ function control(doubt: ModelDoubt, state: ModelState, run: Judging): Judged {
 /** The first run where a scale-up's replicas serve: helped, cannot tell, or its capacity did not show. */
 function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
   const cleared = { ...state, check: null };
+  // An overload (failing, or a saturated queue) is no test of a slower service or of a target's reach:
+  // it is load, sized as such.
+  if (check.kind !== 'size' && (run.clipped || run.climbing)) return { state: cleared };
   const shown = capacityShowed(check, run);
   if (shown === 'yes') return { state: { ...cleared, again: null, misses: 0, missedFrom: null } };
   if (shown === 'unknown') return { state: cleared };

@@ -166,8 +166,11 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const baseline = fastBaseline(prior);
   // The fastest answers moved with the mean — most of the way (a queue's wait barely reaches them; a
   // slower downstream adds its time to every answer): the service itself may be slower.
+  // A queue past saturation climbs during the test; a slower service stays flat (DESIGN §4.12 (b)).
+  const climb = timelineOf(stats, before);
   const slower =
     !clipped &&
+    climb?.growing !== true &&
     fast !== undefined &&
     baseline !== undefined &&
     fast >= SLOWER_FAST * baseline &&
@@ -182,7 +185,8 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     state = { ...state, probe: { ...state.probe, idle: state.fits === prior.fits } };
   }
   let s0 = Math.min(before, state.s0);
-  let read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined);
+  const climbing = climb?.growing === true;
+  let read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined, climbing);
   const loadEntry = (r: typeof read, s: number) => ({
     at: now,
     a: r.a,
@@ -208,6 +212,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     now,
     atServiceTime: atServiceTime(s0),
     a: read.a,
+    climbing,
   });
   state = judged.state;
   if (judged.confirmed === 'slower' && state.stuck) {
@@ -216,7 +221,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     const was = round(s0);
     const relearned = learnFrom(emptyModel(state.stuck.s0, now, input.revision), learning);
     s0 = serviceTime(relearned);
-    read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined);
+    read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined, climbing);
     const stop = unreachable(policy, input.evaluations, t, s0)
       ? { ...state.stuck, kind: 'reach' as const, s0, was }
       : null;
@@ -269,7 +274,9 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const backlogDraining = overloadedBefore && !clipped && t <= check.t * (1 - MIN_FALL);
   const falling = backlogDraining || (previous !== undefined && t <= previous * (1 - MIN_FALL));
   const ahead = load * growth;
-  const atLeast = saturated && !falling ? Math.min(policy.replicas.max, Math.ceil(ready * SATURATED_GROWTH)) : 0;
+  // At least half again as many; as many as the queue's climb says where it climbed more.
+  const growthNow = Math.min(MAX_OVERLOAD, Math.max(SATURATED_GROWTH, climb?.overload ?? 1));
+  const atLeast = saturated && !falling ? Math.min(policy.replicas.max, Math.ceil(ready * growthNow)) : 0;
   const need = saturated ? Math.max(atLeast, sized(headroom, load, ahead) ?? 0) : sized(headroom, load, ahead);
   // Down: the most load this latency could be, within its run-to-run noise. With many servers the
   // latency stays near s₀ until close to the knee, so it cannot tell 10% busy from 70%: the step down
@@ -360,12 +367,26 @@ function loadNoise(
 }
 
 /** The load behind a run, in servers (λ·s₀): from the share served when failing, else from the latency. */
-function readLoad(t: number, s0: number, n: number, over: number | undefined) {
+function readLoad(t: number, s0: number, n: number, over: number | undefined, climbing = false) {
   if (over !== undefined) return { rho: over, saturated: false, a: over * n, lower: over >= MAX_OVERLOAD };
   const rho = utilizationAt(t / s0, n);
-  // A saturated queue says only "at least the capacity".
-  const saturated = rho >= SATURATED || t >= SATURATED_STRETCH * s0;
+  // A saturated queue (or one that climbed during the test) says only "at least the capacity".
+  const saturated = climbing || rho >= SATURATED || t >= SATURATED_STRETCH * s0;
   return { rho, saturated, a: saturated ? n : rho * n, lower: saturated };
+}
+
+/**
+ * The probe's latency by when its requests started (the first half of the test, the second): climbing
+ * by more than a quarter and a service time is a queue that grows — in a FIFO queue the wait grows
+ * at (λ − capacity)/capacity per unit of time, so 1 + that slope is the overload. Undefined where the
+ * engine kept no timeline (Locust) or either half has fewer than three requests.
+ */
+function timelineOf(stats: ReturnType<typeof primaryStats>, s0: number) {
+  const h = stats?.halves;
+  if (!h || h.first.count < 3 || h.second.count < 3) return undefined;
+  const rise = h.second.mean - h.first.mean;
+  const growing = rise > Math.max(0.25 * h.first.mean, s0);
+  return { growing, overload: growing ? 1 + rise / (h.spanMs / 2) : 1 };
 }
 
 /** This run as the model learns from it; a suspect run is kept from pairing with the last (no noise, no fit). */

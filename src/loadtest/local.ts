@@ -98,6 +98,7 @@ export class LocalEngine implements LoadTestEngine {
     recorder.measuring = plan.warmup === 0;
     if (recorder.measuring) lag.start();
     let measureFrom = clock.started + plan.warmup;
+    recorder.measureFrom(measureFrom, Math.max(1, plan.duration - plan.warmup));
     // The drain's bound: every request in flight at the end has met its own timeout by then.
     const end = (): void => {
       clock.stop();
@@ -108,6 +109,7 @@ export class LocalEngine implements LoadTestEngine {
       const measure = (): void => {
         recorder.measuring = true;
         measureFrom = performance.now();
+        recorder.measureFrom(measureFrom, Math.max(1, plan.duration - plan.warmup));
         lag.start();
       };
       timers.push(setTimeout(measure, plan.warmup));

@@ -23,6 +23,11 @@ export interface RequestStats {
   /** Keyed `p50`, `p90`, `p95`, `p99`, `p99.9` … (see percentileKey). */
   percentiles: Record<string, number>;
   failuresByKind: Record<string, FailureKind>;
+  /**
+   * The timed requests by when they started, in the measured window's first and second half: a queue
+   * past saturation grows during the test (its latency climbs), a slower service stays flat.
+   */
+  halves?: { spanMs: number; first: { count: number; mean: number }; second: { count: number; mean: number } };
 }
 
 /** How late the load generator's event loop ran while it measured (ms beyond its schedule). */

@@ -68,6 +68,18 @@ describe('local engine', () => {
     await Promise.all([s.close(), quick.close()]);
   });
 
+  it('keeps the latency by when requests started (first half, second half): a queue that grows shows', async () => {
+    const t0 = Date.now();
+    const growing = await serve((_req, res) => setTimeout(() => res.end('ok'), 5 + (Date.now() - t0) / 10));
+    const o = await new LocalEngine().run(plan(growing.url, { users: 2, duration: 1000 }));
+    const h = o.requests['GET /']!.halves!;
+    assert.equal(h.spanMs, 1000);
+    assert.ok(h.first.count > 3 && h.second.count > 3, JSON.stringify(h));
+    assert.ok(h.second.mean > h.first.mean + 25, `climbs: ${JSON.stringify(h)}`);
+    assert.ok(o.aggregated.halves, 'the aggregate too');
+    await growing.close();
+  });
+
   it('a failing server: HTTP 500 counted as a kind, with a sample', async () => {
     const s = await failing();
     const r = (await new LocalEngine().run(plan(s.url, { users: 2 }))).requests['GET /']!;

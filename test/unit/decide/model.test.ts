@@ -42,6 +42,7 @@ interface Run {
   ready?: number;
   mean?: number;
   p5?: number; // the fastest answers (ms)
+  halves?: RequestStats['halves']; // the probe's latency by when its requests started
   failures?: number; // timeouts, of `requests` (100 by default)
   requests?: number;
   model?: ModelState | null;
@@ -59,6 +60,7 @@ function run(o: Run) {
     count: o.requests ?? 100,
     failures,
     percentiles: { p5: o.p5 ?? mean / 20, p95: mean * 1.5, p99: mean * 1.8 },
+    ...(o.halves ? { halves: o.halves } : {}),
     ...(failures ? { failuresByKind: { timeout: { count: failures, sample: 'timeout' } } } : {}),
   };
   const observations = {
@@ -345,6 +347,30 @@ describe('the model policy: a slower service, a target out of reach', () => {
     assert.doesNotMatch(d.message, /slower/, d.message);
     assert.equal(d.reason, 'TargetBreached');
     assert.match(d.message, /replicas keep within headroom/, `sized, not a test step: ${d.message}`);
+  });
+
+  it('a FIFO queue past saturation moves its fastest answers too, but climbs during the test: load, sized by the climb', () => {
+    // 4 replicas, s₀ 10 ms: the probe's latency climbs from 150 to 390 ms over a 2 s test — every
+    // answer waits, the fastest included (p5 180 ms), as a slower service's would; but it grows.
+    const start = learned({ fast: [0.5, 0.5, 0.5] });
+    const halves = { spanMs: 2000, first: { count: 20, mean: 150 }, second: { count: 12, mean: 390 } };
+    const d = run({ replicas: 4, mean: 269, p5: 182, requests: 60, model: start, halves });
+    assert.doesNotMatch(d.message, /slower/, d.message);
+    // The wait grew 240 ms in 1 s: the load is ×1.24 the capacity at least; ×1.5 at the least.
+    assert.ok(d.applied >= 6, d.message);
+    // Flat, the same distribution is a slower service (a test step first).
+    const flat = { spanMs: 2000, first: { count: 30, mean: 268 }, second: { count: 30, mean: 270 } };
+    assert.match(run({ replicas: 4, mean: 269, p5: 182, requests: 60, model: start, halves: flat }).message, /slower/);
+    // Climbing fast (×3 over capacity): sized at least ×3.
+    const steep = { spanMs: 2000, first: { count: 20, mean: 200 }, second: { count: 10, mean: 2200 } };
+    assert.ok(run({ replicas: 4, mean: 900, requests: 30, model: start, halves: steep }).applied >= 12);
+  });
+
+  it('out of reach never holds a service that fails: failing is an overload, sized again', () => {
+    const stuck = { kind: 'reach' as const, since: NOW, back: 4, t: 40, s0: 40, failShare: 0, requests: 100, strikes: 2 };
+    const d = run({ replicas: 4, mean: 900, failures: 40, model: learned({ s0: 40, recent: [40, 41], stuck }) });
+    assert.equal(d.action, 'up', d.message);
+    assert.match(d.message, /failing now \(40% of requests\): an overload, sized again/);
   });
 
   it('a target below s₀ (every answer 120 ms, target 60): one test step, then out of reach, back', () => {
