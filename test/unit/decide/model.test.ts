@@ -367,7 +367,16 @@ describe('the model policy: a slower service, a target out of reach', () => {
   });
 
   it('out of reach never holds a service that fails: failing is an overload, sized again', () => {
-    const stuck = { kind: 'reach' as const, since: NOW, back: 4, t: 40, s0: 40, failShare: 0, requests: 100, strikes: 2 };
+    const stuck = {
+      kind: 'reach' as const,
+      since: NOW,
+      back: 4,
+      t: 40,
+      s0: 40,
+      failShare: 0,
+      requests: 100,
+      strikes: 2,
+    };
     const d = run({ replicas: 4, mean: 900, failures: 40, model: learned({ s0: 40, recent: [40, 41], stuck }) });
     assert.equal(d.action, 'up', d.message);
     assert.match(d.message, /failing now \(40% of requests\): an overload, sized again/);
