@@ -367,7 +367,13 @@ export async function restore(
 }
 
 /** Holds an operator should see on the target: a Warning Event each run. */
-const WARNINGS = new Set<Decision['reason']>(['FailingService', 'GeneratorSaturated', 'NotScalable', 'Unschedulable']);
+const WARNINGS = new Set<Decision['reason']>([
+  'FailingService',
+  'GeneratorSaturated',
+  'NotScalable',
+  'TargetUnreachable',
+  'Unschedulable',
+]);
 
 async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?: number): Promise<void> {
   if (!target.recordEvent) return;

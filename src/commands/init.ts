@@ -251,7 +251,7 @@ export const RECOMMENDED_POLICY = [
   'scaleUp: { mode: model }',
   'decay: { mode: model, unchangedRuns: 3 }',
   'model: { headroom: 0.85, concurrency: 1 } # concurrency: requests one replica serves at once (its workers)',
-  'stabilization: { downscaleWindow: 5m }',
+  'stabilization: { downscaleWindow: 0s } # the model steps down only as far as the latency proves safe',
   'settle: { timeout: 5m }',
   '',
 ].join('\n');

@@ -2,15 +2,15 @@
 // No I/O, no clock: `now` is passed in, the new state is returned, nothing is mutated.
 // DESIGN §4 is the contract; the LPA defaults reproduce the Locust Pod Autoscaler where only the
 // scaler changes the replicas and the service answers. Three steps, as HPA keeps them apart: the
-// recommendation (draft, here), the limits (limits.ts), the outcome said and recorded (outcome.ts).
+// recommendation (draft, here: the safety rules around one policy's seam — lpa-policy.ts or
+// model-policy.ts), the limits (limits.ts), the outcome said and recorded (outcome.ts).
 import { emptyRecord } from '../model/state-record.ts';
-import { evaluateTargets, failureSummary, generatorEffect, round, type TargetEvaluation } from './evaluate.ts';
+import { evaluateTargets, failureSummary, generatorEffect, round } from './evaluate.ts';
 import { applyLimits } from './limits.ts';
-import type { ModelView } from './model.ts';
-import { modelDecay, modelOf, notScalable, sizedBy } from './model-policy.ts';
+import { lpaRecommendation } from './lpa-policy.ts';
+import { modelOf, modelRecommendation } from './model-policy.ts';
 import { outcome } from './outcome.ts';
-import { neededWithin, runs } from './stabilization.ts';
-import type { Context, DecideInput, Decision, Draft, Policy, Reason } from './types.ts';
+import type { Context, DecideInput, Decision, Draft, Policy, Reason, Recommend } from './types.ts';
 
 export type { DecideInput, Decision, Policy, Reason } from './types.ts';
 
@@ -47,16 +47,14 @@ export function decide(input: DecideInput): Decision {
   return finish(ctx, draft(ctx));
 }
 
+/**
+ * The safety rules, then one policy's recommendation: nothing to measure at zero, a change in flight,
+ * a probe that measured nothing, the generator's own delay; then LPA's or the model's seam.
+ */
 function draft(ctx: Context): Draft {
   const { input, current, evaluations, failures } = ctx;
   const { policy, status } = input;
-  const hold = (reason: Reason, why: string, extra: Partial<Draft> = {}): Draft => ({
-    reason,
-    desired: current,
-    why,
-    calm: false,
-    ...extra,
-  });
+  const hold = (reason: Reason, why: string): Draft => ({ reason, desired: current, why, calm: false });
 
   if (current === 0) {
     const min = Math.max(policy.replicas.min, 0);
@@ -83,64 +81,28 @@ function draft(ctx: Context): Draft {
       `${delay} is a material part of ${what}: not scaling up on it; give the scaler more CPU`,
     );
   }
-  const view = policy.scaleUp.mode === 'model' ? ctx.model?.view : undefined;
   const failing = failures !== undefined && failures.ratio > policy.decay.maxFailureRatio;
+  const recommend = recommenderOf(policy);
   if (breached.length > 0) {
     // A measured breach wins over unmeasured targets (DESIGN §4.2).
     const missing = unmeasured.length > 0 ? `; ${unmeasured.map((e) => e.text).join('; ')}` : '';
     const why = breached.map((e) => e.text).join('; ') + missing;
-    if (view?.notScalable) return notScalable(current, view.notScalable, why, failing);
-    if (view?.draining && !failing) {
-      const drain = 'the latency fell by a fifth since the scale-up from an overloaded run: its backlog draining';
-      return hold('TargetBreached', `${why}; ${drain}, not more load (acting if the next run is no better)`);
-    }
-    // One run past a target by less than the latency's own noise, after a run that asked for nothing,
-    // is no evidence of more load: the model acts when the next run shows it too (as on its headroom).
-    const askedBefore = view?.earlier !== undefined && view.earlier > current;
-    if (view && !failing && !askedBefore && withinNoise(ctx, breached, view.noise)) {
-      const noise = `±${Math.round(view.noise * 100)}%`;
-      return hold(
-        'TargetBreached',
-        `${why}, within the latency's run-to-run noise (${noise}): acting if the next run agrees`,
-      );
-    }
-    return {
-      reason: 'TargetBreached',
-      desired: scaleUpTo(current, measured, policy, view),
-      why: view ? `${why}; ${sizedBy(view, current)}` : why,
-      calm: false,
-    };
+    return recommend(ctx, { situation: 'breached', measured, breached, failing, why });
   }
   if (unmeasured.length > 0) return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
-
-  const within = measured.map((e) => e.text).join('; ');
   if (failing) {
     const why = `${failures.text} > ${round(policy.decay.maxFailureRatio * 100)}%`;
-    if (view?.notScalable) return notScalable(current, view.notScalable, why, true);
-    // The model sizes a service failing under load from the share it still serves (goodput).
-    if (view?.need !== undefined && view.need > current) {
-      const desired = view.doubting ? current + policy.scaleUp.step : view.need;
-      return { reason: 'FailingService', desired, why: `${why}; ${sizedBy(view, current)}`, calm: false };
-    }
-    return hold('FailingService', why, { neverDown: true });
+    return recommend(ctx, { situation: 'failing', measured, breached, failing, why });
   }
-  if (settle === 'no-decay') {
+  const within = measured.map((e) => e.text).join('; ');
+  if (settle === 'no-decay')
     return hold('NotSettled', `${within} within target; not settled: ${status.notSettled!.reason}, so no decay`);
-  }
-  if (view?.needEarly !== undefined && view.needEarly > current) {
-    const why = `${within} within target, but ${sizedBy(view, current)}`;
-    return { reason: 'Headroom', desired: view.needEarly, why, calm: false };
-  }
-  if (policy.decay.mode === 'model' && ctx.model?.view) return modelDecay(ctx, ctx.model.view, within);
-  const maxLoad = policy.decay.maxLoad;
-  const heaviest = Math.max(...measured.map((e) => e.load ?? 0));
-  if (maxLoad !== undefined && heaviest > maxLoad) {
-    return hold(
-      'DecayGuarded',
-      `${within}; load ${round(heaviest)} of target above decay.maxLoad ${maxLoad}: not calm`,
-    );
-  }
-  return calmRun(ctx, within);
+  return recommend(ctx, { situation: 'within', measured, breached, failing, why: within });
+}
+
+/** The policy whose recommendation the safety rules wrap: the model where either mode names it, else LPA's. */
+function recommenderOf(policy: Policy): Recommend {
+  return policy.scaleUp.mode === 'model' || policy.decay.mode === 'model' ? modelRecommendation : lpaRecommendation;
 }
 
 /**
@@ -172,62 +134,6 @@ function probeFailed(ctx: Context, what: string): Draft {
     neverDown: true,
     probeFailed: true,
   };
-}
-
-function calmRun(ctx: Context, within: string): Draft {
-  const { current, calmBefore, input } = ctx;
-  const { decay, replicas, stabilization } = input.policy;
-  const due = calmBefore >= decay.unchangedRuns && decay.replicas > 0;
-  if (!due) {
-    const left =
-      decay.replicas > 0
-        ? `; ${calmBefore} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay`
-        : '';
-    return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
-  }
-  if (current <= replicas.min) {
-    // Nothing to decay at the floor: say so, and keep counting (LPA reset its counter here).
-    const why = `${within} within target; at replicas.min ${replicas.min}, nothing to decay`;
-    return { reason: 'WithinTargets', desired: current, why, calm: true };
-  }
-  const desired = current - decay.replicas;
-  const floor = neededWithin(ctx.prior, stabilization.downscaleWindow, input.now);
-  if (floor !== undefined && floor > desired) {
-    const to = Math.min(floor, current);
-    const window = `${floor} replicas were needed within the stabilization window`;
-    const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${window}`;
-    return { reason: 'Stabilizing', desired: to, why, calm: true };
-  }
-  return { reason: 'Decay', desired, why: `${calmBefore} calm ${runs(calmBefore)}`, calm: true };
-}
-
-/** Every breached target a latency, past its limit by less than the noise of the latency. */
-function withinNoise(ctx: Context, breached: TargetEvaluation[], noise: number): boolean {
-  const { targets } = ctx.input.policy;
-  return breached.every((e) => {
-    const spec = targets[ctx.evaluations.indexOf(e)];
-    const latency = spec !== undefined && spec.type.kind !== 'failureRatio' && spec.type.kind !== 'rps';
-    return latency && e.value !== null && e.value / (1 + noise) <= e.limit * (1 + spec.tolerance);
-  });
-}
-
-function scaleUpTo(
-  current: number,
-  evaluations: TargetEvaluation[],
-  policy: Policy,
-  view: ModelView | undefined,
-): number {
-  const { mode, step, maxStep } = policy.scaleUp;
-  if (mode === 'step') return current + step;
-  // The model: its count in one step, at least one more; until it can tell, a step.
-  // After a scale-up that did not help, one step: a test whether more replicas help at all.
-  if (mode === 'model') {
-    return view?.need !== undefined && !view.doubting ? Math.max(view.need, current + 1) : current + step;
-  }
-  // Proportional, as HPA: enough replicas to bring the worst ratio back to 1, at least one more.
-  const worst = Math.max(...evaluations.map((e) => e.load ?? 0));
-  const wanted = Number.isFinite(worst) ? Math.ceil(current * worst) : current + maxStep;
-  return Math.min(Math.max(wanted, current + 1), current + maxStep);
 }
 
 function paused(ctx: Context, why: string): Decision {

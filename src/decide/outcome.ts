@@ -4,7 +4,7 @@ import { formatDuration } from '../config/duration.ts';
 import { appendHistory, type StateRecord } from '../model/state-record.ts';
 import { MATERIAL_LAG_SHARE, type FailureSummary } from './evaluate.ts';
 import type { Limited } from './limits.ts';
-import { primaryMean, withPrediction } from './model.ts';
+import { modelStateAfter } from './model-policy.ts';
 import type { Context, Decision, Draft } from './types.ts';
 
 /** The decision from a draft and its limits: action, message, the next state. */
@@ -58,19 +58,9 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
     unsettledSince: changed ? null : ctx.unsettledSince,
     // In flight from our change; over once a run sees the target settled.
     changeInFlightSince: changed ? at : input.status.notSettled ? ctx.changeInFlightSince : null,
-    ...modelAfter(ctx, applied),
+    ...(ctx.model ? { model: modelStateAfter(ctx, d, applied) } : {}),
     history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
-}
-
-/** The model's state to store; a scale-up carries the model's prediction, checked once it serves. */
-function modelAfter(ctx: Context, applied: number): Partial<StateRecord> {
-  if (!ctx.model) return {};
-  const { state, view } = ctx.model;
-  if (!state || !view || applied <= ctx.current) return { model: state };
-  const t = primaryMean(ctx.input.policy, ctx.input.observations);
-  const from = { replicas: ctx.current, t, failures: ctx.failures?.ratio ?? 0, requests: ctx.failures?.requests ?? 0 };
-  return { model: withPrediction(state, view, applied, from) };
 }
 
 /** The generator's delay as a material share of a measured latency: said in the record. */

@@ -20,7 +20,9 @@ export type Reason =
   | 'NotSettled' // a change in flight, or replicas not ready
   | 'GeneratorSaturated' // hold: the load generator's own delay could explain the breach
   | 'Headroom' // model policy, scale up: within target, but the model predicts beyond the headroom
-  | 'NotScalable' // model policy, hold: scale-ups stopped moving the latency as predicted
+  | 'NotScalable' // model policy, hold or back: scale-ups did not move the latency beyond the load's own growth
+  | 'TargetUnreachable' // model policy, hold or back: the service time itself is above the target
+  | 'Calibrating' // model policy, one step up: learning the service time before any scale-down
   | 'Unschedulable' // hold: a scale-up, but pods the cluster cannot place are pending (Warning Event)
   | 'WaitingForNode'; // hold: a scale-up, but pending pods wait for a node a cluster autoscaler is adding
 
@@ -71,7 +73,26 @@ export interface Draft {
   exact?: boolean;
   /** The replica count this run needed, when not the usual (the model's recommendation). */
   needed?: number;
+  /** The model's scale-up is a test (of a slower service, of a target below s₀) or its calibration step. */
+  test?: 'slower' | 'reach' | 'probe';
 }
+
+/** What one run shows a policy, once the safety rules let it recommend (decide.ts). */
+export interface PolicyRun {
+  /** Some measured target breached; else failures above decay.maxFailureRatio; else every target within. */
+  situation: 'breached' | 'failing' | 'within';
+  measured: TargetEvaluation[];
+  breached: TargetEvaluation[];
+  failing: boolean;
+  /**
+   * The sentence so far: the breached targets (and the unmeasured ones), or the failures against their
+   * limit, or the targets within.
+   */
+  why: string;
+}
+
+/** A policy's seam (DESIGN §2): from the run to its recommendation and reasons. */
+export type Recommend = (ctx: Context, run: PolicyRun) => Draft;
 
 /** What every step of one decision reads: the input and what was derived from it once. */
 export interface Context {

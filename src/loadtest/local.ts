@@ -98,6 +98,7 @@ export class LocalEngine implements LoadTestEngine {
     recorder.measuring = plan.warmup === 0;
     if (recorder.measuring) lag.start();
     let measureFrom = clock.started + plan.warmup;
+    recorder.measureFrom(measureFrom, Math.max(1, plan.duration - plan.warmup));
     // The drain's bound: every request in flight at the end has met its own timeout by then.
     const end = (): void => {
       clock.stop();
@@ -108,6 +109,7 @@ export class LocalEngine implements LoadTestEngine {
       const measure = (): void => {
         recorder.measuring = true;
         measureFrom = performance.now();
+        recorder.measureFrom(measureFrom, Math.max(1, plan.duration - plan.warmup));
         lag.start();
       };
       timers.push(setTimeout(measure, plan.warmup));
@@ -141,8 +143,17 @@ export class LocalEngine implements LoadTestEngine {
         if (!clock.cutOff) recorder.failure('script error', scriptError(err));
       }
     };
+    const users = spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset));
+    const widened = this.widen(plan, recorder, clock, (extra) => {
+      for (let i = 0; i < extra; i++) users.push(runUser(plan.users + i, 0));
+    });
     try {
-      await Promise.all(spawnOffsets(plan.users, plan.spawnRate).map((offset, id) => runUser(id, offset)));
+      // Users may join while the others run (a widened probe): wait until none is left running.
+      for (let awaited = 0; awaited < users.length;) {
+        const now = users.length;
+        await Promise.all(users.slice(0, now));
+        awaited = now;
+      }
     } finally {
       lag.stop(); // the drain included: answers that arrive then are timed on the same loop
       for (const t of timers) clearTimeout(t);
@@ -155,7 +166,39 @@ export class LocalEngine implements LoadTestEngine {
     const measuredMs = Math.max(1, clock.ended - measureFrom);
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
     const startedAt = new Date(Date.now() - (performance.now() - clock.started)).toISOString();
-    return { engine: 'local', startedAt, measuredMs, requests, aggregated, generator: lag.summary() };
+    const widenedAt = widened();
+    return {
+      engine: 'local',
+      startedAt,
+      measuredMs,
+      requests,
+      aggregated,
+      generator: lag.summary(),
+      ...(widenedAt ? { widened: widenedAt } : {}),
+    };
+  }
+
+  /**
+   * In the first half of the test, an answer slower than plan.widen.aboveMs (a saturated service) adds
+   * plan.widen.users users at once: a few requests of a second each cannot size an overload. Returns
+   * what was added, once the run is over.
+   */
+  private widen(
+    plan: LoadPlan,
+    recorder: StatsRecorder,
+    clock: RunClock,
+    add: (users: number) => void,
+  ): () => Observations['widened'] {
+    const rule = plan.widen;
+    let done: Observations['widened'];
+    if (!rule || rule.users <= 0) return () => undefined;
+    recorder.onTimed = (ms) => {
+      const at = performance.now() - clock.started;
+      if (done || clock.stopped || ms <= rule.aboveMs || at > plan.duration / 2) return;
+      done = { users: rule.users, atMs: Math.round(at), aboveMs: rule.aboveMs };
+      add(rule.users);
+    };
+    return () => done;
   }
 
   /** Raw sockets for declarative plain-http requests; undici (loaded now, not before) for the rest. */
@@ -223,7 +266,7 @@ export class LocalEngine implements LoadTestEngine {
 async function openPool(plan: LoadPlan, origin: string): Promise<Pool> {
   const { Pool } = await import('../undici.ts');
   return new Pool(origin, {
-    connections: plan.users,
+    connections: plan.users + (plan.widen?.users ?? 0),
     pipelining: 1,
     headersTimeout: plan.timeout,
     bodyTimeout: plan.timeout,

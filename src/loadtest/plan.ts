@@ -2,11 +2,29 @@
 import type { ScalerConfig } from '../config/types.ts';
 import { DEFAULT_PERCENTILES, type LoadPlan } from './types.ts';
 
-/** The default percentiles plus every percentile a target names. */
-export function planFor(config: Pick<ScalerConfig, 'loadTest' | 'targets'>): LoadPlan {
+/** Saturation, for the widened probe: an answer this many times the largest latency target. */
+const SATURATION_FACTOR = 5;
+/** How many times the users a widened probe runs (at most this many more). */
+const WIDEN_BY = 4;
+const MAX_EXTRA_USERS = 16;
+
+/**
+ * The default percentiles plus every percentile a target names. Under the model policy the probe widens
+ * when it sees saturation (the model sizes an overload from the share served: a handful of requests
+ * cannot tell ×1.5 from ×3).
+ */
+export function planFor(
+  config: Pick<ScalerConfig, 'loadTest' | 'targets'> & Partial<Pick<ScalerConfig, 'scaleUp'>>,
+): LoadPlan {
   const wanted = new Set(DEFAULT_PERCENTILES);
   for (const t of config.targets) if (t.type.kind === 'percentile') wanted.add(t.type.percentile);
-  return { ...config.loadTest, percentiles: [...wanted].sort((a, b) => a - b) };
+  const plan: LoadPlan = { ...config.loadTest, percentiles: [...wanted].sort((a, b) => a - b) };
+  const latencies = config.targets.filter((t) => t.type.kind !== 'failureRatio' && t.type.kind !== 'rps');
+  if (config.scaleUp?.mode === 'model' && latencies.length > 0) {
+    const users = Math.min(MAX_EXTRA_USERS, plan.users * (WIDEN_BY - 1));
+    plan.widen = { aboveMs: SATURATION_FACTOR * Math.max(...latencies.map((t) => t.target)), users };
+  }
+  return plan;
 }
 
 /** How long a load test takes from start to statistics, for deadlines (Lambda's time limit). */

@@ -8,10 +8,15 @@ export { percentileKey } from '../model/observations.ts';
 export interface LoadPlan extends LoadTestConfig {
   /** Percentiles to report, e.g. [50, 90, 95, 99, 99.9] plus those the targets name. */
   percentiles: number[];
+  /**
+   * Widen the probe when its first half shows saturation: an answer slower than `aboveMs` then starts
+   * `users` more users at once, so an overload is read from more than a handful of requests.
+   */
+  widen?: { aboveMs: number; users: number } | undefined;
 }
 
 export interface LoadTestEngine {
   run(plan: LoadPlan, signal?: AbortSignal): Promise<Observations>;
 }
 
-export const DEFAULT_PERCENTILES = [50, 75, 90, 95, 99, 99.9];
+export const DEFAULT_PERCENTILES = [5, 50, 75, 90, 95, 99, 99.9];

@@ -23,6 +23,11 @@ export interface RequestStats {
   /** Keyed `p50`, `p90`, `p95`, `p99`, `p99.9` … (see percentileKey). */
   percentiles: Record<string, number>;
   failuresByKind: Record<string, FailureKind>;
+  /**
+   * The timed requests by when they started, in the measured window's first and second half: a queue
+   * past saturation grows during the test (its latency climbs), a slower service stays flat.
+   */
+  halves?: { spanMs: number; first: { count: number; mean: number }; second: { count: number; mean: number } };
 }
 
 /** How late the load generator's event loop ran while it measured (ms beyond its schedule). */
@@ -46,6 +51,8 @@ export interface Observations {
   precision?: string;
   /** The local engine's own event-loop delay over the measured window (DESIGN §4.1). */
   generator?: GeneratorDelay;
+  /** The probe was widened after it saw saturation: how many users it added, and when (ms into the test). */
+  widened?: { users: number; atMs: number; aboveMs: number };
 }
 
 /** A request's statistics by its name or an alias (what a target names). */

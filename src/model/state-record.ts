@@ -1,5 +1,8 @@
 // The state kept between runs, one record per target: its shape, its bounded history, and the one
 // decoder every store uses. Pure; the decision produces records, the stores persist them.
+import { decodeModel, type ModelState } from './model-state.ts';
+
+export type { ModelState } from './model-state.ts';
 
 export interface HistoryEntry {
   at: string; // ISO time of the decision
@@ -17,38 +20,6 @@ export interface HistoryEntry {
   observations: { target: string; value: number | null; limit: number }[];
   /** The share of requests that failed (0–1) and the failed requests by kind, when any failed. */
   failures?: { ratio: number; kinds?: Record<string, number> };
-}
-
-/**
- * The model policy's memory (DESIGN §4.12): a few numbers. s₀ the learned service time (ms), the last
- * trusted observation (ready replicas, mean ms) for calibration, the prediction of our last scale-up,
- * and whether scaling has stopped helping.
- */
-export interface ModelState {
-  s0: number;
-  s0At: string;
-  fits: number; // calibrations from changes seen so far (0: s₀ is only the lowest latency seen)
-  recent: number[]; // the last few trusted mean latencies (ms): s₀ is never above the lowest of them
-  rev: string | null; // the target's revision s₀ was learned on
-  last: { c: number; t: number } | null;
-  early: number | null; // the previous run's count for a scale-up within target (two in a row act)
-  noise?: number; // the relative run-to-run noise of the latency between close runs at one count
-  // A scale-up's prediction, checked once it serves; t is null where the model predicted no latency
-  // (still over capacity at c).
-  pred: {
-    c: number;
-    t: number | null;
-    from: number;
-    fromClipped: boolean;
-    fromSaturated?: boolean; // sized from a saturated queue (a backlog to drain)
-    fromFailures: number;
-    fromRequests?: number; // the requests that share of failures is of (older records: none)
-    before: number;
-  } | null;
-  misses: number; // scale-ups in a row that did not move the latency as predicted
-  missedFrom: { c: number; t: number } | null; // the count and latency before the first of those scale-ups
-  stableUntil: string | null; // no scale-down before (after sizing from goodput)
-  stuck: { since: number; back: number; t: number } | null; // NotScalable since (epoch ms), the count to return to
 }
 
 /** Written with the record by the run that claimed it, so a retried write can recognise itself. */
@@ -176,48 +147,9 @@ export function decodeRecord(value: unknown): StateRecord {
     claim,
     lastEventId: optional('lastEventId', isString, 'a string'),
     // A model that does not decode is learned afresh rather than failing the run: it is only a cache.
-    model: isModel(v['model']) ? v['model'] : null,
+    model: decodeModel(v['model']),
     history,
   };
-}
-
-function isModel(x: unknown): x is ModelState {
-  const m = x as ModelState;
-  const num = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n);
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    num(m.s0) &&
-    m.s0 > 0 &&
-    typeof m.s0At === 'string' &&
-    !Number.isNaN(Date.parse(m.s0At)) &&
-    num(m.misses) &&
-    num(m.fits) &&
-    Array.isArray(m.recent) &&
-    m.recent.every(num) &&
-    (m.missedFrom === null || (typeof m.missedFrom === 'object' && num(m.missedFrom.c) && num(m.missedFrom.t))) &&
-    (m.last === null || (typeof m.last === 'object' && num(m.last.c) && num(m.last.t))) &&
-    (m.early === null || num(m.early)) &&
-    (m.noise === undefined || num(m.noise)) &&
-    (m.pred === null || isPrediction(m.pred)) &&
-    (m.stuck === null || (typeof m.stuck === 'object' && num(m.stuck.since) && num(m.stuck.back))) &&
-    (m.stableUntil === null || typeof m.stableUntil === 'string') &&
-    (m.rev === null || typeof m.rev === 'string')
-  );
-}
-
-function isPrediction(p: NonNullable<ModelState['pred']>): boolean {
-  const num = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n);
-  return (
-    typeof p === 'object' &&
-    num(p.c) &&
-    (p.t === null || num(p.t)) &&
-    num(p.from) &&
-    num(p.fromFailures) &&
-    (p.fromRequests === undefined || num(p.fromRequests)) &&
-    (p.fromSaturated === undefined || typeof p.fromSaturated === 'boolean') &&
-    num(p.before)
-  );
 }
 
 function isClaim(x: unknown): x is Claim {

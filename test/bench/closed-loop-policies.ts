@@ -39,7 +39,7 @@ export function modelPolicy(targetMs: number): Policy {
       scaleUp: { mode: 'model', step: 1, maxStep: Number.MAX_SAFE_INTEGER },
       decay: { mode: 'model', replicas: 1, unchangedRuns: 3 },
       model: { headroom: 0.85, concurrency: 1 },
-      stabilization: { downscaleWindow: 5 * 60_000 },
+      stabilization: { downscaleWindow: 0 },
       settle: { timeout: 5 * 60_000 },
     },
     targetMs,

@@ -103,9 +103,10 @@ console.log(`worst (or range) of ${SEEDS.length} seeds. Services and targets (me
 for (const p of PROFILES) {
   const s = serviceOf(p);
   const downstream = s.downstreamCapRps === undefined ? '' : `, a downstream serving ${s.downstreamCapRps} requests/s`;
+  const changed = p.serviceAt ? changeOf(p) : '';
   const service = `${s.slots} slot${s.slots > 1 ? 's' : ''} × ${s.serviceMs} ms a replica, ${s.cpuMs} ms CPU${downstream}`;
   const ready = p.readyAfter ? `, ready ${p.readyAfter} run${p.readyAfter > 1 ? 's' : ''} after` : '';
-  console.log(`  ${p.name.padEnd(26)} ${service}; target ${targetOf(p)} ms${ready}`);
+  console.log(`  ${p.name.padEnd(26)} ${service}${changed}; target ${targetOf(p)} ms${ready}`);
 }
 console.log(
   `(default target ${TARGET_MS} ms. oracle: the fewest replicas meeting the target, or where none can, reaching the best latency;`,
@@ -116,6 +117,14 @@ console.log(
 console.log(
   ` accuracy, τU/τO time share under/over, instability: runs where supply and demand move in opposite directions)`,
 );
+/** `, +35 ms a request (a slow downstream) in runs 20–59`: what serviceAt changes, and when. */
+function changeOf(p: (typeof PROFILES)[number]): string {
+  const runs = Array.from({ length: p.runs }, (_, r) => r).filter((r) => serviceOf(p, r).extraMs);
+  if (runs.length === 0) return '';
+  const extra = serviceOf(p, runs[0]!).extraMs;
+  return `, +${extra} ms a request (a slow downstream) in runs ${runs[0]}–${runs.at(-1)}`;
+}
+
 for (const [i, r] of rows.entries()) {
   console.log(r.map((c, j) => (j < 2 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { oracleReplicas, PROFILES, QUICK_PROFILES, reversals, type RealProfile } from './real/model.ts';
 import { parseDuration, readPolicy, type PolicyFragment } from '../../examples/demo/policy.ts';
-import { BUNDLE, runScaler, scalerYaml } from './real/scaler.ts';
+import { BUNDLE, runScaler, scalerYaml, type ScalerRun } from './real/scaler.ts';
 import { startRealService, type WindowStats } from './real/service.ts';
 
 const TARGET_MS = 25;
@@ -33,10 +33,12 @@ const POLICY_FILES: Record<string, string> = {
   'LPA tuned': policyFile('lpa-tuned.yaml'),
   model: fileURLToPath(new URL('../../examples/recommended-policy.yaml', import.meta.url)),
 };
+/** The HPA on CPU at 60% (what KEDA/HPA users run): from production's busy slots, not the bundle. */
+const HPA = 'HPA on CPU (60%)';
 
 const { values: args } = parseArgs({
   options: {
-    policies: { type: 'string', default: 'LPA default,LPA tuned,model' },
+    policies: { type: 'string', default: `LPA default,LPA tuned,model,${HPA}` },
     policy: { type: 'string', multiple: true, default: [] }, // NAME=FILE, e.g. model=examples/recommended-policy.yaml
     profiles: { type: 'string', default: 'step' }, // ids, or all
     quick: { type: 'boolean', default: false },
@@ -53,7 +55,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`node test/bench/real-loop.ts [options]   (build first: npm run build)
-  --policies A,B      rows, by name (default "LPA default,LPA tuned,model"; known: ${Object.keys(POLICY_FILES).join(', ')})
+  --policies A,B      rows, by name (default "LPA default,LPA tuned,model,${HPA}"; known: ${Object.keys(POLICY_FILES).join(', ')}, ${HPA})
   --policy NAME=FILE  add a row from a policy fragment (also selected), e.g. model=examples/recommended-policy.yaml
   --profiles A,B      ${PROFILES.map((p) => `${p.id} (${p.name})`).join(', ')}, or all (default step)
   --quick             12 runs, step at run 3, 2 s probes
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     ...new Set([...args.policies.split(',').map((s) => s.trim()), ...args.policy.map((e) => e.split('=')[0]!)]),
   ].filter(Boolean);
   const policies = names.map((n) => {
+    if (n === HPA) return { name: HPA, file: '-', keys: {} };
     const file = POLICY_FILES[n];
     if (!file)
       throw new Error(`no policy "${n}" (known: ${Object.keys(POLICY_FILES).join(', ')}; or --policy NAME=FILE)`);
@@ -182,6 +185,8 @@ async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOpti
   let removedWhileFailing = 0;
   let scalerErrors = 0;
   let overruns = 0;
+  let lastWindow: WindowStats | undefined;
+  const hpa = hpaOnCpu(0.6);
   try {
     const config = join(dir, 'scaler.yaml');
     writeFileSync(
@@ -208,12 +213,14 @@ async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOpti
       const ready = service.ready();
       if (o.gapMs > 0) await sleep(o.gapMs, o.signal);
       if (o.signal.aborted) break;
-      const result = await runScaler(config, limitMs, o.signal);
+      const result =
+        policy.name === HPA ? hpa.step(service, lastWindow, before) : await runScaler(config, limitMs, o.signal);
       if (o.signal.aborted) break;
       const remaining = o.runSeconds * 1000 - (performance.now() - runStarted);
       if (remaining > 0) await sleep(remaining, o.signal);
       else overruns++;
       const w = service.endRun();
+      lastWindow = w;
       const after = service.spec();
       const failRatio = w.count ? w.failures / w.count : 0;
       series.push(before);
@@ -317,6 +324,35 @@ function printTable(
       console.log(`note: ${o.policy} · ${o.profile}: ${o.overruns} runs took longer than ${c.runSeconds} s`);
   }
   console.log(`wall time ${c.wall.toFixed(0)} s`);
+}
+
+/**
+ * An HPA on CPU at `target`: the ready replicas' utilization of the last window (production's busy
+ * slots), HPA's 10% tolerance and its 5-run downscale stabilization (5 minutes at one run a minute);
+ * it sets the webhook's count itself, as the HPA's controller would. Its first run has no window: holds.
+ */
+function hpaOnCpu(target: number) {
+  const recommendations: number[] = [];
+  return {
+    step(
+      service: { ready(): number; setReplicas(n: number): void },
+      w: WindowStats | undefined,
+      replicas: number,
+    ): ScalerRun {
+      let desired = replicas;
+      if (w) {
+        const ratio = w.utilization / target;
+        const wanted = Math.abs(ratio - 1) <= 0.1 ? replicas : Math.ceil(Math.max(service.ready(), 1) * ratio);
+        recommendations.push(wanted);
+        const held = Math.max(...recommendations.slice(-5));
+        desired = Math.min(MAX_REPLICAS, Math.max(1, wanted < replicas ? Math.min(replicas, held) : wanted));
+      }
+      service.setReplicas(desired);
+      const action = desired > replicas ? 'up' : desired < replicas ? 'down' : 'hold';
+      const message = `${action} ${replicas}→${desired}: CPU ${Math.round((w?.utilization ?? 0) * 100)}%`;
+      return { code: 0, record: { action, message, current: replicas, applied: desired }, stderr: '', ms: 0 };
+    },
+  };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -50,6 +50,36 @@ describe('local engine', () => {
     await s.close();
   });
 
+  it('a saturated service widens the probe (the model sizes an overload from more than a handful)', async () => {
+    const s = await slow(300);
+    const widen = { aboveMs: 100, users: 6 };
+    const narrow = await new LocalEngine().run(plan(s.url, { users: 2, duration: 1500 }));
+    const wide = await new LocalEngine().run(plan(s.url, { users: 2, duration: 1500, widen }));
+    assert.equal(narrow.widened, undefined);
+    assert.equal(wide.widened?.users, 6, JSON.stringify(wide.widened));
+    assert.ok(wide.widened!.atMs >= 300 && wide.widened!.atMs < 750, `widened at ${wide.widened!.atMs} ms`);
+    const [few, many] = [narrow, wide].map((o) => o.requests['GET /']!.count) as [number, number];
+    assert.ok(many >= 2.5 * few, `${many} requests widened, ${few} not`);
+    // A quick service never widens; nor after the test's first half.
+    const quick = await fast();
+    assert.equal((await new LocalEngine().run(plan(quick.url, { users: 2, widen }))).widened, undefined);
+    const late = await new LocalEngine().run(plan(s.url, { users: 2, duration: 500, widen }));
+    assert.equal(late.widened, undefined, 'the first answer came after the first half');
+    await Promise.all([s.close(), quick.close()]);
+  });
+
+  it('keeps the latency by when requests started (first half, second half): a queue that grows shows', async () => {
+    const t0 = Date.now();
+    const growing = await serve((_req, res) => setTimeout(() => res.end('ok'), 5 + (Date.now() - t0) / 10));
+    const o = await new LocalEngine().run(plan(growing.url, { users: 2, duration: 1000 }));
+    const h = o.requests['GET /']!.halves!;
+    assert.equal(h.spanMs, 1000);
+    assert.ok(h.first.count > 3 && h.second.count > 3, JSON.stringify(h));
+    assert.ok(h.second.mean > h.first.mean + 25, `climbs: ${JSON.stringify(h)}`);
+    assert.ok(o.aggregated.halves, 'the aggregate too');
+    await growing.close();
+  });
+
   it('a failing server: HTTP 500 counted as a kind, with a sample', async () => {
     const s = await failing();
     const r = (await new LocalEngine().run(plan(s.url, { users: 2 }))).requests['GET /']!;

@@ -23,14 +23,38 @@ const step = (id: string, name: string, runs: number, stepAt: number, readyAfter
   readyAfter,
 });
 
+/** Production ×1.3 a run from run `from`, 200 → 3000 requests/s (a launch, a retry storm; oracle 2 → 17). */
+const surge = (id: string, name: string, runs: number, from: number): RealProfile => ({
+  id,
+  name,
+  runs,
+  load: (r) => Math.round(Math.min(3000, 200 * 1.3 ** Math.max(0, r - from))),
+  stepAt: from,
+  readyAfter: 0,
+});
+
+/** 400 → 1600 requests/s over `over` runs from run `from` (the shape of most real traffic), then steady. */
+const ramp = (id: string, name: string, runs: number, from: number, over: number): RealProfile => ({
+  id,
+  name,
+  runs,
+  load: (r) => Math.round(400 + 1200 * Math.min(1, Math.max(0, (r - from) / over))),
+  stepAt: from,
+  readyAfter: 0,
+});
+
 export const PROFILES: RealProfile[] = [
   step('step', 'step ×4 up', 24, 6),
   step('slow-ready', 'step ×4, slow ready', 24, 6, 2), // new replicas serve two runs later
+  surge('surge', 'surge ×1.3 a run', 24, 4),
+  ramp('ramp', 'ramp ×4 over 12 runs', 24, 4, 12),
 ];
-/** --quick: the same steps, shortened. */
+/** --quick: the same shapes, shortened. */
 export const QUICK_PROFILES: RealProfile[] = [
   step('step', 'step ×4 up (quick)', 12, 3),
   step('slow-ready', 'step ×4, slow ready (quick)', 12, 3, 2),
+  surge('surge', 'surge ×1.3 a run (quick)', 14, 2),
+  ramp('ramp', 'ramp ×4 over 6 runs (quick)', 12, 2, 6),
 ];
 
 /** Erlang C: the probability an arrival waits, for `servers` at offered load a = λ/μ. */

@@ -27,6 +27,8 @@ export interface WindowStats {
   /** The measured time in a slot of the requests served (the model's 1/μ, plus timer lateness). */
   serviceMeanMs: number;
   seconds: number;
+  /** Production's busy slot-time over the window's slot-time (ready slots): what an HPA on CPU sees. */
+  utilization: number;
 }
 
 interface Job {
@@ -37,6 +39,10 @@ interface Job {
 
 class Window {
   readonly startedAt = performance.now();
+  readonly slots: number;
+  constructor(slots: number) {
+    this.slots = slots;
+  }
   latencies: number[] = [];
   failures = 0;
   inSlotSum = 0;
@@ -52,6 +58,8 @@ class Window {
       p95Ms: n ? sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]! : 0,
       serviceMeanMs: this.served ? this.inSlotSum / this.served : 0,
       seconds: (performance.now() - this.startedAt) / 1000,
+      utilization:
+        this.slots > 0 ? Math.min(1, this.inSlotSum / ((performance.now() - this.startedAt) * this.slots)) : 1,
     };
   }
 }
@@ -70,6 +78,8 @@ export interface RealService {
   endRun(): WindowStats;
   spec(): number;
   ready(): number;
+  /** Sets the count directly (an autoscaler in-process, as an HPA's controller). */
+  setReplicas(next: number): void;
   close(): Promise<void>;
 }
 
@@ -92,7 +102,7 @@ export async function startRealService(options: ServiceOptions): Promise<RealSer
   let busy = 0;
   let capacity = readyCount() * slots;
   const timers = new Set<NodeJS.Timeout>();
-  let window = new Window();
+  let window = new Window(readyCount() * slots);
   let closed = false;
 
   const dispatch = (): void => {
@@ -226,10 +236,11 @@ export async function startRealService(options: ServiceOptions): Promise<RealSer
         nextArrival = performance.now() + (rate > 0 ? exponential(arrivals, 1000 / rate) : Infinity);
         scheduleArrivals();
       }
-      window = new Window();
+      window = new Window(readyCount() * slots);
     },
     endRun: () => window.stats(),
     spec: () => readyFrom.length,
+    setReplicas: (next) => setSpec(next),
     ready: readyCount,
     async close() {
       closed = true;

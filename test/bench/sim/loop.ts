@@ -13,9 +13,11 @@ import {
   cpuUtilization,
   normal,
   oracleReplicas,
+  quantilesAt,
   seeded,
   seenAt,
   serviceModel,
+  type Quantiles,
   type Seen,
   type ServiceModel,
 } from './service.ts';
@@ -39,6 +41,8 @@ export interface Profile {
   targetMs?: number;
   /** The service (service.ts); unset fields: 1 slot, 10 ms per request, CPU = busy, no downstream. */
   service?: Partial<ServiceModel>;
+  /** What changes in the service during run `run` (a downstream that slows down), over `service`. */
+  serviceAt?: (run: number) => Partial<ServiceModel>;
 }
 
 export const PROFILES: Profile[] = [
@@ -92,14 +96,44 @@ export const PROFILES: Profile[] = [
     noise: 0.05,
     service: { downstreamCapRps: 500 },
   },
+  // Production grows ×1.3 and ×1.6 a run (a launch, a retry storm) to 50× where it started, then stays.
+  { name: 'surge ×1.3', runs: 40, load: (r) => surge(100, 1.3, r), noise: 0.05 },
+  { name: 'surge ×1.6', runs: 40, load: (r) => surge(100, 1.6, r), noise: 0.05 },
+  // A database behind the service slows every answer from 5 ms to 40 ms for 40 runs, whatever the
+  // replica count (answered asynchronously: no slot held, no CPU), at the 20 replicas the load needs.
+  // No count meets the 20 ms target then: more replicas only add connections to the bottleneck.
+  {
+    name: 'downstream stall',
+    runs: 80,
+    load: () => 3700,
+    noise: 0.05,
+    service: { serviceMs: 5 },
+    serviceAt: (r) => (r >= 20 && r < 60 ? { extraMs: 35 } : {}),
+  },
+  // Every answer takes 120 ms (4 slots a replica); the target is 60 ms: no count meets it.
+  {
+    name: 'target below s₀',
+    runs: 40,
+    load: () => 10,
+    noise: 0.05,
+    targetMs: 60,
+    service: { slots: 4, serviceMs: 120 },
+  },
+  // A flash crowd: ×10 for three runs, then back.
+  { name: 'flash crowd ×10', runs: 60, load: (r) => (r >= 20 && r < 23 ? 1500 : 150), noise: 0.05, stepAt: 20 },
 ];
+
+/** `start` requests/s, ×`growth` a run from run 5 on, at most 50× `start`. */
+function surge(start: number, growth: number, run: number): number {
+  return Math.min(50 * start, start * growth ** Math.max(0, run - 5));
+}
 
 /** A profile's latency target and service model, its unset fields at their defaults. */
 export function targetOf(profile: Profile): number {
   return profile.targetMs ?? TARGET_MS;
 }
-export function serviceOf(profile: Profile): ServiceModel {
-  return serviceModel(profile.service);
+export function serviceOf(profile: Profile, run = 0): ServiceModel {
+  return serviceModel({ ...profile.service, ...profile.serviceAt?.(run) });
 }
 
 /** What an autoscaler sees of one run, and what it sets. */
@@ -117,6 +151,8 @@ export interface Autoscaler {
     lambda: number;
     cpu: number;
   }): number;
+  /** The reason of the last decision, where the autoscaler is ours (decide()). */
+  reason?: string;
 }
 
 /** Builds a fresh autoscaler (its own state) for one simulation, given the profile's latency target (ms). */
@@ -134,6 +170,8 @@ export interface Outcome {
   replicas: number[];
   /** SPEC-RG elasticity metrics against the oracle (elasticity.ts), and the replica-runs above it. */
   elasticity: Elasticity;
+  /** Each run's decision reason, where the autoscaler is ours. */
+  reasons: (string | undefined)[];
 }
 
 /**
@@ -146,7 +184,7 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
     const chosen = typeof policy === 'function' ? policy(targetMs) : policy;
     const used = asOf01 ? { ...chosen, decay: { ...chosen.decay, maxFailureRatio: 1 } } : chosen;
     let record: StateRecord | null = null;
-    return {
+    const scaler: Autoscaler = {
       name,
       step({ run, replicas, ready, observations }) {
         const notSettled =
@@ -163,9 +201,11 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
         // survive a real run's write and read does not survive here either.
         record = decodeRecord(JSON.parse(encodeRecord(d.state)));
         if (process.env['SIM_TRACE'] === name) console.log(run, d.message, JSON.stringify(d.state.model));
+        scaler.reason = d.reason;
         return d.applied;
       },
     };
+    return scaler;
   };
 }
 
@@ -200,9 +240,8 @@ const oracles = new WeakMap<Profile, number[]>();
 export function oracleSeries(profile: Profile): number[] {
   let series = oracles.get(profile);
   if (!series) {
-    const service = serviceOf(profile);
     series = Array.from({ length: profile.runs }, (_, run) =>
-      oracleReplicas(profile.load(run), targetOf(profile), service),
+      oracleReplicas(profile.load(run), targetOf(profile), serviceOf(profile, run)),
     );
     oracles.set(profile, series);
   }
@@ -212,7 +251,6 @@ export function oracleSeries(profile: Profile): number[] {
 export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Outcome {
   const random = seeded(seed);
   const targetMs = targetOf(profile);
-  const service = serviceOf(profile);
   const demand = oracleSeries(profile);
   const scaler = make(targetMs);
   let replicas = demand[0]!;
@@ -225,8 +263,10 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
   let oraclePeak = 0;
   let recovery: number | undefined;
   const series: number[] = [];
+  const reasons: (string | undefined)[] = [];
   for (let run = 0; run < profile.runs; run++) {
     const lambda = profile.load(run);
+    const service = serviceOf(profile, run);
     const ready = readyAt.filter((r) => r <= run).length;
     const seen = seenAt(lambda, ready, profile.shedding, service);
     const failing = seen.timeoutShare + seen.shedShare > 0.01;
@@ -241,9 +281,11 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
     oracleCost += oracle;
     oraclePeak = Math.max(oraclePeak, oracle);
     series.push(replicas);
-    const observations = observe(seen, lambda, profile.noise, random);
+    const quantiles = quantilesAt(lambda, ready, profile.shedding, service);
+    const observations = observe(seen, quantiles, lambda, profile.noise, random);
     const cpu = cpuUtilization(lambda, ready, service);
     const next = scaler.step({ run, replicas, ready, observations, lambda, cpu });
+    reasons.push(scaler.reason);
     if (failing && next < replicas) removedWhileFailing += replicas - next;
     if (next > replicas)
       readyAt = [...readyAt, ...Array.from({ length: next - replicas }, () => run + 1 + (profile.readyAfter ?? 0))];
@@ -258,17 +300,22 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
     peakRatio: peak / oraclePeak,
     replicas: series,
     elasticity: elasticity(demand, series),
+    reasons,
   };
   if (profile.stepAt !== undefined) outcome.recovery = recovery ?? profile.runs;
   if (profile.steadyFrom !== undefined) outcome.flaps = reversals(series.slice(profile.steadyFrom));
   return outcome;
 }
 
-/** The load test's observations of the model: failures by kind, and a mean over every request. */
-function observe(seen: Seen, lambda: number, noise: number, random: () => number): Observations {
+/**
+ * The load test's observations of the model: failures by kind, a mean over every request and a few
+ * points of the distribution, all moved by one run-to-run noise factor (the load, the machine).
+ */
+function observe(seen: Seen, q: Quantiles, lambda: number, noise: number, random: () => number): Observations {
   const timeouts = Math.round(COUNT * seen.timeoutShare);
   const shed = Math.round(COUNT * seen.shedShare);
-  const mean = seen.meanMs * Math.max(0.1, 1 + noise * normal(random));
+  const factor = Math.max(0.1, 1 + noise * normal(random));
+  const mean = seen.meanMs * factor;
   const failuresByKind = {
     ...(timeouts ? { timeout: { count: timeouts, sample: 'timeout' } } : {}),
     ...(shed ? { 'HTTP 503': { count: shed, sample: '503' } } : {}),
@@ -280,11 +327,11 @@ function observe(seen: Seen, lambda: number, noise: number, random: () => number
     failures: timeouts + shed,
     timed: COUNT,
     rps: lambda,
-    min: mean,
-    max: mean,
+    min: q.min * factor,
+    max: Math.max(mean, q.p95 * factor),
     mean,
-    median: mean,
-    percentiles: { served },
+    median: q.p50 * factor,
+    percentiles: { served, p5: q.p5 * factor, p50: q.p50 * factor, p95: q.p95 * factor },
     failuresByKind,
   };
   return {

@@ -17,6 +17,11 @@ export interface ServiceModel {
    * total: above it, the excess waits and fails whatever the replica count.
    */
   downstreamCapRps?: number;
+  /**
+   * A slow downstream answered asynchronously: every answer takes this much longer, whatever the
+   * replica count, holding no slot and burning no CPU (a database that got slower, not fuller).
+   */
+  extraMs?: number;
 }
 
 export const DEFAULT_SERVICE: ServiceModel = { slots: 1, serviceMs: 10, cpuMs: 10 };
@@ -66,8 +71,9 @@ export function meanLatencyMs(lambda: number, c: number, service: ServiceModel =
   const cap = service.downstreamCapRps;
   if (cap !== undefined && lambda >= cap) return TIMEOUT_MS;
   const wq = erlangC(servers, a) / (servers * mu - lambda);
-  if (cap === undefined) return Math.min(TIMEOUT_MS, (wq + 1 / mu) * 1000);
-  return Math.min(TIMEOUT_MS, (wq + 1 / mu + downstreamWaitS(lambda, cap)) * 1000);
+  const extra = (service.extraMs ?? 0) / 1000;
+  if (cap === undefined) return Math.min(TIMEOUT_MS, (wq + 1 / mu + extra) * 1000);
+  return Math.min(TIMEOUT_MS, (wq + 1 / mu + extra + downstreamWaitS(lambda, cap)) * 1000);
 }
 
 /**
@@ -193,4 +199,76 @@ function erlangCOf(c: number, a: number): number {
   }
   const top = (term * a) / c / (1 - a / c);
   return top / (sum + top);
+}
+
+/** A few points of the latency distribution one load test sees (ms): what tells a slower service from a queue. */
+export interface Quantiles {
+  min: number;
+  p5: number;
+  p50: number;
+  p95: number;
+}
+
+const quantileCache = new Map<string, Quantiles>();
+const QUANTILE_DRAWS = 4000;
+
+/**
+ * The distribution of the answers' times at `lambda` on c replicas, failures at their times (a
+ * timeout at the timeout, a shed 503 at 1 ms), as the engine records them: below capacity by drawing
+ * each answer's service (exponential, mean serviceMs), its wait in the replicas' queue (with the
+ * Erlang C probability, exponential at rate c·slots·μ − λ), its wait at a capped downstream (M/M/1)
+ * and the downstream's extra time; past capacity from the shares. Deterministic: each (load, count,
+ * service) draws from its own seeded stream, and is cached.
+ */
+export function quantilesAt(
+  lambda: number,
+  c: number,
+  shedding = false,
+  service: ServiceModel = DEFAULT_SERVICE,
+): Quantiles {
+  const key = JSON.stringify([lambda, c, shedding, service]);
+  const known = quantileCache.get(key);
+  if (known) return known;
+  const seen = seenAt(lambda, c, shedding, service);
+  const draws = drawAnswers(lambda, c, shedding, service, seen);
+  const sorted = Float64Array.from(draws).sort();
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const out = { min: sorted[0]!, p5: at(0.05), p50: at(0.5), p95: at(0.95) };
+  quantileCache.set(key, out);
+  return out;
+}
+
+function drawAnswers(lambda: number, c: number, shedding: boolean, service: ServiceModel, seen: Seen): number[] {
+  const random = seeded(hashOf(JSON.stringify([lambda, c, shedding, service])));
+  const exp = (meanMs: number): number => -meanMs * Math.log(1 - random());
+  const out: number[] = [];
+  const capacity = capacityRps(c, service);
+  const overloaded = c <= 0 || (!shedding && lambda >= capacity);
+  for (let i = 0; i < QUANTILE_DRAWS; i++) {
+    const u = random();
+    if (u < seen.shedShare) {
+      out.push(1);
+      continue;
+    }
+    if (overloaded) {
+      out.push(u < seen.shedShare + seen.timeoutShare ? REQUEST_TIMEOUT_MS : 0.8 * REQUEST_TIMEOUT_MS);
+      continue;
+    }
+    const rate = shedding && lambda > 0.9 * capacity ? 0.9 * capacity : lambda;
+    const servers = c * service.slots;
+    const mu = slotRate(service);
+    let ms = exp(service.serviceMs) + (service.extraMs ?? 0);
+    if (random() < erlangCOf(servers, rate / mu)) ms += exp(1000 / (servers * mu - rate));
+    const cap = service.downstreamCapRps;
+    if (cap !== undefined && random() < rate / cap) ms += exp(1000 / (cap - rate));
+    out.push(Math.min(ms, REQUEST_TIMEOUT_MS));
+  }
+  return out;
+}
+
+/** FNV-1a of a string: a seed per key. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

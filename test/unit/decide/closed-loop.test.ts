@@ -62,24 +62,70 @@ it('new replicas slow to get ready: the settle guard avoids the overshoot', () =
   assert.ok(guarded.costRatio < unguarded.costRatio);
 });
 
-it('the model policy: no more runs in breach than HPA on CPU at 60% summed over every profile, within 1.15× the oracle', () => {
-  const sum = (name: string) => {
-    let breach = 0;
-    let cost = 0;
-    for (const p of PROFILES) {
-      const outs = [1, 2, 3, 4, 5].map((seed) => simulate(p, AUTOSCALERS[name]!, seed));
-      breach += Math.max(...outs.map((o) => o.breachRuns));
-      cost += Math.max(...outs.map((o) => o.costRatio));
-    }
-    return { breach, cost: cost / PROFILES.length };
-  };
-  const model = sum('model');
-  const hpa = sum('HPA on CPU (60%)');
-  assert.ok(model.breach <= hpa.breach, `${model.breach} runs in breach vs the HPA's ${hpa.breach}`);
-  assert.ok(model.cost <= 1.15, `replica-runs ${model.cost.toFixed(2)}× the oracle's`);
+const SEEDS = [1, 2, 3, 4, 5];
+const worst = (p: (typeof PROFILES)[number], name: string) => {
+  const outs = SEEDS.map((seed) => simulate(p, AUTOSCALERS[name]!, seed));
+  return { outs, breach: Math.max(...outs.map((o) => o.breachRuns)), cost: Math.max(...outs.map((o) => o.costRatio)) };
+};
+/**
+ * Where the model, reading latency alone, is still in breach more often than the HPA on CPU at 60%
+ * (which sees the load itself, from 40% headroom): gradual growth it sees one run late, and a database
+ * cap it scaled up to before it showed. A profile that joins this list is a regression.
+ */
+const LOSES_TO_HPA = ['ramp ×4', 'diurnal', 'surge ×1.3', 'downstream cap'];
+
+it('the model policy: no more runs in breach than the HPA on CPU at 60% on every other profile, and in the sum', () => {
+  let breach = 0;
+  let hpaBreach = 0;
+  let cost = 0;
+  const losses: string[] = [];
+  for (const p of PROFILES) {
+    const model = worst(p, 'model');
+    const hpa = worst(p, 'HPA on CPU (60%)');
+    breach += model.breach;
+    hpaBreach += hpa.breach;
+    cost += model.cost;
+    if (model.breach > hpa.breach) losses.push(`${p.name} (${model.breach} vs ${hpa.breach})`);
+  }
+  assert.deepEqual(
+    losses.map((l) => l.replace(/ \(.*/, '')).sort(),
+    [...LOSES_TO_HPA].sort(),
+    `in breach more often than the HPA: ${losses.join(', ')}`,
+  );
+  assert.ok(breach < hpaBreach, `${breach} runs in breach vs the HPA's ${hpaBreach}`);
+  assert.ok(cost / PROFILES.length <= 1.3, `replica-runs ${(cost / PROFILES.length).toFixed(2)}× the oracle's`);
   const step = simulate(profile('step ×4 up'), AUTOSCALERS['model']!);
-  assert.ok(step.recovery! <= 2, `recovery ${step.recovery}`);
+  assert.ok(step.recovery! <= 1, `recovery ${step.recovery}`);
   const pool = profile('pool-bound step ×4');
   assert.ok(simulate(pool, AUTOSCALERS['model']!).recovery! <= 2);
   assert.equal(simulate(pool, AUTOSCALERS['HPA on CPU (60%)']!).recovery, pool.runs, 'CPU never sees it');
+});
+
+it('the model never stops scaling a service whose capacity grows with its replicas (no NotScalable, no out of reach)', () => {
+  const bounded = (p: (typeof PROFILES)[number]) =>
+    p.service?.downstreamCapRps !== undefined || p.serviceAt !== undefined || p.name === 'target below s₀';
+  for (const p of PROFILES.filter((q) => !bounded(q))) {
+    for (const [seed, o] of worst(p, 'model').outs.entries()) {
+      const stops = o.reasons.filter((r) => r === 'NotScalable' || r === 'TargetUnreachable');
+      assert.equal(stops.length, 0, `${p.name}, seed ${SEEDS[seed]}: ${stops.length} runs stopped`);
+    }
+  }
+});
+
+it('a downstream stall and a target below s₀: at most two scale-ups, then back to the count before, and held', () => {
+  for (const [name, from, to] of [
+    ['downstream stall', 20, 60],
+    ['target below s₀', 0, 40],
+  ] as const) {
+    const p = profile(name);
+    for (const [seed, o] of worst(p, 'model').outs.entries()) {
+      const during = o.replicas.slice(from, to);
+      const ups =
+        during.filter((r, i) => i > 0 && r > during[i - 1]!).length + (during[0]! > o.replicas[from - 1]! ? 1 : 0);
+      const before = from > 0 ? o.replicas[from - 1]! : o.replicas[0]!;
+      assert.ok(ups <= 2, `${name}, seed ${SEEDS[seed]}: ${ups} scale-ups: ${during.join(' ')}`);
+      assert.equal(during.at(-1), before, `${name}, seed ${SEEDS[seed]}: back to ${before}: ${during.join(' ')}`);
+      assert.ok(o.reasons.slice(from, to).includes('TargetUnreachable'), `${name}: said out of reach`);
+    }
+  }
 });

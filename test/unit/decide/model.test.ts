@@ -1,17 +1,21 @@
-// The model policy's mechanisms, each on its own (DESIGN §4.12): sizing in one step from the
-// learned s₀, sizing from goodput when failures clip the latency and then holding the count, scaling
-// down several replicas when predicted safe (at most halving), stopping when scale-ups do not help,
-// learning s₀ afresh after a rollout, and never sizing on what cannot be trusted.
+// The model policy's mechanisms, each on its own (DESIGN §4.12): sizing in one step from the learned
+// s₀ (one run ahead of a rising load), sizing from goodput when failures clip the latency, scaling down
+// no further than the heaviest load the latency allows, calibrating upward first, telling a growing
+// load from a bottleneck, a slower service from a fuller queue, a target below s₀ — and never sizing
+// on what cannot be trusted.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type DecideInput } from '../../../src/decide/decide.ts';
 import { emptyModel } from '../../../src/decide/model.ts';
-import { meanResponse } from '../../../src/decide/queueing.ts';
-import { decodeRecord, encodeRecord, type ModelState, type StateRecord } from '../../../src/model/state-record.ts';
+import { meanResponse, utilizationAt as utilizationAtStretch } from '../../../src/decide/queueing.ts';
+import { decodeModel, type ModelState } from '../../../src/model/model-state.ts';
+import { decodeRecord, encodeRecord, type StateRecord } from '../../../src/model/state-record.ts';
+import type { RequestStats } from '../../../src/loadtest/types.ts';
 import { observe, policy, record, REQ } from './fixtures.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
+const MIN = 60_000;
 const S0 = 10; // ms: the service's true service time
 const TARGET = 20;
 
@@ -27,16 +31,18 @@ const modelPolicy = (over: Parameters<typeof policy>[0] = {}) =>
 
 /** A model that has learned s₀ = 10 ms (calibrated once) and saw `recent` latencies. */
 function learned(over: Partial<ModelState> = {}): ModelState {
-  return { ...emptyModel(S0, NOW - 600_000, 'rev-1'), fits: 1, recent: [11, 12, 11.5, 12.5, 11], ...over };
+  return { ...emptyModel(S0, NOW - 10 * MIN, 'rev-1'), fits: 1, recent: [11, 12, 11.5, 12.5, 11], ...over };
 }
 
 /** The mean latency an M/M/c service of s₀ 10 ms shows at `lambda` requests/ms on `c` replicas. */
 const latency = (lambda: number, c: number): number => meanResponse(lambda, c, S0);
 
-function run(o: {
+interface Run {
   replicas: number;
   ready?: number;
   mean?: number;
+  p5?: number; // the fastest answers (ms)
+  halves?: RequestStats['halves']; // the probe's latency by when its requests started
   failures?: number; // timeouts, of `requests` (100 by default)
   requests?: number;
   model?: ModelState | null;
@@ -44,17 +50,25 @@ function run(o: {
   revision?: string;
   pol?: ReturnType<typeof modelPolicy>;
   generator?: number; // the generator's mean event-loop delay
-}) {
+  now?: number;
+}
+
+function run(o: Run) {
   const failures = o.failures ?? 0;
+  const mean = o.mean ?? 11;
+  const extra: Partial<RequestStats> = {
+    count: o.requests ?? 100,
+    failures,
+    percentiles: { p5: o.p5 ?? mean / 20, p95: mean * 1.5, p99: mean * 1.8 },
+    ...(o.halves ? { halves: o.halves } : {}),
+    ...(failures ? { failuresByKind: { timeout: { count: failures, sample: 'timeout' } } } : {}),
+  };
   const observations = {
-    ...observe(o.mean ?? 11, {
-      count: o.requests ?? 100,
-      failures,
-      ...(failures ? { failuresByKind: { timeout: { count: failures, sample: 'timeout' } } } : {}),
-    }),
+    ...observe(mean, extra),
     ...(o.generator ? { generator: { meanMs: o.generator, p99Ms: o.generator, maxMs: o.generator, samples: 50 } } : {}),
   };
   observations.aggregated = { ...observations.aggregated, failures };
+  const now = o.now ?? NOW;
   const input: DecideInput = {
     targetKey: 'k',
     status: {
@@ -63,15 +77,30 @@ function run(o: {
       ...(o.ready !== undefined ? { readyReplicas: o.ready } : {}),
       revision: o.revision ?? 'rev-1',
     },
-    record: { ...record(0, o.replicas), model: o.model === undefined ? learned() : o.model, ...o.rec },
+    record: {
+      ...record(0, o.replicas, { lastRunAt: new Date(now - MIN).toISOString() }),
+      model: o.model === undefined ? learned() : o.model,
+      ...o.rec,
+    },
     observations,
     policy: o.pol ?? modelPolicy(),
-    now: NOW,
+    now,
   };
   return decide(input);
 }
 
-describe('the model policy', () => {
+/** Runs one minute apart, each on the record the last one stored (through the codec, as a store does). */
+function sequence(steps: Omit<Run, 'rec' | 'now' | 'model'>[], start: ModelState | null = learned()) {
+  let rec: StateRecord = { ...record(0, steps[0]!.replicas), model: start };
+  return steps.map((step, i) => {
+    const now = NOW + i * MIN;
+    const d = run({ ...step, model: rec.model, rec: { ...rec, lastRunAt: rec.lastRunAt ?? null }, now });
+    rec = decodeRecord(JSON.parse(encodeRecord(d.state)));
+    return d;
+  });
+}
+
+describe('the model policy: sizing', () => {
   it('sizes a breach to the fewest replicas the model predicts within headroom × target', () => {
     for (const [lambda, c] of [
       [0.49, 5],
@@ -84,90 +113,105 @@ describe('the model policy', () => {
       while (latency(lambda, expected) > 0.85 * TARGET) expected++;
       assert.equal(d.applied, expected, d.message);
     }
-    const d = run({ replicas: 20, mean: latency(1.96, 20) });
-    assert.match(d.message, /replicas keep within headroom \(s₀ 10 ms, utilization 98% at 20 ready\)/);
   });
 
-  it('within target but past the headroom two runs in a row: scales up before the breach (Headroom)', () => {
+  it('within target but past the headroom: two runs in a row, or one where the latency less 2σ is past it too', () => {
     const mean = latency(0.33, 4); // 18.5 ms: within 20, beyond 0.85 × 20
-    assert.ok(mean > 17 && mean < 20, String(mean));
-    const first = run({ replicas: 4, mean });
-    assert.equal(first.action, 'hold', `one run is not enough: ${first.message}`);
+    const quiet = learned({ noise: 0.1 });
+    const first = run({ replicas: 4, mean, model: quiet });
+    assert.equal(first.action, 'hold', `one run within 2σ of the headroom is not enough: ${first.message}`);
     const second = run({ replicas: 4, mean, model: first.state.model });
     assert.equal(second.reason, 'Headroom', second.message);
     assert.equal(second.applied, 5);
+    // A quiet service (1% noise): 18.5 ms less 2% is still past 17 ms — at once.
+    assert.equal(run({ replicas: 4, mean, model: learned({ noise: 0.01 }) }).reason, 'Headroom');
   });
 
-  it('learns the run-to-run noise from close runs at one count, never across a change of count or a gap', () => {
-    const lastRunAt = new Date(NOW - 60_000).toISOString();
-    const at = (c: number, rec: Partial<StateRecord>) =>
-      run({ replicas: 5, mean: 15, model: learned({ last: { c, t: 12 } }), rec }).state.model?.noise;
-    // 12 → 15 ms at 5 replicas: 22% apart; σ = 22% ÷ (2/√π) = 19.7%.
-    assert.equal(at(5, { lastRunAt }), 0.197);
-    assert.equal(at(4, { lastRunAt }), undefined, 'a change of count between the runs: no noise sample');
-    const longAgo = new Date(NOW - 20 * 60_000).toISOString();
-    assert.equal(at(5, { lastRunAt: longAgo }), undefined, '20 minutes apart: the load may have changed');
-    // A moving average: one sample moves an estimate of 5% a fifth of the way.
-    const moved = run({
-      replicas: 5,
-      mean: 15,
-      model: learned({ last: { c: 5, t: 12 }, noise: 0.05 }),
-      rec: { lastRunAt },
-    });
-    assert.equal(moved.state.model?.noise, 0.079);
-  });
-
-  it('a breach by less than the noise, after a run that asked for nothing: acts only if the next run agrees', () => {
-    const noisy = learned({ noise: 0.15 });
-    // 21 ms > 20 ms, but 21 ÷ 1.15 = 18.3 is within: one noisy run.
-    const first = run({ replicas: 5, mean: 21, model: noisy });
-    assert.equal(first.action, 'hold', first.message);
-    assert.equal(first.reason, 'TargetBreached');
-    assert.match(first.message, /within the latency's run-to-run noise \(±15%\): acting if the next run agrees/);
-    assert.equal(first.calm, false, 'no calm run: no decay counts on it');
-    const second = run({ replicas: 5, mean: 21, model: first.state.model });
-    assert.equal(second.action, 'up', `the next run agrees: ${second.message}`);
-    // Beyond the noise (30 ms ÷ 1.15 = 26 > 20): at once.
-    assert.equal(run({ replicas: 5, mean: 30, model: noisy }).action, 'up');
-    // A quiet service (1% noise): 21 ms is a breach at once.
-    assert.equal(run({ replicas: 5, mean: 21, model: learned({ noise: 0.01 }) }).action, 'up');
-  });
-
-  it('past the headroom by less than the noise, two runs in a row: no scale-up on noise alone', () => {
-    const mean = 18.5; // within 20, beyond 0.85 × 20, but 18.5 ÷ 1.15 = 16.1 is within the headroom
-    const first = run({ replicas: 4, mean, model: learned({ noise: 0.15 }) });
-    const second = run({ replicas: 4, mean, model: first.state.model });
-    assert.equal(second.action, 'hold', second.message);
-    assert.notEqual(second.reason, 'Headroom');
+  it('a load rising run after run: sized for where it is going, one run ahead (never down on it)', () => {
+    // 2.27, 2.61, 3.0 servers of load at 4 replicas: ×1.15 a run, beyond the estimates' noise.
+    const loads = [2.27, 2.61].map((a, i) => ({ at: NOW - (2 - i) * MIN, a, noise: 0.03 }));
+    const mean = latency(0.3, 4); // the load now: 3 servers, 15 ms (within the headroom today)
+    const rising = run({ replicas: 4, mean, model: learned({ loads, noise: 0.02 }) });
+    assert.match(rising.message, /the load rising ×1\.1\d a run/, rising.message);
+    const steady = run({ replicas: 4, mean, model: learned({ noise: 0.02 }) });
+    assert.ok(rising.applied > steady.applied, `${rising.message} | ${steady.message}`);
+    // A step (flat, then a jump) is no trend.
+    const step = [2.0, 2.02].map((a, i) => ({ at: NOW - (2 - i) * MIN, a, noise: 0.03 }));
+    const jumped = run({ replicas: 4, mean: latency(0.33, 4), model: learned({ loads: step }) });
+    assert.doesNotMatch(jumped.message, /rising/, jumped.message);
   });
 
   it('failures clip the latency: sized from the requests served, then no scale-down for the stable window', () => {
-    // 3 replicas meet 4× their capacity: 75% of requests time out.
-    const d = run({ replicas: 3, mean: 800, failures: 75 });
+    // 3 replicas meet 4× their capacity: 75% of requests time out. A 5-minute stabilization window.
+    const pol = modelPolicy({ stabilization: { downscaleWindow: 5 * MIN } });
+    assert.equal(run({ replicas: 3, mean: 800, failures: 75 }).state.model?.stableUntil, null, 'no window, none');
+    const d = run({ replicas: 3, mean: 800, failures: 75, pol });
     assert.equal(d.reason, 'TargetBreached', d.message);
     assert.ok(d.applied >= 12, `3 replicas × 4 over capacity: ${d.message}`);
     assert.match(d.message, /sized from the requests served/);
     assert.ok(d.state.model?.stableUntil, 'a stable window is set');
-    // The next runs are calm and the model would need fewer: held.
-    const calm = run({ replicas: d.applied, mean: 10.2, model: d.state.model, rec: { lastScaleAt: null } });
+    const calm = run({ replicas: d.applied, mean: 10.2, model: d.state.model, rec: { lastScaleAt: null }, pol });
     assert.equal(calm.action, 'hold', calm.message);
     assert.match(calm.message, /sized from goodput recently, so no scale-down yet/);
   });
 
-  it('scales down several replicas at once where predicted safe, at most halving a run', () => {
-    // 10 replicas at 0.15/ms: utilization 15%; 3 would do.
-    const d = run({ replicas: 10, mean: latency(0.15, 10) * 1.02 });
-    assert.equal(d.reason, 'Decay', d.message);
-    assert.equal(d.applied, 5, 'halving, not the 3 the model needs');
-    assert.match(d.message, /the model predicts [\d.]+ ms at 5/);
-    const next = run({ replicas: 5, mean: latency(0.15, 5) * 1.02, model: d.state.model });
-    assert.equal(next.applied, 3, next.message);
+  it('a saturated queue (a mean of ten service times or more, no failure in the probe): at least ×1.5', () => {
+    const d = run({ replicas: 6, mean: 1000 });
+    assert.equal(d.applied, 9, d.message);
+    assert.match(d.message, /saturated \(the latency no longer tells the load: ×1\.5 at least\)/);
+    // One replica at 50 service times (a queue past any steady state), not "utilization 98%": ×1.5, not +1.
+    assert.ok(run({ replicas: 4, mean: 500 }).applied >= 6);
+  });
+
+  it('a failing service stepped up but still over capacity: the model survives the store (no NaN prediction)', () => {
+    const pol = modelPolicy({ replicas: { min: 1, max: 4 } });
+    const d = run({ replicas: 3, mean: 900, failures: 50, pol });
+    assert.equal(d.applied, 4, d.message);
+    const stored = decodeRecord(JSON.parse(encodeRecord(d.state)));
+    assert.deepEqual(stored.model, d.state.model, 'what the store writes, it reads back whole');
+    const next = run({ replicas: 4, mean: 880, failures: 40, pol, model: stored.model });
+    assert.match(next.message, /s₀ 10 ms/, next.message);
+  });
+});
+
+describe('the model policy: coming down', () => {
+  it('scales down no further than the heaviest load the latency allows within its noise, at most halving', () => {
+    // 10 replicas at 0.15/ms: utilization 15%, 3 would do. Measured to 0.1%, the model halves (5 at most).
+    const at = (noise: number) => run({ replicas: 10, mean: latency(0.15, 10), model: learned({ noise }) });
+    const sharp = at(0.001);
+    assert.equal(sharp.reason, 'Decay', sharp.message);
+    assert.equal(sharp.applied, 5, sharp.message);
+    // Through 2% noise the same latency could be 60% busy (ten servers hardly queue below their knee):
+    // the step stops where that load would still be within the band.
+    const noisy = at(0.02);
+    assert.ok(noisy.applied > 5 && noisy.applied < 10, noisy.message);
+    const worst = utilizationAtStretch(1.02, 10) * 10;
+    assert.ok(meanResponse(worst / S0, noisy.applied, S0) <= 0.9 * 0.85 * TARGET, noisy.message);
+  });
+
+  it('uncalibrated (s₀ only the lowest latency seen): one step up first, which calibrates it, never down', () => {
+    // A busy service at a steady load: 15.5 ms at 5 replicas (truly 80% busy, s₀ 10 ms), seen twice.
+    const fresh = null;
+    const [first, second, third] = sequence(
+      [
+        { replicas: 5, mean: 15.5 },
+        { replicas: 5, mean: 15.5 },
+        { replicas: 6, mean: latency(0.4, 6) },
+      ],
+      fresh,
+    );
+    assert.notEqual(first!.action, 'down', first!.message);
+    assert.equal(second!.reason, 'Calibrating', second!.message);
+    assert.equal(second!.applied, 6);
+    assert.equal(second!.state.history.at(-1)?.needed, 5, 'the step is no need: it holds no window');
+    assert.ok(third!.state.model!.fits > 0, 'the change calibrated s₀');
+    assert.ok(Math.abs(third!.state.model!.s0 - S0) < 1.5, `s₀ ${third!.state.model!.s0}`);
   });
 
   it('never scales down from one noisy run: the need of the last unchangedRuns runs holds', () => {
     const pol = modelPolicy({ decay: { mode: 'model', unchangedRuns: 3 } });
     const history = [6, 6].map((needed, i) => ({
-      at: new Date(NOW - (2 - i) * 60_000).toISOString(),
+      at: new Date(NOW - (2 - i) * MIN).toISOString(),
       current: 6,
       desired: 6,
       applied: 6,
@@ -179,140 +223,210 @@ describe('the model policy', () => {
     const d = run({ replicas: 6, mean: latency(0.15, 6), pol, rec: { calmRuns: 5, history } });
     assert.equal(d.applied, 6, d.message);
   });
+});
 
-  it('a failing service stepped up but still over capacity: the model survives the store (no NaN prediction)', () => {
-    // 3 replicas at twice their capacity, max 4: one step, and the model predicts no latency at 4.
-    const pol = modelPolicy({ replicas: { min: 1, max: 4 } });
-    const d = run({ replicas: 3, mean: 900, failures: 50, pol });
-    assert.equal(d.applied, 4, d.message);
-    assert.equal(d.state.model?.pred?.t, null, 'no latency predicted past capacity');
-    // As every store does: JSON through the record's codec. A NaN written as null failed the model's
-    // decoding, and the next run learned s₀ afresh from a latency of 900 ms.
-    const stored = decodeRecord(JSON.parse(encodeRecord(d.state)));
-    assert.deepEqual(stored.model, d.state.model);
-    const next = run({ replicas: 4, mean: 880, failures: 40, pol, model: stored.model });
-    assert.match(next.message, /s₀ 10 ms/, next.message);
+describe('the model policy: growing load is not a bottleneck', () => {
+  // 4 → 6 replicas (sized from 25 ms at 4), and the latency stays at 25 ms at 6.
+  const check = (over: Partial<NonNullable<ModelState['check']>> = {}) => ({
+    c: 6,
+    before: 4,
+    t: 25,
+    predicted: 12,
+    clipped: false,
+    failShare: 0,
+    requests: 100,
+    lower: false,
+    kind: 'size' as const,
+    first: { c: 4, t: 25 },
+    a: 3.2,
+    growth: 1,
+    ...over,
   });
 
-  it('a saturated queue (100 service times, no failure in the probe): at least ×1.5; draining: no more', () => {
-    const d = run({ replicas: 6, mean: 1000 });
-    assert.equal(d.applied, 9, d.message);
-    assert.match(d.message, /saturated \(the latency no longer tells the load: ×1\.5 at least\)/);
-    // After a scale-up the backlog drains: 1000 → 700 ms is a fall by more than a fifth.
-    const drain = run({ replicas: 9, mean: 700, model: learned({ last: { c: 9, t: 1000 } }) });
-    assert.ok(drain.applied < 14, drain.message);
-    assert.match(drain.message, /saturated, draining/);
-  });
-
-  it("after a scale-up from an overloaded run, the backlog's drain is no load: hold, then size on what stays", () => {
-    // 6 → 11 replicas sized from a run failing at 1015 ms; the next run's 108 ms is the backlog draining.
-    const pred = { c: 11, t: null, from: 1015, fromClipped: true, fromFailures: 0.33, fromRequests: 6, before: 6 };
-    const d = run({ replicas: 11, mean: 108, model: learned({ pred }) });
+  it('a scale-up whose capacity did not show, the load not known to rise: one run held at that count', () => {
+    const d = run({ replicas: 6, mean: 25, model: learned({ check: check() }) });
     assert.equal(d.action, 'hold', d.message);
-    assert.match(d.message, /its backlog draining, not more load \(acting if the next run is no better\)/);
-    // The next run still breached, no longer falling: sized as usual.
-    const next = run({ replicas: 11, mean: 100, model: d.state.model });
-    assert.equal(next.action, 'up', next.message);
-    // Not after an ordinary breach (30 ms): a latency that fell by a fifth and still breaches is sized.
-    const ordinary = { ...pred, from: 30, fromClipped: false, t: 15 };
-    assert.equal(run({ replicas: 11, mean: 22, model: learned({ pred: ordinary }) }).action, 'up');
-  });
-
-  it('a scale-up still saturated is no miss: a queue pinned at its timeout is no bottleneck (never NotScalable)', () => {
-    const model = learned({
-      misses: 1,
-      missedFrom: { c: 5, t: 1000 },
-      pred: { c: 6, t: 14, from: 1000, fromClipped: false, fromFailures: 0, before: 5 },
-    });
-    const d = run({ replicas: 6, mean: 1005, model });
-    assert.notEqual(d.reason, 'NotScalable', d.message);
-    assert.equal(d.state.model?.misses, 1, 'not a second miss');
-    assert.ok(d.applied > 6, d.message);
-  });
-
-  it('two scale-ups that did not move the latency: NotScalable, back to the count before them', () => {
-    // 3 → 4 did not help (25 ms at 3); our scale-up 4 → 5 predicted 14 ms; the latency stays at 25 ms (a
-    // database, not the replicas).
-    const model = learned({
-      misses: 1,
-      missedFrom: { c: 3, t: 25 },
-      pred: { c: 5, t: 14, from: 25, fromClipped: false, fromFailures: 0, before: 4 },
-    });
-    const d = run({ replicas: 5, mean: 25, model });
-    assert.equal(d.reason, 'NotScalable', d.message);
-    assert.equal(d.applied, 3, d.message);
-    assert.match(d.message, /2 scale-ups in a row did not move the latency as predicted \(25 ms\)/);
-    const again = run({ replicas: 3, mean: 26, model: d.state.model });
-    assert.equal(again.reason, 'NotScalable', again.message);
-    assert.equal(again.applied, 3, 'no scale-up while stuck');
-    const eased = run({ replicas: 3, mean: 12, model: again.state.model });
-    assert.equal(eased.state.model?.stuck, null, 'within target: the relation may hold again');
-  });
-
-  it('a queue draining over several runs is no bottleneck: a latency that fell by a fifth helped', () => {
-    // 1 → 3 at 692 ms predicted 17 ms; two runs later 232 ms (the queue built up before still drains).
-    const model = learned({ pred: { c: 3, t: 17, from: 692, fromClipped: false, fromFailures: 0, before: 1 } });
-    const d = run({ replicas: 3, mean: 232, model });
-    assert.equal(d.state.model?.misses, 0, d.message);
+    assert.match(d.message, /holding one run at 6 to tell a bottleneck from a growing load/);
     assert.notEqual(d.reason, 'NotScalable');
   });
 
-  it("a failing service's served share from a few requests is no proof: no miss on six; a thousand tell", () => {
-    // A database serving 62.5% of the load whatever the count: 6 → 7 replicas should serve 5% more.
-    const pred = { c: 7, t: null, from: 900, fromClipped: true, fromFailures: 0.375, before: 6 };
-    const after = (requests: number, failures: number) =>
-      run({
-        replicas: 7,
-        mean: 900,
-        failures,
-        requests,
-        model: learned({ pred: { ...pred, fromRequests: requests } }),
-      });
-    // As a 2-user probe of a service answering in 1 s measured it (the real closed loop): 3 → 6 replicas,
-    // 3 of 8 requests failing before, 3 of 6 after — while production's failures halved.
-    const probe = { c: 6, t: null, from: 900, fromClipped: true, fromFailures: 0.375, fromRequests: 8, before: 3 };
-    const few = run({ replicas: 6, mean: 1000, failures: 3, requests: 6, model: learned({ pred: probe }) });
-    assert.equal(few.state.model?.misses, 0, `six requests cannot tell: ${few.message}`);
-    assert.equal(few.state.model?.pred?.c === 6, false, 'the prediction is dropped, not held against the scaling');
-    // A thousand each, the same shares: the share did not grow, a miss.
-    const many = after(1000, 375);
-    assert.equal(many.state.model?.misses, 1, many.message);
-    // A thousand, and the share grew with the replicas: help.
-    const grew = after(1000, 300);
+  it('a load known to rise as fast as the replicas were added: no hold, no miss — sized again at once', () => {
+    const d = run({ replicas: 6, mean: 25, model: learned({ check: check({ growth: 1.5 }) }) });
+    assert.equal(d.action, 'up', d.message);
+    assert.equal(d.state.model?.misses, 0);
+  });
+
+  it('held, and the load grew there as much as the scale-up hid: forgiven; it did not: a second miss stops', () => {
+    const held = run({ replicas: 6, mean: 25, model: learned({ check: check() }) });
+    // The load grew ×1.7 at 6 replicas (now failing a third): as much as the scale-up seemed to jump.
+    const grew = run({ replicas: 6, mean: 900, failures: 33, model: held.state.model });
     assert.equal(grew.state.model?.misses, 0, grew.message);
+    assert.match(grew.message, /as much as the scale-up hid: scaling again/);
+    assert.equal(grew.action, 'up');
+    // The load held still at 6: the next scale-up decides.
+    const still = run({ replicas: 6, mean: 25.2, model: held.state.model });
+    assert.equal(still.action, 'up', still.message);
+    assert.equal(still.state.model?.misses, 1);
+    const to = still.applied;
+    const stopped = run({ replicas: to, mean: 25, model: still.state.model });
+    assert.equal(stopped.reason, 'NotScalable', stopped.message);
+    assert.equal(stopped.applied, 4, `back to the count before the first of them: ${stopped.message}`);
+    assert.match(stopped.message, /a bottleneck more replicas do not relieve; back to 4/);
   });
 
-  it('a scale-up that helped is no miss; the same stuck model never lowers a failing service', () => {
-    const helped = learned({
-      misses: 1,
-      pred: { c: 5, t: 14, from: 25, fromClipped: false, fromFailures: 0, before: 4 },
-    });
-    const d = run({ replicas: 5, mean: 16, model: helped });
-    assert.equal(d.state.model?.misses, 0, d.message);
-    const stuck = learned({ stuck: { since: NOW - 60_000, back: 2, t: 25 } });
-    const failing = run({ replicas: 5, mean: 900, failures: 40, model: stuck });
-    assert.equal(failing.reason, 'NotScalable', failing.message);
-    assert.equal(failing.applied, 5, 'never lower while failing');
-  });
-
-  it('s₀ is never above the lowest latency seen: a calibration from a draining queue cannot raise it', () => {
-    const pol = modelPolicy();
-    let model: ModelState | null = null;
-    const step = (replicas: number, mean: number, at: number): void => {
-      model = decide({
-        targetKey: 'k',
-        status: { replicas, paused: false, revision: 'rev-1' },
-        record: { ...record(0, replicas, { lastRunAt: new Date(at - 60_000).toISOString() }), model },
-        observations: observe(mean),
-        policy: pol,
-        now: at,
-      }).state.model;
+  it('stopped: a load that grows again lifts it (failing at once; a latency two runs in a row), within target too', () => {
+    const stuck = {
+      kind: 'bottleneck' as const,
+      since: NOW - 5 * MIN,
+      back: 4,
+      t: 25,
+      s0: 25,
+      failShare: 0,
+      requests: 100,
+      strikes: 1,
     };
-    step(1, 14.3, NOW);
-    step(3, 232, NOW + 60_000);
-    step(4, 184, NOW + 120_000);
-    assert.ok(model!.s0 <= 14.3, JSON.stringify(model));
-    assert.ok(Math.min(model!.s0, ...model!.recent) <= 14.3);
+    const failing = run({ replicas: 4, mean: 900, failures: 30, model: learned({ stuck }) });
+    assert.equal(failing.action, 'up', failing.message);
+    assert.match(failing.message, /the load grew since scaling stopped \(failing now: 30% of requests\)/);
+    const once = run({ replicas: 4, mean: 40, model: learned({ stuck }) });
+    assert.equal(once.reason, 'NotScalable', `one run may be noise: ${once.message}`);
+    const twice = run({ replicas: 4, mean: 42, model: once.state.model });
+    assert.equal(twice.action, 'up', twice.message);
+    // Two tries that did not show: a growing load is the bottleneck's own.
+    const struck = run({ replicas: 4, mean: 900, failures: 30, model: learned({ stuck: { ...stuck, strikes: 2 } }) });
+    assert.equal(struck.reason, 'NotScalable', struck.message);
+    assert.equal(struck.applied, 4, 'never lower while failing');
+    assert.equal(run({ replicas: 4, mean: 12, model: learned({ stuck }) }).state.model?.stuck, null);
+  });
+
+  it('a failing service is never stepped back down by a stop, nor where the probe saw any failure', () => {
+    const stuck = { kind: 'bottleneck' as const, since: NOW, back: 2, t: 25, s0: 25, failShare: 0, requests: 100 };
+    const struck = { ...stuck, strikes: 2 };
+    const failing = run({ replicas: 5, mean: 900, failures: 40, model: learned({ stuck: struck }) });
+    assert.equal(failing.applied, 5, failing.message);
+    const oneFailure = run({ replicas: 5, mean: 25, failures: 1, model: learned({ stuck: struck }) });
+    assert.equal(oneFailure.applied, 5, `1% failing is below the limit, but not nothing: ${oneFailure.message}`);
+  });
+});
+
+describe('the model policy: a slower service, a target out of reach', () => {
+  it('the fastest answers moved with the mean: test steps, then s₀ learned afresh and out of reach: back', () => {
+    // 20 replicas at 6 ms (p5 0.5 ms); a database slows every answer by 35 ms, whatever the count.
+    const steady = Array.from({ length: 3 }, () => ({ replicas: 20, mean: 6, p5: 0.5, requests: 400 }));
+    const stalled = (replicas: number) => ({ replicas, mean: 41, p5: 35.5, requests: 400 });
+    const start = learned({ s0: 5, recent: [5.5, 5.6, 5.4], fast: [0.5, 0.5, 0.5], fits: 2 });
+    const ds = sequence([...steady, stalled(20)], start);
+    const first = ds.at(-1)!;
+    assert.match(first.message, /the fastest answers are slower too \(p5 35\.5 ms, was 0\.5 ms\)/, first.message);
+    assert.equal(first.applied, 25, `a test step, ×1.25: ${first.message}`);
+    let rec = first.state;
+    const next = (replicas: number) => {
+      const d = run({ ...stalled(replicas), model: rec.model, rec: { ...rec }, now: Date.parse(rec.lastRunAt!) + MIN });
+      rec = decodeRecord(JSON.parse(encodeRecord(d.state)));
+      return d;
+    };
+    const held = next(25);
+    assert.equal(held.action, 'hold', held.message);
+    const second = next(25);
+    assert.equal(second.action, 'up', `one more test step: ${second.message}`);
+    const back = next(second.applied);
+    assert.equal(back.reason, 'TargetUnreachable', back.message);
+    assert.equal(back.applied, 20, `back to the count before: ${back.message}`);
+    assert.match(back.message, /the service time s₀ [\d.]+ ms \(it was [\d.]+ ms: the service itself got slower\)/);
+    const after = next(20);
+    assert.equal(after.applied, 20, `held, not chased: ${after.message}`);
+    // Scale-ups in all: two.
+    assert.equal([first, held, second, back, after].filter((d) => d.action === 'up').length, 2);
+  });
+
+  it('a queue slows its slowest answers, not its fastest: sized as load, not read as a slower service', () => {
+    const start = learned({ s0: 5, recent: [5.5, 5.6, 5.4], fast: [0.5, 0.5, 0.5], fits: 2 });
+    // Two replicas near their knee: every answer waits a little, the fastest ×3 (0.5 → 1.6 ms), but the
+    // mean by 35 ms: the queue's wait, not a slower service.
+    const d = run({ replicas: 2, mean: 40, p5: 1.6, requests: 400, model: start });
+    assert.doesNotMatch(d.message, /slower/, d.message);
+    assert.equal(d.reason, 'TargetBreached');
+    assert.match(d.message, /replicas keep within headroom/, `sized, not a test step: ${d.message}`);
+  });
+
+  it('a FIFO queue past saturation moves its fastest answers too, but climbs during the test: load, sized by the climb', () => {
+    // 4 replicas, s₀ 10 ms: the probe's latency climbs from 150 to 390 ms over a 2 s test — every
+    // answer waits, the fastest included (p5 180 ms), as a slower service's would; but it grows.
+    const start = learned({ fast: [0.5, 0.5, 0.5] });
+    const halves = { spanMs: 2000, first: { count: 20, mean: 150 }, second: { count: 12, mean: 390 } };
+    const d = run({ replicas: 4, mean: 269, p5: 182, requests: 60, model: start, halves });
+    assert.doesNotMatch(d.message, /slower/, d.message);
+    // The wait grew 240 ms in 1 s: the load is ×1.24 the capacity at least; ×1.5 at the least.
+    assert.ok(d.applied >= 6, d.message);
+    // Flat, the same distribution is a slower service (a test step first).
+    const flat = { spanMs: 2000, first: { count: 30, mean: 268 }, second: { count: 30, mean: 270 } };
+    assert.match(run({ replicas: 4, mean: 269, p5: 182, requests: 60, model: start, halves: flat }).message, /slower/);
+    // Climbing fast (×3 over capacity): sized at least ×3.
+    const steep = { spanMs: 2000, first: { count: 20, mean: 200 }, second: { count: 10, mean: 2200 } };
+    assert.ok(run({ replicas: 4, mean: 900, requests: 30, model: start, halves: steep }).applied >= 12);
+  });
+
+  it('out of reach never holds a service that fails: failing is an overload, sized again', () => {
+    const stuck = {
+      kind: 'reach' as const,
+      since: NOW,
+      back: 4,
+      t: 40,
+      s0: 40,
+      failShare: 0,
+      requests: 100,
+      strikes: 2,
+    };
+    const d = run({ replicas: 4, mean: 900, failures: 40, model: learned({ s0: 40, recent: [40, 41], stuck }) });
+    assert.equal(d.action, 'up', d.message);
+    assert.match(d.message, /failing now \(40% of requests\): an overload, sized again/);
+  });
+
+  it('a target below s₀ (every answer 120 ms, target 60): one test step, then out of reach, back', () => {
+    const pol = modelPolicy({
+      targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: 60, tolerance: 0 }],
+    });
+    const [first, second, third] = sequence(
+      [
+        { replicas: 2, mean: 121, pol },
+        { replicas: 3, mean: 119, pol },
+        { replicas: 2, mean: 122, pol },
+      ],
+      null,
+    );
+    assert.equal(first!.applied, 3, first!.message);
+    assert.match(first!.message, /the latency is at the service time \(s₀ 121 ms\), above the target: one test step/);
+    assert.equal(second!.reason, 'TargetUnreachable', second!.message);
+    assert.equal(second!.applied, 2, second!.message);
+    assert.match(second!.message, /s₀ [\d.]+ ms is above the target 60 ms: no count of replicas meets it; back to 2/);
+    assert.equal(third!.applied, 2, third!.message);
+  });
+
+  it('a latency well below s₀ at no more replicas: the service got faster, s₀ learned afresh', () => {
+    const slow = learned({ s0: 40, recent: [41, 40, 42], noise: 0.02, last: { c: 20, t: 41 } });
+    const d = run({ replicas: 20, mean: 5, model: slow });
+    assert.equal(d.state.model?.s0, 5, JSON.stringify(d.state.model));
+  });
+});
+
+describe('the model policy: what it learns and trusts', () => {
+  it('learns the noise from three close runs at one count, by their second difference (a steady trend cancels)', () => {
+    const steps = [10, 11, 12, 13].map((mean) => ({ replicas: 5, mean }));
+    const ds = sequence(steps);
+    // A load rising 1 ms a run: the second differences are 0, no noise.
+    assert.equal(ds.at(-1)!.state.model?.noise, 0, JSON.stringify(ds.at(-1)!.state.model?.spreads));
+    const jagged = sequence([10, 12, 10, 12].map((mean) => ({ replicas: 5, mean })));
+    assert.ok((jagged.at(-1)!.state.model?.noise ?? 0) > 0.1, JSON.stringify(jagged.at(-1)!.state.model));
+  });
+
+  it('a stored model with a latency ≤ 0, an earlier shape, or any nonsense is learned afresh', () => {
+    assert.equal(decodeModel({ ...learned(), recent: [12, -3] }), null, 'a latency ≤ 0');
+    assert.equal(decodeModel({ ...learned(), s0: 0 }), null);
+    assert.equal(decodeModel({ ...learned(), v: undefined }), null, 'the earlier shape');
+    assert.equal(decodeModel({ ...learned(), misses: -1 }), null);
+    assert.deepEqual(decodeModel(learned()), learned());
+    const d = run({ replicas: 4, mean: 14, model: decodeModel({ ...learned(), recent: [-3] }) });
+    assert.doesNotMatch(d.message, /-\d/, d.message);
   });
 
   it('a rollout (a new revision) learns s₀ afresh: the old service time is forgotten', () => {
@@ -320,8 +434,6 @@ describe('the model policy', () => {
     assert.equal(d.state.model?.rev, 'rev-2');
     assert.equal(d.state.model?.s0, 30);
     assert.equal(d.state.model?.fits, 0);
-    assert.equal(d.reason, 'TargetBreached');
-    assert.equal(d.applied, 5, 'a fresh model cannot size: one step');
   });
 
   it('never sizes on a measurement the generator distorts: hold, and nothing learned', () => {

@@ -1,0 +1,205 @@
+// What the model policy learns from each run (DESIGN §4.12): the service time s₀, the latency's
+// run-to-run noise, the fastest answers of a service that is not queueing hard, and the recent
+// offered load. Pure: the stored state and one run's reading in, the next state out.
+import type { ModelLoad, ModelState } from '../model/model-state.ts';
+import { serviceTimeFrom } from './queueing.ts';
+
+/** How long a learned service time stands without a lower one before it is learned afresh. */
+const S0_WINDOW_MS = 24 * 3600_000;
+/** Two runs this close apart see one load: a change between them calibrates s₀. */
+export const PAIR_GAP_MS = 10 * 60_000;
+/** Two latencies closer than this say too little about s₀ to calibrate it (their noise dominates). */
+const MIN_PAIR_STRETCH = 1.15;
+/** The run-to-run differences kept: their median is the latency's noise. */
+const SPREAD_RUNS = 7;
+/** The most noise the model believes in: beyond it, the latency's changes are read as load. */
+export const MAX_NOISE = 0.25;
+/** The trusted latencies kept to bound s₀ from above. */
+const RECENT_RUNS = 10;
+/** The weight of a new calibration against the running estimate. */
+const FIT_WEIGHT = 0.3;
+/** The fastest-answer readings kept: their median is what a slower service is told against. */
+const FAST_RUNS = 5;
+/** The runs in a row at one count whose mean latency a scale-down reads. */
+const SAME_RUNS = 3;
+/** Each of two rises in a row beyond this many σ of the estimates' noise: a trend (by chance: 1 in 200). */
+const TREND_SIGMAS = 1.5;
+/** The load estimates kept for the trend. */
+const LOAD_RUNS = 4;
+
+/** One trusted run as the model learns from it. */
+export interface Learned {
+  ready: number;
+  t: number; // the primary latency's mean (ms)
+  /** The fastest answers (p5, ms) where the run was not queueing hard and not suspect; else undefined. */
+  fast: number | undefined;
+  at: number; // epoch ms
+  lastRunAt: string | null;
+  slots: number;
+  /** The load was not trending: two close runs saw one load (else a change between them calibrates nothing). */
+  steady: boolean;
+}
+
+export function emptyModel(s0: number, now: number, revision: string | undefined): ModelState {
+  return {
+    v: 2,
+    s0,
+    s0At: new Date(now).toISOString(),
+    fits: 0,
+    recent: [],
+    rev: revision ?? null,
+    last: null,
+    early: null,
+    fast: [],
+    loads: [],
+    check: null,
+    misses: 0,
+    missedFrom: null,
+    doubt: null,
+    stuck: null,
+    again: null,
+    stableUntil: null,
+    probe: null,
+  };
+}
+
+/**
+ * s₀, the service time. Until a change has calibrated it, the lowest mean latency seen (an upper
+ * bound: every response takes at least its service). Each change of the replicas between two close
+ * runs of one load gives two equations for s₀ and λ (serviceTimeFrom); s₀ then follows those fits
+ * (a moving average: one pair is noisy), and the lowest latency only bounds it. The minimum of noisy
+ * runs drifts low with their number, the fits do not.
+ */
+export function learnFrom(prior: ModelState, run: Learned): ModelState {
+  const { t, at: now } = run;
+  let state: ModelState = prior;
+  const at = new Date(now).toISOString();
+  const aged = now - Date.parse(state.s0At) > S0_WINDOW_MS;
+  // The lowest latency seen bounds s₀ from above — less the noise it was seen through: the lowest of
+  // many noisy runs lies below the service time itself (and a low s₀ reads an idle service as busy).
+  const lowest = t * (1 + (state.noise ?? 0));
+  if (aged) state = { ...state, s0: t, s0At: at, fits: 0 };
+  else if (state.fits === 0 && lowest < state.s0) state = { ...state, s0: lowest, s0At: at };
+  const last = state.last;
+  const close = run.lastRunAt !== null && now - Date.parse(run.lastRunAt) <= PAIR_GAP_MS;
+  const row = state.same?.c === run.ready && close ? state.same.t : [];
+  if (row.length >= 2) {
+    // Three close runs in a row at one count: the second difference t₁ − 2t₂ + t₃ cancels a load that
+    // moves steadily (a ramp, a daily cycle) and leaves the measurement's noise (σ√6 apart, on average
+    // σ√6·√(2/π)). The median of the last few: a step or a surge between two runs is one outlier.
+    const [t1, t2] = row.slice(-2) as [number, number];
+    const level = (t1 + t2 + t) / 3;
+    const sample = Math.abs(t1 - 2 * t2 + t) / level / (Math.sqrt(6) * Math.sqrt(2 / Math.PI));
+    const spreads = [...(state.spreads ?? []), round3(sample)].slice(-SPREAD_RUNS);
+    state = { ...state, spreads, noise: round3(Math.min(MAX_NOISE, median(spreads))) };
+  }
+  const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
+  if (last && close && run.steady && apart && last.c !== run.ready) {
+    const fit = serviceTimeFrom(last, { c: run.ready, t }, run.slots);
+    if (fit !== undefined) {
+      // The first fit replaces the lowest latency seen, but never above it (that bound is hard).
+      const s0 = state.fits === 0 ? Math.min(fit, state.s0) : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
+      state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
+    }
+  } else if (last && close && run.steady && last.c !== run.ready) {
+    state = boundedBelow(state, last, { c: run.ready, t }, run.slots, at);
+  }
+  const fast = run.fast === undefined ? state.fast : [...state.fast, round(run.fast)].slice(-FAST_RUNS);
+  return {
+    ...state,
+    same: { c: run.ready, t: [...row, round(t)].slice(-SAME_RUNS) },
+    last: { c: run.ready, t },
+    recent: [...state.recent, round(t)].slice(-RECENT_RUNS),
+    fast,
+  };
+}
+
+/**
+ * The count changed between two close runs and the latency did not (within twice its noise): little
+ * queues at either count, so s₀ is at least what makes the fewer replicas' latency that close — a
+ * lower bound that corrects the lowest latency seen, which noise drags low run after run (and a low
+ * s₀ reads an idle service as a busy one). Counted as a calibration.
+ */
+function boundedBelow(
+  state: ModelState,
+  last: { c: number; t: number },
+  run: { c: number; t: number },
+  slots: number,
+  at: string,
+): ModelState {
+  const [few, many] = last.c < run.c ? [last, run] : [run, last];
+  const band = 1 + 2 * Math.max(0.02, state.noise ?? noiseOf(state.recent));
+  if (few.t > many.t * band) return state;
+  const bound = serviceTimeFrom({ c: few.c, t: many.t * band }, many, slots);
+  if (bound === undefined) return state;
+  const s0 = Math.min(Math.max(state.s0, bound), Math.min(few.t, many.t) * (1 + (state.noise ?? 0)));
+  return { ...state, s0, s0At: at, fits: state.fits + 1 };
+}
+
+/** A run's offered load joins the recent ones (a run too far from the last starts the trend afresh). */
+export function withLoad(state: ModelState, load: ModelLoad): ModelState {
+  const previous = state.loads.at(-1);
+  const kept = previous && load.at - previous.at <= 2 * PAIR_GAP_MS ? state.loads : [];
+  const entry = { ...load, a: round(load.a), ...(load.noise !== undefined ? { noise: round(load.noise) } : {}) };
+  return { ...state, loads: [...kept, entry].slice(-LOAD_RUNS) };
+}
+
+/**
+ * The load's growth a run, where the last three estimates rise one after the other by more than the
+ * latency's noise could move them: the factor one run ahead (1 when there is no such trend), at most 2.
+ * Only ever used to add replicas (a forecast never removes one, as predictive autoscalers rule it).
+ */
+export function growthOf(loads: readonly ModelLoad[]): number {
+  if (loads.length < 3) return 1;
+  const last = loads.slice(-3);
+  // A lower bound (a saturated or far-overloaded run) only as the newest: before it, it would read as
+  // a rise that is only the true level showing.
+  if (last.slice(0, 2).some((l) => l.lower)) return 1;
+  const [a, b, c] = last.map((l) => l.a) as [number, number, number];
+  if (!(a > 0 && b > a && c > b)) return 1;
+  // A growth rises alike twice; a step (flat, then a jump) is no trend: the two rises must agree
+  // within a factor of two (in log), and the smaller one is the growth.
+  const [small, large] = [Math.log(b / a), Math.log(c / b)].sort((x, y) => x - y) as [number, number];
+  if (small < large / 2) return 1;
+  const perRun = Math.exp(small);
+  // Two rises in a row happen by chance one run in three: each must beat the estimates' own noise
+  // (the relative σ of a load read from a latency: near s₀, a few percent of latency is half the load).
+  const noise = Math.max(0.02, ...last.map((l) => l.noise ?? 0.05));
+  if (perRun - 1 <= TREND_SIGMAS * noise) return 1;
+  return Math.min(2, perRun);
+}
+
+/** The relative run-to-run spread of the recent latencies (a robust σ: 1.48 × MAD / median), 0–25%. */
+export function noiseOf(recent: readonly number[]): number {
+  if (recent.length < 3) return 0;
+  const m = median(recent);
+  const mad = median(recent.map((x) => Math.abs(x - m)));
+  return Math.min(MAX_NOISE, (1.4826 * mad) / m);
+}
+
+/**
+ * The service time the model uses: the learned s₀, never above the lowest of the last few trusted
+ * latencies beyond their noise (a fit thrown high by noise is caught at once).
+ */
+export function serviceTime(state: ModelState): number {
+  // Two σ of slack: of ten noisy runs the lowest is often 1.5σ below its truth.
+  const slack = 1 + 2 * (state.noise ?? noiseOf(state.recent));
+  return Math.min(state.s0, Math.min(...state.recent) * slack);
+}
+
+/** The fastest answers as they were while the service did not queue hard (the median of the last few). */
+export function fastBaseline(state: ModelState): number | undefined {
+  return state.fast.length >= 2 ? median(state.fast) : undefined;
+}
+
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
