@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` needs beside the npm packages, prepared on first use and cached: Java (DynamoDB
 # Local), openssl (test certificates), Chromium (the history picture), the test cluster's binaries
-# (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok), the Prometheus Pushgateway and
-# kustomize (all built from the Go module proxy), Locust (a venv from PyPI). System packages come from apt when run as
+# (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok), the Prometheus Pushgateway,
+# Prometheus itself and kustomize (all built from the Go module proxy), Locust (a venv from PyPI). System packages come from apt when run as
 # root; otherwise a missing one stops here with the one line that installs it. Idempotent and quick
 # once everything is there. Cache: ${LATENCY_SCALER_CACHE:-~/.cache/latency-scaler}.
 set -euo pipefail
@@ -41,6 +41,7 @@ fi
 t=$SECONDS
 bash test/harness/kube/build.sh >/dev/null
 bash test/harness/pushgateway/build.sh >/dev/null
+bash test/harness/prometheus/build.sh >/dev/null
 bash test/harness/kustomize/build.sh >/dev/null
 bash test/harness/locust/install.sh >/dev/null
 [ $((SECONDS - t)) -lt 2 ] || say "test servers ready in $((SECONDS - t))s (cached for next time)"
