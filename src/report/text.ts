@@ -44,6 +44,9 @@ export function decisionText(r: DecisionRecord): string {
   const lines = [`${r.dryRun ? '[dry run] ' : ''}${r.target}: ${r.message}`];
   if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
   if (r.unreliable) lines.push(`note: ${r.unreliable}`);
+  const rate = r.production?.rate;
+  if (rate)
+    lines.push(`production rate: ${rate.value === null ? `unmeasured (${rate.unmeasured})` : `${rate.value} req/s`}`);
   return `${lines.join('\n')}\n`;
 }
 
