@@ -45,8 +45,10 @@ export function decisionText(r: DecisionRecord): string {
   if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
   if (r.unreliable) lines.push(`note: ${r.unreliable}`);
   const rate = r.production?.rate;
-  if (rate)
-    lines.push(`production rate: ${rate.value === null ? `unmeasured (${rate.unmeasured})` : `${rate.value} req/s`}`);
+  if (rate) {
+    const value = rate.value === null ? `unmeasured (${rate.unmeasured})` : `${fmt(rate.value)} req/s`;
+    lines.push(`production rate: ${value}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

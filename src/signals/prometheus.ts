@@ -117,7 +117,8 @@ export function createPrometheus(
         await call(path, { query: q.query }, bounds);
         return undefined;
       } catch (err) {
-        if (err instanceof HttpStatusFailure && err.status === 400) return { query: q, syntaxError: err.message };
+        if (err instanceof HttpStatusFailure && err.status === 400)
+          return { query: q, syntaxError: `${where}: ${err.message}` };
         throw err;
       }
     };
