@@ -96,7 +96,9 @@ function configLines(config: ScalerConfig): string[] {
     `state:     ${state}`,
     ...(config.metrics.pushgateway ? [`metrics:   pushed to ${redactUrl(config.metrics.pushgateway)}`] : []),
     ...(prometheus
-      ? [`signals:   Prometheus at ${redactUrl(prometheus.url).replace(/\/+$/, '')}, maxAge ${formatDuration(prometheus.maxAge)}`]
+      ? [
+          `signals:   Prometheus at ${redactUrl(prometheus.url).replace(/\/+$/, '')}, maxAge ${formatDuration(prometheus.maxAge)}`,
+        ]
       : []),
   ];
 }

@@ -124,7 +124,8 @@ scrape_configs:
     for (;;) {
       const answer = await query(q);
       if (ok(answer)) return answer;
-      if (Date.now() > deadline) throw new Error(`${q}: not as expected within ${timeoutMs} ms: ${JSON.stringify(answer)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${q}: not as expected within ${timeoutMs} ms: ${JSON.stringify(answer)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };
