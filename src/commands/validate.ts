@@ -96,11 +96,14 @@ function configLines(config: ScalerConfig): string[] {
     `state:     ${state}`,
     ...(config.metrics.pushgateway ? [`metrics:   pushed to ${redactUrl(config.metrics.pushgateway)}`] : []),
     ...(prometheus
-      ? [
-          `signals:   Prometheus at ${redactUrl(prometheus.url).replace(/\/+$/, '')}, maxAge ${formatDuration(prometheus.maxAge)}`,
-        ]
+      ? [`signals:   Prometheus at ${serverOf(prometheus.url)}, maxAge ${formatDuration(prometheus.maxAge)}`]
       : []),
   ];
+}
+
+/** A server's base URL for the operator: credentials masked, no trailing slash. */
+function serverOf(url: string): string {
+  return redactUrl(url).replace(/\/+$/, '');
 }
 
 function loadTestLines(lt: LoadTestConfig): string[] {
