@@ -13,7 +13,7 @@ import type { ProductionObservations, ProductionReading } from '../model/observa
 import { splitCredentials } from '../report/push.ts';
 import { redactUrl } from '../report/redact.ts';
 import { Agent, type Dispatcher } from '../undici.ts';
-import { apiError, freshnessOf, freshnessQuery, printable, sampleOf, selectorsOf } from './promql.ts';
+import { apiError, freshnessOf, freshnessQuery, maskQuery, printable, sampleOf, selectorsOf } from './promql.ts';
 import type { QueryCheck, ReadBounds, SignalSource } from './types.ts';
 
 export type PrometheusConfig = NonNullable<ScalerConfig['signals']['prometheus']>;
@@ -81,11 +81,11 @@ export function createPrometheus(
   const lookback = { lookback_delta: `${config.maxAge / 1000}s` };
 
   const reading = async (q: ProductionQuery, bounds: ReadBounds): Promise<ProductionReading> => {
-    const query = q.query;
+    const query = maskQuery(q.query); // as the record keeps it
     const unmeasured = (why: string): ProductionReading => ({ query, value: null, unmeasured: `${where}: ${why}` });
     const [answer, parsed] = await Promise.allSettled([
-      call('/api/v1/query', { query }, bounds),
-      call('/api/v1/parse_query', { query }, bounds),
+      call('/api/v1/query', { query: q.query }, bounds),
+      call('/api/v1/parse_query', { query: q.query }, bounds),
     ]);
     if (answer.status === 'rejected') return unmeasured(messageOf(answer.reason));
     const sample = sampleOf(answer.value, Date.now(), config.maxAge);

@@ -159,10 +159,10 @@ export function freshnessOf(
     const n = newest.get(String(i));
     const window = `signals.prometheus.maxAge ${formatDuration(maxAgeMs)}`;
     if (!n) {
-      const why = `no sample of ${sel.text} within ${window}: its exporter is gone or no longer scraped`;
+      const why = `no sample of ${maskQuery(sel.text)} within ${window}: its exporter is gone or no longer scraped`;
       return { unmeasured: why };
     }
-    const late = tooOld(n.at - n.ts, maxAgeMs, `the newest sample of ${sel.text}`);
+    const late = tooOld(n.at - n.ts, maxAgeMs, `the newest sample of ${maskQuery(sel.text)}`);
     if (late) return { unmeasured: late };
     ageMs = Math.max(ageMs, n.at - n.ts);
   }
@@ -172,9 +172,14 @@ export function freshnessOf(
 const SECRET_LABEL = /[a-zA-Z_]*(?:token|password|secret|key|auth|session|signature)[a-zA-Z0-9_]*/.source;
 const SECRET_MATCHER = new RegExp(`(${SECRET_LABEL}\\s*(?:=~|!~|!=|=)\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
 
-/** A query for logs and records: label values of secret-looking labels masked, at most 200 characters. */
+/** A query for the record: the label values of secret-looking labels (`token`, `api_key`, …) masked. */
+export function maskQuery(query: string): string {
+  return query.replace(SECRET_MATCHER, '$1"[redacted]"');
+}
+
+/** A query for a log line or a message: masked, and at most 200 characters. */
 export function redactQuery(query: string): string {
-  const masked = query.replace(SECRET_MATCHER, '$1"[redacted]"');
+  const masked = maskQuery(query);
   return masked.length > 200 ? `${masked.slice(0, 200)}…` : masked;
 }
 

@@ -2,6 +2,8 @@
 // probe-less mode (no loadTest), the load query, the server's credentials; each problem named.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { load as loadYaml } from 'js-yaml';
 import { hasProductionLoadQuery, productionQueries } from '../../../src/config/signals.ts';
 import { hasProbe, type ScalerConfig } from '../../../src/config/types.ts';
 import { validateConfig } from '../../../src/config/validate.ts';
@@ -175,4 +177,27 @@ describe('production signals: each problem named', () => {
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(issuesOf(c.raw), c.issues));
   }
+});
+
+describe("README's Production signals section", () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Production signals'), readme.indexOf('## Fleets'));
+  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it('its configuration loads, beside a probe, as written', () => {
+    const raw = loadYaml(blocks[0]!) as Record<string, unknown>;
+    const c = validateConfig({ target, loadTest: { host: 'http://shop:8080' }, ...raw }, opts);
+    assert.deepEqual(
+      c.targets.map((t) => t.request),
+      ['GET /checkout', 'p95-prod', 'errors-prod'],
+    );
+    assert.equal(c.signals.prometheus?.auth?.bearer?.file, '/var/run/secrets/prometheus/token');
+  });
+
+  it('the equivalent of the KEDA ScaledObject loads as written (probe-less)', () => {
+    const raw = loadYaml(blocks.at(-1)!) as Record<string, unknown>;
+    const c = validateConfig(raw, opts);
+    assert.equal(c.loadTest, undefined);
+    assert.equal(hasProductionLoadQuery(c), true);
+  });
 });
