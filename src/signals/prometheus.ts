@@ -99,12 +99,14 @@ export function createPrometheus(
     }
     const selectors = selectorsOf((parsed.value as { data?: unknown } | null)?.data);
     if (selectors.length === 0) return value; // constants only: nothing ages
+    const newest = { query: freshnessQuery(selectors) };
     try {
-      const fresh = freshnessOf(
-        await call('/api/v1/query', { query: freshnessQuery(selectors), ...lookback }, bounds),
-        selectors,
-        config.maxAge,
-      );
+      // A server that refuses lookback_delta is asked without it: then maxAge is compared here alone.
+      const answer = await call('/api/v1/query', { ...newest, ...lookback }, bounds).catch((err: unknown) => {
+        if (err instanceof HttpStatusFailure && err.status === 400) return call('/api/v1/query', newest, bounds);
+        throw err;
+      });
+      const fresh = freshnessOf(answer, selectors, config.maxAge);
       return 'unmeasured' in fresh ? unmeasured(fresh.unmeasured) : { ...value, ageMs: fresh.ageMs };
     } catch (err) {
       return unmeasured(`the age check failed: ${messageOf(err)}`);
