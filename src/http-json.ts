@@ -3,7 +3,7 @@
 // the answer — status and body — read under them, so a failure at any point (the body cut midway
 // included) is the caller's error.
 import { callTimeout, transportCause } from './transport.ts';
-import { request } from './undici.ts';
+import { request, type Dispatcher } from './undici.ts';
 
 export interface HttpCall {
   method: 'GET' | 'POST' | 'PUT';
@@ -17,6 +17,8 @@ export interface HttpCall {
   timeoutMs: number;
   until?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Another connection pool than undici's global one (a custom CA). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 /** How the caller words each failure, with its own error class. */
@@ -52,6 +54,7 @@ export async function httpText(call: HttpCall, fail: HttpFailures): Promise<stri
       method: call.method,
       headers,
       ...(body !== undefined ? { body } : {}),
+      ...(call.dispatcher ? { dispatcher: call.dispatcher } : {}),
       signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,
     });
     status = res.statusCode;

@@ -5,7 +5,8 @@
 // the run's hard deadline when it has one, and within api.graceAfterSignal of a signal.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { describeTarget, type ScalerConfig } from './config/types.ts';
+import { productionQueries } from './config/signals.ts';
+import { describeTarget, hasProbe, type ScalerConfig } from './config/types.ts';
 import { decide, type Decision } from './decide/decide.ts';
 import {
   ConflictError,
@@ -20,19 +21,24 @@ import {
 } from './errors.ts';
 import { planFor } from './loadtest/plan.ts';
 import type { LoadTestEngine, Observations } from './loadtest/types.ts';
+import { productionOnly, type ProductionObservations } from './model/observations.ts';
 import { emptyRecord, type StateRecord } from './model/state-record.ts';
 import { withinBounds, type TargetStatus } from './model/target-status.ts';
 import { targetKey } from './model/target-key.ts';
 import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
+import type { SignalSource } from './signals/types.ts';
 import type { StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
+import { redactQuery } from './signals/promql.ts';
 import { signalAt } from './transport.ts';
 
 export interface RunDeps {
   store: StateStore;
   target: ScaleTarget;
   engine: () => Promise<LoadTestEngine>; // created only when load is sent
+  /** The production signals' source (DESIGN §9), created only when the configuration reads any. */
+  signals?: (() => Promise<SignalSource>) | undefined;
   now: () => number;
   log: Logger;
   /** Aborted by a signal or a deadline; its reason is the error the run ends with. */
@@ -258,23 +264,57 @@ async function refuseOtherAutoscalers(config: ScalerConfig, target: ScaleTarget,
   throw new TargetError(message);
 }
 
-/** Paused or at zero: no load is sent (DESIGN §4.7, §4.8). A failed load test is a probe failure. */
+/**
+ * Paused or at zero: no load is sent (DESIGN §4.7, §4.8); nor in the probe-less mode (§9). A failed load
+ * test is a probe failure. The production signals are read first (at zero too: the load signal sees
+ * demand there), so the probe's own requests are not in them when their window is shorter than the
+ * schedule's interval.
+ */
 async function measure(
   config: ScalerConfig,
   deps: RunDeps,
   status: { paused: boolean; replicas: number; pausedReplicas?: number | undefined },
 ): Promise<{ observations?: Observations; probeError?: string }> {
-  if (status.paused || status.pausedReplicas !== undefined || status.replicas === 0) return {};
+  if (status.paused || status.pausedReplicas !== undefined) return {};
+  const production = await readProduction(config, deps);
+  const alone = production && { observations: productionOnly(production, new Date(deps.now()).toISOString()) };
+  if (status.replicas === 0 || !hasProbe(config)) return alone ?? {};
   const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
   try {
-    return { observations: await engine.run(planFor(config), deps.signal) };
+    const observations = await engine.run(planFor(config), deps.signal);
+    return { observations: production ? { ...observations, production } : observations };
   } catch (err) {
     if (deps.signal?.aborted) throw deps.signal.reason;
     if (err instanceof ScalerError && err.exitCode === ExitCode.invalidInput) throw err;
     const probeError = messageOf(err);
     deps.log.log('warn', 'load test failed', { error: probeError });
-    return { probeError };
+    return { probeError, ...alone };
   }
+}
+
+/**
+ * The production signals of this run, or none when the configuration reads none. A signal that cannot
+ * be read is unmeasured: one warning each, naming the query, the server and the cause.
+ */
+async function readProduction(config: ScalerConfig, deps: RunDeps): Promise<ProductionObservations | undefined> {
+  const queries = productionQueries(config);
+  if (queries.length === 0 || !deps.signals) return undefined;
+  const source = await deps.signals(); // a token that cannot be read is bad input (exit 2)
+  let production: ProductionObservations;
+  try {
+    production = await interruptible(source.read(queries, { signal: deps.signal, until: deps.deadline }), deps.signal);
+  } finally {
+    await source.close();
+  }
+  const probe = hasProbe(config) ? 'the probe decides; ' : '';
+  for (const q of queries) {
+    const reading = q.kind === 'rate' ? production.rate : production.targets[q.name];
+    if (reading?.unmeasured === undefined) continue;
+    const then = q.kind === 'rate' ? 'the load signal is unmeasured this run' : `${probe}never a reason to scale down`;
+    const what = `production signal ${JSON.stringify(q.name)} (${redactQuery(q.query)})`;
+    deps.log.log('warn', `${what} unmeasured: ${reading.unmeasured}; ${then}`);
+  }
+  return production;
 }
 
 /**

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What `npm test` needs beside the npm packages, prepared on first use and cached: Java (DynamoDB
 # Local), openssl (test certificates), Chromium (the history picture), the test cluster's binaries
-# (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok), the Prometheus Pushgateway and
-# kustomize and AWS's Lambda Runtime Interface Emulator (all built from the Go module proxy), Locust (a venv from
-# PyPI), moto and cfn-lint (another venv from PyPI). System packages come from apt when run as
+# (kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok), the Prometheus Pushgateway,
+# Prometheus itself, kustomize and AWS's Lambda Runtime Interface Emulator (all built from the Go module
+# proxy), Locust (a venv from PyPI), moto and cfn-lint (another venv from PyPI). System packages come from apt when run as
 # root; otherwise a missing one stops here with the one line that installs it. Idempotent and quick
 # once everything is there. Cache: ${LATENCY_SCALER_CACHE:-~/.cache/latency-scaler}.
 set -euo pipefail
@@ -42,6 +42,7 @@ fi
 t=$SECONDS
 bash test/harness/kube/build.sh >/dev/null
 bash test/harness/pushgateway/build.sh >/dev/null
+bash test/harness/prometheus/build.sh >/dev/null
 bash test/harness/kustomize/build.sh >/dev/null
 bash test/harness/locust/install.sh >/dev/null
 bash test/harness/aws/install.sh >/dev/null

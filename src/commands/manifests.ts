@@ -103,7 +103,7 @@ export function fleetManifests(
   const dynamodb: string[] = [];
   for (const { source, config } of members) {
     // Locust workers are scaled through the same /scale calls as a target (commands/engine.ts).
-    const workers = config.loadTest.locust?.workers?.target;
+    const workers = config.loadTest?.locust?.workers?.target;
     if (workers) scaled(workers);
     if (isAwsTarget(config.target)) {
       aws.push(source);

@@ -1,4 +1,12 @@
-import { describeTarget, isKubernetesTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
+import {
+  describeTarget,
+  hasProbe,
+  isKubernetesTarget,
+  type KubernetesTargetRef,
+  type LoadTestConfig,
+  type ScalerConfig,
+} from '../config/types.ts';
+import { probed } from '../model/observations.ts';
 import { defaultStatePath } from '../model/target-key.ts';
 import type { StateStore } from '../state/types.ts';
 import { engineFor } from './engine.ts';
@@ -6,7 +14,7 @@ import { decisionText, statsTable } from '../report/text.ts';
 import { exitCodeOf, RunFailed } from '../errors.ts';
 import { targetKey } from '../model/target-key.ts';
 import type { RunOutcome } from '../report/metrics.ts';
-import { ANSWER_MS, runOnce, type RunOptions, type RunResult } from '../run.ts';
+import { ANSWER_MS, runOnce, type RunDeps, type RunOptions, type RunResult } from '../run.ts';
 import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { VERSION } from '../version.ts';
@@ -43,7 +51,8 @@ async function runAndPrint(config: ScalerConfig, ctx: CommandContext, options: R
       {
         store,
         target,
-        engine: () => engineFor(config, ctx),
+        engine: () => engineFor(probeOf(config), ctx),
+        signals: signalsOf(config, ctx),
         now: ctx.now,
         log: ctx.log,
         signal: ctx.signal,
@@ -59,10 +68,25 @@ async function runAndPrint(config: ScalerConfig, ctx: CommandContext, options: R
   return result;
 }
 
+/** The configuration's load test; runOnce asks for an engine only where there is one. */
+function probeOf(config: ScalerConfig): ScalerConfig & { loadTest: LoadTestConfig } {
+  if (!hasProbe(config)) throw new Error('no load test in the probe-less mode: no engine to create');
+  return config;
+}
+
+/** The production signals' source, when the configuration reads any; its module loads only then. */
+function signalsOf(config: ScalerConfig, ctx: CommandContext): RunDeps['signals'] {
+  const prometheus = config.signals.prometheus;
+  if (!prometheus) return undefined;
+  return async () =>
+    (await import('../signals/prometheus.ts')).createPrometheus(prometheus, config.api.timeout, ctx.env);
+}
+
 function print(ctx: CommandContext, result: RunResult): void {
   if (ctx.output === 'json') return printJson(ctx, result.record);
-  if (ctx.progress && result.observations) ctx.progress('\n');
-  if (result.observations) ctx.out(statsTable(result.observations));
+  const probe = probed(result.observations) ? result.observations : undefined;
+  if (ctx.progress && probe) ctx.progress('\n');
+  if (probe) ctx.out(statsTable(probe));
   ctx.out(decisionText(result.record));
 }
 

@@ -126,7 +126,11 @@ export function duration(doc: Doc & { above?: number }) {
   return v.pipe(
     v.union([v.number(), v.string()], says(rule)),
     v.check((x) => parseDuration(x) !== undefined, says(rule)),
-    v.check((x) => above === undefined || parseDuration(x)! > above, says(`must be longer than ${above} ms`)),
+    // Not a duration at all is said once, by the check above.
+    v.check(
+      (x) => above === undefined || (parseDuration(x) ?? Infinity) > above,
+      says(`must be longer than ${above} ms`),
+    ),
     v.transform((x) => parseDuration(x)!),
     json({
       description: `${doc.description} (a duration: 500ms, 5s, 2m, 1m30s, or a number of seconds)`,

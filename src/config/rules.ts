@@ -12,7 +12,8 @@ import {
   type StateSchema,
   type TargetSchema,
 } from './schema.ts';
-import { LOCUST_PERCENTILES, parseTargetType } from './target-type.ts';
+import { checkSignals } from './signals.ts';
+import { LOCUST_PERCENTILES, parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
 import {
   isAwsTarget,
   type AwsTargetRef,
@@ -47,8 +48,17 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
   if (replicas && replicas.min > replicas.max)
     issues.add('replicas', `min ${replicas.min} is greater than max ${replicas.max}`);
   const target = inputs.target ? targetRef(inputs.target, 'target', issues) : undefined;
-  const loadTest = parsed.loadTest ? readLoadTest(parsed.loadTest, issues) : undefined;
-  const targets = loadTest && listed ? resolveTargets(listed, loadTest, issues) : [];
+  checkSignals(parsed.signals, listed, issues);
+  const probeless = inputs.requireTarget && listed !== undefined && isProbeless(listed);
+  if (probeless && parsed.loadTest && loadTestGiven(parsed.loadTest)) {
+    issues.add(
+      'loadTest',
+      'is set, but every target is a production query and none reads the load test: remove loadTest ' +
+        '(no synthetic load is then sent) or add a probe target',
+    );
+  }
+  const loadTest = parsed.loadTest && !probeless ? readLoadTest(parsed.loadTest, issues) : undefined;
+  const targets = listed && (loadTest || probeless) ? resolveTargets(listed, loadTest, issues) : [];
   if (listed?.length === 0 && inputs.requireTarget) {
     issues.add(
       'targets',
@@ -62,9 +72,22 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
     (k) => !['target', 'state', 'loadTest', 'targets'].includes(k),
   );
   const complete = plain.every((k) => blocks[k as keyof typeof blocks] !== undefined);
-  if (!replicas || !loadTest || !state || !complete || (!target && inputs.requireTarget)) return undefined;
+  if (!replicas || !(loadTest || probeless) || !state || !complete || (!target && inputs.requireTarget))
+    return undefined;
   const whole = blocks as Required<typeof blocks>;
-  return { ...whole, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
+  // Probe-less (every target a production query): no loadTest, so no synthetic load (a run's config only).
+  const config = { ...whole, ...(target ? { target } : {}), loadTest, targets, state, source: inputs.source };
+  return config as LoadTestOnlyConfig;
+}
+
+/** Every target is a production query: the probe-less mode (DESIGN §9). */
+function isProbeless(listed: Parsed['targets']): boolean {
+  return listed.length > 0 && listed.every((t) => t.query !== undefined);
+}
+
+/** A load test was configured (beyond the schema's defaults): a host, requests, a script or Locust. */
+function loadTestGiven(lt: Parsed['loadTest']): boolean {
+  return lt.host !== undefined || lt.requests.length > 0 || lt.script !== undefined || lt.locust !== undefined;
 }
 
 function targetRef(t: NonNullable<Inputs['target']>, path: string, issues: Issues): TargetRef | undefined {
@@ -216,52 +239,71 @@ function resolveRequests(list: Parsed['loadTest']['requests'], issues: Issues): 
  * A target names its request by `name`, or by `method` + `endpoint` (LPA's form). An LPA file has
  * no `requests`: there each target's method + endpoint becomes a request of weight 1.
  */
-function resolveTargets(list: Parsed['targets'], loadTest: LoadTestConfig, issues: Issues): TargetSpec[] {
+function resolveTargets(list: Parsed['targets'], loadTest: LoadTestConfig | undefined, issues: Issues): TargetSpec[] {
   const out: TargetSpec[] = [];
-  const namesFromElsewhere = Boolean(loadTest.script) || loadTest.engine === 'locust'; // the script or the locustfile
-  const declared = loadTest.requests.length > 0;
   list.forEach((t, i) => {
     const path = `targets[${i}]`;
-    const type = parseTargetType(t.type); // the schema has checked it parses
-    const percentile = type?.kind === 'percentile' ? type.percentile : undefined;
-    if (
-      percentile !== undefined &&
-      loadTest.engine === 'locust' &&
-      !(LOCUST_PERCENTILES as readonly number[]).includes(percentile)
-    ) {
-      issues.add(
-        `${path}.type`,
-        `${show(t.type)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`,
-      );
+    // A production target: its query is its value; checkSignals has checked its fields.
+    if (t.query !== undefined) {
+      if (t.name === undefined) return;
+      const { target, tolerance, query } = t;
+      out.push({ label: 'query', request: t.name, type: { kind: 'query' }, target, tolerance, query });
+      return;
     }
-    if (type?.kind === 'failureRatio' && t.target > 1)
-      issues.add(`${path}.target`, `${show(t.target)} is above the maximum 1`);
-    let request: string | undefined;
-    if (t.name !== undefined) {
-      const known = loadTest.requests.some((r) => r.name === t.name);
-      request = known || namesFromElsewhere ? t.name : undefined;
-      const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ') || 'none';
-      if (!request) issues.add(`${path}.name`, `${show(t.name)} matches no request of the load test; known: ${names}`);
-    } else if (t.endpoint === undefined) {
-      issues.add(`${path}.endpoint`, 'is required (or name the request)');
-    } else {
-      const match = loadTest.requests.find((r) => r.method === t.method && r.path === t.endpoint);
-      const name = `${t.method} ${t.endpoint}`;
-      if (match) request = match.name;
-      else if (namesFromElsewhere) request = name;
-      else if (declared && !loadTest.derivedRequests) {
-        const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ');
-        issues.add(path, `${t.method} ${t.endpoint} matches no request of the load test; known: ${names}`);
-      } else {
-        loadTest.derivedRequests = true;
-        loadTest.requests.push({ name, method: t.method, path: t.endpoint, weight: 1, headers: {} });
-        request = name;
-      }
-    }
-    if (type && request !== undefined)
-      out.push({ label: t.type, request, type, target: t.target, tolerance: t.tolerance });
+    if (t.type === undefined) return void issues.add(`${path}.type`, `is required: ${TARGET_TYPES_HELP}`);
+    if (loadTest) resolveProbeTarget(t, t.type, path, loadTest, issues, out);
   });
   return out;
+}
+
+function resolveProbeTarget(
+  t: Parsed['targets'][number],
+  typeText: string,
+  path: string,
+  loadTest: LoadTestConfig,
+  issues: Issues,
+  out: TargetSpec[],
+): void {
+  const namesFromElsewhere = Boolean(loadTest.script) || loadTest.engine === 'locust'; // the script or the locustfile
+  const declared = loadTest.requests.length > 0;
+  const type = parseTargetType(typeText); // the schema has checked it parses
+  const percentile = type?.kind === 'percentile' ? type.percentile : undefined;
+  if (
+    percentile !== undefined &&
+    loadTest.engine === 'locust' &&
+    !(LOCUST_PERCENTILES as readonly number[]).includes(percentile)
+  ) {
+    issues.add(
+      `${path}.type`,
+      `${show(t.type)}: the Locust engine reports only ${LOCUST_PERCENTILES.map((p) => `p${p}`).join(', ')}`,
+    );
+  }
+  if (type?.kind === 'failureRatio' && t.target > 1)
+    issues.add(`${path}.target`, `${show(t.target)} is above the maximum 1`);
+  let request: string | undefined;
+  if (t.name !== undefined) {
+    const known = loadTest.requests.some((r) => r.name === t.name);
+    request = known || namesFromElsewhere ? t.name : undefined;
+    const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ') || 'none';
+    if (!request) issues.add(`${path}.name`, `${show(t.name)} matches no request of the load test; known: ${names}`);
+  } else if (t.endpoint === undefined) {
+    issues.add(`${path}.endpoint`, 'is required (or name the request)');
+  } else {
+    const match = loadTest.requests.find((r) => r.method === t.method && r.path === t.endpoint);
+    const name = `${t.method} ${t.endpoint}`;
+    if (match) request = match.name;
+    else if (namesFromElsewhere) request = name;
+    else if (declared && !loadTest.derivedRequests) {
+      const names = loadTest.requests.map((r) => JSON.stringify(r.name)).join(', ');
+      issues.add(path, `${t.method} ${t.endpoint} matches no request of the load test; known: ${names}`);
+    } else {
+      loadTest.derivedRequests = true;
+      loadTest.requests.push({ name, method: t.method, path: t.endpoint, weight: 1, headers: {} });
+      request = name;
+    }
+  }
+  if (type && request !== undefined)
+    out.push({ label: typeText, request, type, target: t.target, tolerance: t.tolerance });
 }
 
 function stateConfig(

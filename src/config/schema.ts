@@ -235,22 +235,87 @@ export const LoadTestSchema = object(
 
 export const TargetSpecSchema = object(
   {
-    name: v.optional(text({ description: 'the request to read, by name (or method + endpoint)' })),
+    name: v.optional(
+      text({ description: 'the request to read, by name (or method + endpoint); a production target: its name' }),
+    ),
     method: method("the request's method, as LPA names it"),
     endpoint: v.optional(
       text({ description: "the request's path, as LPA names it", pattern: /^\//, patternRule: 'must start with /' }),
     ),
-    type: v.pipe(
-      text({ description: `the statistic: ${TARGET_TYPES_HELP}` }),
-      v.check((t) => parseTargetType(t) !== undefined, says(`is not one of ${TARGET_TYPES_HELP}`)),
+    type: v.optional(
+      v.pipe(
+        text({ description: `the statistic: ${TARGET_TYPES_HELP} (required but for a production target)` }),
+        v.check((t) => parseTargetType(t) !== undefined, says(`is not one of ${TARGET_TYPES_HELP}`)),
+      ),
+    ),
+    query: v.optional(
+      text({
+        description:
+          'a production target: a PromQL query of signals.prometheus, one series, judged against target as it is ' +
+          '(e.g. a p95 in ms, an error ratio); no load test reads it',
+      }),
     ),
     target: number({
       min: 0,
-      description: 'the limit: milliseconds for latencies, a ratio for failureRatio, req/s for rps',
+      description: "the limit: milliseconds for latencies, a ratio for failureRatio, req/s for rps, a query's own unit",
     }),
     tolerance: v.nullish(number({ min: 0, description: 'a breach counts only beyond target × (1 + tolerance)' }), 0),
   },
   'a latency (or failure, or throughput) target',
+);
+
+/** A secret's source: a file (a mounted Secret, read each run) or an environment variable; never inline. */
+const secretFrom = (what: string) =>
+  object(
+    {
+      file: v.optional(text({ description: `a file holding ${what} (e.g. a mounted Secret), read each run` })),
+      env: v.optional(text({ description: `an environment variable holding ${what}` })),
+    },
+    `${what}: exactly one of file and env`,
+  );
+
+const PrometheusSchema = object(
+  {
+    url: url({
+      description:
+        "the server's base URL, e.g. http://prometheus:9090 (instant queries go to /api/v1/query; credentials in " +
+        'the URL are sent as basic auth, never logged)',
+    }),
+    headers: v.nullish(
+      stringMap({ description: 'sent with every query (e.g. X-Scope-OrgID for Mimir or Cortex); never logged' }),
+      {},
+    ),
+    tls: v.optional(
+      object(
+        { ca: text({ description: "a PEM file of the CA that signed the server's certificate" }) },
+        'TLS to the server (https URLs)',
+      ),
+    ),
+    auth: v.optional(
+      object(
+        {
+          bearer: v.optional(secretFrom('the bearer token')),
+          basic: v.optional(
+            object(
+              { username: text({ description: 'the user name' }), password: secretFrom('the password') },
+              'basic auth',
+            ),
+          ),
+        },
+        'credentials, never logged: bearer or basic',
+      ),
+    ),
+    maxAge: v.nullish(
+      duration({
+        above: 0,
+        description:
+          "a signal whose newest sample is older is unmeasured (a dead exporter's last rate); also the oldest " +
+          'answer trusted',
+      }),
+      '2m',
+    ),
+  },
+  'the Prometheus server (or any server of its HTTP API) the production signals are read from',
 );
 
 const stateSchema = v.variant(
@@ -401,6 +466,23 @@ export const ConfigSchema = object({
       ),
     },
     { description: 'the decisions kept in the state record' },
+  ),
+  signals: section(
+    {
+      prometheus: v.optional(PrometheusSchema),
+      rate: v.optional(
+        object(
+          {
+            query: text({
+              description:
+                'PromQL: the production request rate in req/s, one series (e.g. sum(rate(http_requests_total[1m])))',
+            }),
+          },
+          'the production load signal: read each run (at 0 replicas too) and recorded with the decision',
+        ),
+      ),
+    },
+    { description: 'production signals read from Prometheus beside the probe (README "Production signals")' },
   ),
   metrics: section(
     {

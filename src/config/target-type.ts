@@ -6,7 +6,8 @@ export type TargetType =
   | { kind: 'mean' | 'median' | 'min' | 'max' }
   | { kind: 'percentile'; percentile: number }
   | { kind: 'failureRatio' }
-  | { kind: 'rps' }; // a floor: breached when observed < target
+  | { kind: 'rps' } // a floor: breached when observed < target
+  | { kind: 'query' }; // a production target: the value of a Prometheus query, as it is (DESIGN §9)
 
 /** The percentiles Locust reports per request (its PERCENTILES_TO_REPORT): other pNN are refused with its engines. */
 export const LOCUST_PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
@@ -31,5 +32,6 @@ export function isFloor(type: TargetType): boolean {
 }
 
 export function unitOf(type: TargetType): string {
-  return type.kind === 'failureRatio' ? '' : type.kind === 'rps' ? ' req/s' : ' ms';
+  if (type.kind === 'failureRatio' || type.kind === 'query') return ''; // a query's value is in its own unit
+  return type.kind === 'rps' ? ' req/s' : ' ms';
 }

@@ -96,6 +96,8 @@ export interface TargetSpec {
   type: TargetType;
   target: number;
   tolerance: number; // a breach counts only beyond target × (1 + tolerance)
+  /** A production target (type `query`): its value is this PromQL query's, read from signals.prometheus. */
+  query?: string;
 }
 
 export type StateConfig =
@@ -105,7 +107,8 @@ export type StateConfig =
 
 export interface ScalerConfig extends Omit<Parsed, 'target' | 'loadTest' | 'targets' | 'state'> {
   target: TargetRef;
-  loadTest: LoadTestConfig;
+  /** None in the probe-less mode (every target a production query): no synthetic load is sent. */
+  loadTest?: LoadTestConfig | undefined;
   targets: TargetSpec[];
   state: StateConfig;
   /** Where the config came from, for messages. */
@@ -113,7 +116,17 @@ export interface ScalerConfig extends Omit<Parsed, 'target' | 'loadTest' | 'targ
 }
 
 /** What `loadtest` needs: the same configuration, with no scale target required. */
-export type LoadTestOnlyConfig = Omit<ScalerConfig, 'target'> & { target?: TargetRef };
+export type LoadTestOnlyConfig = Omit<ScalerConfig, 'target' | 'loadTest'> & {
+  target?: TargetRef;
+  loadTest: LoadTestConfig;
+};
+
+/** A configuration that sends a probe (a load test): all but the probe-less mode. */
+export function hasProbe<C extends { loadTest?: LoadTestConfig | undefined }>(
+  config: C,
+): config is C & { loadTest: LoadTestConfig } {
+  return config.loadTest !== undefined;
+}
 
 export type ScaleUpPolicy = ScalerConfig['scaleUp'];
 export type DecayPolicy = ScalerConfig['decay'];

@@ -35,7 +35,7 @@ const RETIRED: Record<string, string> = {
 /** With `requireTarget: true` (a run), the config has its target; `loadtest` needs none. */
 export function validateConfig(raw: unknown, options: ValidateOptions & { requireTarget: true }): ScalerConfig;
 export function validateConfig(raw: unknown, options: ValidateOptions): LoadTestOnlyConfig;
-export function validateConfig(raw: unknown, options: ValidateOptions): LoadTestOnlyConfig {
+export function validateConfig(raw: unknown, options: ValidateOptions): LoadTestOnlyConfig | ScalerConfig {
   const issues = new Issues(options.origins);
   if (!isObject(raw)) {
     issues.add('', `the configuration is ${show(raw)}, expected a YAML mapping`);

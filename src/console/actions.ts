@@ -173,7 +173,7 @@ async function reset(config: ScalerConfig, form: URLSearchParams, ctx: ActionCon
 }
 
 async function workers(config: ScalerConfig, form: URLSearchParams, ctx: ActionContext): Promise<ActionResult> {
-  const ref = config.loadTest.locust?.workers?.target;
+  const ref = config.loadTest?.locust?.workers?.target;
   if (!ref) return refused({ path: 'workers', message: 'this target drives no Locust worker Deployment' });
   const replicas = wholeNumber('replicas', form.get('replicas'));
   if (typeof replicas !== 'number') return refused(replicas);

@@ -144,7 +144,7 @@ async function accessOf(
 
 /** A Locust master with a worker Deployment: the master's count beside the Deployment's ready pods. */
 export async function workersView(config: ScalerConfig, ctx: ReadContext): Promise<WorkersView | undefined> {
-  const locust = config.loadTest.locust;
+  const locust = config.loadTest?.locust;
   const ref = locust?.workers?.target;
   if (!locust?.url || !ref) return undefined;
   const master = new LocustMaster(locust.url, locust, config.api.timeout);

@@ -57,8 +57,15 @@ function draft(ctx: Context): Draft {
   const hold = (reason: Reason, why: string): Draft => ({ reason, desired: current, why, calm: false });
 
   if (current === 0) {
-    const min = Math.max(policy.replicas.min, 0);
-    const why = min > 0 ? `target has 0 replicas, below min ${min}` : 'target has 0 replicas; no load sent';
+    // At zero no probe can run, but the production load signal can (DESIGN §4.14, §9).
+    const rate = input.observations?.production?.rate?.value ?? null;
+    const demand = rate !== null && rate > 0;
+    const min = Math.max(policy.replicas.min, demand ? 1 : 0);
+    const why = demand
+      ? `target has 0 replicas and production traffic (${round(rate)} req/s)`
+      : min > 0
+        ? `target has 0 replicas, below min ${min}`
+        : 'target has 0 replicas; no load sent';
     return { reason: 'ZeroReplicas', desired: min, why, calm: false };
   }
   const settle = settleState(ctx);
@@ -89,7 +96,18 @@ function draft(ctx: Context): Draft {
     const why = breached.map((e) => e.text).join('; ') + missing;
     return recommend(ctx, { situation: 'breached', measured, breached, failing, why });
   }
-  if (unmeasured.length > 0) return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
+  // A probe within and a production signal unmeasured: the probe decides, but the run is not calm
+  // (an unmeasured signal is never a reason to go down) and is no probe failure.
+  const probeMeasured = measured.some((e) => !e.production);
+  const onlyProduction = unmeasured.every((e) => e.production);
+  if (unmeasured.length > 0 && (!probeMeasured || !onlyProduction)) {
+    return probeFailed(ctx, unmeasured.map((e) => e.text).join('; '));
+  }
+  if (unmeasured.length > 0 && !failing) {
+    const within = measured.map((e) => e.text).join('; ');
+    const why = `${within} within target; ${unmeasured.map((e) => e.text).join('; ')}: not calm, no decay`;
+    return { reason: 'SignalUnmeasured', desired: current, why, calm: false, neverDown: true };
+  }
   if (failing) {
     const why = `${failures.text} > ${round(policy.decay.maxFailureRatio * 100)}%`;
     return recommend(ctx, { situation: 'failing', measured, breached, failing, why });

@@ -1,7 +1,13 @@
 // Observations × targets → one evaluation per target (pure).
 import { isFloor, unitOf } from '../config/target-type.ts';
 import type { TargetSpec } from '../config/types.ts';
-import { percentileKey, requestStats, type Observations, type RequestStats } from '../model/observations.ts';
+import {
+  percentileKey,
+  requestStats,
+  type Observations,
+  type ProductionReading,
+  type RequestStats,
+} from '../model/observations.ts';
 
 export interface TargetEvaluation {
   target: string; // `GET /x mean`
@@ -11,13 +17,30 @@ export interface TargetEvaluation {
   load: number | null;
   breached: boolean;
   text: string; // `GET /x mean 12.4 ms > 7 ms`
+  /** A production target (DESIGN §9): its value is a Prometheus query's, not the probe's. */
+  production?: true;
 }
 
+/**
+ * Each target judged alike, a probe's or a production one's: breach, tolerance, calm. A production
+ * target is unmeasured when its signal could not be read (the reading says why).
+ */
 export function evaluateTargets(
   targets: readonly TargetSpec[],
   observations: Observations | undefined,
 ): TargetEvaluation[] {
-  return targets.map((t) => evaluateTarget(t, requestStats(observations, t.request)));
+  return targets.map((t) =>
+    t.query !== undefined
+      ? evaluateProduction(t, observations?.production?.targets[t.request])
+      : evaluateTarget(t, requestStats(observations, t.request)),
+  );
+}
+
+function evaluateProduction(t: TargetSpec, reading: ProductionReading | undefined): TargetEvaluation {
+  const why = reading?.unmeasured ?? 'not read (no production signals this run)';
+  const value = reading?.value ?? null;
+  const e = value === null ? unmeasured(t.request, t, why) : judged(t.request, t, value);
+  return { ...e, production: true };
 }
 
 function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetEvaluation {
@@ -25,15 +48,17 @@ function evaluateTarget(t: TargetSpec, stats: RequestStats | undefined): TargetE
   const value = stats ? valueOf(t, stats) : null;
   if (value === null) {
     const why = !stats || stats.count === 0 ? 'no request completed' : `none of ${stats.count} requests was timed`;
-    return {
-      target: name,
-      limit: t.target,
-      value: null,
-      load: null,
-      breached: false,
-      text: `${name}: not measured (${why})`,
-    };
+    return unmeasured(name, t, why);
   }
+  return judged(name, t, value);
+}
+
+function unmeasured(name: string, t: TargetSpec, why: string): TargetEvaluation {
+  const text = `${name}: not measured (${why})`;
+  return { target: name, limit: t.target, value: null, load: null, breached: false, text };
+}
+
+function judged(name: string, t: TargetSpec, value: number): TargetEvaluation {
   const floor = isFloor(t.type);
   const load = floor
     ? value === 0
@@ -84,6 +109,8 @@ function valueOf(t: TargetSpec, s: RequestStats): number | null {
       return s.max;
     case 'percentile':
       return s.percentiles[percentileKey(t.type.percentile)] ?? null;
+    case 'query':
+      return null; // read from Prometheus, never from the load test (evaluateProduction)
   }
 }
 
@@ -138,7 +165,7 @@ function lagFor(t: TargetSpec, g: NonNullable<Observations['generator']>): numbe
     case 'max':
       return g.p99Ms;
     default:
-      return undefined; // min: the fastest answer; failures and rates are not times
+      return undefined; // min: the fastest answer; failures and rates are not times; a query is not ours
   }
 }
 

@@ -10,6 +10,8 @@ export interface Limited {
   limitedBy?: 'min' | 'max';
   /** The scale-down was held by latency-scaler.io/paused-scale-down. */
   scaleDownPaused: boolean;
+  /** Not to 0, and why: the production rate says there is traffic, or could not be read. */
+  keptAtOne?: string;
   /**
    * A scale-up held at the current count because pods cannot be placed (DESIGN §4.13): `waiting`
    * while a node is likely on its way, `unschedulable` otherwise.
@@ -31,6 +33,10 @@ export function applyLimits(ctx: Context, d: Draft): Limited {
   const scaleDownPaused = input.status.pausedScaleDown === true && applied < current && !d.exact;
   if (scaleDownPaused) applied = current;
   if (d.reason === 'ZeroReplicas' && d.desired === 0) applied = current;
+  // To 0 only on a measured production rate of 0: otherwise the next run could not see the demand.
+  const rate = input.observations?.production?.rate?.value ?? null;
+  const keptForTraffic = applied === 0 && current > 0 && rate !== 0;
+  if (keptForTraffic) applied = 1;
   // Pods the cluster cannot place are no capacity: add none beyond them (never a limit on going down).
   const pending = input.status.pending;
   const full = pending !== undefined && pending.unschedulable > 0 && applied > current && !d.exact;
@@ -38,7 +44,16 @@ export function applyLimits(ctx: Context, d: Draft): Limited {
   const limitedBy =
     applied !== bounded ? undefined : bounded < d.desired ? 'max' : bounded > d.desired ? 'min' : undefined;
   const capacity = full ? capacityOf(pending, ctx) : undefined;
-  return { applied, scaleDownPaused, ...(limitedBy ? { limitedBy } : {}), ...(capacity ? { capacity } : {}) };
+  const kept = keptForTraffic
+    ? { keptAtOne: rate === null ? 'the production rate is unmeasured' : `production traffic ${rate} req/s` }
+    : {};
+  return {
+    applied,
+    scaleDownPaused,
+    ...(limitedBy ? { limitedBy } : {}),
+    ...(capacity ? { capacity } : {}),
+    ...kept,
+  };
 }
 
 /**

@@ -117,6 +117,11 @@ export interface ModelView {
   reading: { t: number; clipped: boolean; failShare: number; requests: number; lower: boolean; a: number };
 }
 
+/** A latency target of the probe's (not a failure ratio, a rate floor, or a production query). */
+function isProbeLatency(t: ModelPolicy['targets'][number]): boolean {
+  return t.type.kind !== 'failureRatio' && t.type.kind !== 'rps' && t.type.kind !== 'query';
+}
+
 /** The latency the model reads: the mean of the request the first latency target names. */
 export function primaryMean(policy: ModelPolicy, observations: Observations | undefined): number | undefined {
   const stats = primaryStats(policy, observations);
@@ -124,7 +129,7 @@ export function primaryMean(policy: ModelPolicy, observations: Observations | un
 }
 
 function primaryStats(policy: ModelPolicy, observations: Observations | undefined) {
-  const target = policy.targets.find((t) => t.type.kind !== 'failureRatio' && t.type.kind !== 'rps');
+  const target = policy.targets.find(isProbeLatency);
   return target ? requestStats(observations, target.request) : undefined;
 }
 
@@ -446,7 +451,7 @@ function latencyLimits(
 ): { limit: number; value: number; tolerance: number }[] {
   const out: { limit: number; value: number; tolerance: number }[] = [];
   for (const [i, t] of policy.targets.entries()) {
-    if (t.type.kind === 'failureRatio' || t.type.kind === 'rps') continue;
+    if (!isProbeLatency(t)) continue;
     const e = evaluations[i];
     if (e?.value !== null && e?.value !== undefined)
       out.push({ limit: t.target, value: e.value, tolerance: t.tolerance });
@@ -472,7 +477,7 @@ function stuckWhy(stuck: NonNullable<ModelState['stuck']>, policy: ModelPolicy):
     const what = `scale-ups did not move the latency (${stuck.t} ms) beyond what the load's own growth explains`;
     return `${what}: a bottleneck more replicas do not relieve`;
   }
-  const target = policy.targets.find((t) => t.type.kind !== 'failureRatio' && t.type.kind !== 'rps');
+  const target = policy.targets.find(isProbeLatency);
   const limit = target ? `${target.target} ms` : 'the target';
   const was = stuck.was !== undefined ? ` (it was ${stuck.was} ms: the service itself got slower)` : '';
   return `the service time s₀ ${stuck.s0} ms${was} is above the target ${limit}: no count of replicas meets it`;

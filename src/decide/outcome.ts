@@ -12,7 +12,10 @@ export function outcome(ctx: Context, d: Draft, limited: Limited): Decision {
   const { current } = ctx;
   const { applied, limitedBy } = limited;
   const action = applied > current ? 'up' : applied < current ? 'down' : 'hold';
-  const held = limited.scaleDownPaused ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)' : '';
+  const paused = limited.scaleDownPaused
+    ? ' (scale-down paused by annotation latency-scaler.io/paused-scale-down)'
+    : '';
+  const held = paused + (limited.keptAtOne ? ` (not to 0: ${limited.keptAtOne})` : '');
   const message = describe(ctx, d, action, limited) + held;
   // A scale-up held for the cluster's capacity says so in its reason code (DESIGN §4.13); a probe
   // failure stays one (its sentence says the rest).

@@ -23,6 +23,7 @@ export type Reason =
   | 'NotScalable' // model policy, hold or back: scale-ups did not move the latency beyond the load's own growth
   | 'TargetUnreachable' // model policy, hold or back: the service time itself is above the target
   | 'Calibrating' // model policy, one step up: learning the service time before any scale-down
+  | 'SignalUnmeasured' // hold: the probe within, a production signal unmeasured: not calm, never down
   | 'Unschedulable' // hold: a scale-up, but pods the cluster cannot place are pending (Warning Event)
   | 'WaitingForNode'; // hold: a scale-up, but pending pods wait for a node a cluster autoscaler is adding
 

@@ -1,6 +1,6 @@
 // The one place that picks a load-test engine. What an engine needs from elsewhere (scaling the
 // Locust workers through a scale target) is handed in by the caller, so loadtest/ imports no adapter.
-import type { ScalerConfig } from '../config/types.ts';
+import type { LoadTestOnlyConfig } from '../config/types.ts';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ScalerError } from '../errors.ts';
 import { LocalEngine, type LocalEngineOptions } from './local.ts';
@@ -16,7 +16,7 @@ export interface EngineOptions {
 }
 
 export async function createEngine(
-  config: Pick<ScalerConfig, 'loadTest' | 'api'>,
+  config: Pick<LoadTestOnlyConfig, 'loadTest' | 'api'>,
   options: EngineOptions = {},
 ): Promise<LoadTestEngine> {
   const { loadTest } = config;

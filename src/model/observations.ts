@@ -38,8 +38,33 @@ export interface GeneratorDelay {
   samples: number;
 }
 
+/**
+ * One production signal's reading (DESIGN §9): the value of an instant PromQL query, or why there is
+ * none. Unmeasured (value null) is never a reason to scale down.
+ */
+export interface ProductionReading {
+  query: string;
+  value: number | null;
+  /** The sample's time (ISO), as the server stamped the answer. */
+  at?: string;
+  /** The age of the newest raw sample behind the value (ms), where the server could tell it. */
+  ageMs?: number;
+  /** Why there is no value, in words: `Prometheus at http://prom:9090: connection refused`. */
+  unmeasured?: string;
+}
+
+/** What the production signals read this run, from one server. */
+export interface ProductionObservations {
+  server: string; // its base URL, credentials masked
+  /** Each production target's reading, by the target's name. */
+  targets: Record<string, ProductionReading>;
+  /** The production request rate (req/s): the load signal, read at 0 replicas too. */
+  rate?: ProductionReading;
+}
+
 export interface Observations {
-  engine: 'local' | 'locust';
+  /** `none`: no synthetic load was sent (probe-less mode, or 0 replicas): only production signals. */
+  engine: 'local' | 'locust' | 'none';
   startedAt: string; // ISO time
   measuredMs: number; // the window the statistics cover (warm-up excluded)
   /** Each request once, by its name: sums over these values count every request once. */
@@ -53,6 +78,30 @@ export interface Observations {
   generator?: GeneratorDelay;
   /** The probe was widened after it saw saturation: how many users it added, and when (ms into the test). */
   widened?: { users: number; atMs: number; aboveMs: number };
+  /** The production signals read from Prometheus this run, beside the probe (DESIGN §9). */
+  production?: ProductionObservations;
+}
+
+/** Whether the observations include a probe (a load test ran), not only production signals. */
+export function probed(o: Observations | undefined): o is Observations {
+  return o !== undefined && o.engine !== 'none';
+}
+
+/** The observations of a run that sent no synthetic load: its production signals alone. */
+export function productionOnly(production: ProductionObservations, startedAt: string): Observations {
+  const none: RequestStats = {
+    name: 'Aggregated',
+    count: 0,
+    failures: 0,
+    rps: 0,
+    min: 0,
+    max: 0,
+    mean: 0,
+    median: 0,
+    percentiles: {},
+    failuresByKind: {},
+  };
+  return { engine: 'none', startedAt, measuredMs: 0, requests: {}, aggregated: none, production };
 }
 
 /** A request's statistics by its name or an alias (what a target names). */

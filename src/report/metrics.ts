@@ -115,10 +115,11 @@ function decisionFamilies(run: DecidedRun): Family[] {
 }
 
 /** The unit a target's values are in, once converted to base units; each unit is its own metric name. */
-type Unit = 'seconds' | 'ratio' | 'requests_per_second';
+type Unit = 'seconds' | 'ratio' | 'requests_per_second' | 'value';
 
 function unitOf(t: TargetSpec): Unit {
   if (t.type.kind === 'failureRatio') return 'ratio';
+  if (t.type.kind === 'query') return 'value'; // a production query's value, in the query's own unit
   return t.type.kind === 'rps' ? 'requests_per_second' : 'seconds';
 }
 
@@ -131,6 +132,7 @@ const UNIT_WORDS: Record<Unit, string> = {
   seconds: 'latency targets, in seconds',
   ratio: 'failureRatio targets, as a ratio (0-1)',
   requests_per_second: 'rps targets (a floor), in requests per second',
+  value: "production targets, the Prometheus query's value as it is",
 };
 
 /**
@@ -170,8 +172,8 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 function loadTestFamilies(run: DecidedRun): Family[] {
-  const all = run.observations?.aggregated;
-  if (!all) return []; // no load sent: paused, zero replicas
+  const all = run.observations?.engine === 'none' ? undefined : run.observations?.aggregated;
+  if (!all) return []; // no load sent: paused, zero replicas, probe-less
   const kinds = run.decision.failures?.kinds ?? {};
   const byKind = new Map<string, number>();
   for (const [kind, n] of Object.entries(kinds))

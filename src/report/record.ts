@@ -1,6 +1,6 @@
 // The decision record: the one document each run prints (JSON with --output json).
 import type { Decision } from '../decide/decide.ts';
-import type { Observations, RequestStats } from '../model/observations.ts';
+import type { Observations, ProductionObservations, RequestStats } from '../model/observations.ts';
 
 export interface DecisionRecord {
   time: string;
@@ -30,6 +30,8 @@ export interface DecisionRecord {
     requests: Record<string, RequestStats>;
     aggregated: RequestStats;
   };
+  /** The production signals read this run: each value (or why none) with its query and sample time. */
+  production?: ProductionObservations;
 }
 
 export function buildRecord(args: {
@@ -42,7 +44,9 @@ export function buildRecord(args: {
   observations?: Observations | undefined;
   applyFailed?: string | undefined;
 }): DecisionRecord {
-  const { decision: d, observations: o } = args;
+  const { decision: d } = args;
+  const o = args.observations?.engine === 'none' ? undefined : args.observations; // no load test: no statistics
+  const production = args.observations?.production;
   return {
     time: new Date(args.time).toISOString(),
     target: args.target,
@@ -73,5 +77,6 @@ export function buildRecord(args: {
           },
         }
       : {}),
+    ...(production ? { production } : {}),
   };
 }

@@ -44,6 +44,11 @@ export function decisionText(r: DecisionRecord): string {
   const lines = [`${r.dryRun ? '[dry run] ' : ''}${r.target}: ${r.message}`];
   if (r.applyFailed) lines.push(`apply failed: ${r.applyFailed}`);
   if (r.unreliable) lines.push(`note: ${r.unreliable}`);
+  const rate = r.production?.rate;
+  if (rate) {
+    const value = rate.value === null ? `unmeasured (${rate.unmeasured})` : `${fmt(rate.value)} req/s`;
+    lines.push(`production rate: ${value}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

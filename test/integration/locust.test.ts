@@ -90,10 +90,10 @@ describe('Locust engine', () => {
           engine === 'local'
             ? new LocalEngine()
             : new LocustEngine(
-                { ...config.loadTest.locust!, url: config.loadTest.locust!.url! },
+                { ...config.loadTest!.locust!, url: config.loadTest!.locust!.url! },
                 { callTimeoutMs: config.api.timeout },
               );
-        const observations = await runner.run({ ...config.loadTest, percentiles: [50, 95] });
+        const observations = await runner.run({ ...config.loadTest!, percentiles: [50, 95] });
         decisions.push(
           decide({
             targetKey: 'k',

@@ -1,4 +1,4 @@
-// Imports point one way (DESIGN §2): shells → commands (and the console) /run → decide, loadtest, state, target, report
+// Imports point one way (DESIGN §2): shells → commands (and the console) /run → decide, loadtest, state, target, signals, report
 // → kube, aws → config, model, the base modules. The decision imports no adapter; no adapter folder
 // imports another; no two files import each other, however indirectly. Read from the source (static,
 // re-exported and dynamic imports alike).
@@ -23,15 +23,16 @@ function partOf(file: string): string {
 const BOTTOM = ['config', 'model', 'base'];
 const ALLOWED: Record<string, string[]> = {
   shell: ['shell', 'commands', 'run', 'decide', 'loadtest', 'state', 'target', 'report', 'kube', 'aws', ...BOTTOM],
-  commands: ['commands', 'console', 'run', 'decide', 'loadtest', 'state', 'target', 'report', ...BOTTOM],
+  commands: ['commands', 'console', 'run', 'decide', 'loadtest', 'state', 'target', 'signals', 'report', ...BOTTOM],
   // The console (serve): beside the commands, on the code they use (status, the manual change).
   console: ['console', 'commands', 'run', 'loadtest', 'state', 'target', 'report', ...BOTTOM],
-  run: ['run', 'decide', 'loadtest', 'state', 'target', 'report', ...BOTTOM],
+  run: ['run', 'decide', 'loadtest', 'state', 'target', 'signals', 'report', ...BOTTOM],
   decide: ['decide', ...BOTTOM],
   report: ['report', 'decide', ...BOTTOM],
   loadtest: ['loadtest', ...BOTTOM],
   state: ['state', 'kube', 'aws', ...BOTTOM],
   target: ['target', 'kube', 'aws', 'report', ...BOTTOM],
+  signals: ['signals', 'report', ...BOTTOM], // production signals (Prometheus): an adapter adding observations
   kube: ['kube', 'aws', ...BOTTOM],
   aws: ['aws', 'base'],
   config: BOTTOM,

@@ -49,12 +49,12 @@ describe('loadConfig', () => {
         SCALER_TARGET_URL: 'http://127.0.0.1:9/replicas',
       },
     });
-    assert.equal(config.loadTest.host, 'http://fibonacci:5000');
-    assert.equal(config.loadTest.users, 10);
-    assert.equal(config.loadTest.spawnRate, 5);
-    assert.equal(config.loadTest.duration, 5000);
+    assert.equal(config.loadTest?.host, 'http://fibonacci:5000');
+    assert.equal(config.loadTest?.users, 10);
+    assert.equal(config.loadTest?.spawnRate, 5);
+    assert.equal(config.loadTest?.duration, 5000);
     assert.deepEqual(
-      config.loadTest.requests.map((r) => `${r.method} ${r.path}`),
+      config.loadTest?.requests.map((r) => `${r.method} ${r.path}`),
       ['GET /fibonacci?n=10'],
     );
     assert.deepEqual(config.decay, { mode: 'lpa', replicas: 1, unchangedRuns: 3, maxFailureRatio: 0.01 });
@@ -67,12 +67,12 @@ describe('loadConfig', () => {
       `${LPA_EVALUATION_CONFIG}loadTest: { host: http://a:1, users: 1 }\ntarget: { kind: http, url: http://127.0.0.1:9/r }\n`,
     );
     const env = { locustUsers: '2', SCALER_USERS: '3' };
-    assert.equal((await loadConfig({ configPath: path, env: { locustUsers: '2' } })).loadTest.users, 2);
-    assert.equal((await loadConfig({ configPath: path, env })).loadTest.users, 3);
-    assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' } })).loadTest.users, 4);
+    assert.equal((await loadConfig({ configPath: path, env: { locustUsers: '2' } })).loadTest?.users, 2);
+    assert.equal((await loadConfig({ configPath: path, env })).loadTest?.users, 3);
+    assert.equal((await loadConfig({ configPath: path, env, flags: { users: '4' } })).loadTest?.users, 4);
     assert.equal(
       (await loadConfig({ configPath: path, env, flags: { users: '4' }, overrides: { 'loadTest.users': 5 } })).loadTest
-        .users,
+        ?.users,
       5,
     );
   });

@@ -50,7 +50,8 @@ interface Setup {
 
 const arbSetup: fc.Arbitrary<Setup> = fc
   .record({
-    min: fc.integer({ min: 0, max: 3 }),
+    // min 0 is refused without a production load query (DESIGN §4.14): these sequences have none.
+    min: fc.integer({ min: 1, max: 3 }),
     span: fc.integer({ min: 1, max: 8 }),
     start: fc.integer({ min: 1, max: 12 }),
     unchangedRuns: fc.integer({ min: 1, max: 4 }),

@@ -12,6 +12,7 @@ import {
   runFamilies,
   type RunOutcome,
 } from '../../../src/report/metrics.ts';
+import { productionOnly } from '../../../src/model/observations.ts';
 import { observe, policy, REQ, record } from '../decide/fixtures.ts';
 
 const TARGETS: TargetSpec[] = [
@@ -218,5 +219,41 @@ describe('failure kinds as label values', () => {
     assert.equal(failureKind("ConnectionRefusedError(111, 'Connection refused')"), 'connection refused');
     assert.equal(failureKind('ReadTimeout(...)'), 'timeout');
     assert.equal(failureKind('user 42 saw something odd at /x/42'), 'other');
+  });
+});
+
+describe('production signals in the metrics', () => {
+  it("a production target's value and limit as they are (the query's own unit); no load-test series without a probe", () => {
+    const prod: TargetSpec = {
+      label: 'query',
+      request: 'p95-prod',
+      type: { kind: 'query' },
+      target: 250,
+      tolerance: 0,
+      query: 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[1m]))) * 1000',
+    };
+    const production = { server: 'http://p:9090', targets: { 'p95-prod': { query: prod.query!, value: 312.5 } } };
+    const observations = productionOnly(production, '2026-12-01T12:00:00Z');
+    const p = policy({ targets: [prod], replicas: { min: 1, max: 4 } });
+    const decision = decide({
+      targetKey: 'k',
+      status: { replicas: 2, paused: false },
+      record: null,
+      observations,
+      policy: p,
+      now: NOW,
+    });
+    const run: RunOutcome = {
+      exitCode: 0,
+      startedAt: NOW - 1_000,
+      endedAt: NOW,
+      version: '0.1.0',
+      decided: { decision, observations, replicas: p.replicas, targets: [prod] },
+    };
+    const s = samples(exposition(runFamilies(run)));
+    assert.equal(s.get('latency_scaler_target_observed_value{target="p95-prod"}'), 312.5);
+    assert.equal(s.get('latency_scaler_target_limit_value{target="p95-prod"}'), 250);
+    assert.equal(s.get('latency_scaler_target_breached{target="p95-prod"}'), 1);
+    assert.equal([...s.keys()].filter((k) => k.startsWith('latency_scaler_loadtest_')).length, 0);
   });
 });
