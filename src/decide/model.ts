@@ -47,6 +47,12 @@ const SLOWER_SHARE = 0.5;
 const MIN_FAST_REQUESTS = 50;
 /** Below this utilization the fastest answers are the service's own (what a slower service is told by). */
 const FAST_UTILIZATION = 0.9;
+/** The weight of a new sample of the production rate's scale (servers per request/s). */
+const PER_REQUEST_WEIGHT = 0.2;
+/** Runs that taught the rate's scale before the model sizes on it. */
+const RATE_FITS = 2;
+/** The relative noise of a load read from the production rate (a counter's rate over a minute). */
+const RATE_NOISE = 0.03;
 /** A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned afresh). */
 const FASTER = 0.7;
 /** A test step: this much more capacity, at least one replica. */
@@ -198,7 +204,22 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     noise: loadNoise(t, s, n, r, jitter),
     ...(r.lower ? { lower: true } : {}),
   });
-  state = withLoad(state, loadEntry(read, s0));
+  // The production rate (req/s), where a signal measured it: learned against the probe's reading of
+  // the utilization (only where the latency tells it), then read as load directly (DESIGN §9).
+  const rate = productionRate(input.observations);
+  // Informative: a queue the latency shows well beyond its noise, short of saturation (near s₀ with
+  // many servers the latency cannot tell 10% busy from 70%).
+  const informative = !clipped && !read.saturated && read.rho <= 0.95 && t >= s0 * (1 + Math.max(0.3, 4 * jitter));
+  if (rate !== undefined && rate > 0 && informative) {
+    const sample = read.a / rate;
+    const known = state.perRequest;
+    const perRequest = known === undefined ? sample : (1 - PER_REQUEST_WEIGHT) * known + PER_REQUEST_WEIGHT * sample;
+    state = { ...state, perRequest: Number(perRequest.toPrecision(4)), rateFits: (state.rateFits ?? 0) + 1 };
+  }
+  const learnedRate = state.perRequest !== undefined && (state.rateFits ?? 0) >= RATE_FITS;
+  const fromRate = rate !== undefined && learnedRate ? rate * state.perRequest! : undefined;
+  const rateEntry = (a: number) => ({ at: now, a, noise: RATE_NOISE });
+  state = withLoad(state, fromRate !== undefined ? rateEntry(fromRate) : loadEntry(read, s0));
 
   const failShare = input.failures?.ratio ?? 0;
   const requests = input.failures?.requests ?? stats?.count ?? 0;
@@ -233,7 +254,12 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     state = { ...withLoad(relearned, loadEntry(read, s0)), stuck: stop };
   }
   const { rho, saturated, lower } = read;
-  const load = read.a;
+  // The load the sizing reads: the rate's where there is one (it knows a load the latency cannot tell,
+  // near idle or past saturation), else the latency's.
+  const rated = fromRate !== undefined;
+  // Failing or saturated, the probe's "at least" stands beside it (a rate of served requests caps at
+  // the capacity; a concurrency limit sheds below it).
+  const load = fromRate === undefined ? read.a : clipped || saturated ? Math.max(fromRate, read.a) : fromRate;
 
   const stuck = state.stuck;
   // Sizing an overload, or where the target is out of reach, aims no lower than the reachable: a limit
@@ -242,6 +268,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const limits = reachOnly ? reachLimits(policy, input.evaluations, t, s0) : latencyLimits(policy, input.evaluations);
   const growth = growthOf(state.loads);
   const usable = !clipped && !saturated;
+  // With a rate, an idle-looking latency still sizes (the rate says how far the load is from the knee).
   const slots = policy.model.concurrency;
   /** The latency at c replicas: the observed one carried by the model from today's load to `ahead`. */
   const carry = (aNow: number, ahead: number, observed: number) => {
@@ -267,7 +294,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // None within reach and no overload seen: the latency is not queueing the model can remove.
   const sized = (share: number, aNow: number, ahead: number, quiet = 1): number | undefined => {
     // At or below s₀ the run says nothing of the load (noise, or s₀ learned high): no sizing on it.
-    if (usable && t <= s0) return undefined;
+    if (usable && t <= s0 && !rated) return undefined;
     const c = size(share, aNow, ahead, quiet);
     return c > policy.replicas.max && usable ? undefined : c;
   };
@@ -290,7 +317,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const same = state.same?.c === ready && state.same.t.length > 0 ? state.same.t : [t];
   const settled = same.reduce((x, y) => x + y, 0) / same.length;
   const worst = settled * (1 + jitter / Math.sqrt(same.length));
-  const heavier = clipped ? load : utilizationAt(Math.max(t, worst) / s0, n) * n;
+  const heavier = clipped ? load : rated ? load * (1 + RATE_NOISE) : utilizationAt(Math.max(t, worst) / s0, n) * n;
   // At or below s₀ too: an idle service is where a scale-down is surest (sized on that worst load,
   // one run ahead where it rises: no scale-down into a rising load).
   const downward = size(headroom * 0.9, heavier, heavier * growth);
@@ -304,7 +331,9 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const sure = utilizationAt(t / (1 + 2 * jitter) / s0, n) * n;
   const surely = sized(headroom, sure, sure * growth, 1 + 2 * jitter);
   let needEarly: number | undefined;
-  if (early !== undefined && growth > 1) needEarly = early;
+  // A rate is no noisy latency: it asks for a scale-up within target at once.
+  if (rated) needEarly = need;
+  else if (early !== undefined && growth > 1) needEarly = early;
   else if (surely !== undefined && surely > ready) needEarly = surely;
   else if (early !== undefined && earlier !== undefined) needEarly = Math.min(early, earlier);
   state = { ...state, early: early ?? null };
@@ -326,7 +355,9 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     calibration: state.fits > 0 ? 'fitted' : state.probe?.idle === true ? 'idle' : 'none',
     noise: jitter,
     earlier,
-    text: describe(s0, clipped, saturated, falling, rho, ready, growth),
+    text:
+      describe(s0, clipped, saturated, falling, rated ? load / n : rho, ready, growth) +
+      (rated ? ` (${round(rate!)} req/s)` : ''),
     predict: carry(load, ahead, t),
     predictDown: carry(heavier, heavier, Math.max(t, worst)),
     reading: { t, clipped, failShare, requests, lower, a: load },
@@ -392,6 +423,12 @@ function timelineOf(stats: ReturnType<typeof primaryStats>, s0: number) {
   const rise = h.second.mean - h.first.mean;
   const growing = rise > Math.max(0.25 * h.first.mean, s0);
   return { growing, overload: growing ? 1 + rise / (h.spanMs / 2) : 1 };
+}
+
+/** The production request rate (req/s) a load signal measured this run; undefined where none did. */
+function productionRate(observations: Observations | undefined): number | undefined {
+  const value = observations?.production?.rate?.value;
+  return value === null || value === undefined || !Number.isFinite(value) || value < 0 ? undefined : value;
 }
 
 /** This run as the model learns from it; a suspect run is kept from pairing with the last (no noise, no fit). */

@@ -103,6 +103,12 @@ export interface ModelState {
   /** A stop lifted (the load grew, or a retry): the next scale-up that does not show stops again at once. */
   again: ModelStuck | null;
   stableUntil: string | null; // no scale-down before (after sizing from goodput)
+  /**
+   * The production load signal's scale (DESIGN §9): servers of load per request/s of production rate,
+   * learned where the probe's latency tells the utilization; then the rate alone sizes the replicas.
+   */
+  perRequest?: number;
+  rateFits?: number; // the runs it was learned from
   /** A scale-down that a breach or failures followed at once: no lower than `c` until `until` (epoch ms). */
   floor?: { c: number; until: number };
   /** The one step up taken to calibrate s₀ before any scale-down; `idle`: it moved nothing. */
@@ -145,6 +151,8 @@ export function decodeModel(x: unknown): ModelState | null {
     (m.stuck === null || isStuck(m.stuck)) &&
     (m.again === null || isStuck(m.again)) &&
     (m.stableUntil === null || time(m.stableUntil)) &&
+    (m.perRequest === undefined || positive(m.perRequest)) &&
+    (m.rateFits === undefined || count(m.rateFits)) &&
     (m.floor === undefined || (object(m.floor) && count(m.floor.c) && num(m.floor.until))) &&
     (m.probe === null || (object(m.probe) && count(m.probe.c) && [true, false, null].includes(m.probe.idle)));
   return ok ? m : null;

@@ -57,6 +57,8 @@ export const AUTOSCALERS: Record<string, MakeAutoscaler> = {
   'LPA default, as 0.1 measured': decider('LPA default, as 0.1 measured', POLICIES['LPA default']!, true),
   'LPA default': decider('LPA default', POLICIES['LPA default']!),
   model: decider('model', modelPolicy),
+  // The model with a production load signal (a Prometheus rate of the requests, DESIGN §9).
+  'model + rate': decider('model + rate', modelPolicy, false, true),
   'LPA tuned': decider('LPA tuned', POLICIES['LPA tuned']!),
   'LPA tuned, latency only': decider('LPA tuned, latency only', latencyOnly),
   'LPA tuned, settle off': decider('LPA tuned, settle off', (targetMs) => ({

@@ -179,7 +179,12 @@ export interface Outcome {
  * function of the profile's latency target giving it. `asOf01`: measured as 0.1 did — failed
  * requests left out of the latency — and without the failing-service rule.
  */
-export function decider(name: string, policy: Policy | ((targetMs: number) => Policy), asOf01 = false): MakeAutoscaler {
+export function decider(
+  name: string,
+  policy: Policy | ((targetMs: number) => Policy),
+  asOf01 = false,
+  rate = false,
+): MakeAutoscaler {
   return (targetMs) => {
     const chosen = typeof policy === 'function' ? policy(targetMs) : policy;
     const used = asOf01 ? { ...chosen, decay: { ...chosen.decay, maxFailureRatio: 1 } } : chosen;
@@ -195,7 +200,10 @@ export function decider(name: string, policy: Policy | ((targetMs: number) => Po
           readyReplicas: ready,
           ...(notSettled ? { notSettled } : {}),
         };
-        const seen = asOf01 ? successesOnly(observations) : observations;
+        // The production rate (issue 30's load signal) only for the rows that read one.
+        const { production, ...probe } = observations;
+        const read = rate && production ? { ...probe, production } : probe;
+        const seen = asOf01 ? successesOnly(read) : read;
         const d = decide({ targetKey: 'sim', status, record, observations: seen, policy: used, now: run * 60_000 });
         // Stored and read back as every store does (JSON through the record's codec): what does not
         // survive a real run's write and read does not survive here either.
@@ -250,6 +258,7 @@ export function oracleSeries(profile: Profile): number[] {
 
 export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Outcome {
   const random = seeded(seed);
+  const rateRandom = seeded(seed + 7_777);
   const targetMs = targetOf(profile);
   const demand = oracleSeries(profile);
   const scaler = make(targetMs);
@@ -283,6 +292,10 @@ export function simulate(profile: Profile, make: MakeAutoscaler, seed = 42): Out
     series.push(replicas);
     const quantiles = quantilesAt(lambda, ready, profile.shedding, service);
     const observations = observe(seen, quantiles, lambda, profile.noise, random);
+    // What a Prometheus rate of the requests would say (2% noise, its own stream: the rows without it
+    // see the very same runs).
+    const rate = lambda * Math.max(0.5, 1 + 0.02 * normal(rateRandom));
+    observations.production = { server: 'sim', targets: {}, rate: { query: 'rate(requests[1m])', value: rate } };
     const cpu = cpuUtilization(lambda, ready, service);
     const next = scaler.step({ run, replicas, ready, observations, lambda, cpu });
     reasons.push(scaler.reason);
