@@ -156,6 +156,7 @@ export class LocalEngine implements LoadTestEngine {
       }
     } finally {
       lag.stop(); // the drain included: answers that arrive then are timed on the same loop
+      widened.stop();
       for (const t of timers) clearTimeout(t);
       signal?.removeEventListener('abort', onAbort);
       clock.cut();
@@ -166,7 +167,7 @@ export class LocalEngine implements LoadTestEngine {
     const measuredMs = Math.max(1, clock.ended - measureFrom);
     const { requests, aggregated } = recorder.summarise(measuredMs, plan.percentiles);
     const startedAt = new Date(Date.now() - (performance.now() - clock.started)).toISOString();
-    const widenedAt = widened();
+    const widenedAt = widened.result();
     return {
       engine: 'local',
       startedAt,
@@ -188,17 +189,25 @@ export class LocalEngine implements LoadTestEngine {
     recorder: StatsRecorder,
     clock: RunClock,
     add: (users: number) => void,
-  ): () => Observations['widened'] {
+  ): { result: () => Observations['widened']; stop: () => void } {
     const rule = plan.widen;
     let done: Observations['widened'];
-    if (!rule || rule.users <= 0) return () => undefined;
-    recorder.onTimed = (ms) => {
+    if (!rule || rule.users <= 0) return { result: () => undefined, stop: () => undefined };
+    const widenNow = (): void => {
       const at = performance.now() - clock.started;
-      if (done || clock.stopped || ms <= rule.aboveMs || at > plan.duration / 2) return;
+      if (done || clock.stopped || at > plan.duration / 2) return;
       done = { users: rule.users, atMs: Math.round(at), aboveMs: rule.aboveMs };
       add(rule.users);
     };
-    return () => done;
+    let answered = 0;
+    recorder.onTimed = (ms) => {
+      answered++;
+      if (ms > rule.aboveMs) widenNow();
+    };
+    // A queue so long that a user's first answer has not come within twice the mark is saturated too
+    // (its answers come late in the test, after its first half).
+    const check = setTimeout(() => answered < plan.users && widenNow(), Math.min(plan.duration / 2, 2 * rule.aboveMs));
+    return { result: () => done, stop: () => clearTimeout(check) };
   }
 
   /** Raw sockets for declarative plain-http requests; undici (loaded now, not before) for the rest. */
