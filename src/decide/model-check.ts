@@ -120,6 +120,9 @@ function verdict(check: ModelCheck, state: ModelState, run: Judging): Judged {
   // An overload (failing, or a saturated queue) is no test of a slower service or of a target's reach:
   // it is load, sized as such.
   if (check.kind !== 'size' && (run.clipped || run.climbing)) return { state: cleared };
+  // A queue that climbs during the test is load past the capacity now, whatever came before: no
+  // verdict on it (a bottleneck's steady state does not climb; a growing load does).
+  if (run.climbing) return { state: cleared };
   const shown = capacityShowed(check, run);
   if (shown === 'yes') return { state: { ...cleared, again: null, misses: 0, missedFrom: null } };
   if (shown === 'unknown') return { state: cleared };

@@ -107,7 +107,8 @@ before(async () => {
 
   const fleet = join(dir, 'fleet');
   mkdirSync(fleet);
-  writeFileSync(join(fleet, 'web.yaml'), member('web', 'scaleUp: { mode: model }\ndecay: { mode: model }\n'));
+  // The model's decay: it learns (the page shows its numbers) and, scaling up by steps, takes no calibration step.
+  writeFileSync(join(fleet, 'web.yaml'), member('web', 'scaleUp: { mode: step }\ndecay: { mode: model }\n'));
   writeFileSync(join(fleet, 'api.yaml'), member('api', '', MARKUP));
   const workers = `{ target: { kind: Deployment, name: locust-worker, namespace: ${NS} }, usersPerWorker: 5 }`;
   writeFileSync(

@@ -250,6 +250,14 @@ describe('the model policy: growing load is not a bottleneck', () => {
     assert.notEqual(d.reason, 'NotScalable');
   });
 
+  it('a queue that climbs during the test after a scale-up is load, not a miss (no hold, no stop)', () => {
+    const halves = { spanMs: 2000, first: { count: 10, mean: 300 }, second: { count: 6, mean: 800 } };
+    const d = run({ replicas: 6, mean: 600, halves, model: learned({ check: check(), misses: 1 }) });
+    assert.equal(d.action, 'up', d.message);
+    assert.notEqual(d.reason, 'NotScalable');
+    assert.equal(d.state.model?.misses, 1, 'no second miss');
+  });
+
   it('a load known to rise as fast as the replicas were added: no hold, no miss — sized again at once', () => {
     const d = run({ replicas: 6, mean: 25, model: learned({ check: check({ growth: 1.5 }) }) });
     assert.equal(d.action, 'up', d.message);
