@@ -299,7 +299,9 @@ describe('an unmeasured production signal never goes down, and says why', () => 
       await o.fault?.();
       try {
         const { r, record } = await run(config({ scale, probe: 500, ...(o.p95 ? { p95: o.p95() } : {}) }));
-        assert.notEqual(r.code, 2, r.stderr);
+        // The probe decided (within): a hold, no probe failure; not calm, so no decay (SignalUnmeasured).
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(record.reason, 'SignalUnmeasured', record.message);
         assert.equal(record.action, 'hold', record.message);
         assert.equal(record.applied, 3);
         assert.deepEqual(scale.writes, []);
