@@ -161,37 +161,61 @@ export function sizedBy(view: ModelView, current: number): string {
  * run, and no lower than it needed over the last unchangedRuns runs (one noisy run never drops the
  * count). Until a change has calibrated s₀, the model cannot tell an idle service from a busy one at
  * a steady load: its first move is one step *up* (a replica for a few runs is cheaper than a breach),
- * and where that moved nothing, one decay.replicas step at a time.
+ * and where that moved nothing, one decay.replicas step at a time. Where the runs at a count read
+ * within the noise of s₀, the worst reading would hold forever: one decay.replicas step is tried
+ * (LPA's way), and the latency at the count below tells more.
  */
 export function modelDecay(ctx: Context, view: ModelView, within: string): Draft {
   const { current, calmBefore, input, prior } = ctx;
   const { decay, replicas, stabilization } = input.policy;
-  if (view.needDown === undefined) {
+  const trial = trialStep(ctx, view);
+  if (view.needDown === undefined && trial === undefined) {
     return { reason: 'WithinTargets', desired: current, why: `${within} within target (${view.text})`, calm: true };
   }
-  const needed = Math.max(view.needDown, replicas.min);
+  const needed = Math.max(view.needDown ?? current, replicas.min);
   const calm = (why: string): Draft => ({ reason: 'WithinTargets', desired: current, why, calm: true, needed });
   if (view.stable) return calm(`${within} within target; sized from goodput recently, so no scale-down yet`);
   const recent = prior.history.slice(-(decay.unchangedRuns - 1) || prior.history.length);
   const lately = Math.max(needed, ...recent.map((h) => h.needed ?? h.applied));
-  if (lately >= current) return calm(`${within} within target; the model needs ${current} (${view.text})`);
+  if (lately >= current && trial === undefined) {
+    return calm(`${within} within target; the model needs ${current} (${view.text})`);
+  }
   if (calmBefore + 1 < decay.unchangedRuns) {
     const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)}`;
-    return calm(`${within} within target; the model needs ${lately}; ${left} before a scale-down`);
+    const what = lately >= current ? `the latency is at s₀, a step down tells more` : `the model needs ${lately}`;
+    return calm(`${within} within target; ${what}; ${left} before a scale-down`);
   }
   const step = view.calibration === 'fitted' ? Math.ceil(current / 2) : current - decay.replicas;
   const floor = ctx.model?.state?.floor;
   const hurt = floor !== undefined && floor.until > input.now ? floor.c : 0;
   if (hurt >= current) return calm(`${within} within target; a scale-down below ${hurt} failed lately, so no lower`);
-  const desired = Math.max(lately, step, hurt);
+  const trying = lately >= current;
+  const desired = trying ? Math.max(trial!, hurt) : Math.max(lately, step, hurt);
   const window = neededWithin(prior, stabilization.downscaleWindow, input.now);
   if (window !== undefined && window > desired) {
     const to = Math.min(window, current);
     const why = `${within}; but ${window} replicas were needed within the stabilization window`;
     return { reason: 'Stabilizing', desired: to, why, calm: true, needed };
   }
+  if (trying) {
+    const predicted = `the model predicts ${round(view.predict(desired))} ms at ${desired}`;
+    const why = `${within}; the latency is at the service time, where idle and busy look alike: one step down to see`;
+    return { reason: 'Decay', desired, why: `${why}; ${predicted} (${view.text})`, calm: true, needed: desired };
+  }
   const predicted = `the model predicts ${round(view.predictDown(desired))} ms at ${desired}`;
   return { reason: 'Decay', desired, why: `${within}; ${predicted} (${view.text})`, calm: true, needed };
+}
+
+/**
+ * The count a trial step down goes to where the latency cannot read the load (model.ts: trialDue): one
+ * decay.replicas step, once s₀ was calibrated or a step up moved nothing; undefined where none is due.
+ */
+function trialStep(ctx: Context, view: ModelView): number | undefined {
+  const { current, input } = ctx;
+  const { decay, replicas } = input.policy;
+  if (!view.trialDue || view.calibration === 'none') return undefined;
+  const to = Math.max(current - decay.replicas, replicas.min, 1);
+  return to < current ? to : undefined;
 }
 
 /** This much more capacity, at least one replica. */

@@ -59,6 +59,9 @@ const FASTER = 0.7;
 export const TEST_STEP = 1.25;
 /** Where the target is out of reach, the model sizes for a latency within this share of s₀ (little queueing). */
 const REACH_MARGIN = 1.25;
+/** Within this share of s₀ (or three σ of the noise, at most TRIAL_MAX) the latency reads no load. */
+const TRIAL_BAND = 0.1;
+const TRIAL_MAX = 0.2;
 
 export interface ModelInput {
   policy: ModelPolicy;
@@ -87,6 +90,11 @@ export interface ModelView {
   needDown: number | undefined;
   /** What a scale-up within target must reach: the need with the latency less its noise (no noise-driven ups). */
   needEarly: number | undefined;
+  /**
+   * The runs at this count read within the noise of s₀ on a target with no room above it (many servers:
+   * idle and busy look alike): one decay step may try the count below, as LPA does.
+   */
+  trialDue: boolean;
   /** The load's growth a run that the sizing looks ahead by (1: none). */
   growth: number;
   /** Failures clipped the latency: the load was inferred from the share of requests served. */
@@ -322,6 +330,18 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // one run ahead where it rises: no scale-down into a rising load).
   const downward = size(headroom * 0.9, heavier, heavier * growth);
   const needDown = downward > policy.replicas.max && usable ? undefined : downward;
+  // A target whose scale-down band lies within the latency's noise of s₀ leaves the worst reading no
+  // room: at many servers a few percent of latency reads as 10% busy or 70%, and an idle service would
+  // hold its replicas forever. There, where the runs at this count settle within that noise and the
+  // load is not rising, one decay step may try the count their mean sizes (LPA's trial: a breach after
+  // it scales up and sets a floor; each step lower makes the latency more telling, and a count that
+  // does not move it raises s₀ towards the truth). A target with room is sized as above. No sizing
+  // floors the trial: at these readings any load up to the knee fits, so it would never step.
+  const band = 1 + Math.min(TRIAL_MAX, Math.max(TRIAL_BAND, 3 * jitter));
+  const tightest = Math.min(...limits.map((l) => l.limit));
+  const roomless = tightest * headroom * 0.9 <= s0 * band;
+  const steadyIdle = !climbing && growth === 1 && same.length >= 2 && settled <= s0 * band;
+  const trialDue = usable && !rated && roomless && steadyIdle;
   // Within target, a scale-up acts when two runs in a row ask for it (each read as its latency less
   // the noise between runs at one count) — at once when the load is rising.
   const calmer = utilizationAt(t / (1 + jitter) / s0, n) * n;
@@ -347,6 +367,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     need,
     needDown,
     needEarly,
+    trialDue,
     growth,
     clipped,
     saturated,

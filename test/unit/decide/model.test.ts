@@ -225,6 +225,63 @@ describe('the model policy: coming down', () => {
   });
 });
 
+describe('the model policy: a target with no room above s₀', () => {
+  // Target 13 ms on s₀ 10 ms: the scale-down band (13 × 0.85 × 0.9 = 9.9 ms) lies below s₀, and a few
+  // percent of latency at 8 replicas reads as idle or 60% busy alike: the worst reading holds forever.
+  const pol = modelPolicy({
+    targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: 13, tolerance: 0 }],
+    decay: { mode: 'model', unchangedRuns: 3 },
+  });
+  const idle = [10.3, 10.6, 10.4, 10.5, 10.3, 10.6, 10.4, 10.5, 10.3];
+  /** Runs a minute apart, each at the count the last one applied. */
+  function loop(means: readonly number[], start = 8, policy = pol) {
+    let rec: StateRecord = { ...record(0, start), model: learned({ noise: 0.02 }) };
+    let replicas = start;
+    return means.map((mean, i) => {
+      const now = NOW + i * MIN;
+      const last = { ...rec, lastRunAt: rec.lastRunAt ?? null };
+      const d = run({ replicas, mean, pol: policy, model: rec.model, rec: last, now });
+      rec = decodeRecord(JSON.parse(encodeRecord(d.state)));
+      replicas = d.applied;
+      return d;
+    });
+  }
+
+  it('an idle service near s₀: one decay step after unchangedRuns calm runs, a step at a time (LPA’s trial)', () => {
+    const runs = loop(idle);
+    const counts = runs.map((d) => d.applied);
+    assert.deepEqual(counts.slice(0, 3), [8, 8, 7], runs.map((d) => d.message).join('\n'));
+    assert.match(runs[2]!.message, /idle and busy look alike: one step down to see/);
+    for (const [i, d] of runs.entries()) assert.ok(d.applied >= (runs[i - 1]?.applied ?? 8) - 1, d.message);
+    assert.ok(counts.at(-1)! <= 6, counts.join(' '));
+  });
+
+  it('a trial step that breaches: scaled up, and no lower than before for a while', () => {
+    const runs = loop([...idle.slice(0, 3), 14, ...idle]);
+    assert.equal(runs[2]!.applied, 7, runs[2]!.message);
+    assert.equal(runs[3]!.action, 'up', runs[3]!.message);
+    const after = runs.slice(4);
+    assert.ok(
+      after.every((d) => d.applied >= 8),
+      after.map((d) => d.message).join('\n'),
+    );
+  });
+
+  it('a target with room above s₀: the same runs are sized by the model, never tried', () => {
+    // At 2 replicas, 5% above s₀ is a load that 1 replica would queue past the target: the model holds.
+    const roomy = modelPolicy({
+      targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: 20, tolerance: 0 }],
+      decay: { mode: 'model', unchangedRuns: 3 },
+    });
+    const runs = loop(idle, 2, roomy);
+    const said = runs.map((d) => d.message).join('\n');
+    assert.ok(
+      runs.every((d) => d.applied === 2 && !/idle and busy look alike/.test(d.message)),
+      said,
+    );
+  });
+});
+
 describe('the model policy: growing load is not a bottleneck', () => {
   // 4 → 6 replicas (sized from 25 ms at 4), and the latency stays at 25 ms at 6.
   const check = (over: Partial<NonNullable<ModelState['check']>> = {}) => ({
