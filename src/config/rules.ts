@@ -12,7 +12,7 @@ import {
   type StateSchema,
   type TargetSchema,
 } from './schema.ts';
-import { checkSignals } from './signals.ts';
+import { checkSignals, hasProductionLoadQuery } from './signals.ts';
 import { LOCUST_PERCENTILES, parseTargetType, TARGET_TYPES_HELP } from './target-type.ts';
 import {
   isAwsTarget,
@@ -47,6 +47,14 @@ export function applyRules(inputs: Inputs, issues: Issues): LoadTestOnlyConfig |
   const { replicas, targets: listed } = parsed;
   if (replicas && replicas.min > replicas.max)
     issues.add('replicas', `min ${replicas.min} is greater than max ${replicas.max}`);
+  // A probe cannot measure a service with no replicas: at 0 no run would ever see demand again (§4.14).
+  if (replicas?.min === 0 && !hasProductionLoadQuery(parsed)) {
+    issues.add(
+      'replicas.min',
+      '0 needs a way to see demand at zero replicas, and a load test cannot (no replica answers it): ' +
+        'set signals.rate.query (a production load query, with signals.prometheus) or use min 1 or more',
+    );
+  }
   const target = inputs.target ? targetRef(inputs.target, 'target', issues) : undefined;
   checkSignals(parsed.signals, listed, issues);
   const probeless = inputs.requireTarget && listed !== undefined && isProbeless(listed);

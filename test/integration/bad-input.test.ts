@@ -67,6 +67,11 @@ const cases: Case[] = [
     expect: /replicas: min 4 is greater than max 2/,
   },
   {
+    name: 'min 0 with no way to see demand at zero',
+    yaml: (g) => `${g}replicas: { min: 0, max: 2 }\n`,
+    expect: /replicas\.min: 0 needs a way to see demand at zero replicas.*set signals\.rate\.query/s,
+  },
+  {
     name: 'unknown target type',
     yaml: (g) => g.replace('type: mean', 'type: avg'),
     expect: /targets\[0\]\.type: "avg" is not one of mean, median, min, max, pNN/,

@@ -190,6 +190,13 @@ describe('validateConfig rejects, naming field, value and rule', () => {
       /replicas: min 5 is greater than max 2/,
     ],
     [
+      'min 0 without a production load query',
+      (r) => {
+        r['replicas'] = { min: 0, max: 2 };
+      },
+      /replicas\.min: 0 needs a way to see demand at zero replicas/,
+    ],
+    [
       'negative min',
       (r) => {
         r['replicas'] = { min: -1 };
