@@ -132,11 +132,16 @@ const COMMANDS: Entry[] = [
   }),
   command({
     name: 'validate',
-    describe: 'load and check a configuration, print what would run (exit 0 or 2)',
-    options: withCommon,
-    config: configFrom,
+    describe: 'load and check a configuration, print what would run (exit 0 or 2); a fleet: every document',
+    options: (y) =>
+      withCommon(y).option(
+        'config',
+        fleetConfig('scaler.yaml files, files of several documents, directories (as for run)'),
+      ) as Argv,
+    config: fleetFrom,
     module: () => import('./commands/validate.ts'),
-    call: (m, config, _args, ctx) => m.validateCommand(config, ctx),
+    call: async (m, members, _args, ctx) =>
+      members.length === 1 ? m.validateCommand(members[0]!.config!, ctx) : m.validateFleet(members, ctx),
   }),
   command({
     name: 'loadtest',

@@ -1,7 +1,8 @@
 import { formatDuration } from '../config/duration.ts';
 import { productionQueries } from '../config/signals.ts';
 import { describeTarget, type LoadTestConfig, type ScalerConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
+import type { FleetMember } from '../config/load.ts';
+import { ConfigError, ExitCode, ScalerError } from '../errors.ts';
 import { redactDeep, redactUrl } from '../report/redact.ts';
 import { redactQuery } from '../signals/promql.ts';
 import type { QueryCheck } from '../signals/types.ts';
@@ -28,6 +29,26 @@ export async function validateCommand(config: ScalerConfig, ctx: CommandContext)
     return printJson(ctx, { valid: true, config: redactDeep(config), ...signals });
   }
   ctx.out(`${[...configLines(config), ...checks.map(checkLine)].join('\n')}\n`);
+}
+
+/**
+ * Every document of a fleet, as `run` reads it: each valid one said, each invalid one named with its
+ * error; the exit code is the worst (2 where any is invalid), and one member's error checks the others.
+ */
+export async function validateFleet(members: readonly FleetMember[], ctx: CommandContext): Promise<number> {
+  let worst: number = ExitCode.ok;
+  for (const member of members) {
+    try {
+      if (member.error) throw member.error;
+      await validateCommand(member.config!, ctx);
+    } catch (err) {
+      if (!(err instanceof ScalerError)) throw err;
+      worst = Math.max(worst, err.exitCode);
+      if (ctx.output === 'json') printJson(ctx, { source: member.source, valid: false, error: err.message });
+      else ctx.out(`${err.message}\n`);
+    }
+  }
+  return worst;
 }
 
 async function checkQueries(config: ScalerConfig, ctx: CommandContext): Promise<QueryCheck[]> {

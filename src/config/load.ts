@@ -90,9 +90,11 @@ export interface FleetMember {
 export async function loadFleet(sources: ConfigSources & { configPaths: string[] }): Promise<FleetMember[]> {
   const documents = await readDocuments(sources);
   return Promise.all(
-    documents.map(async ({ raw, source }): Promise<FleetMember> => {
+    documents.map(async (doc): Promise<FleetMember> => {
+      const { source } = doc;
+      if ('error' in doc) return { source, error: doc.error };
       try {
-        return { source, config: await loadConfig({ ...sources, configPath: undefined }, { raw, source }) };
+        return { source, config: await loadConfig({ ...sources, configPath: undefined }, doc) };
       } catch (err) {
         if (err instanceof ScalerError) return { source, error: err };
         throw err;
@@ -101,9 +103,10 @@ export async function loadFleet(sources: ConfigSources & { configPaths: string[]
   );
 }
 
-async function readDocuments(
-  sources: ConfigSources & { configPaths: string[] },
-): Promise<{ raw: Raw; source: string }[]> {
+/** A document of a fleet, or why its file or document could not be read (a member's own error). */
+type Document = { raw: Raw; source: string } | { source: string; error: ScalerError };
+
+async function readDocuments(sources: ConfigSources & { configPaths: string[] }): Promise<Document[]> {
   const { env } = sources;
   if (sources.configPaths.length === 0) {
     if (env['SCALER_CONFIG_YAML']) return documentsOf(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML');
@@ -111,7 +114,15 @@ async function readDocuments(
   }
   const files: string[] = [];
   for (const path of sources.configPaths) files.push(...(await filesOf(path)));
-  const read = await Promise.all(files.map(async (file) => documentsOf(await readText(file), file)));
+  // One file's typo, or one unreadable file, stays with its member: the fleet's others still run.
+  const read = await Promise.all(
+    files.map((file) =>
+      readText(file).then(
+        (text) => documentsOf(text, file),
+        (err: unknown) => [memberError(err, file)],
+      ),
+    ),
+  );
   return read.flat();
 }
 
@@ -128,23 +139,32 @@ async function filesOf(path: string): Promise<string[]> {
 }
 
 /** The documents of one YAML text (`---`-separated); empty documents are skipped. */
-function documentsOf(text: string, file: string): { raw: Raw; source: string }[] {
+function documentsOf(text: string, file: string): Document[] {
+  const one = (): Document => {
+    try {
+      return { raw: parseYaml(text, file), source: file }; // the same message as for one document
+    } catch (err) {
+      return memberError(err, file);
+    }
+  };
   let docs: unknown[];
   try {
     docs = loadAllYaml(text, null, { filename: file }).filter((d) => d !== null && d !== undefined);
   } catch {
-    return [{ raw: parseYaml(text, file), source: file }]; // the same message as for one document
+    return [one()];
   }
-  if (docs.length <= 1) return [{ raw: parseYaml(text, file), source: file }];
+  if (docs.length <= 1) return [one()];
   return docs.map((doc, i) => {
     const source = `${file}#${i + 1}`;
-    if (!isObject(doc))
-      throw new ConfigError(
-        [{ path: '', message: `the document is ${show(doc)}, expected a YAML mapping of settings` }],
-        source,
-      );
-    return { raw: doc, source };
+    if (isObject(doc)) return { raw: doc, source };
+    const message = `the document is ${show(doc)}, expected a YAML mapping of settings`;
+    return { source, error: new ConfigError([{ path: '', message }], source) };
   });
+}
+
+function memberError(err: unknown, source: string): Document {
+  if (err instanceof ScalerError) return { source, error: err };
+  throw err;
 }
 
 /** The configuration of a load test alone (`loadtest`): no scale target needed. */

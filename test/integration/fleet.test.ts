@@ -102,6 +102,40 @@ describe('a fleet in one invocation', () => {
     );
   });
 
+  it("a directory with one file's YAML typo and one document that is a list: the others run", async () => {
+    const fleet = join(dir, 'typos');
+    mkdirSync(fleet);
+    writeFileSync(join(fleet, 'a.yaml'), 'targets: [\n  - {method: GET\n'); // unclosed: a syntax error
+    writeFileSync(join(fleet, 'b.yaml'), `${doc(0)}---\n- a list, not settings\n`);
+    writeFileSync(join(fleet, 'c.yaml'), doc(2));
+    const before = scales.map((s) => s.writes.length);
+    const r = await runBundle(['run', '-c', fleet, '-o', 'json']);
+    assert.ok(r.stdout.trim(), messages(r.stderr));
+    const out = lines(r.stdout);
+    assert.equal(r.code, 2, 'the worst: an invalid document');
+    const summary = out.at(-1)!.summary!;
+    assert.match(summary, /^2 decided, 2 invalid: /, summary);
+    assert.match(summary, /a\.yaml: invalid configuration in .*a\.yaml: malformed YAML at line \d+/);
+    assert.match(summary, /b\.yaml#2: invalid configuration in .*b\.yaml#2: the document is .*expected a YAML mapping/);
+    const decided = out.filter((l) => l.action).map((l) => l.source);
+    assert.deepEqual(decided.sort(), [`${fleet}/b.yaml#1`, `${fleet}/c.yaml`]);
+    assert.equal(scales[0]!.writes.length, before[0]! + 1, 'the 40 ms member scaled up');
+  });
+
+  it('validate checks every document of a fleet: each valid one said, each invalid one named (exit 2)', async () => {
+    const fleet = join(dir, 'validate');
+    mkdirSync(fleet);
+    writeFileSync(join(fleet, 'a.yaml'), `${doc(0)}---\n${doc(1)}`);
+    const good = await runBundle(['validate', '-c', join(fleet, 'a.yaml'), '-o', 'text']);
+    assert.equal(good.code, 0, messages(good.stderr));
+    assert.match(good.stdout, /a\.yaml#1 is valid[\s\S]*a\.yaml#2 is valid/);
+    writeFileSync(join(fleet, 'b.yaml'), doc(2, 'replicas: { mni: 1 }'));
+    const bad = await runBundle(['validate', '-c', fleet, '-o', 'text']);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /a\.yaml#2 is valid/);
+    assert.match(bad.stdout, /invalid configuration in .*b\.yaml: replicas\.mni: unknown key/);
+  });
+
   it('--shard i/n: the shards partition the fleet by target, stably', async () => {
     const file = join(dir, 'shards.yaml');
     writeFileSync(file, `${doc(0)}---\n${doc(1)}---\n${doc(2)}`);
