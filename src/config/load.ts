@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load as loadYaml, loadAll as loadAllYaml, YAMLException } from 'js-yaml';
 import { ConfigError, ScalerError } from '../errors.ts';
+import { refuseDuplicateTargets } from './duplicates.ts';
 import { isObject, show, type Raw } from './fields.ts';
 import { validateConfig, type ValidateOptions } from './validate.ts';
 import { AWS_KINDS, type LoadTestOnlyConfig, type ScalerConfig } from './types.ts';
@@ -89,7 +90,7 @@ export interface FleetMember {
  */
 export async function loadFleet(sources: ConfigSources & { configPaths: string[] }): Promise<FleetMember[]> {
   const documents = await readDocuments(sources);
-  return Promise.all(
+  const members = await Promise.all(
     documents.map(async (doc): Promise<FleetMember> => {
       const { source } = doc;
       if ('error' in doc) return { source, error: doc.error };
@@ -101,6 +102,7 @@ export async function loadFleet(sources: ConfigSources & { configPaths: string[]
       }
     }),
   );
+  return refuseDuplicateTargets(members);
 }
 
 /** A document of a fleet, or why its file or document could not be read (a member's own error). */

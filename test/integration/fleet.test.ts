@@ -107,7 +107,7 @@ describe('a fleet in one invocation', () => {
     mkdirSync(fleet);
     writeFileSync(join(fleet, 'a.yaml'), 'targets: [\n  - {method: GET\n'); // unclosed: a syntax error
     writeFileSync(join(fleet, 'b.yaml'), `${doc(0)}---\n- a list, not settings\n`);
-    writeFileSync(join(fleet, 'c.yaml'), doc(2));
+    writeFileSync(join(fleet, 'c.yaml'), doc(2).replace('state-2.json', 'state-2-typos.json')); // its own calm count
     const before = scales.map((s) => s.writes.length);
     const r = await runBundle(['run', '-c', fleet, '-o', 'json']);
     assert.ok(r.stdout.trim(), messages(r.stderr));
@@ -120,6 +120,38 @@ describe('a fleet in one invocation', () => {
     const decided = out.filter((l) => l.action).map((l) => l.source);
     assert.deepEqual(decided.sort(), [`${fleet}/b.yaml#1`, `${fleet}/c.yaml`]);
     assert.equal(scales[0]!.writes.length, before[0]! + 1, 'the 40 ms member scaled up');
+  });
+
+  it('two documents for one target, or two whose records fold into one: both refused before any load', async () => {
+    const file = join(dir, 'twice.yaml');
+    const again = doc(0).replace('state-0.json', 'state-0-again.json'); // its own state: still one target
+    const pool = (path: string) =>
+      doc(1)
+        .replace(/^target: .*$/m, `target: { kind: http, url: 'http://127.0.0.1:9${path}' }`)
+        .replace(/^state: .*\n/m, '');
+    writeFileSync(
+      file,
+      [doc(0), again, pool('/pool-a'), pool('/pool_a'), doc(2).replace('state-2.json', 'state-2-twice.json')].join(
+        '---\n',
+      ),
+    );
+    const before = scales.map((s) => s.writes.length);
+    const r = await runBundle(['run', '-c', file, '-o', 'json'], { cwd: dir });
+    assert.ok(r.stdout.trim(), messages(r.stderr));
+    const summary = lines(r.stdout).at(-1)!.summary!;
+    assert.equal(r.code, 2, summary);
+    assert.match(summary, /^1 decided, 4 invalid: /, summary);
+    assert.match(
+      summary,
+      /twice\.yaml#1: .*target: http .* is also scaled by .*twice\.yaml#2: one target, one autoscaler/,
+    );
+    assert.match(summary, /twice\.yaml#2: .*is also scaled by .*twice\.yaml#1/);
+    assert.match(summary, /twice\.yaml#3: .*state: http .*\/pool-a and http .*\/pool_a .*would share one state record/);
+    assert.deepEqual(
+      scales.map((s, i) => s.writes.length - before[i]!),
+      [0, 0, 0],
+      'the refused members read and scaled nothing; the fifth held',
+    );
   });
 
   it('validate checks every document of a fleet: each valid one said, each invalid one named (exit 2)', async () => {
