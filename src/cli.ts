@@ -2,9 +2,11 @@
 // The only place (with the Lambda handler) that turns errors into exit codes.
 import yargs, { type Argv, type Options } from 'yargs';
 import { markLoaded } from './loaded.ts';
+import { refuseDuplicateTargets } from './config/duplicates.ts';
 import { OVERRIDES } from './config/load.ts';
 import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
+import { forPeople } from './report/redact.ts';
 import { VERSION } from './version.ts';
 import { parseDuration } from './config/duration.ts';
 import { configFrom, fleetFrom, loadTestConfigFrom, type CommandContext, type CommonArgs } from './commands/context.ts';
@@ -119,7 +121,8 @@ const COMMANDS: Entry[] = [
         }) as Argv,
     config: fleetFrom,
     module: () => import('./commands/run.ts'),
-    call: async (m, members, args, ctx) => {
+    call: async (m, loaded, args, ctx) => {
+      const members = refuseDuplicateTargets(loaded); // one target, one autoscaler: before any load
       const dryRun = Boolean(args['dry-run'] ?? args['dryRun']);
       const shard = shardOf(args['shard'] as string | undefined, ctx.env);
       const mine = shard ? members.filter((member) => memberShard(member, shard.count) === shard.index) : members;
@@ -141,7 +144,9 @@ const COMMANDS: Entry[] = [
     config: fleetFrom,
     module: () => import('./commands/validate.ts'),
     call: async (m, members, _args, ctx) =>
-      members.length === 1 ? m.validateCommand(members[0]!.config!, ctx) : m.validateFleet(members, ctx),
+      members.length === 1
+        ? m.validateCommand(members[0]!.config!, ctx)
+        : m.validateFleet(refuseDuplicateTargets(members), ctx),
   }),
   command({
     name: 'loadtest',
@@ -409,7 +414,9 @@ function contextOf(args: CommonArgs, io: CliIo): CommandContext {
   const level = args['quiet'] ? 'warn' : args['verbose'] ? 'debug' : 'info';
   const log = createLogger({ json: !io.isTTY, level, write: io.stderr });
   return {
-    out: io.stdout,
+    // URLs' credentials and query values masked, a remote body's control characters escaped.
+    out: (text) => io.stdout(forPeople(text)),
+    outVerbatim: io.stdout,
     log,
     now: io.now ?? Date.now,
     signal: io.signal,

@@ -5,6 +5,7 @@
 // path, relative to the bundle's directory) or SCALER_CONFIG_YAML (inline), plus SCALER_* overrides.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { refuseDuplicateTargets } from './config/duplicates.ts';
 import { loadFleet, type FleetMember } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
 import { formatDuration } from './config/duration.ts';
@@ -63,7 +64,8 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const { overrides, dryRun, eventId } = readEvent(event);
     const configured = env['SCALER_CONFIG'];
     const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
-    const members = await loadFleet({ env, configPaths: configPath ? [configPath] : [], overrides });
+    const loaded = await loadFleet({ env, configPaths: configPath ? [configPath] : [], overrides });
+    const members = refuseDuplicateTargets(loaded); // one target, one autoscaler
     if (members.length > 1) return await fleetInvocation(members, { env, log, controller, context, dryRun, eventId });
     const config = members[0]!.config;
     if (!config) throw members[0]!.error;

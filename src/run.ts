@@ -27,6 +27,7 @@ import { withinBounds, type TargetStatus } from './model/target-status.ts';
 import { targetKey } from './model/target-key.ts';
 import type { Logger } from './report/log.ts';
 import { buildRecord, type DecisionRecord } from './report/record.ts';
+import { forPeople } from './report/redact.ts';
 import type { SignalSource } from './signals/types.ts';
 import type { StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
@@ -212,7 +213,7 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
         const putBack = record ?? emptyRecord(key);
         await restore(store, putBack, written, decision, log, clock.bounds().restore);
         const message = `${decision.message}; apply failed: ${messageOf(failure)}`;
-        const event = { type: 'Warning' as const, reason: 'ScaleFailed', message };
+        const event = { type: 'Warning' as const, reason: 'ScaleFailed', message: forPeople(message) };
         await target.recordEvent?.(event, clock.bounds().restore).catch(() => undefined);
         const failed = buildRecord({ ...base, applyFailed: messageOf(failure) });
         const result = { record: failed, decision, observations, exitCode: ExitCode.failure as Exit };
@@ -318,6 +319,14 @@ async function readProduction(config: ScalerConfig, deps: RunDeps): Promise<Prod
 }
 
 /**
+ * The record as people will read it from the store (`status`, `history`, the console): its messages quote
+ * errors and URLs, so URLs are masked and a remote body's control characters escaped (report/redact.ts).
+ */
+function storedForPeople(record: StateRecord): StateRecord {
+  return JSON.parse(forPeople(JSON.stringify(record))) as StateRecord;
+}
+
+/**
  * Writes the claimed record. A write retried after a lost answer meets its own first attempt as a
  * conflict: re-read, and if the stored record carries our claim id, it is ours (DESIGN §1). Within
  * `until`, and ended by `cut` (a signal's grace running out while the write is still retrying).
@@ -331,7 +340,7 @@ export async function claim(
   cut?: AbortSignal,
 ): Promise<string> {
   try {
-    return await store.write(record, expected, until, cut);
+    return await store.write(storedForPeople(record), expected, until, cut);
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     const now = await store.read(signalAt(until)).catch(() => undefined);
@@ -426,7 +435,7 @@ async function recordEvent(target: ScaleTarget, d: Decision, log: Logger, until?
         : undefined;
   if (!event) return;
   try {
-    await target.recordEvent(event, until);
+    await target.recordEvent({ ...event, message: forPeople(event.message) }, until);
   } catch (err) {
     log.log('warn', 'could not record an Event on the target', { error: messageOf(err) });
   }

@@ -11,7 +11,9 @@ import type { LoadTestOnlyConfig, ScalerConfig } from '../config/types.ts';
 import type { Logger } from '../report/log.ts';
 
 export interface CommandContext {
-  out: (text: string) => void; // stdout: the decision record / requested output
+  out: (text: string) => void; // stdout: the decision record / requested output (report/redact.ts forPeople)
+  /** stdout as written: only for what a person must copy whole (the console's one-time token). */
+  outVerbatim?: ((text: string) => void) | undefined;
   log: Logger;
   now: () => number;
   signal: AbortSignal;

@@ -39,7 +39,7 @@ export async function serveCommand(
   // A made token is printed once, here, and never logged; one from the environment is never printed.
   const where = token && !fromEnv ? `${running.url}?token=${token}` : running.url;
   const auth = !token ? 'loopback only, no token' : fromEnv ? `token from ${TOKEN_ENV}` : 'token made for this run';
-  ctx.out(`latency-scaler console: ${where} (${targets}; ${auth}; Ctrl-C to stop)\n`);
+  (ctx.outVerbatim ?? ctx.out)(`latency-scaler console: ${where} (${targets}; ${auth}; Ctrl-C to stop)\n`);
   await running.closed;
   return 0;
 }

@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load as loadYaml, loadAll as loadAllYaml, YAMLException } from 'js-yaml';
 import { ConfigError, ScalerError } from '../errors.ts';
-import { refuseDuplicateTargets } from './duplicates.ts';
 import { isObject, show, type Raw } from './fields.ts';
 import { validateConfig, type ValidateOptions } from './validate.ts';
 import { AWS_KINDS, type LoadTestOnlyConfig, type ScalerConfig } from './types.ts';
@@ -90,7 +89,7 @@ export interface FleetMember {
  */
 export async function loadFleet(sources: ConfigSources & { configPaths: string[] }): Promise<FleetMember[]> {
   const documents = await readDocuments(sources);
-  const members = await Promise.all(
+  return Promise.all(
     documents.map(async (doc): Promise<FleetMember> => {
       const { source } = doc;
       if ('error' in doc) return { source, error: doc.error };
@@ -102,7 +101,6 @@ export async function loadFleet(sources: ConfigSources & { configPaths: string[]
       }
     }),
   );
-  return refuseDuplicateTargets(members);
 }
 
 /** A document of a fleet, or why its file or document could not be read (a member's own error). */

@@ -145,7 +145,7 @@ function readLoadTest(lt: Parsed['loadTest'], issues: Issues): LoadTestConfig | 
   }
   const base = lt.host === undefined ? undefined : new URL(lt.host);
   if (base && (base.search || base.hash)) {
-    const where = base.search ? `a query (${base.search})` : `a fragment (${base.hash})`;
+    const where = base.search ? 'a query' : 'a fragment';
     issues.add(
       'loadTest.host',
       `"${lt.host}" has ${where}: the host is a base URL (a path prefix is kept); put queries in the request paths`,

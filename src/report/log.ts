@@ -1,7 +1,7 @@
 // Logs go to stderr (stdout carries the decision record): human-readable on a TTY, one JSON
 // object per line otherwise (kubectl logs, CloudWatch). Callers never pass secrets; fields whose
 // names look secret, header values and credentials in URLs are masked anyway (redact.ts).
-import { redactDeep } from './redact.ts';
+import { forPeople, redactDeep } from './redact.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
@@ -14,8 +14,9 @@ export function createLogger(options: { json: boolean; level?: Level; write?: (l
   const min = RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   return {
-    log(level, message, fields = {}) {
+    log(level, raw, fields = {}) {
       if (RANK[level] < min) return;
+      const message = forPeople(raw);
       const safe = redactDeep(fields) as Record<string, unknown>;
       if (options.json) {
         write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...safe })}\n`);

@@ -8,7 +8,11 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** `https://user:pw@host/hook?token=abc&x=1` → `https://[redacted]@host/hook?token=[redacted]&x=1`. */
+/**
+ * `https://user:pw@host/hook?code=abc&x=1` → `https://[redacted]@host/hook?code=[redacted]&x=[redacted]`:
+ * user info and every query value, whatever its name (`?code=`, `?sig=`, `?key=` carry tokens no list
+ * of names foresees); the names stay, to tell two URLs apart.
+ */
 export function redactUrl(text: string): string {
   let url: URL;
   try {
@@ -20,7 +24,8 @@ export function redactUrl(text: string): string {
     url.username = 'redacted';
     url.password = '';
   }
-  for (const key of [...url.searchParams.keys()]) if (isSecretName(key)) url.searchParams.set(key, REDACTED);
+  for (const key of new Set(url.searchParams.keys()))
+    if (url.searchParams.get(key) !== '') url.searchParams.set(key, REDACTED);
   return url
     .toString()
     .replace('redacted@', `${REDACTED}@`)
@@ -34,7 +39,7 @@ export function redactUrl(text: string): string {
 export function redactDeep(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
     if (key && isSecretName(key)) return REDACTED;
-    return /^https?:\/\//.test(value) ? redactUrl(value) : value;
+    return forPeople(value);
   }
   if (Array.isArray(value)) return value.map((v) => redactDeep(v));
   if (typeof value !== 'object' || value === null) return value;
@@ -49,4 +54,27 @@ export function redactDeep(value: unknown, key = ''): unknown {
     }
   }
   return out;
+}
+
+/** An http(s) URL inside text: up to a space, a quote, a bracket or a backslash (JSON's escapes). */
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>`\\]+/g;
+/** C0 controls but tab and newline, DEL and C1: a remote body's ESC would set a terminal's title or clear it. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text meant for people (stdout, logs, Events, the stored record): every URL in it redacted as above,
+ * and control characters from remote bodies written as `\u001b` instead of acting on the terminal.
+ */
+export function forPeople(text: string): string {
+  const escaped = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.replace(URL_IN_TEXT, (url) => {
+    if (!/[@?]/.test(url)) return url; // nothing to mask: written as it was
+    const trailing = /[.,;:)\]]+$/.exec(url)?.[0] ?? ''; // a sentence's punctuation is not the URL's
+    const core = url.slice(0, url.length - trailing.length);
+    const masked = redactUrl(core);
+    // A URL's parser adds the root's '/': the text keeps the form it was written in.
+    const slashAdded = masked.endsWith('/') && !core.endsWith('/');
+    return (slashAdded ? masked.slice(0, -1) : masked) + trailing;
+  });
 }

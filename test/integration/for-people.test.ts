@@ -1,0 +1,67 @@
+// Text meant for people never carries a URL's secrets nor a remote body's control characters: a webhook
+// whose token is in a query value no list of names knows (?code=), whose error body tries to set the
+// terminal's title and clear the screen — through the bundle, in stdout, the logs and the state file.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBundle } from '../helpers/cli.ts';
+import { slow, type TestServer } from '../helpers/servers.ts';
+
+const SECRET = 'hook-secret-9';
+const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J boom';
+let dir: string;
+let service: TestServer;
+let hook: Server;
+let hookUrl: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scaler-people-'));
+  service = await slow(40);
+  hook = createServer((req, res) => {
+    if (req.method === 'GET') return void res.end(JSON.stringify({ replicas: 2 }));
+    res.writeHead(500, { 'content-type': 'text/plain' }).end(HOSTILE);
+  });
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const address = hook.address() as { port: number };
+  hookUrl = `http://127.0.0.1:${address.port}/scale?code=${SECRET}`;
+});
+after(async () => {
+  await service.close();
+  await new Promise((resolve) => hook.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('text for people', () => {
+  for (const output of ['text', 'json']) {
+    it(`-o ${output}: a failed scale's message names the webhook without its ?code= value, the body's escapes escaped`, async () => {
+      const state = join(dir, `state-${output}.json`);
+      const config = join(dir, `scaler-${output}.yaml`);
+      writeFileSync(
+        config,
+        `target: { kind: http, url: "${hookUrl}" }
+loadTest: { host: ${service.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets: [{ method: GET, endpoint: /x, type: mean, target: 20 }]
+state: { store: file, path: ${state} }
+`,
+      );
+      const r = await runBundle(['run', '-c', config, '-o', output]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const said = r.stdout + r.stderr;
+      assert.match(said, /scale\?code=\[redacted\]/, said);
+      assert.match(said, /\\u001b\]0;pwned\\u0007/, said);
+      const stored = existsSync(state) ? readFileSync(state, 'utf8') : '';
+      for (const [where, text] of [
+        ['output', said],
+        ['state file', stored],
+      ] as const) {
+        assert.ok(!text.includes(SECRET), `${where} carries the token: ${text}`);
+        assert.ok(!text.includes('\u001b'), `${where} carries a raw ESC: ${JSON.stringify(text)}`);
+      }
+      const status = await runBundle(['status', '-c', config, '-o', output]);
+      assert.ok(!(status.stdout + status.stderr).includes(SECRET), status.stdout + status.stderr);
+    });
+  }
+});
