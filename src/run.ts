@@ -283,6 +283,13 @@ async function measure(
   const engine = await deps.engine(); // a broken scenario script is bad input (exit 2), not a probe failure
   try {
     const observations = await engine.run(planFor(config), deps.signal);
+    const folded = observations.folded;
+    if (folded) {
+      const why = `more than ${folded.limit} request names (the first past it: ${JSON.stringify(folded.first)})`;
+      deps.log.log('warn', `the load test saw ${why}; ${folded.requests} requests share the row "(other names)"`, {
+        fix: "name the script's requests: user.get(`/items/${id}`, { name: 'GET /items/{id}' })",
+      });
+    }
     return { observations: production ? { ...observations, production } : observations };
   } catch (err) {
     if (deps.signal?.aborted) throw deps.signal.reason;

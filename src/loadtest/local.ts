@@ -11,7 +11,7 @@ import type { Pool } from '../undici.ts';
 import { HttpUser, type PreparedRequest } from './http-user.ts';
 import { failureMs, statusFailure } from './failures.ts';
 import { RawConnection, serializeRequest } from './raw-http.ts';
-import { StatsRecorder } from './recorder.ts';
+import { MAX_REQUEST_NAMES, StatsRecorder } from './recorder.ts';
 import type { Scenario } from './scenario.ts';
 import { GeneratorLag } from './generator.ts';
 import { pickWeighted, spawnOffsets, thinkTimeMs } from './schedule.ts';
@@ -176,6 +176,7 @@ export class LocalEngine implements LoadTestEngine {
       aggregated,
       generator: lag.summary(),
       ...(widenedAt ? { widened: widenedAt } : {}),
+      ...(recorder.folded ? { folded: { ...recorder.folded, limit: MAX_REQUEST_NAMES } } : {}),
     };
   }
 

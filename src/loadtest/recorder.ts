@@ -29,8 +29,18 @@ const emptyEntry = (): Entry => ({
   ],
 });
 
+/**
+ * At most this many request names get their own row (~94 KiB of histogram each): a scenario script that
+ * names requests by their id (`/items/${id}`) made thousands in seconds (542 MB). Past it, new names
+ * share one row, OTHER_NAMES, and the run warns once.
+ */
+export const MAX_REQUEST_NAMES = 200;
+export const OTHER_NAMES = '(other names)';
+
 export class StatsRecorder {
   private readonly entries = new Map<string, Entry>();
+  /** The names past MAX_REQUEST_NAMES: the first one, and how many requests they had. */
+  folded: { first: string; requests: number } | undefined;
   /** False during warm-up: outcomes are not recorded. */
   measuring = true;
   /** Sees each timed outcome as it is recorded (the widened probe watches for saturation). */
@@ -125,7 +135,14 @@ export class StatsRecorder {
 
   private entry(name: string): Entry {
     let e = this.entries.get(name);
-    if (!e) this.entries.set(name, (e = emptyEntry()));
+    if (e) return e;
+    if (this.entries.size >= MAX_REQUEST_NAMES) {
+      this.folded = { first: this.folded?.first ?? name, requests: (this.folded?.requests ?? 0) + 1 };
+      e = this.entries.get(OTHER_NAMES);
+      if (!e) this.entries.set(OTHER_NAMES, (e = emptyEntry()));
+      return e;
+    }
+    this.entries.set(name, (e = emptyEntry()));
     return e;
   }
 }

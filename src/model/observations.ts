@@ -74,6 +74,8 @@ export interface Observations {
   aggregated: RequestStats;
   /** Set when values are rounded by the engine (Locust's buckets): said in the decision record. */
   precision?: string;
+  /** Request names past the engine's limit shared one row: the first such name, and their requests. */
+  folded?: { first: string; requests: number; limit: number };
   /** The local engine's own event-loop delay over the measured window (DESIGN §4.1). */
   generator?: GeneratorDelay;
   /** The probe was widened after it saw saturation: how many users it added, and when (ms into the test). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { LocalEngine } from '../../src/loadtest/local.ts';
 import { loadScenario } from '../../src/loadtest/scenario.ts';
+import { MAX_REQUEST_NAMES, OTHER_NAMES } from '../../src/loadtest/recorder.ts';
 import type { LoadPlan } from '../../src/loadtest/types.ts';
 import type { HttpUser } from '../../src/loadtest/http-user.ts';
 import { ConfigError } from '../../src/errors.ts';
@@ -153,6 +154,29 @@ describe('local engine', () => {
       assert.equal(r.count, 2, JSON.stringify(o.requests));
       assert.equal(s.hits, 2);
       assert.ok(r.min >= 790, JSON.stringify(r));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a script that names requests by their id: at most MAX_REQUEST_NAMES rows, the rest in one, counted', async () => {
+    const s = await fast();
+    try {
+      let id = 0;
+      const run = (u: HttpUser) => u.get(`/items/${id++}`); // no name: each id its own name
+      const scenario = { tasks: [{ name: 'items', weight: 1, run }] };
+      const o = await new LocalEngine({ scenario }).run(plan(s.url, { users: 4, duration: 1000 }));
+      const rows = Object.values(o.requests);
+      assert.ok(id > MAX_REQUEST_NAMES * 2, `only ${id} requests: the cap was not reached`);
+      assert.equal(rows.length, MAX_REQUEST_NAMES + 1, Object.keys(o.requests).slice(-3).join(' '));
+      const other = o.requests[OTHER_NAMES]!;
+      assert.equal(o.folded?.requests, other.count);
+      assert.equal(o.folded?.first, `GET /items/${MAX_REQUEST_NAMES}`);
+      assert.equal(
+        rows.reduce((n, r) => n + r.count, 0),
+        o.aggregated.count,
+        'every request counted once',
+      );
     } finally {
       await s.close();
     }
