@@ -53,7 +53,10 @@ const PER_REQUEST_WEIGHT = 0.2;
 const RATE_FITS = 2;
 /** The relative noise of a load read from the production rate (a counter's rate over a minute). */
 const RATE_NOISE = 0.03;
-/** A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned afresh). */
+/**
+ * A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned
+ * afresh).
+ */
 const FASTER = 0.7;
 /** A test step: this much more capacity, at least one replica. */
 export const TEST_STEP = 1.25;
@@ -105,7 +108,10 @@ export interface ModelView {
   draining: boolean;
   /** No scale-down before this time (after sizing from goodput). */
   stable: boolean;
-  /** How far the model may trust a scale-down: s₀ calibrated by a change, a step up that moved nothing, or neither. */
+  /**
+   * How far the model may trust a scale-down: s₀ calibrated by a change, a step up that moved nothing, or
+   * neither.
+   */
   calibration: 'fitted' | 'idle' | 'none';
   /** The latency's relative run-to-run noise (σ, 0–25%). */
   noise: number;
@@ -399,7 +405,8 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
       why: `the fastest answers are slower too (${p5}): the service itself may be slower`,
     };
   } else if (usable && atServiceTime(s0) && unreachable(policy, input.evaluations, t, s0)) {
-    view.suspect = { kind: 'reach', why: `the latency is at the service time (s₀ ${round(s0)} ms), above the target` };
+    const why = `the latency is at the service time (s₀ ${round(s0)} ms), above the target`;
+    view.suspect = { kind: 'reach', why };
   }
   return { state, view };
 }

@@ -68,7 +68,10 @@ export interface ModelStuck {
   strikes: number;
 }
 
-/** One run's offered load in servers (λ·s₀); `lower`: only a lower bound (saturated, or past what one run reads). */
+/**
+ * One run's offered load in servers (λ·s₀); `lower`: only a lower bound (saturated, or past what one run
+ * reads).
+ */
 export interface ModelLoad {
   at: number; // epoch ms
   a: number;
