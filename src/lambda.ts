@@ -64,7 +64,9 @@ export async function handler(event: unknown = {}, context: InvocationContext = 
     const { overrides, dryRun, eventId } = readEvent(event);
     const configured = env['SCALER_CONFIG'];
     const configPath = configured && !isAbsolute(configured) ? resolve(bundleDir(), configured) : configured;
-    const loaded = await loadFleet({ env, configPaths: configPath ? [configPath] : [], overrides });
+    const configFrom =
+      configured && !isAbsolute(configured) ? "environment SCALER_CONFIG, from the bundle's directory" : undefined;
+    const loaded = await loadFleet({ env, configPaths: configPath ? [configPath] : [], configFrom, overrides });
     const members = refuseDuplicateTargets(loaded); // one target, one autoscaler
     if (members.length > 1) return await fleetInvocation(members, { env, log, controller, context, dryRun, eventId });
     const config = members[0]!.config;

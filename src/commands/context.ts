@@ -80,7 +80,7 @@ function sourcesOf(args: CommonArgs, ctx: CommandContext): ConfigSources {
     overrides[path] = value;
   }
   const configPath = Array.isArray(args.config) ? args.config[0] : args.config;
-  return { configPath, env: ctx.env, flags: args, overrides };
+  return { configPath, env: ctx.env, flags: args, overrides, overridesFrom: '--set' };
 }
 
 export function printJson(ctx: CommandContext, value: unknown): void {

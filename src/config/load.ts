@@ -2,7 +2,7 @@
 // < LPA environment aliases < SCALER_* environment < flags < per-invocation overrides.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { load as loadYaml, loadAll as loadAllYaml, YAMLException } from 'js-yaml';
 import { ConfigError, ScalerError } from '../errors.ts';
 import { isObject, show, type Raw } from './fields.ts';
@@ -48,6 +48,10 @@ export interface ConfigSources {
   flags?: Record<string, unknown>;
   /** Dotted paths → values (`--set loadTest.users=20`, a Lambda event's `overrides`). */
   overrides?: Record<string, unknown>;
+  /** Who named configPath(s), for messages: `--config` unless said (`environment SCALER_CONFIG`). */
+  configFrom?: string;
+  /** Who set the overrides, for messages: `--set` on the command line; `override` (a Lambda event's) else. */
+  overridesFrom?: string;
   /** `loadtest --host …`: flags alone are enough, no file needed. */
   fileOptional?: boolean;
   /**
@@ -108,16 +112,22 @@ type Document = { raw: Raw; source: string } | { source: string; error: ScalerEr
 
 async function readDocuments(sources: ConfigSources & { configPaths: string[] }): Promise<Document[]> {
   const { env } = sources;
-  if (sources.configPaths.length === 0) {
+  let paths = sources.configPaths;
+  let from = sources.configFrom ?? '--config';
+  if (paths.length === 0) {
     if (env['SCALER_CONFIG_YAML']) return documentsOf(env['SCALER_CONFIG_YAML'], 'environment SCALER_CONFIG_YAML');
-    return [await readRaw(sources)];
+    const named = namedConfig(env);
+    if (!named) return [await readRaw(sources)];
+    // SCALER_CONFIG may name a directory, as --config may: a fleet.
+    paths = [named.path];
+    from = named.from;
   }
   const files: string[] = [];
-  for (const path of sources.configPaths) files.push(...(await filesOf(path)));
+  for (const path of paths) files.push(...(await filesOf(path, from)));
   // One file's typo, or one unreadable file, stays with its member: the fleet's others still run.
   const read = await Promise.all(
     files.map((file) =>
-      readText(file).then(
+      readText(file, from).then(
         (text) => documentsOf(text, file),
         (err: unknown) => [memberError(err, file)],
       ),
@@ -127,14 +137,14 @@ async function readDocuments(sources: ConfigSources & { configPaths: string[] })
 }
 
 /** A path's configuration files: itself, or a directory's *.yaml and *.yml in name order. */
-async function filesOf(path: string): Promise<string[]> {
+async function filesOf(path: string, from: string): Promise<string[]> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${readWhy(err)}` }]);
+    throw new ConfigError([{ path: from, message: `cannot read ${where(path)}: ${readWhy(err)}` }]);
   });
   if (!info.isDirectory()) return [path];
   const names = (await readdir(path)).filter((n) => /\.ya?ml$/.test(n)).sort();
   if (names.length === 0)
-    throw new ConfigError([{ path: '--config', message: `${show(path)} is a directory with no *.yaml file` }]);
+    throw new ConfigError([{ path: from, message: `${where(path)} is a directory with no *.yaml file` }]);
   return names.map((n) => join(path, n));
 }
 
@@ -192,7 +202,7 @@ async function merge(
     if (value !== undefined) setPath(raw, o.path, value, origins, `--${o.flag}`);
   }
   for (const [path, value] of Object.entries(sources.overrides ?? {}))
-    setPath(raw, path, value, origins, `override ${path}`);
+    setPath(raw, path, value, origins, `${sources.overridesFrom ?? 'override'} ${path}`);
 
   refuseForbiddenKeys(raw, '', source);
   const environment = detectEnvironment(env);
@@ -264,10 +274,11 @@ async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: stri
       source: 'environment SCALER_CONFIG_YAML',
     };
   }
-  const explicit = sources.configPath ?? env['SCALER_CONFIG'] ?? env['evaluationConfigFilePath'];
-  const path = explicit ?? (existsSync('scaler.yaml') ? 'scaler.yaml' : undefined);
-  if (!path && sources.fileOptional) return { raw: {}, source: 'the command line' };
-  if (!path) {
+  const named = sources.configPath
+    ? { path: sources.configPath, from: sources.configFrom ?? '--config' }
+    : (namedConfig(env) ?? (existsSync('scaler.yaml') ? { path: 'scaler.yaml', from: 'default' } : undefined));
+  if (!named && sources.fileOptional) return { raw: {}, source: 'the command line' };
+  if (!named) {
     throw new ConfigError([
       {
         path: '--config',
@@ -277,14 +288,27 @@ async function readRaw(sources: ConfigSources): Promise<{ raw: Raw; source: stri
       },
     ]);
   }
-  return { raw: parseYaml(await readText(path), path), source: path };
+  return { raw: parseYaml(await readText(named.path, named.from), named.path), source: named.path };
 }
 
-async function readText(path: string): Promise<string> {
+/** The configuration file the environment names, and which variable named it. */
+function namedConfig(env: Record<string, string | undefined>): { path: string; from: string } | undefined {
+  if (env['SCALER_CONFIG']) return { path: env['SCALER_CONFIG'], from: 'environment SCALER_CONFIG' };
+  const lpa = env['evaluationConfigFilePath'];
+  return lpa ? { path: lpa, from: 'environment evaluationConfigFilePath' } : undefined;
+}
+
+/** A path as the operator can find it: a relative one with the directory it was read from. */
+function where(path: string): string {
+  return isAbsolute(path) ? show(path) : `${show(path)} (in ${process.cwd()})`;
+}
+
+/** `from`: who named the file (`--config`, `environment SCALER_CONFIG`), for the message. */
+async function readText(path: string, from = '--config'): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ path: '--config', message: `cannot read ${show(path)}: ${readWhy(err)}` }]);
+    throw new ConfigError([{ path: from, message: `cannot read ${where(path)}: ${readWhy(err)}` }]);
   }
 }
 
@@ -320,22 +344,71 @@ function parseYaml(text: string, source: string): Raw {
 /** Keys that would reach an object's prototype if written: never a setting, anywhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * `loadTest.users`, `targets[0].target` or `targets.0.target` → the steps to walk: keys and list indices.
+ * An index reaches an item that exists: `--set` changes a list, it does not grow one.
+ */
+function pathSteps(path: string): (string | number)[] {
+  const steps: (string | number)[] = [];
+  for (const segment of path.split('.')) {
+    const [key, ...indices] = segment.split('[');
+    steps.push(/^\d+$/.test(key!) ? Number(key) : key!);
+    for (const index of indices) steps.push(/^\d+\]$/.test(index) ? Number(index.slice(0, -1)) : `[${index}`);
+  }
+  return steps;
+}
+
+/** The validator's spelling of a path (`targets[0].target`), so a value's origin is found by its issue. */
+function pathName(steps: (string | number)[]): string {
+  return steps.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
 function setPath(raw: Raw, path: string, value: unknown, origins: Map<string, string>, origin: string): void {
-  const keys = path.split('.');
-  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k) || k === '');
+  const steps = pathSteps(path);
+  const refuse = (why: string): never => {
+    throw new ConfigError([{ path: origin, message: why }]);
+  };
+  const bad = steps.find((k) => typeof k === 'string' && (FORBIDDEN_KEYS.has(k) || k === '' || k.startsWith('[')));
   if (bad !== undefined) {
-    const why = bad === '' ? 'has an empty segment' : `names ${JSON.stringify(bad)}, which is no setting`;
-    throw new ConfigError([
-      { path: `${origin}`, message: `${JSON.stringify(path)} ${why}; expected a dotted path such as loadTest.users` },
-    ]);
+    const why =
+      bad === ''
+        ? 'has an empty segment'
+        : String(bad).startsWith('[')
+          ? `has ${JSON.stringify(bad)}, which is no list index (a number in brackets, e.g. targets[0])`
+          : `names ${JSON.stringify(bad)}, which is no setting`;
+    refuse(`${why}; expected a dotted path such as loadTest.users or targets[0].target`);
   }
-  let node: Raw = raw;
-  for (const key of keys.slice(0, -1)) {
-    if (!isObject(node[key])) node[key] = {};
-    node = node[key] as Raw;
+  let node: Raw | unknown[] = raw;
+  for (const [i, step] of steps.entries()) {
+    const last = i === steps.length - 1;
+    const at = pathName(steps.slice(0, i));
+    if (typeof step === 'number') {
+      if (!Array.isArray(node)) refuse(`indexes ${at}, which is no list here`);
+      const list = node as unknown[];
+      if (step >= list.length) {
+        const count = list.length;
+        const has =
+          count === 0 ? 'no items' : count === 1 ? `one, ${at}[0]` : `${count}, ${at}[0] to ${at}[${count - 1}]`;
+        refuse(`reaches no item: ${at} has ${has} (an item is changed, not added, by a path)`);
+      }
+      if (last) list[step] = value;
+      else if (isObject(list[step]) || Array.isArray(list[step])) node = list[step] as Raw | unknown[];
+      else refuse(`goes inside ${at}[${step}], which is ${show(list[step])}, not a mapping`);
+      continue;
+    }
+    if (Array.isArray(node))
+      refuse(`names ${JSON.stringify(step)} inside the list ${at}; expected an index, e.g. ${at}[0]`);
+    const map = node as Raw;
+    if (last) map[step] = value;
+    else {
+      const nextIsIndex = typeof steps[i + 1] === 'number';
+      if (nextIsIndex && !Array.isArray(map[step]))
+        refuse(`indexes ${pathName(steps.slice(0, i + 1))}, which is no list here`);
+      if (!nextIsIndex && !isObject(map[step]) && !Array.isArray(map[step])) map[step] = {};
+      node = map[step] as Raw | unknown[];
+    }
   }
-  node[keys.at(-1)!] = value;
-  origins.set(path, origin);
+  origins.set(pathName(steps), origin);
 }
 
 /** A document key that could reach a prototype (`__proto__`, `constructor`, `prototype`) is refused. */

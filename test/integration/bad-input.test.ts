@@ -107,7 +107,7 @@ const cases: Case[] = [
   {
     name: 'a grace after a signal of zero',
     args: ['--set', 'api.graceAfterSignal=0'],
-    expect: /api\.graceAfterSignal \(from override api\.graceAfterSignal\): 0 must be longer than 0 ms/,
+    expect: /api\.graceAfterSignal \(from --set api\.graceAfterSignal\): 0 must be longer than 0 ms/,
   },
   {
     name: 'set-replicas with a non-number',

@@ -174,6 +174,29 @@ describe('loadConfig', () => {
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
   });
 
+  it('a setting path reaches a list item that exists: targets[0].target or targets.0.target; no other', async () => {
+    const path = file(
+      'items.yaml',
+      `target: { kind: http, url: http://127.0.0.1:1/r }\nloadTest: { host: http://127.0.0.1:2 }\ntargets: [{ method: GET, endpoint: /, type: mean, target: 5 }]\n`,
+    );
+    for (const key of ['targets[0].target', 'targets.0.target']) {
+      const config = await loadConfig({ configPath: path, env: {}, overrides: { [key]: 300 } });
+      assert.equal(config.targets[0]!.target, 300, key);
+    }
+    const cases: [string, RegExp][] = [
+      ['targets[1].target', /override targets\[1\]\.target: reaches no item: targets has one, targets\[0\]/],
+      ['targets[x].target', /override targets\[x\]\.target: has "\[x\]", which is no list index/],
+      ['loadTest[0]', /override loadTest\[0\]: indexes loadTest, which is no list here/],
+      ['targets.method', /names "method" inside the list targets; expected an index, e.g. targets\[0\]/],
+    ];
+    for (const [key, expected] of cases) {
+      const err = await rejection(loadConfig({ configPath: path, env: {}, overrides: { [key]: 1 } }));
+      assert.match(err.message, expected, key);
+    }
+    const err = await rejection(loadConfig({ configPath: path, env: {}, overrides: { 'targets[0].target': -1 } }));
+    assert.match(err.message, /targets\[0\]\.target \(from override targets\[0\]\.target\)/);
+  });
+
   it('parseSet reads values as YAML scalars', () => {
     assert.deepEqual(parseSet('loadTest.users=20'), ['loadTest.users', 20]);
     assert.deepEqual(parseSet('loadTest.host=http://x:1'), ['loadTest.host', 'http://x:1']);
