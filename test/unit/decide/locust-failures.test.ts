@@ -62,3 +62,17 @@ it('a target still finds a request by its locustfile name and by its row name', 
     [0.5, 0.5, 0.5],
   );
 });
+
+it("requests/s over the measured window, not Locust's first-to-last request span (a long think time)", () => {
+  // LPA's guide: think time 5-9 s. Ten users each sent one request in the first 29 ms of a 5 s test;
+  // Locust's Requests/s divides by those 29 ms (346 req/s).
+  const rows = [
+    REQUESTS_CSV.split('\r\n')[0],
+    '"GET","/",10,0,3,3.1,2.9,3.4,12.0,346.0,0.0,3,3,3,3,3,3,3,3,3,3,3',
+    ',"Aggregated",10,0,3,3.1,2.9,3.4,12.0,346.0,0.0,3,3,3,3,3,3,3,3,3,3,3',
+    '',
+  ].join('\r\n');
+  const o = toObservations(parseCsv(rows), [], 0, 5_000);
+  assert.equal(o.requests['GET /']!.rps, 2);
+  assert.equal(o.aggregated.rps, 2);
+});
