@@ -192,9 +192,8 @@ export async function runOnce(config: ScalerConfig, deps: RunDeps, options: RunO
     observations,
   };
   const exitCode = (decision.probeFailed ? ExitCode.failure : ExitCode.ok) as Exit;
-  if (options.dryRun || (decision.reason === 'Paused' && decision.applied === decision.current)) {
-    return { record: buildRecord(base), decision, observations, exitCode };
-  }
+  // A paused run is claimed too: its record says it ran (status and the history agree with the metrics).
+  if (options.dryRun) return { record: buildRecord(base), decision, observations, exitCode };
 
   const runId = deps.runId ?? randomUUID();
   const claimed: StateRecord = {

@@ -4,7 +4,7 @@
 // scaler changes the replicas and the service answers. Three steps, as HPA keeps them apart: the
 // recommendation (draft, here: the safety rules around one policy's seam — lpa-policy.ts or
 // model-policy.ts), the limits (limits.ts), the outcome said and recorded (outcome.ts).
-import { emptyRecord } from '../model/state-record.ts';
+import { appendHistory, emptyRecord, type StateRecord } from '../model/state-record.ts';
 import { evaluateTargets, failureSummary, generatorEffect, round } from './evaluate.ts';
 import { applyLimits } from './limits.ts';
 import { lpaRecommendation } from './lpa-policy.ts';
@@ -169,7 +169,25 @@ function paused(ctx: Context, why: string): Decision {
     calm: false,
     evaluations: ctx.evaluations,
     failures: ctx.failures,
-    state: ctx.prior, // a paused target's state is left as it was
+    state: pausedState(ctx, message),
+  };
+}
+
+/**
+ * A paused target's counters are left as they were (the calm count, the last replicas a change by hand
+ * is told from, the model); the run itself is recorded — its time and a history entry — so `status`
+ * and the history show a paused target as running, as its metrics do.
+ */
+function pausedState(ctx: Context, message: string): StateRecord {
+  const { prior, current, input } = ctx;
+  const at = new Date(input.now).toISOString();
+  const entry = { at, current, desired: current, applied: current, needed: current, action: 'hold' as const };
+  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
+  return {
+    ...prior,
+    lastRunAt: at,
+    lastSuccessAt: at,
+    history: appendHistory(prior.history, { ...entry, reason: message, observations }, input.policy.history.limit),
   };
 }
 

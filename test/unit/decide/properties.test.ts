@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type DecideInput } from '../../../src/decide/decide.ts';
 import { observe, policy, record } from './fixtures.ts';
+import { emptyRecord } from '../../../src/model/state-record.ts';
 
 const arbInput: fc.Arbitrary<DecideInput> = fc
   .record({
@@ -110,11 +111,19 @@ describe('decide: invariants', () => {
     );
   });
 
-  it('the calm count: +1 after a calm run without change, else 0; a paused run leaves the state alone', () => {
+  it('the calm count: +1 after a calm run without change, else 0; a paused run keeps the counters, records the run', () => {
     fc.assert(
       fc.property(arbInput, (i) => {
         const d = decide(i);
-        if (d.reason === 'Paused') return d.state === i.record;
+        if (d.reason === 'Paused' && d.applied === d.current) {
+          const prior = i.record ?? emptyRecord(d.state.target);
+          const { history, lastRunAt, lastSuccessAt, ...counters } = d.state;
+          const { history: before, lastRunAt: _r, lastSuccessAt: _s, ...kept } = prior;
+          assert.deepEqual(counters, kept);
+          assert.equal(history.at(-1)?.at, new Date(i.now).toISOString());
+          assert.equal(lastRunAt, lastSuccessAt);
+          return history.length === Math.min(before.length + 1, i.policy.history.limit);
+        }
         const before =
           i.record && i.record.lastReplicas !== null && i.record.lastReplicas !== i.status.replicas
             ? 0
