@@ -175,15 +175,15 @@ function loadTestFamilies(run: DecidedRun): Family[] {
   const all = run.observations?.engine === 'none' ? undefined : run.observations?.aggregated;
   if (!all) return []; // no load sent: paused, zero replicas, probe-less
   const kinds = run.decision.failures?.kinds ?? {};
-  const byKind = new Map<string, number>();
+  // Every known kind is a series, at 0 when nothing of it failed: an alert on failures then sees 0,
+  // not "no data" (a push replaces the group, so a kind missing from it has no series at all).
+  const byKind = new Map<string, number>([...KNOWN_KINDS].map((kind) => [kind, 0]));
   for (const [kind, n] of Object.entries(kinds))
     byKind.set(failureKind(kind), (byKind.get(failureKind(kind)) ?? 0) + n);
   const failures = [...byKind].map(([kind, value]) => ({ labels: { kind }, value }));
   return [
     gauge('loadtest_requests', 'Requests the last load test completed, failures included.', all.count),
-    ...(failures.length
-      ? [gauge('loadtest_failures', 'Failed requests of the last load test, by kind.', failures)]
-      : []),
+    gauge('loadtest_failures', 'Failed requests of the last load test, by kind (known kinds at 0).', failures),
   ];
 }
 

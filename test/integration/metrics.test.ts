@@ -126,6 +126,9 @@ describe('metrics pushed to a Pushgateway', () => {
     assert.equal(value(g, 'latency_scaler_target_limit_seconds', target), 0.005);
     assert.equal(value(g, 'latency_scaler_target_breached', target), 1);
     assert.ok(value(g, 'latency_scaler_loadtest_requests')! > 10);
+    // Nothing failed: the failures are series at 0 on the gateway, not absent (an alert sees 0).
+    assert.equal(value(g, 'latency_scaler_loadtest_failures', { kind: 'timeout' }), 0);
+    assert.equal(value(g, 'latency_scaler_loadtest_failures', { kind: 'connection refused' }), 0);
     const success = value(g, 'latency_scaler_last_success_timestamp_seconds')!;
     assert.ok(Math.abs(Date.now() / 1000 - success) < 30, `${success} is close to now`);
     assert.equal(value(g, 'latency_scaler_last_run_exit_code'), 0);

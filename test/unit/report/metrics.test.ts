@@ -105,6 +105,15 @@ describe('the metrics of a run that decided (exit 0)', () => {
     assert.equal(m.get('latency_scaler_loadtest_requests'), 100);
     assert.equal(m.get('latency_scaler_loadtest_failures{kind="HTTP 503"}'), 3);
     assert.equal(m.get('latency_scaler_loadtest_failures{kind="timeout"}'), 2);
+    assert.equal(m.get('latency_scaler_loadtest_failures{kind="connection refused"}'), 0, 'a known kind at 0');
+  });
+
+  it('nothing failed: the failures have series at 0, so an alert sees 0, not "no data"', () => {
+    const m = samples(exposition(runFamilies(outcome(0, { kinds: {} }))));
+    const failures = [...m].filter(([name]) => name.startsWith('latency_scaler_loadtest_failures{'));
+    assert.ok(failures.length >= 5, `failure series: ${failures.map(([n]) => n).join(', ')}`);
+    assert.ok(failures.every(([, value]) => value === 0));
+    assert.equal(m.get('latency_scaler_loadtest_failures{kind="timeout"}'), 0);
   });
 
   it('each family once, with HELP and TYPE gauge before its samples, and no timestamps', () => {
