@@ -41,10 +41,10 @@ export function calmRun(ctx: Context, within: string): Draft {
   const { decay, replicas, stabilization } = input.policy;
   const due = calmBefore >= decay.unchangedRuns && decay.replicas > 0;
   if (!due) {
+    // This run counted, as the record stores it (`state show`'s calm runs): "1 of 3" after the first.
+    const counted = calmBefore + 1;
     const left =
-      decay.replicas > 0
-        ? `; ${calmBefore} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay`
-        : '';
+      decay.replicas > 0 ? `; ${counted} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay` : '';
     return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
   }
   if (current <= replicas.min) {

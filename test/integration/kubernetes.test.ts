@@ -101,7 +101,7 @@ describe('on a real kube-apiserver', () => {
     const calm = config({ kind: 'Deployment', name: 'fib', namespace: ns }, { limit: 100_000 });
     r = await run(calm);
     assert.equal(r.code, 0, messages(r.stderr));
-    assert.match(JSON.parse(r.stdout).message, /^hold at 3: .*0 of 1 calm run before decay/);
+    assert.match(JSON.parse(r.stdout).message, /^hold at 3: .*1 of 1 calm run before decay/);
     r = await run(calm);
     assert.equal(r.code, 0, messages(r.stderr));
     assert.equal(JSON.parse(r.stdout).message, 'decay 3→2: 1 calm run');

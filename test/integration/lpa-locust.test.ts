@@ -108,7 +108,7 @@ describe("LPA drop-in: the user's own locustfile", () => {
       // LPA: mean below 7 ms → no change, one run towards the decay of 3.
       assert.match(
         record.message,
-        /^hold at 1: GET \/fibonacci\?n=10 mean [\d.]+ ms ≤ 7 ms within target; 0 of 3 calm runs before decay$/,
+        /^hold at 1: GET \/fibonacci\?n=10 mean [\d.]+ ms ≤ 7 ms within target; 1 of 3 calm runs before decay$/,
       );
       assert.deepEqual(scale.writes, []);
       assert.deepEqual(locustProcesses(env['locustFilePath']!), []);

@@ -84,8 +84,8 @@ describe('run', () => {
       assert.equal(r.code, 0, r.stderr);
       messages.push(JSON.parse(r.stdout).message as string);
     }
-    assert.match(messages[0]!, /^hold at 2: .* within target; 0 of 2 calm runs before decay$/);
-    assert.match(messages[1]!, /^hold at 2: .*; 1 of 2 calm runs before decay$/);
+    assert.match(messages[0]!, /^hold at 2: .* within target; 1 of 2 calm runs before decay$/);
+    assert.match(messages[1]!, /^hold at 2: .*; 2 of 2 calm runs before decay$/);
     assert.equal(messages[2], 'decay 2→1: 2 calm runs');
     assert.deepEqual(scale.writes, [1]);
     assert.equal(state().record.history.length, 3);

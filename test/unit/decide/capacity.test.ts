@@ -96,7 +96,7 @@ describe('the capacity limit: no replica added while pods cannot be scheduled', 
   it('a hold for another reason names the unschedulable pods too', () => {
     const d = decide(input({ observations: observe(5) }));
     assert.equal(d.reason, 'WithinTargets');
-    assert.match(d.message, /within target; 0 of 3 calm runs before decay; 1 pod cannot be scheduled \(0\/1 nodes/);
+    assert.match(d.message, /within target; 1 of 3 calm runs before decay; 1 pod cannot be scheduled \(0\/1 nodes/);
   });
 
   it('a probe failure with onProbeFailure: scaleUp is held too, and stays a probe failure', () => {

@@ -56,7 +56,7 @@ const cases: Case[] = [
     applied: 2,
     runs: 1,
     reason: 'WithinTargets',
-    message: 'hold at 2: GET /fibonacci?n=10 mean 5 ms ≤ 7 ms within target; 0 of 3 calm runs before decay',
+    message: 'hold at 2: GET /fibonacci?n=10 mean 5 ms ≤ 7 ms within target; 1 of 3 calm runs before decay',
   },
   {
     name: 'within, 2 runs → hold, counter 3',
@@ -64,7 +64,7 @@ const cases: Case[] = [
     applied: 2,
     runs: 3,
     reason: 'WithinTargets',
-    message: /2 of 3 calm runs before decay$/,
+    message: /3 of 3 calm runs before decay$/,
   },
   {
     name: 'within, 3 runs → decay by 1, counter 0',
@@ -324,7 +324,7 @@ const cases: Case[] = [
     reason: 'Decay',
   },
   {
-    name: 'paused: no change, state untouched',
+    name: 'paused: no change, counters untouched',
     in: { status: { replicas: 2, paused: true }, record: record(2, 2) },
     applied: 2,
     runs: 2,
@@ -495,7 +495,7 @@ const cases: Case[] = [
     reason: 'Paused',
   },
   {
-    name: 'paused-replicas reached: hold, state untouched',
+    name: 'paused-replicas reached: hold, counters untouched',
     in: { status: { replicas: 5, paused: false, pausedReplicas: 5 }, record: record(2, 5), observations: undefined },
     applied: 5,
     runs: 2,
