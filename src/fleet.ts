@@ -159,7 +159,10 @@ async function runMember(
   }
 }
 
-/** `3 decided, 1 conflict, 1 failed, 1 invalid: fleet/b.yaml: …; fleet.yaml#3: …` */
+/** The exit codes of a run a signal or the deadline stopped (124, 130, 143): interrupted, not failed. */
+const INTERRUPTED: readonly number[] = [ExitCode.deadline, ExitCode.sigint, ExitCode.sigterm];
+
+/** `3 decided, 1 conflict, 1 failed, 1 invalid, 2 interrupted: fleet/b.yaml: …; fleet.yaml#3: …` */
 export function summarize(outcomes: MemberOutcome[]): string {
   const count = (f: (o: MemberOutcome) => boolean): number => outcomes.filter(f).length;
   const skipped = outcomes.filter((o) => o.skipped);
@@ -169,10 +172,12 @@ export function summarize(outcomes: MemberOutcome[]): string {
   if (skipped.length) parts.push(`${skipped.length} skipped (event ${event ?? ''} already handled)`);
   const conflicts = count((o) => o.exitCode === ExitCode.conflict);
   const invalid = count((o) => o.exitCode === ExitCode.invalidInput);
-  const failed = outcomes.length - decided - skipped.length - conflicts - invalid;
+  const interrupted = count((o) => INTERRUPTED.includes(o.exitCode));
+  const failed = outcomes.length - decided - skipped.length - conflicts - invalid - interrupted;
   if (conflicts) parts.push(`${conflicts} ${conflicts === 1 ? 'conflict' : 'conflicts'}`);
   if (failed) parts.push(`${failed} failed`);
   if (invalid) parts.push(`${invalid} invalid`);
+  if (interrupted) parts.push(`${interrupted} interrupted`);
   const said = (o: MemberOutcome): string | undefined =>
     o.error ?? (o.record as { message?: string } | undefined)?.message;
   const errors = outcomes

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { messages, runBundle } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { slow, type TestServer } from '../helpers/servers.ts';
 import { handler } from '../../src/lambda.ts';
@@ -100,6 +101,26 @@ describe('a fleet in one invocation', () => {
       [['warn', `${file}#3`]],
       r.stderr,
     );
+  });
+
+  it("SIGTERM during the members' load tests: the summary says interrupted, not failed; exit 143", async () => {
+    const file = join(dir, 'long.yaml');
+    const long = (i: number): string => doc(i).replace('duration: 500ms', 'duration: 20s');
+    writeFileSync(file, `${long(1)}---\n${long(2)}`);
+    const child = spawn(process.execPath, [BUNDLE, 'run', '-c', file, '-o', 'json', '--parallel', '2'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise((r) => setTimeout(r, 2_000));
+    child.kill('SIGTERM');
+    const code = await exited;
+    assert.equal(code, 143, stdout);
+    const summary = lines(stdout).at(-1)!.summary!;
+    assert.match(summary, /^0 decided, 2 interrupted: /, summary);
+    assert.doesNotMatch(summary, /failed/);
   });
 
   it("a directory with one file's YAML typo and one document that is a list: the others run", async () => {
