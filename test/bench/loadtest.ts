@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundle, measureStartup, median, shippedEnv, type StartupFigure } from './lib/startup.ts';
+import { wrkReport } from './lib/wrk.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const node = process.execPath;
@@ -66,11 +67,6 @@ function measure(
   return { ...parse(r.stdout), cpuS: Number(time[1]) + Number(time[2]), rssMB: Number(time[3]) / 1024 };
 }
 
-const ms = (text: string): number => {
-  const m = /([\d.]+)(us|ms|s)/.exec(text)!;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-};
-
 function generators(
   tools: ReturnType<typeof ensureTools>,
   url: string,
@@ -121,12 +117,7 @@ function generators(
   return {
     'latency-scaler': ours(SHIPPED_NODE_OPTIONS),
     'latency-scaler, no semi-space cap': ours(''),
-    wrk: () =>
-      measure([tools.wrk, '-t1', `-c${users}`, `-d${seconds}s`, '--latency', url], (out) => ({
-        requests: Number(/(\d+) requests in/.exec(out)![1]),
-        mean: ms(/Latency\s+(\S+)/.exec(out)![1]!),
-        p99: ms(/99%\s+(\S+)/.exec(out)![1]!),
-      })),
+    wrk: () => measure([tools.wrk, '-t1', `-c${users}`, `-d${seconds}s`, '--latency', url], wrkReport),
     autocannon: () =>
       measure([node, tools.autocannon, '-c', String(users), '-d', String(seconds), '-j', url], (out) => {
         const j = JSON.parse(out) as { requests: { total: number }; latency: { mean: number; p99: number } };
