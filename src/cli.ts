@@ -4,7 +4,7 @@ import yargs, { type Argv, type Options } from 'yargs';
 import { markLoaded } from './loaded.ts';
 import { refuseDuplicateTargets } from './config/duplicates.ts';
 import { OVERRIDES } from './config/load.ts';
-import { ConfigError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
+import { InvalidArgumentError, exitCodeOf, ExitCode, messageOf, ScalerError } from './errors.ts';
 import { createLogger } from './report/log.ts';
 import { forPeople } from './report/redact.ts';
 import { VERSION } from './version.ts';
@@ -126,10 +126,12 @@ const COMMANDS: Entry[] = [
       const dryRun = Boolean(args['dry-run'] ?? args['dryRun']);
       const shard = shardOf(args['shard'] as string | undefined, ctx.env);
       const mine = shard ? members.filter((member) => memberShard(member, shard.count) === shard.index) : members;
-      if (members.length === 1 && !shard) return (await m.runCommand(members[0]!.config!, ctx, { dryRun })).exitCode;
       const parallel = Number(args['parallel'] ?? defaultParallel());
       if (!Number.isInteger(parallel) || parallel < 1)
-        throw new ConfigError([{ path: '--parallel', message: `${args['parallel']} is not a whole number ≥ 1` }]);
+        throw new InvalidArgumentError([
+          { path: '--parallel', message: `${args['parallel']} is not a whole number ≥ 1` },
+        ]);
+      if (members.length === 1 && !shard) return (await m.runCommand(members[0]!.config!, ctx, { dryRun })).exitCode;
       return m.fleetCommand(mine, ctx, { dryRun, parallel });
     },
   }),
@@ -299,7 +301,7 @@ const COMMANDS: Entry[] = [
           : []),
         ...(!(factor >= 1) ? [{ path: '--factor', message: `${args['factor']} is below 1` }] : []),
       ];
-      if (issues.length > 0) throw new ConfigError(issues);
+      if (issues.length > 0) throw new InvalidArgumentError(issues);
       await m.initCommand(
         {
           workload: String(args['workload']),
@@ -398,7 +400,7 @@ export async function runCli(io: CliIo): Promise<number> {
     .fail((msg, err) => {
       // yargs' own usage errors (unknown flag, bad choice, missing argument): exit 2, nothing done.
       if (err) throw err;
-      throw new ConfigError([{ path: 'command line', message: msg }]);
+      throw new InvalidArgumentError([{ path: '', message: msg }], 'command line');
     });
   try {
     await parser.parseAsync();
@@ -427,11 +429,12 @@ function contextOf(args: CommonArgs, io: CliIo): CommandContext {
 }
 
 function reportUsageError(err: unknown, exitCode: number, io: CliIo): void {
-  if (io.isTTY) io.stderr(`latency-scaler: ${messageOf(err)}\nRun 'latency-scaler --help' for usage.\n`);
+  if (io.isTTY)
+    io.stderr(`latency-scaler: ${messageOf(err)}\nSee --help for the usage (a command's own: run --help).\n`);
   else
     createLogger({ json: true, write: io.stderr }).log(
       'error',
-      `${messageOf(err)} Run 'latency-scaler --help' for usage.`,
+      `${messageOf(err)} See --help for the usage (a command's own: run --help).`,
       {
         code: 'INVALID_ARGUMENTS',
         exitCode,

@@ -37,20 +37,34 @@ const NOTHING_DONE = 'Nothing was sent or written.';
 
 /** Bad configuration, flags or environment. Carries every problem found, not only the first. */
 export class ConfigError extends ScalerError {
-  override readonly code = 'INVALID_CONFIG';
+  override readonly code: string = 'INVALID_CONFIG';
   override readonly exitCode = ExitCode.invalidInput;
   readonly issues: FieldIssue[];
 
-  constructor(issues: FieldIssue[], source?: string) {
+  /** `what` was invalid: the configuration, unless a subclass says otherwise. */
+  constructor(issues: FieldIssue[], source?: string, what = 'configuration') {
     const where = source ? ` in ${source}` : '';
     const lines = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
     super(
       issues.length === 1
-        ? `invalid configuration${where}: ${lines[0]}. ${NOTHING_DONE}`
-        : `invalid configuration${where} (${issues.length} problems): ${lines.join('; ')}. ${NOTHING_DONE}`,
+        ? `invalid ${what}${where}: ${lines[0]}. ${NOTHING_DONE}`
+        : `invalid ${what}${where} (${issues.length} problems): ${lines.join('; ')}. ${NOTHING_DONE}`,
       { context: { source } },
     );
     this.issues = issues;
+  }
+}
+
+/**
+ * A command's own input that is not the configuration — a flag or an argument out of range, an output
+ * file that exists, the command line itself: exit 2 like bad configuration (nothing sent or written),
+ * said as what it is.
+ */
+export class InvalidArgumentError extends ConfigError {
+  override readonly code: string = 'INVALID_ARGUMENT';
+
+  constructor(issues: FieldIssue[], what = 'argument') {
+    super(issues, undefined, what);
   }
 }
 

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FleetMember } from './config/load.ts';
 import type { ScalerConfig } from './config/types.ts';
-import { ConfigError, DuplicateEventError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
+import { InvalidArgumentError, DuplicateEventError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
 import { targetKey } from './model/target-key.ts';
 import { wait } from './wait.ts';
 
@@ -81,7 +81,8 @@ export function shardOf(
   const count = Number(m?.[2]);
   if (!m || count < 1 || index >= count) {
     const from = flag !== undefined ? '--shard' : 'JOB_COMPLETION_INDEX / SCALER_SHARDS';
-    throw new ConfigError([{ path: from, message: `${JSON.stringify(text)} is not i/n with 0 ≤ i < n (e.g. 0/2)` }]);
+    const message = `${JSON.stringify(text)} is not i/n with 0 ≤ i < n (e.g. 0/2)`;
+    throw new InvalidArgumentError([{ path: from, message }], from === '--shard' ? 'argument' : 'environment');
   }
   return { index, count };
 }

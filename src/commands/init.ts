@@ -9,7 +9,7 @@ import * as v from 'valibot';
 import { contextNamespace, parseSet } from '../config/load.ts';
 import { ConfigSchema } from '../config/schema.ts';
 import type { HttpTargetRef } from '../config/types.ts';
-import { ConfigError, ProbeError, type FieldIssue } from '../errors.ts';
+import { ConfigError, InvalidArgumentError, ProbeError, type FieldIssue } from '../errors.ts';
 import { LocalEngine } from '../loadtest/local.ts';
 import type { Observations } from '../model/observations.ts';
 import { configMapName, targetKey } from '../model/target-key.ts';
@@ -48,7 +48,7 @@ export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<
     issues.push({ path: '--out', message: `${o.out} exists; pass --force to replace it` });
   if (o.overlay) issues.push(...refuseOverlayFiles(o));
   const api = apiLimits(o.set ?? [], issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new InvalidArgumentError(issues);
   const limits = { signal: ctx.signal, limits: { callTimeoutMs: api.timeout, deadlineMs: api.retryFor } };
   const found = /^https?:\/\//.test(o.workload)
     ? await webhook(o, api.timeout, ctx)
@@ -101,7 +101,7 @@ async function webhook(o: InitOptions, timeoutMs: number, ctx: CommandContext): 
       message: 'is required with a webhook target: the base URL of the service to measure',
     });
   if (!URL.canParse(o.workload)) issues.push({ path: 'workload', message: `${JSON.stringify(o.workload)} is no URL` });
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new InvalidArgumentError(issues);
   const ref: HttpTargetRef = { kind: 'http', url: o.workload, headers: {} };
   const { replicas } = await new HttpScaleTarget(ref, timeoutMs).read(ctx.signal);
   const url = new URL(o.workload);

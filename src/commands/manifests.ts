@@ -6,7 +6,7 @@
 // The generation is pure (fleetManifests, renderManifests); the command only loads and prints.
 import type { FleetMember } from '../config/load.ts';
 import { isAwsTarget, isHttpTarget, type KubernetesTargetRef, type ScalerConfig } from '../config/types.ts';
-import { ConfigError, messageOf, type FieldIssue } from '../errors.ts';
+import { ConfigError, InvalidArgumentError, messageOf, type FieldIssue } from '../errors.ts';
 import { stateConfigMap } from '../model/target-key.ts';
 import { APPS_PLURALS } from '../target/discover.ts';
 import type { CommandContext } from './context.ts';
@@ -222,7 +222,9 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 function checkName(flag: string, value: string, pattern: RegExp): void {
   if (!pattern.test(value)) {
     const what = pattern === DNS_LABEL ? 'a DNS label' : 'a DNS subdomain';
-    throw new ConfigError([{ path: flag, message: `${JSON.stringify(value)} is not a Kubernetes name (${what})` }]);
+    throw new InvalidArgumentError([
+      { path: flag, message: `${JSON.stringify(value)} is not a Kubernetes name (${what})` },
+    ]);
   }
 }
 
@@ -299,7 +301,7 @@ export function manifestsCommand(
   );
   if (!policy) {
     const what = 'no AWS target and no DynamoDB state in the fleet: it needs no IAM policy';
-    throw new ConfigError([{ path: '--iam', message: what }]);
+    throw new InvalidArgumentError([{ path: '--iam', message: what }]);
   }
   ctx.out(`${JSON.stringify(policy, null, 2)}\n`);
 }

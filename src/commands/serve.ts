@@ -3,7 +3,7 @@
 // 127.0.0.1 by default; any other address needs a token (SCALER_CONSOLE_TOKEN, or one made here and
 // printed once), and a token given is required on every request wherever it listens.
 import type { FleetMember } from '../config/load.ts';
-import { ConfigError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { startConsole } from '../console/server.ts';
 import { isLoopback, newSecret, TOKEN_ENV } from '../console/security.ts';
 import type { CommandContext } from './context.ts';
@@ -20,10 +20,15 @@ export async function serveCommand(
 ): Promise<number> {
   const { address, port } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new ConfigError([{ path: '--port', message: `${port} is not a port number (0–65535; 0: any free port)` }]);
+    throw new InvalidArgumentError([
+      { path: '--port', message: `${port} is not a port number (0–65535; 0: any free port)` },
+    ]);
   const fromEnv = ctx.env[TOKEN_ENV];
   if (fromEnv !== undefined && fromEnv.length < 16)
-    throw new ConfigError([{ path: `environment ${TOKEN_ENV}`, message: 'is shorter than 16 characters' }]);
+    throw new InvalidArgumentError(
+      [{ path: `environment ${TOKEN_ENV}`, message: 'is shorter than 16 characters' }],
+      'environment',
+    );
   const token = fromEnv ?? (isLoopback(address) ? undefined : newSecret());
   const running = await startConsole({
     members,

@@ -1,7 +1,7 @@
 // `set-replicas`: checks the count against replicas.min..max, then makes the manual change
 // (manual.ts) through the configured state store and target, and prints what it did.
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { applyManualChange, checkManualCount } from '../manual.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
@@ -14,7 +14,7 @@ export async function setReplicasCommand(
   force: boolean,
 ): Promise<void> {
   const issue = checkManualCount(replicas, config.replicas, { given: force, how: 'pass --force' });
-  if (issue) throw new ConfigError([issue]);
+  if (issue) throw new InvalidArgumentError([issue]);
   const [store, target] = await Promise.all([openStateStore(config, ctx, 'write'), createScaleTarget(config, ctx.env)]);
   const deps = { store, target, now: ctx.now, log: ctx.log, signal: ctx.signal };
   const { current, applied, message } = await applyManualChange(config, deps, replicas, force);

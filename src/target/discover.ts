@@ -1,7 +1,7 @@
 // What `init` needs to know of a workload before it measures: the workload's replicas and the Service
 // that selects its pods (by the pod template's labels, as `kubectl expose` would), read-only.
 import { contextNamespace } from '../config/load.ts';
-import { ConfigError, TargetError } from '../errors.ts';
+import { InvalidArgumentError, TargetError } from '../errors.ts';
 import { apiError, withRetry, workloadNotFound, type ApiCall } from '../kube/errors.ts';
 import type { KubeCallLimits } from '../kube/options.ts';
 
@@ -54,7 +54,7 @@ export async function discoverWorkload(
   if (!kind || !name) {
     const expected = 'KIND/NAME (deployment/web, statefulset/db) nor an http(s) URL';
     const message = `${JSON.stringify(o.workload)} is not ${expected}`;
-    throw new ConfigError([{ path: 'workload', message }]);
+    throw new InvalidArgumentError([{ path: 'workload', message }]);
   }
   const namespace = o.namespace ?? contextNamespace(env)?.namespace ?? 'default';
   const [{ kubeClients }, { callOptions }] = await Promise.all([

@@ -114,6 +114,23 @@ const cases: Case[] = [
     args: ['set-replicas', 'three'],
     expect: /replicas \(argument\): NaN is not an integer|Invalid values|three/,
   },
+  // The command's own arguments are not the configuration: said as what they are.
+  {
+    name: 'set-replicas outside min..max: an invalid argument, not configuration',
+    args: ['set-replicas', '99'],
+    expect: /^invalid argument: replicas \(argument\): 99 is outside replicas\.min\.\.max/,
+  },
+  {
+    name: '--parallel 0: an invalid argument',
+    args: ['--parallel', '0'],
+    expect: /^invalid argument: --parallel: 0 is not a whole number ≥ 1/,
+  },
+  {
+    name: 'init --out onto an existing file: an invalid argument',
+    args: ['init', 'deployment/web', '--out', '<dir>/scaler.yaml'],
+    expect: /^invalid argument: --out: .*scaler\.yaml exists; pass --force to replace it/,
+  },
+  { name: 'an unknown command: an invalid command line', args: ['frobnicate'], expect: /^invalid command line: / },
 ];
 
 describe('bad input changes nothing and exits 2', () => {
@@ -121,8 +138,9 @@ describe('bad input changes nothing and exits 2', () => {
     it(c.name, async () => {
       const path = join(dir, 'scaler.yaml');
       writeFileSync(path, c.yaml ? c.yaml(good()) : good());
-      const args =
-        c.args && c.args[0] !== '--users' && c.args[0] !== '--set' ? c.args : ['run', '-c', path, ...(c.args ?? [])];
+      const runFlag = c.args && ['--users', '--set', '--parallel'].includes(c.args[0]!);
+      const given = c.args?.map((a) => a.replace('<dir>', dir));
+      const args = given && !runFlag ? given : ['run', '-c', path, ...(given ?? [])];
       if (c.args?.[0] === 'set-replicas') args.push('-c', path);
       const r = await runBundle(args, { env: c.env ?? {} });
       assert.equal(r.code, 2, `exit ${r.code}\n${r.stderr}`);
