@@ -1,6 +1,9 @@
 // The Locust engine against a real Locust master with two workers, measuring a local service.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocust, type LocustCluster } from '../harness/locust.ts';
 import { startService, type CountingService } from '../helpers/scale-server.ts';
@@ -109,6 +112,31 @@ describe('Locust engine', () => {
       assert.equal(decisions[0]!.applied, limit === 5 ? 3 : 2);
       const [local, remote] = decisions.map((d) => d.evaluations[0]!.value!);
       assert.ok(Math.abs(local! - remote!) < 10, `local ${local} vs locust ${remote}`);
+    }
+  });
+
+  it("requests/s over the measured window with the LPA guide's long think time, not Locust's own span", async () => {
+    // between(5, 9): each user sends a request or two in the 5 s measured, in bursts, and Locust's
+    // Requests/s divides by its own span of them (here 1.93 req/s for 13 requests in 5 s; headless with
+    // every request in the first milliseconds, 346 req/s for ten): an rps target is judged on the window.
+    const dir = mkdtempSync(join(tmpdir(), 'scaler-locust-think-'));
+    const file = join(dir, 'think.py');
+    writeFileSync(
+      file,
+      'from locust import HttpUser, between, task\n\n\nclass Slow(HttpUser):\n' +
+        '    wait_time = between(5, 9)\n\n    @task\n    def fib(self):\n        self.client.get("/fib")\n',
+    );
+    const slow = await startLocust({ locustfile: file, workers: 1 });
+    try {
+      const engine = new LocustEngine({ url: slow.url, workers: { usersPerWorker: 10, readyTimeout: 10_000 } }, DEPS);
+      const o = await engine.run({ ...plan(), users: 10, spawnRate: 10, duration: 5000 });
+      const fib = o.requests['GET /fib']!;
+      assert.ok(fib.count >= 1 && fib.count <= 20, `count ${fib.count}`);
+      assert.ok(Math.abs(fib.rps - fib.count / 5) < 1e-9, `rps ${fib.rps} for ${fib.count} requests in 5 s`);
+      assert.ok(o.aggregated.rps <= 4, `aggregated rps ${o.aggregated.rps}`);
+    } finally {
+      await slow.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
