@@ -28,7 +28,8 @@ const PAD = { left: 56, right: 52, top: 14, bottom: 40 }; // the bounds are labe
 const INSET = 8; // the first and last points sit this far inside the plot, not on its border
 const SINGLE_HEIGHT = 200;
 const FLEET_HEIGHT = 150; // a fleet page shows many groups: smaller panels
-const MIN_SPAN = 60_000; // a single decision still gets a minute of axis around it
+const SINGLE_SPAN = 60_000; // a single decision (or several at one time) gets a minute of axis around it
+const MIN_SPAN = 3_000; // a shorter history is centred on 3 s: three round 1 s ticks at least
 const KIND_COLOURS = 6; // failure kinds beyond these share the last colour
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -109,13 +110,15 @@ function group(member: FleetMember, height: number): string {
   return `<section class="group"><p class="summary">${summary}</p>\n${panels.filter((p) => p).join('\n')}\n</section>`;
 }
 
+/** The axis runs from the first decision to the last (their points INSET inside the plot), round ticks within. */
 function timeFrame(h: HistoryEntry[], height: number): Frame {
   const ts = h.map((e) => Date.parse(e.at));
   let from = Math.min(...ts);
   let to = Math.max(...ts);
-  if (to - from < MIN_SPAN) {
+  const span = to === from ? SINGLE_SPAN : MIN_SPAN;
+  if (to - from < span) {
     const mid = (from + to) / 2;
-    [from, to] = [mid - MIN_SPAN / 2, mid + MIN_SPAN / 2];
+    [from, to] = [mid - span / 2, mid + span / 2];
   }
   const left = PAD.left + INSET;
   const right = W - PAD.right - INSET;

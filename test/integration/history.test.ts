@@ -151,6 +151,13 @@ state: { store: file, path: ${join(dir, 'state.json')} }
       bars: 1,
     },
     {
+      name: 'nine seconds: ten decisions a second apart',
+      html: () => historyHtml(sample(10, 1000, 6), 't', { bounds: { min: 1, max: 8 } }),
+      panels: 4,
+      bands: 2,
+      bars: 1,
+    },
+    {
       name: 'a fleet of three: ten minutes, a day, a single decision',
       html: () =>
         fleetHistoryHtml([
