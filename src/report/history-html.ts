@@ -23,6 +23,12 @@ export interface FleetMember {
   bounds?: HistoryBounds | undefined;
 }
 
+/** A target of a fleet page whose history could not be had (an invalid document, an unreadable record). */
+export interface FailedMember {
+  title: string;
+  error: string;
+}
+
 const W = 900;
 const PAD = { left: 56, right: 52, top: 14, bottom: 40 }; // the bounds are labelled right of the plot
 const INSET = 8; // the first and last points sit this far inside the plot, not on its border
@@ -48,6 +54,7 @@ svg { background: #fff; border: 1px solid #ddd; display: block; }
 .pt { fill: #2563eb; stroke: #fff; } .pt.breach { fill: #dc2626; }
 .axis { font-size: 11px; fill: #555; } .xdate { fill: #222; font-weight: 600; }
 .band { fill: #64748b; fill-opacity: 0.14; } .bound-line { stroke: #64748b; stroke-dasharray: 2 3; }
+.error-text { color: #b91c1c; } /* as the console's own */
 .bar { fill: #f87171; } .key { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 8px; }
 .k0 { fill: #f59e0b; background: #f59e0b; } .k1 { fill: #8b5cf6; background: #8b5cf6; }
 .k2 { fill: #ec4899; background: #ec4899; } .k3 { fill: #14b8a6; background: #14b8a6; }
@@ -64,10 +71,20 @@ export function historySection(record: StateRecord, title: string, options: Hist
   return group({ title, record, bounds: options.bounds }, SINGLE_HEIGHT);
 }
 
-/** A fleet: one group of smaller panels per target, on one page. */
-export function fleetHistoryHtml(members: FleetMember[], title = 'latency-scaler: fleet'): string {
-  const sections = members.map((m) => `<h2>${esc(m.title)}</h2>\n${group(m, FLEET_HEIGHT)}`);
-  return page(title, `<p>${plural(members.length, 'target')}.</p>\n${sections.join('\n')}`);
+/** A fleet: one group of smaller panels per target, on one page; a failed target's error in its place. */
+export function fleetHistoryHtml(members: (FleetMember | FailedMember)[], title = 'latency-scaler: fleet'): string {
+  const sections = members.map(
+    (m) => `<h2>${esc(m.title)}</h2>\n${'error' in m ? failedGroup(m.error) : group(m, FLEET_HEIGHT)}`,
+  );
+  const failed = members.filter((m) => 'error' in m).length;
+  const failures = failed ? `; failed: ${failed} (the error in place of the charts)` : '';
+  const summary = `${plural(members.length, 'target')}${failures}.`;
+  return page(title, `<p>${summary}</p>\n${sections.join('\n')}`);
+}
+
+/** What a failed target shows instead of its panels, as `status` shows it: `error: …`. */
+function failedGroup(error: string): string {
+  return `<section class="group"><p class="error-text">error: ${esc(error)}</p></section>`;
 }
 
 function page(title: string, body: string): string {

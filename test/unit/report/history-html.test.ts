@@ -168,9 +168,15 @@ describe('historyHtml', () => {
       { title: 'Deployment default/a', record: record([1, 2], [8, 6]), bounds: { min: 1, max: 4 } },
       { title: 'Deployment default/b <x>', record: record([3, 3, 2], [4, 5, 6]) },
       { title: 'Deployment default/c', record: emptyRecord('c') },
+      { title: 'Deployment default/d', error: 'state file d.json is not valid JSON <x>' },
     ]);
+    assert.match(html, /<p>4 targets; failed: 1 \(the error in place of the charts\)\.<\/p>/);
+    assert.match(
+      html,
+      /<h2>Deployment default\/d<\/h2>\n<section class="group"><p class="error-text">error: [^<]*&#60;x&#62;</,
+    );
     assert.equal(count(html, /<!doctype html>/g), 1);
-    assert.equal(count(html, /<section class="group">/g), 3);
+    assert.equal(count(html, /<section class="group">/g), 4);
     assert.equal(count(html, /<svg /g), 4, 'two panels each for a and b; none for c');
     assert.match(html, /<h2>Deployment default\/b &#60;x&#62;<\/h2>/);
     assert.equal(count(html, /class="band"/g), 2, "only a's bounds are known");
