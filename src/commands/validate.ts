@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.ts';
 import { productionQueries } from '../config/signals.ts';
+import { withUnit } from '../config/target-type.ts';
 import { describeTarget, type LoadTestConfig, type ScalerConfig } from '../config/types.ts';
 import type { FleetMember } from '../config/load.ts';
 import { ConfigError, ExitCode, ScalerError } from '../errors.ts';
@@ -109,8 +110,9 @@ function configLines(config: ScalerConfig): string[] {
     ...config.targets.map((t) => {
       const op = t.type.kind === 'rps' ? '≥' : '≤';
       const tolerance = t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : '';
-      if (t.query !== undefined) return `  target:  ${t.request} ${op} ${t.target}${tolerance}, from Prometheus`;
-      return `  target:  ${t.request} ${t.label} ${op} ${t.target}${tolerance}`;
+      const limit = withUnit(t.target, t.type);
+      if (t.query !== undefined) return `  target:  ${t.request} ${op} ${limit}${tolerance}, from Prometheus`;
+      return `  target:  ${t.request} ${t.label} ${op} ${limit}${tolerance}`;
     }),
     ...(config.signals.rate ? [`  load:    the production request rate, from Prometheus`] : []),
     `scale up: ${up}; decay: ${down}`,

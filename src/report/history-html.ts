@@ -3,6 +3,7 @@
 // (against the min/max bounds when given), each target's observed value against its limit, and the
 // share of requests that failed. Hovering any point shows that decision's reason (SVG <title>). Pure:
 // records in, HTML out.
+import { typeOfTarget, unitOf, withUnit } from '../config/target-type.ts';
 import type { HistoryEntry, StateRecord } from '../model/state-record.ts';
 import { formatTick, linearTicks, logTicks, timeTicks, type TimeTick, type ValueTicks } from './ticks.ts';
 
@@ -271,12 +272,17 @@ function targetPanel(name: string, h: HistoryEntry[], frame: Frame): string {
   const at = (vs: (number | null)[]) => vs.map((v, i) => (v === null ? null : { x: xs[i]!, y: a.y(v) }));
   // An rps target is a floor: below it is the breach (its label is the type, last in the target's name).
   const breached = (v: number, l: number | null): boolean => l !== null && (name.endsWith(' rps') ? v < l : v > l);
+  const type = typeOfTarget(name);
   const dots = h.map((e, i) => {
     const [v, l] = [values[i]!, limits[i]!];
-    return v === null ? '' : dot(xs[i]!, a.y(v), breached(v, l), e, `${formatTick(v)} (limit ${l})`);
+    if (v === null) return '';
+    const limit = l === null ? '' : ` (limit ${withUnit(l, type)})`;
+    return dot(xs[i]!, a.y(v), breached(v, l), e, `${withUnit(v, type, formatTick)}${limit}`);
   });
   const limitPath = linePath(at(limits));
-  const note = `dashed: target${a.log ? '; logarithmic scale' : ''}`;
+  // The axis labels stay bare numbers (a unit on each would not fit left of the plot): the note says it.
+  const unit = type ? unitOf(type).trim() : '';
+  const note = `${unit ? `${unit}; ` : ''}dashed: target${a.log ? '; logarithmic scale' : ''}`;
   return panel(
     name,
     note,

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBundle } from '../helpers/cli.ts';
+import { startScaleServer } from '../helpers/scale-server.ts';
 import { slow, type TestServer } from '../helpers/servers.ts';
 
 const SECRET = 'hook-secret-9';
@@ -64,4 +65,53 @@ state: { store: file, path: ${state} }
       assert.ok(!(status.stdout + status.stderr).includes(SECRET), status.stdout + status.stderr);
     });
   }
+
+  it('values carry their units where people read them (ms, req/s, a failure share in %); JSON keeps numbers', async () => {
+    const scale = await startScaleServer(2);
+    try {
+      const config = join(dir, 'units.yaml');
+      writeFileSync(
+        config,
+        `target: { kind: http, url: ${scale.url} }
+loadTest: { host: ${service.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets:
+  - { method: GET, endpoint: /x, type: p95, target: 4000 }
+  - { method: GET, endpoint: /x, type: failureRatio, target: 0.5 }
+  - { method: GET, endpoint: /x, type: rps, target: 1 }
+settle: { timeout: 0s }
+state: { store: file, path: ${join(dir, 'units-state.json')} }
+`,
+      );
+      const valid = await runBundle(['validate', '-c', config, '-o', 'text']);
+      assert.equal(valid.code, 0, valid.stderr);
+      for (const line of ['GET /x p95 ≤ 4000 ms', 'GET /x failureRatio ≤ 50%', 'GET /x rps ≥ 1 req/s'])
+        assert.ok(valid.stdout.includes(`target:  ${line}`), valid.stdout);
+
+      const run = await runBundle(['run', '-c', config, '-o', 'json']);
+      assert.equal(run.code, 0, run.stderr);
+      const decided = JSON.parse(run.stdout) as { message: string; evaluations: { limit: unknown }[] };
+      assert.match(
+        decided.message,
+        /p95 [\d.]+ ms ≤ 4000 ms; GET \/x failureRatio 0% ≤ 50%; GET \/x rps [\d.]+ req\/s ≥ 1 req\/s/,
+      );
+      assert.deepEqual(
+        decided.evaluations.map((e) => e.limit),
+        [4000, 0.5, 1],
+        'JSON: numbers',
+      );
+
+      const status = await runBundle(['status', '-c', config, '-o', 'text']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /p95 [\d.]+ ms\/4000 ms, failureRatio 0%\/50%, rps [\d.]+ req\/s\/1 req\/s/);
+
+      const page = join(dir, 'units.html');
+      assert.equal((await runBundle(['history', '-c', config, '--out', page])).code, 0);
+      const html = readFileSync(page, 'utf8');
+      assert.match(html, /<title>[^<]*: [\d.]+ ms \(limit 4000 ms\)\n/, 'the hover text');
+      assert.match(html, /<title>[^<]*: [\d.]+ req\/s \(limit 1 req\/s\)\n/);
+      assert.match(html, /<h3>GET \/x p95 <small>\(ms; dashed: target/, "the panel's unit");
+    } finally {
+      await scale.close();
+    }
+  });
 });

@@ -37,6 +37,8 @@ describe('historyHtml', () => {
     // The time, what the point shows (replicas, or the value against its limit), the escaped reason.
     const escaped = String.raw`scale up 1→2: GET /fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;`;
     assert.match(html, new RegExp(`<title>2026-11-22T10:01:00.000Z: [^\n<]*\n${escaped}</title>`));
+    assert.match(html, /<title>2026-11-22T10:01:00.000Z: 12.4 ms \(limit 7 ms\)\n/, 'the value with its unit');
+    assert.match(html, /<h3>GET \/fibonacci\?n=10 mean <small>\(ms; dashed: target\)/, "the panel's unit");
     assert.match(html, /class="limit"/);
     assert.match(html, /5 decisions from 2026-11-22T10:00:00.000Z to 2026-11-22T10:04:00.000Z/);
     assert.doesNotMatch(html, /(src|href)=["']?https?:|@import|url\(/, 'self-contained');
