@@ -66,7 +66,7 @@ state: { store: file, path: ${state} }
     });
   }
 
-  it('values carry their units where people read them (ms, req/s, a failure share in %); JSON keeps numbers', async () => {
+  it('values carry their units for people (ms, req/s, a failure share in %); JSON keeps numbers', async () => {
     const scale = await startScaleServer(2);
     try {
       const config = join(dir, 'units.yaml');
