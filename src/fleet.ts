@@ -11,6 +11,7 @@ import type { ScalerConfig } from './config/types.ts';
 import { ConfigError, DuplicateEventError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
 import { targetKey } from './model/target-key.ts';
 import { wait } from './wait.ts';
+import { plural } from './plural.ts';
 
 /** What one member's run ended with. */
 export interface MemberOutcome {
@@ -170,7 +171,7 @@ export function summarize(outcomes: MemberOutcome[]): string {
   const conflicts = count((o) => o.exitCode === ExitCode.conflict);
   const invalid = count((o) => o.exitCode === ExitCode.invalidInput);
   const failed = outcomes.length - decided - skipped.length - conflicts - invalid;
-  if (conflicts) parts.push(`${conflicts} ${conflicts === 1 ? 'conflict' : 'conflicts'}`);
+  if (conflicts) parts.push(plural(conflicts, 'conflict'));
   if (failed) parts.push(`${failed} failed`);
   if (invalid) parts.push(`${invalid} invalid`);
   const said = (o: MemberOutcome): string | undefined =>

@@ -6,6 +6,7 @@ import { fleetHistoryHtml, historyHtml, type FailedMember, type FleetMember } fr
 import type { FleetMember as FleetDocument } from '../config/load.ts';
 import type { CommandContext } from './context.ts';
 import { openStateStore } from './state-home.ts';
+import { plural } from '../plural.ts';
 
 /**
  * Writes the stored history as a self-contained HTML picture (a fleet: a chart group per target); prints
@@ -25,7 +26,8 @@ export async function historyCommand(members: FleetDocument[], ctx: CommandConte
   const path = resolve(out);
   await writeFile(path, fleetHistoryHtml(read.filter((r) => r !== undefined)));
   const decisions = drawn.reduce((n, f) => n + f.record.history.length, 0);
-  const wrote = `wrote ${path} (${drawn.length} of ${members.length} targets, ${decisions} decisions)`;
+  const drawnOf = `${drawn.length} of ${members.length} targets`; // a fleet: two at least
+  const wrote = `wrote ${path} (${drawnOf}, ${plural(decisions, 'decision')})`;
   ctx.out(
     ctx.output === 'json'
       ? `${JSON.stringify({
@@ -70,7 +72,7 @@ async function historyOfOne(config: ScalerConfig, ctx: CommandContext, out: stri
   ctx.out(
     ctx.output === 'json'
       ? `${JSON.stringify({ file: path, decisions: record.history.length })}\n`
-      : `wrote ${path} (${record.history.length} decisions)\n`,
+      : `wrote ${path} (${plural(record.history.length, 'decision')})\n`,
   );
   return ExitCode.ok;
 }

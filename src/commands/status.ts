@@ -9,6 +9,7 @@ import type { PendingPods, TargetStatus } from '../model/target-status.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 import { openStateStore } from './state-home.ts';
+import { plural } from '../plural.ts';
 
 export interface StatusRow {
   target: string;
@@ -154,7 +155,7 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
       r.target,
       `${r.replicas ?? '?'}/${r.min}/${r.max}${pendingText(r.pending)}`,
       r.targets.join(', ') || '-',
-      r.decayIn === null ? '-' : `${r.decayIn} runs`,
+      r.decayIn === null ? '-' : plural(r.decayIn, 'run'),
       wide ? decision : clip(decision, 60),
       age(r.lastRunAt, now),
       `${age(r.lastSuccessAt, now)}${r.stale ? ' STALE' : ''}`,

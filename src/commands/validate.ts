@@ -8,6 +8,7 @@ import { redactDeep, redactUrl } from '../report/redact.ts';
 import { redactQuery } from '../signals/promql.ts';
 import type { QueryCheck } from '../signals/types.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { plural } from '../plural.ts';
 
 /**
  * Prints what a run would do with this configuration; loading it already validated it. Each production
@@ -97,8 +98,8 @@ function configLines(config: ScalerConfig): string[] {
   const predicts = `down to what ${scaleUp.mode === 'model' ? 'the model' : modelled} predicts safe`;
   const down =
     decay.mode === 'model'
-      ? `${predicts}, after ${decay.unchangedRuns} calm runs`
-      : `-${decay.replicas} after ${decay.unchangedRuns} calm runs${guard}`;
+      ? `${predicts}, after ${plural(decay.unchangedRuns, 'calm run')}`
+      : `-${decay.replicas} after ${plural(decay.unchangedRuns, 'calm run')}${guard}`;
   const from = 'namespaceFrom' in config.target && config.target.namespaceFrom;
   const namespace = from ? ` (namespace from ${from})` : '';
   const prometheus = config.signals.prometheus;
@@ -134,8 +135,9 @@ function loadTestLines(lt: LoadTestConfig): string[] {
     lt.waitTime.min === lt.waitTime.max
       ? formatDuration(lt.waitTime.min)
       : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
+  const users = plural(lt.users, 'user');
   return [
-    `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
+    `load test: ${lt.engine} engine, ${users} at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
       ` against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
     ...lt.requests.map((r) => `  request ${JSON.stringify(r.name)}: ${r.method} ${r.path} weight ${r.weight}`),
   ];

@@ -6,6 +6,7 @@
 import { typeOfTarget, unitOf, withUnit } from '../config/target-type.ts';
 import type { HistoryEntry, StateRecord } from '../model/state-record.ts';
 import { formatTick, linearTicks, logTicks, timeTicks, type TimeTick, type ValueTicks } from './ticks.ts';
+import { plural } from '../plural.ts';
 
 /** The replica bounds of the target's configuration (the entries do not carry them). */
 export interface HistoryBounds {
@@ -41,7 +42,6 @@ const KIND_COLOURS = 6; // failure kinds beyond these share the last colour
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const f1 = (n: number): string => n.toFixed(1);
-const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The picture's style sheet (the console serves it with its own). */
 export const HISTORY_STYLE = `
@@ -231,7 +231,7 @@ function replicasPanel(h: HistoryEntry[], frame: Frame, bounds: HistoryBounds | 
   const path = h
     .map((e, i) => (i ? `H${f1(xs[i]!)} V${f1(a.y(e.applied))}` : `M${f1(xs[0]!)},${f1(a.y(e.applied))}`))
     .join(' ');
-  const dots = h.map((e, i) => dot(xs[i]!, a.y(e.applied), false, e, `${e.applied} replicas (${e.action})`));
+  const dots = h.map((e, i) => dot(xs[i]!, a.y(e.applied), false, e, `${plural(e.applied, 'replica')} (${e.action})`));
   const note = bounds ? `shaded: outside min ${bounds.min} – max ${bounds.max}` : '';
   return panel(
     'replicas',

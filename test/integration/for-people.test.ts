@@ -114,4 +114,39 @@ state: { store: file, path: ${join(dir, 'units-state.json')} }
       await scale.close();
     }
   });
+
+  it('a count of one is singular: 1 user, 1 calm run, 1 decision, decay in 1 run', async () => {
+    const scale = await startScaleServer(2);
+    try {
+      const config = join(dir, 'one.yaml');
+      writeFileSync(
+        config,
+        `target: { kind: http, url: ${scale.url} }
+replicas: { min: 1, max: 5 }
+loadTest: { host: ${service.url}, users: 1, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets: [{ method: GET, endpoint: /x, type: mean, target: 4000 }]
+decay: { replicas: 1, unchangedRuns: 1 }
+settle: { timeout: 0s }
+state: { store: file, path: ${join(dir, 'one-state.json')} }
+`,
+      );
+      const valid = await runBundle(['validate', '-c', config, '-o', 'text']);
+      assert.equal(valid.code, 0, valid.stderr);
+      assert.match(valid.stdout, /engine, 1 user at /);
+      assert.match(valid.stdout, /-1 after 1 calm run\b/);
+
+      const run = await runBundle(['run', '-c', config, '-o', 'text']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /within target; 0 of 1 calm run before decay/);
+
+      const status = await runBundle(['status', '-c', config, '-o', 'text']);
+      assert.match(status.stdout.split('\n')[1]!, /\s1 run\s/, 'decay in 1 run');
+
+      const page = join(dir, 'one.html');
+      const history = await runBundle(['history', '-c', config, '--out', page, '-o', 'text']);
+      assert.equal(history.stdout, `wrote ${page} (1 decision)\n`);
+    } finally {
+      await scale.close();
+    }
+  });
 });
