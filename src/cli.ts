@@ -221,7 +221,7 @@ const COMMANDS: Entry[] = [
         }) as Argv,
     config: fleetFrom,
     module: () => import('./commands/history.ts'),
-    call: async (m, members, args, ctx) => void (await m.historyCommand(members, ctx, String(args['out']))),
+    call: (m, members, args, ctx) => m.historyCommand(members, ctx, String(args['out'])),
   }),
   command({
     name: 'status',

@@ -11,6 +11,7 @@ import type { ScalerConfig } from './config/types.ts';
 import { InvalidArgumentError, DuplicateEventError, ExitCode, exitCodeOf, messageOf } from './errors.ts';
 import { targetKey } from './model/target-key.ts';
 import { wait } from './wait.ts';
+import { plural } from './plural.ts';
 
 /** What one member's run ended with. */
 export interface MemberOutcome {
@@ -175,7 +176,7 @@ export function summarize(outcomes: MemberOutcome[]): string {
   const invalid = count((o) => o.exitCode === ExitCode.invalidInput);
   const interrupted = count((o) => INTERRUPTED.includes(o.exitCode));
   const failed = outcomes.length - decided - skipped.length - conflicts - invalid - interrupted;
-  if (conflicts) parts.push(`${conflicts} ${conflicts === 1 ? 'conflict' : 'conflicts'}`);
+  if (conflicts) parts.push(plural(conflicts, 'conflict'));
   if (failed) parts.push(`${failed} failed`);
   if (invalid) parts.push(`${invalid} invalid`);
   if (interrupted) parts.push(`${interrupted} interrupted`);

@@ -23,6 +23,7 @@ import { estimatedLoadMs } from './loadtest/plan.ts';
 import type { CommandContext } from './commands/context.ts';
 import { createLogger, withFields, type Logger } from './report/log.ts';
 import type { DecisionRecord } from './report/record.ts';
+import { plural } from './plural.ts';
 
 export interface ScheduleEvent {
   /** EventBridge's event id: a redelivery of the same event is skipped, not run twice. */
@@ -221,7 +222,7 @@ function refuseFleetIfTooShort(members: FleetMember[], parallel: number, remaini
   if (remainingMs >= needed) return;
   const left = formatDuration(Math.floor(remainingMs / 1000) * 1000);
   const each = `${(Math.max(0, ...loads) / 1000).toFixed(1)} s`;
-  const run = `${loads.length} autoscalers at ${parallel} at once run in ${waves} ${waves === 1 ? 'wave' : 'waves'}`;
+  const run = `${plural(loads.length, 'autoscaler')} at ${parallel} at once run in ${plural(waves, 'wave')}`;
   const message =
     `${left} left in this invocation, but ${run} of up to ${each} each, plus ${formatDuration(DECIDE_MARGIN_MS)}: ` +
     "raise the function's Timeout or its memory (more CPU: more at once), or split the fleet";

@@ -33,6 +33,7 @@ import type { StateStore } from './state/types.ts';
 import type { ScaleTarget } from './target/types.ts';
 import { redactQuery } from './signals/promql.ts';
 import { signalAt } from './transport.ts';
+import { plural, word } from './plural.ts';
 
 export interface RunDeps {
   store: StateStore;
@@ -284,8 +285,9 @@ async function measure(
     const observations = await engine.run(planFor(config), deps.signal);
     const folded = observations.folded;
     if (folded) {
+      const shared = `${plural(folded.requests, 'request')} ${word(folded.requests, 'shares', 'share')}`;
       const why = `more than ${folded.limit} request names (the first past it: ${JSON.stringify(folded.first)})`;
-      deps.log.log('warn', `the load test saw ${why}; ${folded.requests} requests share the row "(other names)"`, {
+      deps.log.log('warn', `the load test saw ${why}; ${shared} the row "(other names)"`, {
         fix: "name the script's requests: user.get(`/items/${id}`, { name: 'GET /items/{id}' })",
       });
     }
@@ -414,7 +416,7 @@ export async function restore(
         return;
       }
     }
-    const holds = `${store.describe()} still records ${d.applied} replicas while the target has ${d.current}`;
+    const holds = `${store.describe()} still records ${plural(d.applied, 'replica')} while the target has ${d.current}`;
     const next = 'the next run treats the difference as a change by someone else and decides from the real count';
     const why = err instanceof ConflictError ? 'another run wrote the state after ours' : messageOf(err);
     log.log('warn', `could not put the state back after the failed apply (${why}): ${holds}; ${next}`);

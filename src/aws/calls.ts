@@ -6,6 +6,7 @@
 import { ScalerError, TargetError } from '../errors.ts';
 import { callTimeout, transportCause } from '../transport.ts';
 import { wait } from '../wait.ts';
+import { plural } from '../plural.ts';
 
 export interface AwsCallLimits {
   callTimeoutMs: number; // one request (api.timeout)
@@ -145,7 +146,7 @@ export async function retrying<T>(fn: () => Promise<T>, limits: AwsCallLimits, b
         if (attempt === 1) throw err;
         const spent = ((now() - start) / 1000).toFixed(1);
         const budget = `api.retryFor ${limits.retryForMs / 1000} s`;
-        const after = `; still failing after ${attempt} attempts in ${spent} s (${budget})`;
+        const after = `; still failing after ${plural(attempt, 'attempt')} in ${spent} s (${budget})`;
         throw new AwsCallError(`${err.message}${after}`, { cause: err.cause, transient: true, awsCode: err.awsCode });
       }
       await sleep(delay, bounds.signal);

@@ -17,6 +17,7 @@ import { discoverWorkload, type Found } from '../target/discover.ts';
 import { HttpScaleTarget } from '../target/http.ts';
 import type { CommandContext } from './context.ts';
 import { refuseOverlayFiles, writeOverlay } from './init-overlay.ts';
+import { plural } from '../plural.ts';
 
 export interface InitOptions {
   workload: string; // `deployment/web`, `statefulset/db`, or a webhook URL
@@ -55,7 +56,10 @@ export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<
     : await discoverWorkload(o, ctx.env, limits);
   const host = o.host ?? found.serviceUrl;
   refuseFarHost(host, found.serviceUrl);
-  ctx.log.log('info', `measuring ${found.describe} at ${host}${o.path}: ${o.users} users for ${o.durationMs / 1000} s`);
+  ctx.log.log(
+    'info',
+    `measuring ${found.describe} at ${host}${o.path}: ${plural(o.users, 'user')} for ${o.durationMs / 1000} s`,
+  );
   const observations = await baseline(host, o, ctx.signal);
   refuseFailedBaseline(observations, host, found, o);
   const yaml = scalerYaml(found, observations, o);
@@ -204,9 +208,10 @@ function scalerYaml(found: Found, o: Observations, opts: InitOptions, where: 'he
     ? `then, from here, a dry run through the same port-forward (loadTest.host is the Service's cluster address,\n` +
       `# reached only inside the cluster): \`latency-scaler run -c ${opts.out} --dry-run --host ${opts.host}\`.`
     : `then try \`latency-scaler run -c ${opts.out} --dry-run\`.`;
+  const users = plural(opts.users, 'user');
   return `# latency-scaler configuration written by \`latency-scaler init\` on ${new Date().toISOString().slice(0, 10)}
 # for ${found.describe}, measured through ${found.via}.
-# Baseline (${opts.users} users, ${opts.durationMs / 1000} s, 100 ms between requests): ${s.count} requests,
+# Baseline (${users}, ${opts.durationMs / 1000} s, 100 ms between requests): ${plural(s.count, 'request')},
 # mean ${round(s.mean)} ms, p95 ${round(p95)} ms, ${s.failures} failed.
 # Check it with \`latency-scaler validate -c ${opts.out}\`, ${tryIt}
 ${found.target}

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import { startConsole } from '../console/server.ts';
 import { isLoopback, newSecret, TOKEN_ENV } from '../console/security.ts';
 import type { CommandContext } from './context.ts';
+import { plural } from '../plural.ts';
 
 export interface ServeOptions {
   address: string;
@@ -40,7 +41,7 @@ export async function serveCommand(
     log: ctx.log,
     signal: ctx.signal,
   });
-  const targets = `${members.length} ${members.length === 1 ? 'target' : 'targets'}`;
+  const targets = plural(members.length, 'target');
   // A made token is printed once, here, and never logged; one from the environment is never printed.
   const where = token && !fromEnv ? `${running.url}?token=${token}` : running.url;
   const auth = !token ? 'loopback only, no token' : fromEnv ? `token from ${TOKEN_ENV}` : 'token made for this run';

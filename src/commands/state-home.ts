@@ -14,6 +14,7 @@ import { defaultStatePath } from '../model/target-key.ts';
 import { createStateStore } from '../state/index.ts';
 import type { StateStore, VersionedRecord } from '../state/types.ts';
 import type { CommandContext } from './context.ts';
+import { plural } from '../plural.ts';
 
 /** What opening a store needs of the command; without a logger (the console's overview) nothing is said. */
 type StoreContext = Pick<CommandContext, 'env' | 'signal'> & { log?: CommandContext['log'] | undefined };
@@ -65,7 +66,8 @@ const WHY = "earlier versions kept it there when run by hand; a Kubernetes targe
 
 /** `6 replicas, last run 2026-12-01T10:00:00Z` */
 function summary(record: StateRecord): string {
-  return `${record.lastReplicas ?? '?'} replicas, last run ${record.lastRunAt ?? 'never'}`;
+  const replicas = record.lastReplicas === null ? '? replicas' : plural(record.lastReplicas, 'replica');
+  return `${replicas}, last run ${record.lastRunAt ?? 'never'}`;
 }
 
 /** Into the ConfigMap when it holds no record (a CAS on its version), else left; the file set aside either way. */

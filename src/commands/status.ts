@@ -1,6 +1,7 @@
 // `latency-scaler status`: what the scaler thinks, at a glance, as `kubectl get hpa` shows an HPA —
 // read from the target and the state store only (no load is sent, nothing is written).
 import type { FleetMember } from '../config/load.ts';
+import { typeOfTarget, withUnit } from '../config/target-type.ts';
 import { describeTarget, type ScalerConfig } from '../config/types.ts';
 import { messageOf } from '../errors.ts';
 import type { StateRecord } from '../model/state-record.ts';
@@ -8,13 +9,14 @@ import type { PendingPods, TargetStatus } from '../model/target-status.ts';
 import { createScaleTarget } from '../target/index.ts';
 import { printJson, type CommandContext } from './context.ts';
 import { openStateStore } from './state-home.ts';
+import { plural } from '../plural.ts';
 
 export interface StatusRow {
   target: string;
   replicas: number | null;
   min: number;
   max: number;
-  /** Each target's last value against its limit: `mean 12.4ms/7ms`. */
+  /** Each target's last value against its limit: `mean 12.4 ms/7 ms`. */
   targets: string[];
   /** Calm runs still needed before a decay; null when no decay can come (none configured, at min). */
   decayIn: number | null;
@@ -116,11 +118,11 @@ export function successOf(
   return { lastSuccessAt: last, periodMs, stale };
 }
 
-/** `mean 12.4ms/7ms`, `failureRatio 0.02/0.05`, `rps 40req/s/45req/s`. */
+/** `mean 12.4 ms/7 ms`, `failureRatio 2%/5%`, `rps 40 req/s/45 req/s`; a production target's as it is. */
 function againstLimit(o: { target: string; value: number | null; limit: number }): string {
-  const type = o.target.split(' ').at(-1) ?? '';
-  const unit = type === 'failureRatio' ? '' : type === 'rps' ? 'req/s' : 'ms';
-  return `${type} ${o.value === null ? '?' : `${round(o.value)}${unit}`}/${o.limit}${unit}`;
+  const type = typeOfTarget(o.target);
+  const value = o.value === null ? '?' : withUnit(o.value, type, round);
+  return `${o.target.split(' ').at(-1)} ${value}/${withUnit(o.limit, type)}`;
 }
 
 const round = (n: number): string => String(Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
@@ -153,7 +155,7 @@ function table(rows: StatusRow[], now: number, wide: boolean): string {
       r.target,
       `${r.replicas ?? '?'}/${r.min}/${r.max}${pendingText(r.pending)}`,
       r.targets.join(', ') || '-',
-      r.decayIn === null ? '-' : `${r.decayIn} runs`,
+      r.decayIn === null ? '-' : plural(r.decayIn, 'run'),
       wide ? decision : clip(decision, 60),
       age(r.lastRunAt, now),
       `${age(r.lastSuccessAt, now)}${r.stale ? ' STALE' : ''}`,

@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.ts';
 import { productionQueries } from '../config/signals.ts';
+import { withUnit } from '../config/target-type.ts';
 import { describeTarget, type LoadTestConfig, type ScalerConfig } from '../config/types.ts';
 import type { FleetMember } from '../config/load.ts';
 import { ConfigError, ExitCode, ScalerError } from '../errors.ts';
@@ -7,6 +8,7 @@ import { redactDeep, redactUrl } from '../report/redact.ts';
 import { redactQuery } from '../signals/promql.ts';
 import type { QueryCheck } from '../signals/types.ts';
 import { printJson, type CommandContext } from './context.ts';
+import { plural } from '../plural.ts';
 
 /**
  * Prints what a run would do with this configuration; loading it already validated it. Each production
@@ -96,8 +98,8 @@ function configLines(config: ScalerConfig): string[] {
   const predicts = `down to what ${scaleUp.mode === 'model' ? 'the model' : modelled} predicts safe`;
   const down =
     decay.mode === 'model'
-      ? `${predicts}, after ${decay.unchangedRuns} calm runs`
-      : `-${decay.replicas} after ${decay.unchangedRuns} calm runs${guard}`;
+      ? `${predicts}, after ${plural(decay.unchangedRuns, 'calm run')}`
+      : `-${decay.replicas} after ${plural(decay.unchangedRuns, 'calm run')}${guard}`;
   const from = 'namespaceFrom' in config.target && config.target.namespaceFrom;
   const namespace = from ? ` (namespace from ${from})` : '';
   const prometheus = config.signals.prometheus;
@@ -109,8 +111,9 @@ function configLines(config: ScalerConfig): string[] {
     ...config.targets.map((t) => {
       const op = t.type.kind === 'rps' ? '≥' : '≤';
       const tolerance = t.tolerance ? ` (tolerance ${t.tolerance * 100}%)` : '';
-      if (t.query !== undefined) return `  target:  ${t.request} ${op} ${t.target}${tolerance}, from Prometheus`;
-      return `  target:  ${t.request} ${t.label} ${op} ${t.target}${tolerance}`;
+      const limit = withUnit(t.target, t.type);
+      if (t.query !== undefined) return `  target:  ${t.request} ${op} ${limit}${tolerance}, from Prometheus`;
+      return `  target:  ${t.request} ${t.label} ${op} ${limit}${tolerance}`;
     }),
     ...(config.signals.rate ? [`  load:    the production request rate, from Prometheus`] : []),
     `scale up: ${up}; decay: ${down}`,
@@ -132,8 +135,9 @@ function loadTestLines(lt: LoadTestConfig): string[] {
     lt.waitTime.min === lt.waitTime.max
       ? formatDuration(lt.waitTime.min)
       : `${formatDuration(lt.waitTime.min)}–${formatDuration(lt.waitTime.max)}`;
+  const users = plural(lt.users, 'user');
   return [
-    `load test: ${lt.engine} engine, ${lt.users} users at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
+    `load test: ${lt.engine} engine, ${users} at ${lt.spawnRate}/s for ${formatDuration(lt.duration)}` +
       ` against ${redactUrl(lt.host)} (think time ${wait}, timeout ${formatDuration(lt.timeout)})`,
     ...lt.requests.map((r) => `  request ${JSON.stringify(r.name)}: ${r.method} ${r.path} weight ${r.weight}`),
   ];

@@ -31,7 +31,25 @@ export function isFloor(type: TargetType): boolean {
   return type.kind === 'rps';
 }
 
+/** ` ms`, ` req/s`; none for a failure ratio (a share: see withUnit) or a query (its value is in its own unit). */
 export function unitOf(type: TargetType): string {
-  if (type.kind === 'failureRatio' || type.kind === 'query') return ''; // a query's value is in its own unit
+  if (type.kind === 'failureRatio' || type.kind === 'query') return '';
   return type.kind === 'rps' ? ' req/s' : ' ms';
+}
+
+/**
+ * A value as people read it: `12.4 ms`, `40 req/s`, a failure ratio as a share (`2%`); a query's, or a
+ * value of no known type, as it is. `format` rounds the number (the failure share's after × 100).
+ */
+export function withUnit(value: number, type: TargetType | undefined, format: (n: number) => string = String): string {
+  if (type?.kind === 'failureRatio') return `${format(Number((value * 100).toPrecision(12)))}%`;
+  return `${format(value)}${type ? unitOf(type) : ''}`;
+}
+
+/**
+ * The type a stored target's name ends with (`GET /x p95` → p95): the records keep only the name. A
+ * production target is named as written, so its name is mostly no type (and its value has no unit).
+ */
+export function typeOfTarget(name: string): TargetType | undefined {
+  return parseTargetType(name.slice(name.lastIndexOf(' ') + 1));
 }

@@ -13,6 +13,7 @@ import { createScaleTarget } from '../target/index.ts';
 import type { ScaleTarget } from '../target/types.ts';
 import { versionOfField, type Flash } from './layout.ts';
 import { workersView, type ConsoleTarget, type ReadContext } from './targets.ts';
+import { plural } from '../plural.ts';
 
 export type ActionName = 'replicas' | 'pause' | 'resume' | 'reset' | 'workers';
 export const ACTIONS: readonly ActionName[] = ['replicas', 'pause', 'resume', 'reset', 'workers'];
@@ -121,8 +122,9 @@ async function setReplicas(config: ScalerConfig, form: URLSearchParams, ctx: Act
   if (force && form.get('confirm') !== 'yes') {
     const { min, max } = config.replicas;
     const why = outside ? `, outside replicas.min..max (${min}..${max})` : '';
-    const text = `Set ${replicas} replicas${why}, overriding a pause if there is one? Runs then decide from it.`;
-    return { confirm: { title: `Force ${replicas} replicas?`, text, button: `Set ${replicas} replicas` } };
+    const count = plural(replicas, 'replica');
+    const text = `Set ${count}${why}, overriding a pause if there is one? Runs then decide from it.`;
+    return { confirm: { title: `Force ${count}?`, text, button: `Set ${count}` } };
   }
   const [store, target] = await Promise.all([createStateStore(config, ctx.env), createScaleTarget(config, ctx.env)]);
   const denied = await allowed(target, 'scale', ctx.signal);

@@ -3,6 +3,7 @@ import type { StatusRow } from '../commands/status.ts';
 import { html, type Html } from './html.ts';
 import { ago, flashBlock, page, type Flash, type PageContext } from './layout.ts';
 import type { OverviewRow } from './targets.ts';
+import { plural } from '../plural.ts';
 
 const HEAD = ['target', 'replicas', 'targets', 'decay in', 'last decision', 'age', 'last success', 'paused', 'state'];
 
@@ -45,7 +46,7 @@ function rowHtml(id: string, source: string, r: StatusRow, now: number): Html {
     <td class="name"><a href="/t/${id}">${r.target}</a><br /><small>${source}</small></td>
     <td class="num" data-fact="replicas">${r.replicas ?? '?'}/${r.min}/${r.max}</td>
     <td>${r.targets.length ? r.targets.map((t) => html`<span class="chip">${t}</span> `) : '-'}</td>
-    <td>${r.decayIn === null ? '-' : `${r.decayIn} runs`}</td>
+    <td>${r.decayIn === null ? '-' : plural(r.decayIn, 'run')}</td>
     <td class="reason">${decision}</td>
     <td>${r.lastRunAt ? ago(r.lastRunAt, now) : '-'}</td>
     <td>

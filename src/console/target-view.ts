@@ -1,5 +1,6 @@
 // A target's page: what the system reports now (refreshed in place), the actions, the last decision,
 // the model's numbers, the history picture (the renderer of `history`), the Events and the record.
+import { typeOfTarget, withUnit } from '../config/target-type.ts';
 import type { HistoryEntry, StateRecord } from '../model/state-record.ts';
 import { historySection } from '../report/history-html.ts';
 import type { TargetStatus } from '../target/types.ts';
@@ -212,10 +213,12 @@ function lastDecision(record: StateRecord | null, now: number): Html {
     : '';
   const rows = last.observations.map((o) => {
     const breached = o.value !== null && (o.target.endsWith(' rps') ? o.value < o.limit : o.value > o.limit);
+    const type = typeOfTarget(o.target);
+    const fourDigits = (n: number): string => String(Number(n.toPrecision(4)));
     return html`<tr class="${breached ? 'breach' : ''}">
       <td>${o.target}</td>
-      <td class="num">${o.value === null ? 'not measured' : Number(o.value.toPrecision(4))}</td>
-      <td class="num">${o.limit}</td>
+      <td class="num">${o.value === null ? 'not measured' : withUnit(o.value, type, fourDigits)}</td>
+      <td class="num">${withUnit(o.limit, type)}</td>
     </tr>`;
   });
   const when = `${last.at} (${ago(last.at, now)})`;

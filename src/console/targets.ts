@@ -14,6 +14,7 @@ import { createStateStore } from '../state/index.ts';
 import { createScaleTarget } from '../target/index.ts';
 import type { Access, RecordedEvent, TargetAction, TargetStatus } from '../target/types.ts';
 import { invalidRow, statusOf, type StatusRow } from '../commands/status.ts';
+import { plural } from '../plural.ts';
 
 /** One member of the fleet the console serves, with the id its page has in URLs. */
 export interface ConsoleTarget {
@@ -183,13 +184,13 @@ export function mismatchOf(
   if (usable === undefined || !pods) return undefined;
   const ready = pods.ready ?? pods.replicas;
   if (usable === ready && ready === pods.replicas) return undefined;
-  const n = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
   if (usable !== ready) {
     const more =
       ready > usable
-        ? `${n(ready - usable, 'ready pod')} the master does not count: not connected to it, or still starting`
+        ? `${plural(ready - usable, 'ready pod')} the master does not count: not connected to it, or still starting`
         : 'workers from elsewhere, or pods it still counts after they stopped';
-    return `the master counts ${n(usable, 'usable worker')}, the Deployment has ${n(ready, 'ready pod')} (${more})`;
+    const counted = `the master counts ${plural(usable, 'usable worker')}`;
+    return `${counted}, the Deployment has ${plural(ready, 'ready pod')} (${more})`;
   }
-  return `the Deployment asks for ${n(pods.replicas, 'pod')}, ${ready} ready (still starting?)`;
+  return `the Deployment asks for ${plural(pods.replicas, 'pod')}, ${ready} ready (still starting?)`;
 }

@@ -1,5 +1,5 @@
 // Observations × targets → one evaluation per target (pure).
-import { isFloor, unitOf } from '../config/target-type.ts';
+import { isFloor, withUnit } from '../config/target-type.ts';
 import type { TargetSpec } from '../config/types.ts';
 import {
   percentileKey,
@@ -16,7 +16,7 @@ export interface TargetEvaluation {
   /** How far past the target: observed/target for latencies, target/observed for the rps floor. */
   load: number | null;
   breached: boolean;
-  text: string; // `GET /x mean 12.4 ms > 7 ms`
+  text: string; // `GET /x mean 12.4 ms > 7 ms`, `GET /x failureRatio 2% ≤ 5%`
   /** A production target (DESIGN §9): its value is a Prometheus query's, not the probe's. */
   production?: true;
 }
@@ -71,7 +71,6 @@ function judged(name: string, t: TargetSpec, value: number): TargetEvaluation {
       : value / t.target;
   // Strictly beyond the tolerance band: LPA compares with `>`, tolerance 0 by default.
   const breached = floor ? value < t.target * (1 - t.tolerance) : value > t.target * (1 + t.tolerance);
-  const unit = unitOf(t.type);
   const op = breached ? (floor ? '<' : '>') : floor ? '≥' : '≤';
   return {
     target: name,
@@ -79,7 +78,7 @@ function judged(name: string, t: TargetSpec, value: number): TargetEvaluation {
     value,
     load,
     breached,
-    text: `${name} ${round(value)}${unit} ${op} ${t.target}${unit}`,
+    text: `${name} ${withUnit(value, t.type, (n) => String(round(n)))} ${op} ${withUnit(t.target, t.type)}`,
   };
 }
 

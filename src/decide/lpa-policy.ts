@@ -2,7 +2,8 @@
 // proportionally), a failing service holds, and unchangedRuns calm runs decay by decay.replicas. Pure;
 // composed with the safety rules by decide.ts, as the model policy is.
 import { round, type TargetEvaluation } from './evaluate.ts';
-import { neededWithin, runs } from './stabilization.ts';
+import { plural, word } from '../plural.ts';
+import { neededWithin } from './stabilization.ts';
 import type { Context, Draft, Policy, PolicyRun, Recommend } from './types.ts';
 
 export const lpaRecommendation: Recommend = (ctx, run) => {
@@ -44,7 +45,9 @@ export function calmRun(ctx: Context, within: string): Draft {
     // This run counted, as the record stores it (`state show`'s calm runs): "1 of 3" after the first.
     const counted = calmBefore + 1;
     const left =
-      decay.replicas > 0 ? `; ${counted} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)} before decay` : '';
+      decay.replicas > 0
+        ? `; ${counted} of ${decay.unchangedRuns} calm ${word(decay.unchangedRuns, 'run')} before decay`
+        : '';
     return { reason: 'WithinTargets', desired: current, why: `${within} within target${left}`, calm: true };
   }
   if (current <= replicas.min) {
@@ -56,9 +59,9 @@ export function calmRun(ctx: Context, within: string): Draft {
   const floor = neededWithin(ctx.prior, stabilization.downscaleWindow, input.now);
   if (floor !== undefined && floor > desired) {
     const to = Math.min(floor, current);
-    const window = `${floor} replicas were needed within the stabilization window`;
-    const why = `${within}; ${calmBefore} calm ${runs(calmBefore)}, but ${window}`;
+    const window = `${plural(floor, 'replica')} ${word(floor, 'was', 'were')} needed within the stabilization window`;
+    const why = `${within}; ${plural(calmBefore, 'calm run')}, but ${window}`;
     return { reason: 'Stabilizing', desired: to, why, calm: true };
   }
-  return { reason: 'Decay', desired, why: `${calmBefore} calm ${runs(calmBefore)}`, calm: true };
+  return { reason: 'Decay', desired, why: plural(calmBefore, 'calm run'), calm: true };
 }

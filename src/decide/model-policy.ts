@@ -5,7 +5,8 @@ import type { ModelDoubtKind, ModelState } from '../model/model-state.ts';
 import { MATERIAL_LAG_SHARE, round } from './evaluate.ts';
 import { calmRun, failingHold, lpaRecommendation, stepUp } from './lpa-policy.ts';
 import { primaryMean, runModel, TEST_STEP, type ModelView } from './model.ts';
-import { neededWithin, runs } from './stabilization.ts';
+import { plural, word } from '../plural.ts';
+import { neededWithin } from './stabilization.ts';
 import type { Context, Draft, PolicyRun, Recommend } from './types.ts';
 
 /** The model policy's learning and view for this run, when a mode uses it. */
@@ -153,7 +154,7 @@ export function sizedBy(view: ModelView, current: number): string {
       : Number.isFinite(predicted)
         ? `the model predicts ${round(predicted)} ms at ${current}${ahead}`
         : `the model predicts ${current} past capacity${ahead}`;
-  return `${at}; ${to} ${to === 1 ? 'replica keeps' : 'replicas keep'} within headroom (${view.text})`;
+  return `${at}; ${plural(to, 'replica')} ${word(to, 'keeps', 'keep')} within headroom (${view.text})`;
 }
 
 /**
@@ -181,7 +182,7 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
     return calm(`${within} within target; the model needs ${current} (${view.text})`);
   }
   if (calmBefore + 1 < decay.unchangedRuns) {
-    const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${runs(decay.unchangedRuns)}`;
+    const left = `${calmBefore + 1} of ${decay.unchangedRuns} calm ${word(decay.unchangedRuns, 'run')}`;
     const what = lately >= current ? `the latency is at s₀, a step down tells more` : `the model needs ${lately}`;
     return calm(`${within} within target; ${what}; ${left} before a scale-down`);
   }
@@ -194,7 +195,8 @@ export function modelDecay(ctx: Context, view: ModelView, within: string): Draft
   const window = neededWithin(prior, stabilization.downscaleWindow, input.now);
   if (window !== undefined && window > desired) {
     const to = Math.min(window, current);
-    const why = `${within}; but ${window} replicas were needed within the stabilization window`;
+    const were = `${plural(window, 'replica')} ${word(window, 'was', 'were')} needed`;
+    const why = `${within}; but ${were} within the stabilization window`;
     return { reason: 'Stabilizing', desired: to, why, calm: true, needed };
   }
   if (trying) {

@@ -6,6 +6,7 @@ import { MATERIAL_LAG_SHARE, type FailureSummary } from './evaluate.ts';
 import type { Limited } from './limits.ts';
 import { modelStateAfter } from './model-policy.ts';
 import type { Context, Decision, Draft } from './types.ts';
+import { plural, word } from '../plural.ts';
 
 /** The decision from a draft and its limits: action, message, the next state. */
 export function outcome(ctx: Context, d: Draft, limited: Limited): Decision {
@@ -98,23 +99,22 @@ function capacityNote(ctx: Context, limited: Limited): string {
   const pending = ctx.input.status.pending;
   if (!pending || pending.unschedulable === 0) return '';
   const n = pending.unschedulable;
-  const pods = n === 1 ? '1 pod' : `${n} pods`;
+  const pods = plural(n, 'pod');
   const scheduler = pending.message ? ` (${pending.message})` : '';
   const node = `for a node a cluster autoscaler is adding (TriggeredScaleUp)`;
   if (limited.capacity === 'unschedulable')
     return `; but ${pods} cannot be scheduled${scheduler}: no replica added until the cluster has room`;
   if (limited.capacity === 'waiting') {
-    const placed = n === 1 ? 'it is placed' : 'they are placed';
-    if (pending.scalingUp)
-      return `; but ${pods} ${n === 1 ? 'waits' : 'wait'} ${node}: no replica added until ${placed}`;
+    const placed = word(n, 'it is placed', 'they are placed');
+    if (pending.scalingUp) return `; but ${pods} ${word(n, 'waits', 'wait')} ${node}: no replica added until ${placed}`;
     const since = pending.since === undefined ? 0 : ctx.input.now - Date.parse(pending.since);
     const timeout = formatDuration(ctx.input.policy.settle.timeout);
     const age = `${Math.max(0, Math.round(since / 1000))} s`;
     const wait = `unschedulable for ${age}, less than settle.timeout ${timeout}${scheduler}`;
-    return `; but ${pods} ${n === 1 ? 'has' : 'have'} been ${wait}: waiting for a node, no replica added`;
+    return `; but ${pods} ${word(n, 'has', 'have')} been ${wait}: waiting for a node, no replica added`;
   }
   return pending.scalingUp
-    ? `; ${pods} ${n === 1 ? 'waits' : 'wait'} ${node}`
+    ? `; ${pods} ${word(n, 'waits', 'wait')} ${node}`
     : `; ${pods} cannot be scheduled${scheduler}`;
 }
 

@@ -16,6 +16,3 @@ export function neededWithin(prior: StateRecord, windowMs: number, now: number):
   });
   return recent.length > 0 ? Math.max(...recent.map((h) => h.needed ?? h.desired)) : undefined;
 }
-
-/** `1 run`, `3 runs`. */
-export const runs = (n: number): string => (n === 1 ? 'run' : 'runs');

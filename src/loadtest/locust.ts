@@ -6,6 +6,7 @@ import { wait } from '../wait.ts';
 import { LocustMaster, parseCsv, type WorkerInfo } from './locust-master.ts';
 import { toObservations } from './locust-stats.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from './types.ts';
+import { plural } from '../plural.ts';
 
 /** Workers a swarm can use; `missing` ones stopped sending heartbeats (a known state after a rescale). */
 export const USABLE = new Set(['ready', 'spawning', 'running', 'stopped']);
@@ -121,7 +122,7 @@ export class LocustEngine implements LoadTestEngine {
     const ready = last.filter((w) => USABLE.has(w.state)).length;
     const silent = missing.length ? `; stopped reporting (missing heartbeats): ${missing.join(', ')}` : '';
     throw new ProbeError(
-      `locust master ${this.config.url}: expected ${wanted} ready workers within ${timeoutMs / 1000}s, ` +
+      `locust master ${this.config.url}: expected ${plural(wanted, 'ready worker')} within ${timeoutMs / 1000}s, ` +
         `it reports ${ready} ready of ${last.length}${silent}`,
     );
   }

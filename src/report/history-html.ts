@@ -3,8 +3,10 @@
 // (against the min/max bounds when given), each target's observed value against its limit, and the
 // share of requests that failed. Hovering any point shows that decision's reason (SVG <title>). Pure:
 // records in, HTML out.
+import { typeOfTarget, unitOf, withUnit } from '../config/target-type.ts';
 import type { HistoryEntry, StateRecord } from '../model/state-record.ts';
 import { formatTick, linearTicks, logTicks, timeTicks, type TimeTick, type ValueTicks } from './ticks.ts';
+import { plural } from '../plural.ts';
 
 /** The replica bounds of the target's configuration (the entries do not carry them). */
 export interface HistoryBounds {
@@ -23,17 +25,23 @@ export interface FleetMember {
   bounds?: HistoryBounds | undefined;
 }
 
+/** A target of a fleet page whose history could not be had (an invalid document, an unreadable record). */
+export interface FailedMember {
+  title: string;
+  error: string;
+}
+
 const W = 900;
 const PAD = { left: 56, right: 52, top: 14, bottom: 40 }; // the bounds are labelled right of the plot
 const INSET = 8; // the first and last points sit this far inside the plot, not on its border
 const SINGLE_HEIGHT = 200;
 const FLEET_HEIGHT = 150; // a fleet page shows many groups: smaller panels
-const MIN_SPAN = 60_000; // a single decision still gets a minute of axis around it
+const SINGLE_SPAN = 60_000; // a single decision (or several at one time) gets a minute of axis around it
+const MIN_SPAN = 3_000; // a shorter history is centred on 3 s: three round 1 s ticks at least
 const KIND_COLOURS = 6; // failure kinds beyond these share the last colour
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const f1 = (n: number): string => n.toFixed(1);
-const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The picture's style sheet (the console serves it with its own). */
 export const HISTORY_STYLE = `
@@ -47,6 +55,7 @@ svg { background: #fff; border: 1px solid #ddd; display: block; }
 .pt { fill: #2563eb; stroke: #fff; } .pt.breach { fill: #dc2626; }
 .axis { font-size: 11px; fill: #555; } .xdate { fill: #222; font-weight: 600; }
 .band { fill: #64748b; fill-opacity: 0.14; } .bound-line { stroke: #64748b; stroke-dasharray: 2 3; }
+.error-text { color: #b91c1c; } /* as the console's own */
 .bar { fill: #f87171; } .key { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 8px; }
 .k0 { fill: #f59e0b; background: #f59e0b; } .k1 { fill: #8b5cf6; background: #8b5cf6; }
 .k2 { fill: #ec4899; background: #ec4899; } .k3 { fill: #14b8a6; background: #14b8a6; }
@@ -63,10 +72,20 @@ export function historySection(record: StateRecord, title: string, options: Hist
   return group({ title, record, bounds: options.bounds }, SINGLE_HEIGHT);
 }
 
-/** A fleet: one group of smaller panels per target, on one page. */
-export function fleetHistoryHtml(members: FleetMember[], title = 'latency-scaler: fleet'): string {
-  const sections = members.map((m) => `<h2>${esc(m.title)}</h2>\n${group(m, FLEET_HEIGHT)}`);
-  return page(title, `<p>${plural(members.length, 'target')}.</p>\n${sections.join('\n')}`);
+/** A fleet: one group of smaller panels per target, on one page; a failed target's error in its place. */
+export function fleetHistoryHtml(members: (FleetMember | FailedMember)[], title = 'latency-scaler: fleet'): string {
+  const sections = members.map(
+    (m) => `<h2>${esc(m.title)}</h2>\n${'error' in m ? failedGroup(m.error) : group(m, FLEET_HEIGHT)}`,
+  );
+  const failed = members.filter((m) => 'error' in m).length;
+  const failures = failed ? `; failed: ${failed} (the error in place of the charts)` : '';
+  const summary = `${plural(members.length, 'target')}${failures}.`;
+  return page(title, `<p>${summary}</p>\n${sections.join('\n')}`);
+}
+
+/** What a failed target shows instead of its panels, as `status` shows it: `error: …`. */
+function failedGroup(error: string): string {
+  return `<section class="group"><p class="error-text">error: ${esc(error)}</p></section>`;
 }
 
 function page(title: string, body: string): string {
@@ -109,13 +128,15 @@ function group(member: FleetMember, height: number): string {
   return `<section class="group"><p class="summary">${summary}</p>\n${panels.filter((p) => p).join('\n')}\n</section>`;
 }
 
+/** The axis runs from the first decision to the last (their points INSET inside the plot), round ticks within. */
 function timeFrame(h: HistoryEntry[], height: number): Frame {
   const ts = h.map((e) => Date.parse(e.at));
   let from = Math.min(...ts);
   let to = Math.max(...ts);
-  if (to - from < MIN_SPAN) {
+  const span = to === from ? SINGLE_SPAN : MIN_SPAN;
+  if (to - from < span) {
     const mid = (from + to) / 2;
-    [from, to] = [mid - MIN_SPAN / 2, mid + MIN_SPAN / 2];
+    [from, to] = [mid - span / 2, mid + span / 2];
   }
   const left = PAD.left + INSET;
   const right = W - PAD.right - INSET;
@@ -210,7 +231,7 @@ function replicasPanel(h: HistoryEntry[], frame: Frame, bounds: HistoryBounds | 
   const path = h
     .map((e, i) => (i ? `H${f1(xs[i]!)} V${f1(a.y(e.applied))}` : `M${f1(xs[0]!)},${f1(a.y(e.applied))}`))
     .join(' ');
-  const dots = h.map((e, i) => dot(xs[i]!, a.y(e.applied), false, e, `${e.applied} replicas (${e.action})`));
+  const dots = h.map((e, i) => dot(xs[i]!, a.y(e.applied), false, e, `${plural(e.applied, 'replica')} (${e.action})`));
   const note = bounds ? `shaded: outside min ${bounds.min} – max ${bounds.max}` : '';
   return panel(
     'replicas',
@@ -251,12 +272,17 @@ function targetPanel(name: string, h: HistoryEntry[], frame: Frame): string {
   const at = (vs: (number | null)[]) => vs.map((v, i) => (v === null ? null : { x: xs[i]!, y: a.y(v) }));
   // An rps target is a floor: below it is the breach (its label is the type, last in the target's name).
   const breached = (v: number, l: number | null): boolean => l !== null && (name.endsWith(' rps') ? v < l : v > l);
+  const type = typeOfTarget(name);
   const dots = h.map((e, i) => {
     const [v, l] = [values[i]!, limits[i]!];
-    return v === null ? '' : dot(xs[i]!, a.y(v), breached(v, l), e, `${formatTick(v)} (limit ${l})`);
+    if (v === null) return '';
+    const limit = l === null ? '' : ` (limit ${withUnit(l, type)})`;
+    return dot(xs[i]!, a.y(v), breached(v, l), e, `${withUnit(v, type, formatTick)}${limit}`);
   });
   const limitPath = linePath(at(limits));
-  const note = `dashed: target${a.log ? '; logarithmic scale' : ''}`;
+  // The axis labels stay bare numbers (a unit on each would not fit left of the plot): the note says it.
+  const unit = type ? unitOf(type).trim() : '';
+  const note = `${unit ? `${unit}; ` : ''}dashed: target${a.log ? '; logarithmic scale' : ''}`;
   return panel(
     name,
     note,

@@ -1,6 +1,7 @@
 // Human-readable renderings: the Locust-style statistics table and the decision summary.
 import type { Observations, RequestStats } from '../model/observations.ts';
 import type { DecisionRecord } from './record.ts';
+import { word } from '../plural.ts';
 
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 
@@ -64,9 +65,10 @@ export function progressLine(p: {
   const rate = (p.requests / Math.max(secs, 0.001)).toFixed(0);
   const fields = [
     `${secs.toFixed(0).padStart(3)}s`,
-    `${String(p.users).padStart(4)} users`,
-    `${String(p.requests).padStart(7)} requests`,
-    `${String(p.failures).padStart(5)} failures`,
+    // Rewritten in place: a singular is padded to its plural's width, leaving no letter of a longer line behind.
+    `${String(p.users).padStart(4)} ${word(p.users, 'user').padEnd(5)}`,
+    `${String(p.requests).padStart(7)} ${word(p.requests, 'request').padEnd(8)}`,
+    `${String(p.failures).padStart(5)} ${word(p.failures, 'failure').padEnd(8)}`,
     `${rate.padStart(6)} req/s`,
     `mean ${p.meanMs.toFixed(2)} ms `,
   ];

@@ -15,6 +15,7 @@ import {
 } from '../aws/ecs-sdk.ts';
 import { pauseOf, PAUSED, PAUSED_REPLICAS, PAUSED_SCALE_DOWN } from './ownership.ts';
 import type { NotSettled, ScaleTarget, TargetStatus } from './types.ts';
+import { plural } from '../plural.ts';
 
 export interface EcsClients {
   ecs: ECSClient;
@@ -197,6 +198,6 @@ export function ecsSettleReason(service: Service): NotSettled | undefined {
     return { kind: 'starting', reason: `${running} of ${desired} tasks running${waiting}` };
   }
   if (running > desired)
-    return { kind: 'starting', reason: `${running} tasks running for ${desired} desired (stopping)` };
+    return { kind: 'starting', reason: `${plural(running, 'task')} running for ${desired} desired (stopping)` };
   return undefined;
 }

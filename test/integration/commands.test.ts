@@ -44,7 +44,7 @@ state: { store: file, path: ${join(dir, state)} }
     assert.match(head!, /^TARGET\s+REPLICAS\s+TARGETS\s+DECAY IN\s+LAST DECISION\s+AGE\s+LAST SUCCESS\s+PAUSED$/);
     assert.match(
       first!,
-      /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)?ms\/1000ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/,
+      /^http http:\/\/127\.0\.0\.1:\d+\/replicas\s+2\/1\/6\s+mean \d+(\.\d+)? ms\/1000 ms\s+3 runs\s+hold at 2: .*\s+\d+s\s+no$/,
     );
     assert.match(second!, /\s+2\/1\/6\s+-\s+-\s+-\s+-\s+-\s+no$/, 'no state yet for b');
     assert.equal(service.requests, before, 'status sends no load');

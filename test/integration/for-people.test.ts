@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBundle } from '../helpers/cli.ts';
+import { startScaleServer } from '../helpers/scale-server.ts';
 import { slow, type TestServer } from '../helpers/servers.ts';
 
 const SECRET = 'hook-secret-9';
@@ -64,4 +65,88 @@ state: { store: file, path: ${state} }
       assert.ok(!(status.stdout + status.stderr).includes(SECRET), status.stdout + status.stderr);
     });
   }
+
+  it('values carry their units for people (ms, req/s, a failure share in %); JSON keeps numbers', async () => {
+    const scale = await startScaleServer(2);
+    try {
+      const config = join(dir, 'units.yaml');
+      writeFileSync(
+        config,
+        `target: { kind: http, url: ${scale.url} }
+loadTest: { host: ${service.url}, users: 2, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets:
+  - { method: GET, endpoint: /x, type: p95, target: 4000 }
+  - { method: GET, endpoint: /x, type: failureRatio, target: 0.5 }
+  - { method: GET, endpoint: /x, type: rps, target: 1 }
+settle: { timeout: 0s }
+state: { store: file, path: ${join(dir, 'units-state.json')} }
+`,
+      );
+      const valid = await runBundle(['validate', '-c', config, '-o', 'text']);
+      assert.equal(valid.code, 0, valid.stderr);
+      for (const line of ['GET /x p95 ≤ 4000 ms', 'GET /x failureRatio ≤ 50%', 'GET /x rps ≥ 1 req/s'])
+        assert.ok(valid.stdout.includes(`target:  ${line}`), valid.stdout);
+
+      const run = await runBundle(['run', '-c', config, '-o', 'json']);
+      assert.equal(run.code, 0, run.stderr);
+      const decided = JSON.parse(run.stdout) as { message: string; evaluations: { limit: unknown }[] };
+      assert.match(
+        decided.message,
+        /p95 [\d.]+ ms ≤ 4000 ms; GET \/x failureRatio 0% ≤ 50%; GET \/x rps [\d.]+ req\/s ≥ 1 req\/s/,
+      );
+      assert.deepEqual(
+        decided.evaluations.map((e) => e.limit),
+        [4000, 0.5, 1],
+        'JSON: numbers',
+      );
+
+      const status = await runBundle(['status', '-c', config, '-o', 'text']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /p95 [\d.]+ ms\/4000 ms, failureRatio 0%\/50%, rps [\d.]+ req\/s\/1 req\/s/);
+
+      const page = join(dir, 'units.html');
+      assert.equal((await runBundle(['history', '-c', config, '--out', page])).code, 0);
+      const html = readFileSync(page, 'utf8');
+      assert.match(html, /<title>[^<]*: [\d.]+ ms \(limit 4000 ms\)\n/, 'the hover text');
+      assert.match(html, /<title>[^<]*: [\d.]+ req\/s \(limit 1 req\/s\)\n/);
+      assert.match(html, /<h3>GET \/x p95 <small>\(ms; dashed: target/, "the panel's unit");
+    } finally {
+      await scale.close();
+    }
+  });
+
+  it('a count of one is singular: 1 user, 1 calm run, 1 decision, decay in 1 run', async () => {
+    const scale = await startScaleServer(2);
+    try {
+      const config = join(dir, 'one.yaml');
+      writeFileSync(
+        config,
+        `target: { kind: http, url: ${scale.url} }
+replicas: { min: 1, max: 5 }
+loadTest: { host: ${service.url}, users: 1, duration: 500ms, requests: [{ method: GET, path: /x }] }
+targets: [{ method: GET, endpoint: /x, type: mean, target: 4000 }]
+decay: { replicas: 1, unchangedRuns: 1 }
+settle: { timeout: 0s }
+state: { store: file, path: ${join(dir, 'one-state.json')} }
+`,
+      );
+      const valid = await runBundle(['validate', '-c', config, '-o', 'text']);
+      assert.equal(valid.code, 0, valid.stderr);
+      assert.match(valid.stdout, /engine, 1 user at /);
+      assert.match(valid.stdout, /-1 after 1 calm run\b/);
+
+      const run = await runBundle(['run', '-c', config, '-o', 'text']);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /within target; 1 of 1 calm run before decay/);
+
+      const status = await runBundle(['status', '-c', config, '-o', 'text']);
+      assert.match(status.stdout.split('\n')[1]!, /\s1 run\s/, 'decay in 1 run');
+
+      const page = join(dir, 'one.html');
+      const history = await runBundle(['history', '-c', config, '--out', page, '-o', 'text']);
+      assert.equal(history.stdout, `wrote ${page} (1 decision)\n`);
+    } finally {
+      await scale.close();
+    }
+  });
 });

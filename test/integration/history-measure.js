@@ -36,6 +36,21 @@
       if (!within(point, plot, 1)) problems.push(`${panel}: a point at ${point.left},${point.top} is outside the plot`);
       if (!c.querySelector('title')?.textContent) problems.push(`${panel}: a point without its reason`);
     }
+    // The time axis spans the decisions: the first and the last replicas point (every decision has one) a
+    // few pixels inside the plot; an axis shorter than 3 s is centred on 3 s, a single time in the middle.
+    const replicas = svg.getAttribute('aria-label') === 'replicas';
+    const timed = [...(replicas ? svg.querySelectorAll('circle') : [])].map((c) => {
+      const r = box(c);
+      return { x: (r.left + r.right) / 2, t: Date.parse(/^(\S+?Z):/.exec(c.textContent)?.[1] ?? '') };
+    });
+    if (timed.length > 0) {
+      const [first, last] = [timed[0], timed.at(-1)];
+      const span = last.t - first.t;
+      if (span === 0 && Math.abs(first.x - (plot.left + plot.right) / 2) > 2)
+        problems.push(`${panel}: a single time is not in the middle of the plot (${first.x})`);
+      if (span >= 3000 && (first.x - plot.left > 12 || plot.right - last.x > 12))
+        problems.push(`${panel}: the points span ${first.x}–${last.x} of the plot's ${plot.left}–${plot.right}`);
+    }
     for (const b of svg.querySelectorAll('rect.bar')) {
       counts.bars++;
       if (!within(box(b), plot, 1)) problems.push(`${panel}: a failure bar is outside the plot`);

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyRecord, type HistoryEntry, type StateRecord } from '../../src/model/state-record.ts';
@@ -142,10 +142,52 @@ state: { store: file, path: ${join(dir, 'state.json')} }
     assert.ok(drawn.timeLabels >= 4 && drawn.valueLabels >= 6, JSON.stringify(drawn));
   });
 
+  it("a fleet with unreadable records: the page names each failed member's error and draws the others; exit 1, as status", async () => {
+    const one = readFileSync(config(), 'utf8'); // its record holds the two decisions above
+    const corrupt = join(dir, 'corrupt.json');
+    writeFileSync(corrupt, '{ not json');
+    const another = join(dir, 'another.json');
+    copyFileSync(join(dir, 'state.json'), another); // the first target's record
+    const member = (path: string, state: string): string =>
+      one.replace(`url: ${target.url}`, `url: ${target.url}${path}`).replace(join(dir, 'state.json'), state);
+    const fleet = join(dir, 'fleet.yaml');
+    const documents = [one, member('/b', corrupt), member('/c', another), 'targets: nonsense\n'];
+    writeFileSync(fleet, documents.join('---\n'));
+    const out = join(dir, 'fleet.html');
+
+    const r = await runBundle(['history', '-c', fleet, '--out', out, '-o', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const result = JSON.parse(r.stdout) as { targets: number; decisions: number; failed: { error: string }[] };
+    assert.deepEqual([result.targets, result.decisions, result.failed.length], [1, 2, 3], r.stdout);
+    const html = readFileSync(out, 'utf8');
+    assert.equal((html.match(/<h2>/g) ?? []).length, 4, 'a heading per member');
+    assert.equal((html.match(/<svg /g) ?? []).length, 2, "the readable member's panels");
+    assert.match(html, /<p class="error-text">error: state file [^<]*corrupt\.json is not valid JSON/);
+    assert.match(html, /<p class="error-text">error: state file [^<]*another\.json belongs to target/);
+    assert.match(
+      html,
+      /<h2>[^<]*fleet\.yaml#4<\/h2>\n<section class="group"><p class="error-text">error: invalid configuration/,
+    );
+    assert.deepEqual(measureInChromium(out, 'fleet-failed').problems, []);
+
+    const text = await runBundle(['history', '-c', fleet, '--out', out, '-o', 'text']);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /^wrote .*fleet\.html \(1 of 4 targets, 2 decisions\)\n {2}.*\/b: error: state file /);
+    const status = await runBundle(['status', '-c', fleet, '-o', 'json']);
+    assert.equal(status.code, r.code, 'the exit code status gives the same fleet');
+  });
+
   const pages: { name: string; html: () => string; panels: number; bands: number; bars: number }[] = [
     {
       name: 'three days, spikes, failures by kind',
       html: () => historyHtml(sample(72, 3_600_000, 1), 't', { bounds: { min: 1, max: 8 } }),
+      panels: 4,
+      bands: 2,
+      bars: 1,
+    },
+    {
+      name: 'nine seconds: ten decisions a second apart',
+      html: () => historyHtml(sample(10, 1000, 6), 't', { bounds: { min: 1, max: 8 } }),
       panels: 4,
       bands: 2,
       bars: 1,

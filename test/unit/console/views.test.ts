@@ -100,6 +100,13 @@ describe('every value is text', () => {
   });
 });
 
+describe('units', () => {
+  it("the last decision's observed values and limits carry their unit", () => {
+    const page = targetPage(view(), ctx);
+    assert.match(page, /<td class="num">3 ms<\/td>\s*<td class="num">7 ms<\/td>/);
+  });
+});
+
 describe("the model's numbers", () => {
   it('every finite number of the record model, by path, whatever fields it has', () => {
     assert.deepEqual(

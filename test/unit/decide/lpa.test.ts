@@ -269,7 +269,7 @@ const cases: Case[] = [
     applied: 3,
     runs: 0,
     reason: 'TargetBreached',
-    message: 'scale up 2→3: GET /fibonacci?n=10 failureRatio 0.1 > 0.05',
+    message: 'scale up 2→3: GET /fibonacci?n=10 failureRatio 10% > 5%',
   },
   {
     name: 'step 2',

@@ -8,10 +8,10 @@ import { emptyRecord, type HistoryEntry, type StateRecord } from '../../../src/m
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 
-/** One decision a minute; `values` are the observed means, against a 7 ms target. */
-function record(replicas: number[], values: (number | null)[], reasons: string[] = []): StateRecord {
+/** One decision a minute (or `step` ms); `values` are the observed means, against a 7 ms target. */
+function record(replicas: number[], values: (number | null)[], reasons: string[] = [], step = 60_000): StateRecord {
   const history: HistoryEntry[] = replicas.map((applied, i) => ({
-    at: new Date(T0 + i * 60_000).toISOString(),
+    at: new Date(T0 + i * step).toISOString(),
     current: i ? replicas[i - 1]! : 1,
     desired: applied,
     applied,
@@ -37,6 +37,8 @@ describe('historyHtml', () => {
     // The time, what the point shows (replicas, or the value against its limit), the escaped reason.
     const escaped = String.raw`scale up 1→2: GET /fibonacci\?n=10 mean 12.4 ms &#62; 7 ms &#60;&#38;&#62;`;
     assert.match(html, new RegExp(`<title>2026-11-22T10:01:00.000Z: [^\n<]*\n${escaped}</title>`));
+    assert.match(html, /<title>2026-11-22T10:01:00.000Z: 12.4 ms \(limit 7 ms\)\n/, 'the value with its unit');
+    assert.match(html, /<h3>GET \/fibonacci\?n=10 mean <small>\(ms; dashed: target\)/, "the panel's unit");
     assert.match(html, /class="limit"/);
     assert.match(html, /5 decisions from 2026-11-22T10:00:00.000Z to 2026-11-22T10:04:00.000Z/);
     assert.doesNotMatch(html, /(src|href)=["']?https?:|@import|url\(/, 'self-contained');
@@ -106,6 +108,26 @@ describe('historyHtml', () => {
     assert.deepEqual(labels(replicas!, 'xdate'), ['2026-11-22 UTC']);
   });
 
+  it('the time axis spans the decisions: the first and the last a few pixels inside the plot', () => {
+    for (const step of [1000, 60_000, 3_600_000]) {
+      const [replicas] = panels(historyHtml(record(Array(10).fill(2), Array(10).fill(5), [], step), 't'));
+      const { left, right } = plotEdges(replicas!);
+      const xs = pointXs(replicas!);
+      assert.ok(xs[0]! - left <= 10, `${step} ms apart: the first at ${xs[0]}, the plot from ${left}`);
+      assert.ok(right - xs.at(-1)! <= 10, `${step} ms apart: the last at ${xs.at(-1)}, the plot to ${right}`);
+    }
+    // Nine seconds: ticks every 2 s (round, within the span), not a minute's axis around them.
+    const [nine] = panels(historyHtml(record(Array(10).fill(2), Array(10).fill(5), [], 1000), 't'));
+    assert.deepEqual(labels(nine!, 'xtick'), ['10:00:00', '10:00:02', '10:00:04', '10:00:06', '10:00:08']);
+  });
+
+  it('a single decision: its point in the middle of a labelled axis', () => {
+    const [replicas] = panels(historyHtml(record([3], [4]), 't'));
+    const { left, right } = plotEdges(replicas!);
+    assert.ok(Math.abs(pointXs(replicas!)[0]! - (left + right) / 2) < 1);
+    assert.ok(labels(replicas!, 'xtick').length >= 2, labels(replicas!, 'xtick').join(' '));
+  });
+
   it('bounds: shaded bands above max and below min, labelled; none without bounds', () => {
     const r = record([1, 2, 3], [8, 9, 6]);
     const [withBounds] = panels(historyHtml(r, 't', { bounds: { min: 1, max: 5 } }));
@@ -148,9 +170,15 @@ describe('historyHtml', () => {
       { title: 'Deployment default/a', record: record([1, 2], [8, 6]), bounds: { min: 1, max: 4 } },
       { title: 'Deployment default/b <x>', record: record([3, 3, 2], [4, 5, 6]) },
       { title: 'Deployment default/c', record: emptyRecord('c') },
+      { title: 'Deployment default/d', error: 'state file d.json is not valid JSON <x>' },
     ]);
+    assert.match(html, /<p>4 targets; failed: 1 \(the error in place of the charts\)\.<\/p>/);
+    assert.match(
+      html,
+      /<h2>Deployment default\/d<\/h2>\n<section class="group"><p class="error-text">error: [^<]*&#60;x&#62;</,
+    );
     assert.equal(count(html, /<!doctype html>/g), 1);
-    assert.equal(count(html, /<section class="group">/g), 3);
+    assert.equal(count(html, /<section class="group">/g), 4);
     assert.equal(count(html, /<svg /g), 4, 'two panels each for a and b; none for c');
     assert.match(html, /<h2>Deployment default\/b &#60;x&#62;<\/h2>/);
     assert.equal(count(html, /class="band"/g), 2, "only a's bounds are known");
@@ -166,6 +194,17 @@ function panels(html: string): string[] {
 /** The texts of a panel's labels of one kind (ytick, xtick, xdate, bound). */
 function labels(svg: string, kind: string): string[] {
   return [...svg.matchAll(new RegExp(`class="axis ${kind}"[^>]*>([^<]*)<`, 'g'))].map((m) => m[1]!);
+}
+
+/** The plot's left and right edges in a panel. */
+function plotEdges(svg: string): { left: number; right: number } {
+  const m = /<rect class="frame" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/.exec(svg)!;
+  return { left: Number(m[1]), right: Number(m[1]) + Number(m[2]) };
+}
+
+/** The x of each point of a panel, in order. */
+function pointXs(svg: string): number[] {
+  return [...svg.matchAll(/<circle class="pt[^"]*" cx="([\d.]+)"/g)].map((m) => Number(m[1]));
 }
 
 function withEntries(r: StateRecord, change: (e: HistoryEntry, i: number) => object): StateRecord {

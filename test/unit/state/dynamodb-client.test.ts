@@ -40,7 +40,7 @@ describe("README's DynamoDB figures", () => {
   it('the per-request time limit it states is the one the store is given (api.timeout and its default)', async () => {
     const readme = readFileSync('README.md', 'utf8');
     const said =
-      /retried\s+by the SDK \(adaptive mode, (\d+) attempts, each request within `api\.timeout`: (\d+) s by default\)/.exec(
+      /by the SDK \(adaptive mode, at most (\d+) attempts; each waits up to \d+ s to connect and `api\.timeout` — (\d+) s\s+by\s+default — for its answer/.exec(
         readme,
       );
     assert.ok(said, "README's DynamoDB paragraph states the attempts and the per-request limit");
