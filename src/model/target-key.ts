@@ -21,10 +21,13 @@ import {
  *   same): one kept for some would let another's migration take their record (earlierTargetKey). A query
  *   enters only as its hash (it may carry a token, and the key is logged and names the state file); the
  *   userinfo not at all.
- * - A Kubernetes target: `<namespace>.<kind>.<name>`.
+ * - A Kubernetes target: `<namespace>.<kind>.<name>` in the core and apps/v1 groups (whose kinds share no
+ *   name), `<namespace>.<kind>.<name>..<group>` in any other, so one kind name in two groups (a CRD's
+ *   `Rollout`) is two keys; not the version, as one object under two versions is one target. A namespace
+ *   holds no `.`, a kind none, and a name and a group no `..` nor a `.` at either end: each part reads back.
  * - An AWS target: see awsKey.
  * Kinds never meet: an AWS key begins `aws` and its part before the first `_` holds no `.`; a webhook's
- * begins `http-` and holds a `_`; a Kubernetes key (a namespace, kind or name) holds none.
+ * begins `http-` and holds a `_`; a Kubernetes key (a namespace, kind, name or group) holds none.
  */
 export function targetKey(target: TargetRef): string {
   if (isAwsTarget(target)) return awsKey(target);
@@ -33,20 +36,27 @@ export function targetKey(target: TargetRef): string {
     const exact = `${url.protocol}//${url.host}${url.pathname}`;
     return `${readableHttpKey(url)}_${hash8(exact)}${queryPart(url)}`;
   }
-  return kubernetesKey(target);
+  const group = apiGroup(target.apiVersion);
+  const base = kubernetesKey(target);
+  return group === '' || group === 'apps' ? base : `${base}..${group}`;
 }
 
 /**
- * The key earlier versions gave this target, where it differs from targetKey's (a webhook's), so the
- * stores find a record written under it and move it. Earlier keys folded targets together: a record two
- * of them shared is taken by the first to write (it moves it), and the other starts afresh. An earlier
- * webhook key is no webhook's key now (those hold a `_`), and meets a Kubernetes key only in a namespace
- * `http-…`.
+ * The key earlier versions gave this target, where it differs from targetKey's (a webhook's; a
+ * Kubernetes kind outside core and apps/v1), so the stores find a record written under it and move it.
+ * Earlier keys folded targets together: a record two of them shared is taken by the first to write (it
+ * moves it), and the other starts afresh. An earlier webhook key is no webhook's key now (those hold a
+ * `_`); an earlier Kubernetes key is a current one only for a CRD that reuses a core or apps/v1 kind name
+ * (the fold this ends), and a Kubernetes key meets an earlier webhook key only in a namespace `http-…`.
  */
 export function earlierTargetKey(target: TargetRef): string | undefined {
-  if (!isHttpTarget(target)) return undefined;
-  const url = new URL(target.url);
-  return `${readableHttpKey(url)}${queryPart(url)}`;
+  if (isAwsTarget(target)) return undefined;
+  if (isHttpTarget(target)) {
+    const url = new URL(target.url);
+    return `${readableHttpKey(url)}${queryPart(url)}`;
+  }
+  const earlier = kubernetesKey(target);
+  return earlier === targetKey(target) ? undefined : earlier;
 }
 
 /** The host and path as earlier versions spelled the whole key: every other character run as `-`. */
@@ -64,6 +74,12 @@ function hash8(text: string): string {
 
 function kubernetesKey(target: KubernetesTargetRef): string {
   return `${target.namespace}.${target.kind.toLowerCase()}.${target.name}`;
+}
+
+/** `apps/v1` → `apps`; `v1` (the core group) → ''. */
+function apiGroup(apiVersion: string): string {
+  const slash = apiVersion.lastIndexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
 /**

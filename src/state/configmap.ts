@@ -97,8 +97,8 @@ export class ConfigMapStateStore implements StateStore {
       const fix = "fix it, or remove it with 'latency-scaler state reset --force'";
       throw new NotOurStateError(`${found}; ${fix}`, found, { cause: err });
     }
-    // Two targets that folded together under the earlier key may name one ConfigMap: the first to write
-    // takes the record, and the other is refused from then on.
+    // Under the earlier key, two targets that folded together may name one ConfigMap (one kind name in
+    // two API groups): the first to write takes the record, and the other is refused from then on.
     const ours = ownedRecord(record, this.targetKey, this.earlierKey);
     if (!ours) {
       const found = `${this.describe()} holds the state of ${record.target}, not ${this.targetKey}`;

@@ -1,6 +1,6 @@
 // Target keys never fold two targets into one, and a record earlier versions wrote under a target's
-// earlier key is found, used and moved — through the bundle, with the file store's default path, a
-// DynamoDB Local item and a ConfigMap on the real API server.
+// earlier key (a webhook's, a custom kind's) is found, used and moved — through the bundle, with the file
+// store's default path, a DynamoDB Local item and a ConfigMap on the real API server.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { startDynamoLocal, LOCAL_CREDENTIALS, type DynamoLocal } from '../harness/dynamodb.ts';
 import { startKube, type KubeCluster } from '../harness/kube.ts';
 import { messages, runBundle } from '../helpers/cli.ts';
-import { namespace } from '../helpers/kube-objects.ts';
+import { create, namespace, settle } from '../helpers/kube-objects.ts';
 import { startPoolServer, startService, type CountingService, type PoolServer } from '../helpers/scale-server.ts';
 import { emptyRecord, type StateRecord } from '../../src/model/state-record.ts';
 import { targetKey } from '../../src/model/target-key.ts';
@@ -33,12 +33,16 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A calm webhook (every run within target) that decays by one after two calm runs; `state` when given. */
+/**
+ * A calm webhook at `path` (every run within target) that decays by one after two calm runs; `state` when
+ * given; another target when `path` is one (`{ kind: … }`).
+ */
 function config(path: string, state?: string): string {
   const file = join(dir, `scaler-${++n}.yaml`);
+  const target = path.startsWith('{') ? path : `{ kind: http, url: '${hooks.url}${path}' }`;
   writeFileSync(
     file,
-    `target: { kind: http, url: '${hooks.url}${path}' }
+    `target: ${target}
 replicas: { min: 1, max: 5 }
 loadTest: { host: ${service.url}, users: 2, duration: 400ms, requests: [{ method: GET, path: /a }] }
 targets: [{ method: GET, endpoint: /a, type: mean, target: 5000 }]
@@ -194,4 +198,59 @@ describe('target keys in a ConfigMap (the real API server)', () => {
     assert.notEqual(record.target, earlierKey);
     assert.equal(record.target, keyOf('/configmap'));
   });
+
+  it("a custom kind's record under its earlier key (no API group) is accepted; its owner gains the group", async () => {
+    const ns = await namespace(kube, 'keys-crd');
+    const ROLLOUT = { apiVersion: 'keys.example.com/v1', kind: 'Rollout' };
+    await create(kube, [rolloutDefinition()], '');
+    for (let i = 0; i < 100; i++) {
+      const r = await kube.api('POST', `/apis/keys.example.com/v1/namespaces/${ns}/rollouts`, {
+        ...ROLLOUT,
+        metadata: { name: 'web' },
+        spec: { replicas: 2 },
+      });
+      if (r.status === 201) break;
+      await new Promise((res) => setTimeout(res, 100)); // until the CRD is established
+    }
+    await settle(kube, ROLLOUT, ns, 'web', 'rollouts');
+    const name = 'latency-scaler-rollout-web'; // the default ConfigMap: named by kind and name, as before
+    const data = { 'state.json': JSON.stringify(earlierRecord(`${ns}.rollout.web`, 2, 2)) };
+    const made = await kube.api('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name }, data });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const file = config(`{ kind: Rollout, apiVersion: keys.example.com/v1, name: web, namespace: ${ns} }`);
+    assert.equal(await run(file, dir, { KUBECONFIG: kube.kubeconfigPath }), 'decay 2→1: 2 calm runs');
+    const cm = await kube.api('GET', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+    const record = JSON.parse(cm.body.data['state.json']) as StateRecord;
+    assert.equal(record.target, `${ns}.rollout.web..keys.example.com`);
+  });
 });
+
+/** A namespaced `Rollout` in keys.example.com with a /scale subresource: a kind outside core and apps/v1. */
+function rolloutDefinition() {
+  const replicas = {
+    type: 'object',
+    properties: { replicas: { type: 'integer' }, readyReplicas: { type: 'integer' } },
+  };
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'rollouts.keys.example.com' },
+    spec: {
+      group: 'keys.example.com',
+      scope: 'Namespaced',
+      names: { plural: 'rollouts', singular: 'rollout', kind: 'Rollout' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: replicas, status: replicas } } },
+          subresources: {
+            status: {},
+            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+          },
+        },
+      ],
+    },
+  };
+}

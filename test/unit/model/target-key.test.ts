@@ -93,6 +93,17 @@ describe('targetKey', () => {
     assert.equal(earlierTargetKey(kube('Deployment', 'apps/v1')), undefined);
     assert.equal(earlierDefaultStatePath(kube('Deployment', 'apps/v1')), undefined);
   });
+  it('one kind name in two API groups is two keys; one group under two versions is one', () => {
+    const argo = kube('Rollout', 'argoproj.io/v1alpha1');
+    assert.equal(targetKey(argo), 'shop.rollout.web..argoproj.io');
+    assert.equal(targetKey(kube('Rollout', 'argoproj.io/v1')), targetKey(argo));
+    assert.notEqual(targetKey(kube('Rollout', 'rollouts.example.com/v1')), targetKey(argo));
+    assert.notEqual(targetKey(kube('Deployment', 'example.com/v1')), targetKey(kube('Deployment', 'apps/v1')));
+    // A dotted name and a dotted group: the `..` tells where one ends.
+    assert.notEqual(targetKey(kube('Rollout', 'b.io/v1', 'a')), targetKey(kube('Rollout', 'io/v1', 'a.b')));
+    assert.equal(earlierTargetKey(argo), 'shop.rollout.web');
+    assert.equal(earlierDefaultStatePath(argo), '.latency-scaler/shop.rollout.web.json');
+  });
   it('an ECS service and an Auto Scaling group: readable, the region only when named', () => {
     assert.equal(targetKey({ kind: 'ecs-service', cluster: 'shop', service: 'web' }), 'aws_ecs-service_shop_web');
     assert.equal(
