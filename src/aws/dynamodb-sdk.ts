@@ -9,8 +9,11 @@ export {
   GetItemCommand,
   PutItemCommand,
   ResourceInUseException,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateContinuousBackupsCommand,
 } from '@aws-sdk/client-dynamodb';
+export type { Delete, Put } from '@aws-sdk/client-dynamodb';
 import { markLoaded } from '../loaded.ts';
 
 markLoaded('aws sdk');

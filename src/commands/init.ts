@@ -120,7 +120,7 @@ async function webhook(o: InitOptions, timeoutMs: number, ctx: CommandContext): 
   };
 }
 
-/** `latency-scaler-http-hooks-8080-replicas`: the target key, as an object name (lowercase, ≤ 253). */
+/** `latency-scaler-http-hooks-8080-replicas-1a2b3c4d`: the target key, as an object name (lowercase, ≤ 253). */
 function webhookConfigMap(ref: HttpTargetRef): string {
   const name = `latency-scaler-${targetKey(ref).toLowerCase()}`.replace(/[^a-z0-9.-]+/g, '-');
   return name.slice(0, 253).replace(/[-.]+$/, '');

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { describeTarget, isHttpTarget, type ScalerConfig } from '../config/types.ts';
 import { messageOf } from '../errors.ts';
 import type { StateRecord } from '../model/state-record.ts';
-import { defaultStatePath } from '../model/target-key.ts';
+import { defaultStatePath, earlierDefaultStatePath } from '../model/target-key.ts';
 import { createStateStore } from '../state/index.ts';
 import type { StateStore, VersionedRecord } from '../state/types.ts';
 import type { CommandContext } from './context.ts';
@@ -35,7 +35,9 @@ export async function openStateStore(
   // Only a run by hand had a file by default; in a pod (and in Lambda) the default was never a file.
   if (config.state.store !== 'configmap' || ctx.env['KUBERNETES_SERVICE_HOST']) return store;
   const path = defaultStatePath(t);
-  if (!existsSync(path) && !existsSync(`${path}.versions`)) return store;
+  // The file store reads the file of the target's earlier key too (a kind outside core and apps/v1).
+  const files = [path, earlierDefaultStatePath(t)].filter((p) => p !== undefined);
+  if (!files.some((p) => existsSync(p) || existsSync(`${p}.versions`))) return store;
   const file = await createStateStore({ ...config, state: { store: 'file', path } }, ctx.env);
   let earlier: StateRecord | null;
   try {

@@ -11,6 +11,7 @@ import type { KubeClients, V1ConfigMap } from '../kube/client.ts';
 import { callOptions, type KubeCallLimits } from '../kube/options.ts';
 import { callTimeout } from '../transport.ts';
 import { decodeRecord, encodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import { ownedRecord } from './earlier.ts';
 import { readBeforeReset, type RemoveOptions } from './reset.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
@@ -23,13 +24,15 @@ export class ConfigMapStateStore implements StateStore {
   readonly name: string;
   readonly namespace: string;
   private readonly targetKey: string;
+  /** The key earlier versions gave the target: a record under it is ours, its owner rewritten on the next write. */
+  private readonly earlierKey: string | undefined;
   private readonly clients: KubeClients;
   private readonly limits: KubeCallLimits;
   /** The ConfigMap as last read or written: what a write sends back, beside our record. */
   private seen?: V1ConfigMap;
 
   constructor(
-    options: { name: string; namespace: string; targetKey: string },
+    options: { name: string; namespace: string; targetKey: string; earlierKey?: string | undefined },
     clients: KubeClients,
     limits: KubeCallLimits,
   ) {
@@ -37,6 +40,7 @@ export class ConfigMapStateStore implements StateStore {
     this.name = options.name;
     this.namespace = options.namespace;
     this.targetKey = options.targetKey;
+    this.earlierKey = options.earlierKey;
     this.clients = clients;
   }
 
@@ -93,11 +97,14 @@ export class ConfigMapStateStore implements StateStore {
       const fix = "fix it, or remove it with 'latency-scaler state reset --force'";
       throw new NotOurStateError(`${found}; ${fix}`, found, { cause: err });
     }
-    if (record.target !== this.targetKey) {
+    // Under the earlier key, two targets that folded together may name one ConfigMap (one kind name in
+    // two API groups): the first to write takes the record, and the other is refused from then on.
+    const ours = ownedRecord(record, this.targetKey, this.earlierKey);
+    if (!ours) {
       const found = `${this.describe()} holds the state of ${record.target}, not ${this.targetKey}`;
       throw new NotOurStateError(`${found}; give each target its own state.name`, found);
     }
-    return record;
+    return ours;
   }
 
   /** The ConfigMap, or null when there is none; remembered as `seen`. */

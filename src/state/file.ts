@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ConflictError, NotOurStateError, StateError } from '../errors.ts';
 import { decodeRecord, fitRecord, type StateRecord } from '../model/state-record.ts';
+import { earlierVersion, ownedRecord, versionAtEarlier } from './earlier.ts';
 import { readBeforeReset, type RemoveOptions } from './reset.ts';
 import type { StateStore, VersionedRecord } from './types.ts';
 
@@ -53,12 +54,23 @@ const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoExcepti
 export class FileStateStore implements StateStore {
   readonly path: string;
   private readonly targetKey: string;
+  private readonly earlierKey: string | undefined;
+  /** The default file of the key earlier versions gave the target: read while this one has no record. */
+  private readonly earlierFile: FileStateStore | undefined;
   private readonly fs: StateFs;
   private readonly versions: string;
 
-  constructor(path: string, targetKey: string, fs: StateFs = nodeStateFs) {
+  /** `earlier`: the target's earlier key (its records are ours) and, with the default path, its file. */
+  constructor(
+    path: string,
+    targetKey: string,
+    fs: StateFs = nodeStateFs,
+    earlier: { key?: string | undefined; path?: string | undefined } = {},
+  ) {
     this.path = path;
     this.targetKey = targetKey;
+    this.earlierKey = earlier.key;
+    this.earlierFile = earlier.path ? new FileStateStore(earlier.path, targetKey, fs, { key: earlier.key }) : undefined;
     this.fs = fs;
     this.versions = `${path}.versions`;
   }
@@ -71,11 +83,28 @@ export class FileStateStore implements StateStore {
   async read(signal?: AbortSignal): Promise<VersionedRecord> {
     signal?.throwIfAborted();
     const content = await this.head();
+    if (!content && this.earlierFile) {
+      const there = await this.earlierFile.read(signal);
+      if (there.version !== null) return { record: there.record, version: earlierVersion(there.version) };
+    }
     signal?.throwIfAborted();
     return content ? { record: content.record, version: String(content.version) } : { record: null, version: null };
   }
 
   async write(record: StateRecord, expected: string | null): Promise<string> {
+    const atEarlier = versionAtEarlier(expected);
+    if (atEarlier === undefined || !this.earlierFile) return this.writeHere(record, expected);
+    // Read from the earlier file: written here as the first version, then that file goes. A write there
+    // since the read is a conflict; not atomic: two runs at once may both take it, each into its own file.
+    const there = (await this.earlierFile.read()).version;
+    if (there !== atEarlier) throw this.conflict(expected, there === null ? null : earlierVersion(there));
+    const written = await this.writeHere(record, null, expected);
+    await this.earlierFile.removeAt(atEarlier).catch(() => undefined); // left, it is read only if this one goes
+    return written;
+  }
+
+  /** `shown`: the version the caller read, for a conflict's message. */
+  private async writeHere(record: StateRecord, expected: string | null, shown = expected): Promise<string> {
     await this.io(`cannot create state directory ${this.versions}`, () =>
       this.fs.mkdir(this.versions, { recursive: true }),
     );
@@ -83,7 +112,7 @@ export class FileStateStore implements StateStore {
     // written before there was a versions directory.
     const head = await this.head();
     const actual = head ? String(head.version) : null;
-    if (actual !== expected) throw this.conflict(expected, actual);
+    if (actual !== expected) throw this.conflict(shown, actual);
     const version = (head?.version ?? 0) + 1;
     const content = `${JSON.stringify({ version, record: fitRecord(record, MAX_BYTES) }, null, 2)}\n`;
     // In the versions directory: on the same filesystem as the link, and a run killed before its link
@@ -97,13 +126,13 @@ export class FileStateStore implements StateStore {
       try {
         await this.fs.link(temp, marker); // the claim: atomic, and EEXIST when another run made it first
       } catch (err) {
-        if (codeOf(err) === 'EEXIST') throw this.conflict(expected, String(version));
+        if (codeOf(err) === 'EEXIST') throw this.conflict(shown, String(version));
         throw new StateError(`cannot write state file ${marker}: ${(err as Error).message}`, { cause: err });
       }
       // A run paused after its head check while KEEP or more writes went by links into a slot already
       // deleted: that is no claim. A slot is deleted only once KEEP newer ones exist, so fewer means ours.
       const newest = await this.newestVersion();
-      if (newest >= version + KEEP) throw this.conflict(expected, String(newest));
+      if (newest >= version + KEEP) throw this.conflict(shown, String(newest));
       await this.io(`cannot write state file ${this.path}`, () => this.fs.rename(temp, this.path));
     } finally {
       await this.fs.rm(temp, { force: true }).catch(() => undefined);
@@ -117,12 +146,20 @@ export class FileStateStore implements StateStore {
    * target's record: another target's, or a file that is no record at all, is refused unless forced.
    */
   async remove(options: RemoveOptions = {}): Promise<void> {
-    await readBeforeReset(() => this.head(), options);
+    const found = await readBeforeReset(() => this.head(), options);
+    // Where this file holds no record, a read finds the earlier file's: that is the one reset (forced, both).
+    if ('foreign' in found || found.ours === null) await this.earlierFile?.remove(options);
     // The versions first: while they exist, they are the state.
     await this.io(`cannot remove state directory ${this.versions}`, () =>
       this.fs.rm(this.versions, { recursive: true, force: true }),
     );
     await this.io(`cannot remove state file ${this.path}`, () => this.fs.rm(this.path, { force: true }));
+  }
+
+  /** Removes the file if it is still at `version`: the record read from it has moved. */
+  private async removeAt(version: string): Promise<void> {
+    const head = await this.head();
+    if (head && String(head.version) === version) await this.remove({ force: true });
   }
 
   /**
@@ -208,10 +245,11 @@ export class FileStateStore implements StateStore {
     } catch (err) {
       throw notOurs(`state file ${file} holds no valid state record: ${(err as Error).message}`, fix, err);
     }
-    if (record.target !== this.targetKey) {
+    const ours = ownedRecord(record, this.targetKey, this.earlierKey);
+    if (!ours) {
       const found = `state file ${file} belongs to target ${record.target}, not ${this.targetKey}`;
       throw notOurs(found, 'give each target its own state.path');
     }
-    return { version: content.version, record };
+    return { version: content.version, record: ours };
   }
 }

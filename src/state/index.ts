@@ -2,7 +2,13 @@
 // state in a file never pays for the Kubernetes client or the AWS SDK at start-up.
 import { isAwsTarget, type ScalerConfig } from '../config/types.ts';
 import { ScalerError } from '../errors.ts';
-import { stateConfigMap, targetKey } from '../model/target-key.ts';
+import {
+  defaultStatePath,
+  earlierDefaultStatePath,
+  earlierTargetKey,
+  stateConfigMap,
+  targetKey,
+} from '../model/target-key.ts';
 import { FileStateStore } from './file.ts';
 import type { StateStore } from './types.ts';
 
@@ -11,11 +17,16 @@ export async function createStateStore(
   env: Record<string, string | undefined> = process.env,
 ): Promise<StateStore> {
   const key = targetKey(config.target);
+  // A record written under the key earlier versions gave the target is found, and moved on the next write.
+  const earlierKey = earlierTargetKey(config.target);
   const state = config.state;
   const limits = { callTimeoutMs: config.api.timeout, deadlineMs: config.api.retryFor };
   switch (state.store) {
-    case 'file':
-      return new FileStateStore(state.path, key);
+    case 'file': {
+      // The default path follows the key: the earlier one's file is read where this one has none.
+      const path = state.path === defaultStatePath(config.target) ? earlierDefaultStatePath(config.target) : undefined;
+      return new FileStateStore(state.path, key, undefined, { key: earlierKey, path });
+    }
     case 'configmap': {
       if (isAwsTarget(config.target)) throw new ScalerError('state.store configmap needs a Kubernetes cluster');
       const [{ ConfigMapStateStore }, { kubeClients }] = await Promise.all([
@@ -23,7 +34,7 @@ export async function createStateStore(
         import('../kube/client.ts'),
       ]);
       return new ConfigMapStateStore(
-        { ...stateConfigMap(state, config.target), targetKey: key },
+        { ...stateConfigMap(state, config.target), targetKey: key, earlierKey },
         await kubeClients(env),
         limits,
       );
@@ -35,6 +46,7 @@ export async function createStateStore(
         region: state.region,
         endpoint: state.endpoint,
         targetKey: key,
+        earlierKey,
         requestTimeoutMs: config.api.timeout,
       });
     }

@@ -14,6 +14,7 @@ import { startLocust, type LocustCluster } from '../harness/locust.ts';
 import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
 import { startScaleServer, startService, type CountingService, type ScaleServer } from '../helpers/scale-server.ts';
 import { DynamoDbStateStore } from '../../src/state/dynamodb.ts';
+import { targetKey } from '../../src/model/target-key.ts';
 
 let dir: string;
 let service: CountingService;
@@ -80,7 +81,7 @@ describe('faults at DynamoDB (the state)', () => {
       state: `{ store: dynamodb, table: ${table}, endpoint: ${proxy.url}, region: eu-west-1 }`,
       ...opts,
     });
-    const key = `http-127.0.0.1-${new URL(scale.url).port}-replicas`;
+    const key = targetKey({ kind: 'http', url: scale.url, headers: {} });
     return {
       scale,
       path,

@@ -3,12 +3,12 @@
 // configuration or unreachable service never stops the others; shards partition the fleet.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BUNDLE, messages, runBundle } from '../helpers/cli.ts';
-import { startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
+import { startPoolServer, startScaleServer, type ScaleServer } from '../helpers/scale-server.ts';
 import { slow, type TestServer } from '../helpers/servers.ts';
 import { handler } from '../../src/lambda.ts';
 
@@ -146,33 +146,61 @@ describe('a fleet in one invocation', () => {
   it('two documents for one target, or two whose records fold into one: both refused before any load', async () => {
     const file = join(dir, 'twice.yaml');
     const again = doc(0).replace('state-0.json', 'state-0-again.json'); // its own state: still one target
+    const pools = await startPoolServer({ '/pool-a': 2, '/pool_a': 2 });
+    // Two webhooks whose paths read alike (`/pool-a`, `/pool_a`) have their own keys and default files.
     const pool = (path: string) =>
       doc(1)
-        .replace(/^target: .*$/m, `target: { kind: http, url: 'http://127.0.0.1:9${path}' }`)
+        .replace(/^target: .*$/m, `target: { kind: http, url: '${pools.url}${path}' }`)
         .replace(/^state: .*\n/m, '');
+    // One kind in two spellings: one key, one ConfigMap (never reached: refused first).
+    const rollout = (kind: string) =>
+      pool('/pool-a').replace(
+        /^target: .*$/m,
+        `target: { kind: ${kind}, apiVersion: argoproj.io/v1, name: web, namespace: shop }`,
+      );
     writeFileSync(
       file,
-      [doc(0), again, pool('/pool-a'), pool('/pool_a'), doc(2).replace('state-2.json', 'state-2-twice.json')].join(
-        '---\n',
-      ),
+      [
+        doc(0),
+        again,
+        pool('/pool-a'),
+        pool('/pool_a'),
+        rollout('Rollout'),
+        rollout('rollout'),
+        doc(2).replace('state-2.json', 'state-2-twice.json'),
+      ].join('---\n'),
     );
     const before = scales.map((s) => s.writes.length);
-    const r = await runBundle(['run', '-c', file, '-o', 'json'], { cwd: dir });
-    assert.ok(r.stdout.trim(), messages(r.stderr));
-    const summary = lines(r.stdout).at(-1)!.summary!;
-    assert.equal(r.code, 2, summary);
-    assert.match(summary, /^1 decided, 4 invalid: /, summary);
-    assert.match(
-      summary,
-      /twice\.yaml#1: .*target: http .* is also scaled by .*twice\.yaml#2: one target, one autoscaler/,
-    );
-    assert.match(summary, /twice\.yaml#2: .*is also scaled by .*twice\.yaml#1/);
-    assert.match(summary, /twice\.yaml#3: .*state: http .*\/pool-a and http .*\/pool_a .*would share one state record/);
-    assert.deepEqual(
-      scales.map((s, i) => s.writes.length - before[i]!),
-      [0, 0, 0],
-      'the refused members read and scaled nothing; the fifth held',
-    );
+    try {
+      const r = await runBundle(['run', '-c', file, '-o', 'json'], { cwd: dir });
+      assert.ok(r.stdout.trim(), messages(r.stderr));
+      const summary = lines(r.stdout).at(-1)!.summary!;
+      assert.equal(r.code, 2, summary);
+      assert.match(summary, /^3 decided, 4 invalid: /, summary);
+      assert.match(
+        summary,
+        /twice\.yaml#1: .*target: http .* is also scaled by .*twice\.yaml#2: one target, one autoscaler/,
+      );
+      assert.match(summary, /twice\.yaml#2: .*is also scaled by .*twice\.yaml#1/);
+      assert.match(
+        summary,
+        /twice\.yaml#5: .*state: Rollout shop\/web and rollout shop\/web .*would share one state record/,
+      );
+      assert.deepEqual(
+        scales.map((s, i) => s.writes.length - before[i]!),
+        [0, 0, 0],
+        'the refused members read and scaled nothing; the seventh held',
+      );
+      assert.deepEqual(
+        [pools.pools['/pool-a']!.reads, pools.pools['/pool_a']!.reads].map((n) => n > 0),
+        [true, true],
+        'each webhook decided',
+      );
+      const files = readdirSync(join(dir, '.latency-scaler')).filter((f) => f.startsWith('http-'));
+      assert.equal(files.filter((f) => f.endsWith('.json')).length, 2, files.join(', '));
+    } finally {
+      await pools.close();
+    }
   });
 
   it('validate checks every document of a fleet: each valid one said, each invalid one named (exit 2)', async () => {

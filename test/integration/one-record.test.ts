@@ -100,7 +100,7 @@ describe('one record per target, wherever the command runs from', () => {
       const r = await laptop(work, ['state', 'show', '-c', hook, '-o', 'json']);
       assert.match(
         (JSON.parse(r.stdout) as { store: string }).store,
-        /^file \.latency-scaler\/http-127\.0\.0\.1-\d+-replicas\.json$/,
+        /^file \.latency-scaler\/http-127\.0\.0\.1-\d+-replicas_[0-9a-f]{8}\.json$/,
       );
     } finally {
       await pool.close();

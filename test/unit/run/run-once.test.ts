@@ -16,6 +16,7 @@ import {
 } from '../../../src/errors.ts';
 import type { LoadPlan, LoadTestEngine, Observations } from '../../../src/loadtest/types.ts';
 import { emptyRecord, type StateRecord } from '../../../src/model/state-record.ts';
+import { targetKey } from '../../../src/model/target-key.ts';
 import { runOnce, type RunDeps } from '../../../src/run.ts';
 import type { StateStore, VersionedRecord } from '../../../src/state/types.ts';
 import type { ScaleTarget, TargetStatus } from '../../../src/target/types.ts';
@@ -30,7 +31,7 @@ const config = validateConfig(
   },
   { source: 'test', requireTarget: true, environment: 'local' },
 );
-const KEY = 'http-127.0.0.1-1-replicas';
+const KEY = targetKey(config.target);
 
 type Fault = 'conflict' | 'lostAnswer' | 'fail' | undefined;
 

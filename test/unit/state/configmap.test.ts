@@ -3,8 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, StateError } from '../../../src/errors.ts';
-import type { KubeClients } from '../../../src/kube/client.ts';
+import type { KubernetesTargetRef } from '../../../src/config/types.ts';
+import type { KubeClients, V1ConfigMap } from '../../../src/kube/client.ts';
 import { emptyRecord } from '../../../src/model/state-record.ts';
+import { earlierTargetKey, targetKey } from '../../../src/model/target-key.ts';
 import { ConfigMapStateStore } from '../../../src/state/configmap.ts';
 
 const status = (code: number, message: string) =>
@@ -70,5 +72,56 @@ describe('ConfigMap store failures', () => {
       assert.match(e.message, /is at resourceVersion 7 since it was read \(resourceVersion 6\)/);
       return true;
     });
+  });
+});
+
+describe("ConfigMap store: a record under the target's earlier key", () => {
+  /** A ConfigMap holding a record owned by `owner`; what the store sends back is kept in `sent`. */
+  function holding(owner: string, target: KubernetesTargetRef) {
+    const sent: V1ConfigMap[] = [];
+    const cm = {
+      metadata: { name: 'latency-scaler-rollout-web', namespace: 'shop', resourceVersion: '7' },
+      data: { 'state.json': JSON.stringify({ ...emptyRecord(owner), calmRuns: 2 }) },
+    };
+    const clients = {
+      server: 'https://api.test:6443',
+      core: {
+        readNamespacedConfigMap: async () => structuredClone(cm),
+        replaceNamespacedConfigMap: async ({ body }: { body: V1ConfigMap }) => {
+          sent.push(body);
+          return { ...body, metadata: { ...body.metadata, resourceVersion: '8' } };
+        },
+      },
+    } as unknown as KubeClients;
+    const options = { name: 'latency-scaler-rollout-web', namespace: 'shop' };
+    const keys = { targetKey: targetKey(target), earlierKey: earlierTargetKey(target) };
+    return {
+      sent,
+      store: new ConfigMapStateStore({ ...options, ...keys }, clients, { deadlineMs: 0, callTimeoutMs: 1000 }),
+    };
+  }
+  const rollout = (apiVersion: string): KubernetesTargetRef => ({
+    kind: 'Rollout',
+    apiVersion,
+    name: 'web',
+    namespace: 'shop',
+  });
+
+  it("is this target's (a CRD kind's key now names its group), its owner rewritten by the next write", async () => {
+    const argo = rollout('argoproj.io/v1alpha1');
+    const { store, sent } = holding('shop.rollout.web', argo);
+    const read = await store.read();
+    assert.equal(read.record?.target, 'shop.rollout.web..argoproj.io');
+    assert.equal(read.record?.calmRuns, 2);
+    await store.write(read.record!, read.version);
+    assert.equal(JSON.parse(sent[0]!.data!['state.json']!).target, 'shop.rollout.web..argoproj.io');
+  });
+
+  it("a record the same kind name in another group wrote since is another target's: refused", async () => {
+    const { store } = holding('shop.rollout.web..argoproj.io', rollout('rollouts.example.com/v1'));
+    await assert.rejects(
+      store.read(),
+      /holds the state of shop\.rollout\.web\.\.argoproj\.io, not shop\.rollout\.web\.\.rollouts\.example\.com/,
+    );
   });
 });

@@ -262,3 +262,62 @@ describe('FileStateStore', () => {
     await ours.remove(); // nothing there: nothing to refuse
   });
 });
+
+describe("file state store: the target's earlier key and its default file", () => {
+  const moving = () => {
+    const base = join(dir, `e${++n}`);
+    const earlier = new FileStateStore(join(base, 'http-old.json'), 'http-old');
+    const store = new FileStateStore(join(base, 'http-new.json'), 'http-new', undefined, {
+      key: 'http-old',
+      path: earlier.path,
+    });
+    return { earlier, store };
+  };
+  const old = (calmRuns: number): StateRecord => ({ ...emptyRecord('http-old'), calmRuns });
+
+  it("a record under the earlier key at this path is this target's: read as its own, rewritten on write", async () => {
+    const path = join(dir, `e${++n}`, 'state.json');
+    await new FileStateStore(path, 'http-old').write(old(1), null);
+    const store = new FileStateStore(path, 'http-new', undefined, { key: 'http-old' });
+    const read = await store.read();
+    assert.deepEqual(read, { record: { ...old(1), target: 'http-new' }, version: '1' });
+    await store.write({ ...read.record!, calmRuns: 2 }, read.version);
+    assert.equal(JSON.parse(readFileSync(path, 'utf8')).record.target, 'http-new');
+    await assert.rejects(new FileStateStore(path, 'http-other', undefined, { key: 'http-old' }).read(), /belongs to/);
+  });
+
+  it('the earlier default file is read while this one has none, and moved by the next write', async () => {
+    const { earlier, store } = moving();
+    await earlier.write(old(1), null);
+    await earlier.write(old(2), '1');
+    const read = await store.read();
+    assert.deepEqual(read, { record: { ...old(2), target: 'http-new' }, version: 'earlier:2' });
+    assert.equal(await store.write({ ...read.record!, calmRuns: 3 }, read.version), '1');
+    assert.ok(!existsSync(earlier.path) && !existsSync(`${earlier.path}.versions`), 'the earlier file is gone');
+    assert.deepEqual(await store.read(), { record: { ...old(3), target: 'http-new' }, version: '1' });
+  });
+
+  it('a write here, or in the earlier file, since the read is a conflict: nothing moved, nothing lost', async () => {
+    const { earlier, store } = moving();
+    await earlier.write(old(1), null);
+    const read = await store.read();
+    await store.write(read.record!, read.version); // another run moved it first
+    await assert.rejects(store.write(read.record!, read.version), ConflictError);
+
+    const next = moving();
+    await next.earlier.write(old(1), null);
+    const before = await next.store.read();
+    await next.earlier.write(old(8), '1'); // an earlier version's run, meanwhile
+    await assert.rejects(next.store.write(before.record!, before.version), ConflictError);
+    assert.ok(!existsSync(next.store.path));
+    assert.equal((await next.earlier.read()).record?.calmRuns, 8);
+  });
+
+  it('a reset with no record here removes the earlier file (what a read finds)', async () => {
+    const { earlier, store } = moving();
+    await earlier.write(old(1), null);
+    await store.remove();
+    assert.ok(!existsSync(earlier.path));
+    assert.deepEqual(await store.read(), { record: null, version: null });
+  });
+});
