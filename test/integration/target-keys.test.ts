@@ -82,8 +82,8 @@ describe('target keys', () => {
       said[1]!.push(await run(b, cwd));
     }
     // Sharing one record, each read the other's count as a manual change and never decayed.
-    assert.match(said[0]![1]!, /1 of 2 calm runs before decay$/, said[0]!.join('\n'));
-    assert.match(said[1]![1]!, /1 of 2 calm runs before decay$/, said[1]!.join('\n'));
+    assert.match(said[0]![1]!, /2 of 2 calm runs before decay$/, said[0]!.join('\n'));
+    assert.match(said[1]![1]!, /2 of 2 calm runs before decay$/, said[1]!.join('\n'));
     assert.deepEqual(
       said.map((s) => s[2]),
       ['decay 3→2: 2 calm runs', 'decay 2→1: 2 calm runs'],
@@ -102,7 +102,7 @@ describe('target keys', () => {
     const earlier = join(cwd, '.latency-scaler', `${earlierKeyOf('/moved')}.json`);
     const record = earlierRecord(earlierKeyOf('/moved'), 2, 2);
     writeFileSync(earlier, `${JSON.stringify({ version: 4, record }, null, 2)}\n`);
-    // Two calm runs already: this one decays, with the earlier record only (afresh it would count 0 of 2).
+    // Two calm runs already: this one decays, with the earlier record only (afresh it would count 1 of 2).
     assert.equal(await run(config('/moved'), cwd), 'decay 2→1: 2 calm runs');
     assert.deepEqual(hooks.pools['/moved']!.writes, [1]);
     const moved = join(cwd, '.latency-scaler', `${keyOf('/moved')}.json`);
