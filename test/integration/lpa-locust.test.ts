@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,7 +136,14 @@ class HalfRefused(HttpUser):
         self.client.get("http://127.0.0.1:9/x", name="down")
 `,
       );
-      const env = lpaEnv('half_refused.py');
+      // The guide's file with a mean target no busy machine breaches (7 ms did, once, at 12.5 ms): a breach
+      // wins over failures, and this test is about how the failures are counted.
+      const lenient = join(dir, 'evaluation_lenient.yaml');
+      writeFileSync(
+        lenient,
+        readFileSync(join(dir, 'evaluation_config.yaml'), 'utf8').replace('target: 7', 'target: 500'),
+      );
+      const env = { ...lpaEnv('half_refused.py'), evaluationConfigFilePath: lenient };
       const r = await runBundle(['run', '-o', 'json'], { env, cwd: dir, timeoutMs: 60_000 });
       assert.equal(r.code, 0, r.stderr);
       const record = JSON.parse(r.stdout);
