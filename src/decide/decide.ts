@@ -9,7 +9,7 @@ import { evaluateTargets, failureSummary, generatorEffect, round } from './evalu
 import { applyLimits } from './limits.ts';
 import { lpaRecommendation } from './lpa-policy.ts';
 import { modelOf, modelRecommendation } from './model-policy.ts';
-import { outcome } from './outcome.ts';
+import { historyEntry, outcome } from './outcome.ts';
 import type { Context, DecideInput, Decision, Draft, Policy, Reason, Recommend } from './types.ts';
 
 export type { DecideInput, Decision, Policy, Reason } from './types.ts';
@@ -180,14 +180,18 @@ function paused(ctx: Context, why: string): Decision {
  */
 function pausedState(ctx: Context, message: string): StateRecord {
   const { prior, current, input } = ctx;
-  const at = new Date(input.now).toISOString();
-  const entry = { at, current, desired: current, applied: current, needed: current, action: 'hold' as const };
-  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
+  const entry = historyEntry(ctx, {
+    desired: current,
+    applied: current,
+    needed: current,
+    action: 'hold',
+    reason: message,
+  });
   return {
     ...prior,
-    lastRunAt: at,
-    lastSuccessAt: at,
-    history: appendHistory(prior.history, { ...entry, reason: message, observations }, input.policy.history.limit),
+    lastRunAt: entry.at,
+    lastSuccessAt: entry.at,
+    history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
 }
 

@@ -1,7 +1,7 @@
 // What a decision says and keeps: the sentence for humans, the history entry and the record to
 // store, and the decision record itself. Pure.
 import { formatDuration } from '../config/duration.ts';
-import { appendHistory, type StateRecord } from '../model/state-record.ts';
+import { appendHistory, type HistoryEntry, type StateRecord } from '../model/state-record.ts';
 import { MATERIAL_LAG_SHARE, type FailureSummary } from './evaluate.ts';
 import type { Limited } from './limits.ts';
 import { modelStateAfter } from './model-policy.ts';
@@ -49,9 +49,7 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
   // model says what it needs (a halving step down may apply more than that).
   const usual = changed ? applied : d.calm ? current - input.policy.decay.replicas : current;
   const needed = d.needed ?? usual;
-  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
-  const failed = ctx.failures && ctx.failures.failures > 0 ? { failures: failuresEntry(ctx.failures) } : {};
-  const entry = { at, current, desired: d.desired, applied, needed, action, reason: message, observations, ...failed };
+  const entry = historyEntry(ctx, { desired: d.desired, applied, needed, action, reason: message });
   return {
     ...prior,
     calmRuns: changed || !d.calm ? 0 : ctx.calmBefore + 1,
@@ -65,6 +63,17 @@ function nextState(ctx: Context, d: Draft, applied: number, action: Decision['ac
     ...(ctx.model ? { model: modelStateAfter(ctx, d, applied) } : {}),
     history: appendHistory(prior.history, entry, input.policy.history.limit),
   };
+}
+
+/** A run's history entry: what it decided, with its observations and failures. Paused runs record one too. */
+export function historyEntry(
+  ctx: Context,
+  d: Pick<HistoryEntry, 'desired' | 'applied' | 'needed' | 'action' | 'reason'>,
+): HistoryEntry {
+  const at = new Date(ctx.input.now).toISOString();
+  const observations = ctx.evaluations.map((e) => ({ target: e.target, value: e.value, limit: e.limit }));
+  const failed = ctx.failures && ctx.failures.failures > 0 ? { failures: failuresEntry(ctx.failures) } : {};
+  return { at, current: ctx.current, ...d, observations, ...failed };
 }
 
 /** The generator's delay as a material share of a measured latency: said in the record. */
