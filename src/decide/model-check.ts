@@ -51,6 +51,8 @@ export interface Judged {
   /** A stop confirmed this run (go back to its count), or lifted (and why). */
   confirmed?: ModelStuck['kind'] | 'slower';
   released?: string;
+  /** The stop was lifted by time alone (no sign of growth): the scale-up is one test step. */
+  retry?: boolean;
 }
 
 /** The stop, the control and the pending check, each moved on by this run. */
@@ -90,7 +92,8 @@ function reconsider(stuck: ModelStuck, state: ModelState, run: Judging): Judged 
     ? `the load grew since scaling stopped (${grew}): scaling again`
     : `${Math.round(RETRY_AFTER_MS / 60_000)} minutes since scaling stopped: trying one step again`;
   // One scale-up is allowed; if its capacity does not show either, the stop is back at once.
-  return { state: { ...state, stuck: null, doubt: null, again: stuck }, released: why };
+  const lifted = { state: { ...state, stuck: null, doubt: null, again: stuck }, released: why };
+  return grew ? lifted : { ...lifted, retry: true };
 }
 
 /**
@@ -198,6 +201,9 @@ function controlWhy(doubt: ModelDoubt): string {
  */
 function capacityShowed(check: ModelCheck, run: Judging): 'yes' | 'no' | 'unknown' {
   if (check.clipped && !run.clipped) return 'yes'; // the failures stopped
+  // Failing after the scale-up where the run before did not: the load grew past what was added (a
+  // bottleneck's latency stays where it was); sized on, not judged.
+  if (!check.clipped && run.clipped) return 'unknown';
   if (check.kind === 'size' && check.lower && run.lowerBound) return 'unknown';
   if (run.clipped && check.clipped) return servedMore(check, run);
   const fell = run.t <= check.t * (1 - MIN_FALL);
@@ -220,7 +226,10 @@ function servedMore(check: ModelCheck, run: Judging): 'yes' | 'no' | 'unknown' {
   if (share >= goal) return 'yes';
   if (Math.min(run.requests, check.requests) < MIN_REQUESTS_TO_JUDGE) return 'unknown';
   const error = Math.sqrt(shareVariance(share, run.requests) + shareVariance(before, check.requests) * wanted ** 2);
-  return goal - share > ONE_SIDED_90 * error ? 'no' : 'unknown';
+  // More served beyond the sampling error, if less than the replicas promised: some capacity showed, and
+  // a load that grew meanwhile hid the rest (a bottleneck serves no more at any count).
+  const gained = share - before > ONE_SIDED_90 * shareError(share, run.requests, before, check.requests);
+  return !gained && goal - share > ONE_SIDED_90 * error ? 'no' : 'unknown';
 }
 
 /**
@@ -243,6 +252,11 @@ function grewSince(ref: { t: number; failShare: number; requests: number }, run:
     return `latency ${round(ref.t)} → ${round(run.t)} ms`;
   }
   return undefined;
+}
+
+/** The standard error of the difference of two shares measured over their requests. */
+function shareError(a: number, n: number, b: number, m: number): number {
+  return Math.sqrt(shareVariance(a, n) + shareVariance(b, m));
 }
 
 /** The variance of a share measured over n requests (Agresti–Coull: never 0 at 0% or 100%). */

@@ -22,10 +22,14 @@ const FIT_WEIGHT = 0.3;
 const FAST_RUNS = 5;
 /** The runs in a row at one count whose mean latency a scale-down reads. */
 const SAME_RUNS = 3;
-/** Each of two rises in a row beyond this many σ of the estimates' noise: a trend (by chance: 1 in 200). */
-const TREND_SIGMAS = 1.5;
+/** A slope beyond this many standard errors of the fit: a trend. */
+const TREND_SIGMAS = 2;
+/** Residuals this many times their noise (χ² per degree of freedom): the estimates lie along no line. */
+const LINE_CHI2 = 4;
 /** The load estimates kept for the trend. */
-const LOAD_RUNS = 4;
+const LOAD_RUNS = 6;
+/** The fewest estimates a trend is fitted on. */
+const MIN_TREND_RUNS = 4;
 
 /** One trusted run as the model learns from it. */
 export interface Learned {
@@ -145,28 +149,38 @@ export function withLoad(state: ModelState, load: ModelLoad): ModelState {
 }
 
 /**
- * The load's growth a run, where the last three estimates rise one after the other by more than the
- * latency's noise could move them: the factor one run ahead (1 when there is no such trend), at most 2.
- * Only ever used to add replicas (a forecast never removes one, as predictive autoscalers rule it).
+ * The load's growth a run: the slope of the recent estimates' logarithm, fitted by least squares (each
+ * weighted by its own noise) over the longest run of the last few that lies along a line (a step, flat
+ * then a jump, does not: its residuals are beyond their noise; a surge that set in lately does, over its
+ * own runs), where the slope beats its standard error TREND_SIGMAS times. The factor one run ahead (1
+ * when there is no such trend), at most 2. Only ever used to add replicas (a forecast never removes
+ * one, as predictive autoscalers rule it).
  */
 export function growthOf(loads: readonly ModelLoad[]): number {
-  if (loads.length < 3) return 1;
-  const last = loads.slice(-3);
   // A lower bound (a saturated or far-overloaded run) only as the newest: before it, it would read as
   // a rise that is only the true level showing.
-  if (last.slice(0, 2).some((l) => l.lower)) return 1;
-  const [a, b, c] = last.map((l) => l.a) as [number, number, number];
-  if (!(a > 0 && b > a && c > b)) return 1;
-  // A growth rises alike twice; a step (flat, then a jump) is no trend: the two rises must agree
-  // within a factor of two (in log), and the smaller one is the growth.
-  const [small, large] = [Math.log(b / a), Math.log(c / b)].sort((x, y) => x - y) as [number, number];
-  if (small < large / 2) return 1;
-  const perRun = Math.exp(small);
-  // Two rises in a row happen by chance one run in three: each must beat the estimates' own noise
-  // (the relative σ of a load read from a latency: near s₀, a few percent of latency is half the load).
-  const noise = Math.max(0.02, ...last.map((l) => l.noise ?? 0.05));
-  if (perRun - 1 <= TREND_SIGMAS * noise) return 1;
-  return Math.min(2, perRun);
+  const lastLower = loads.slice(0, -1).findLastIndex((l) => l.lower === true);
+  const kept = loads.slice(lastLower + 1).filter((l) => l.a > 0);
+  for (let length = kept.length; length >= MIN_TREND_RUNS; length--) {
+    const fit = lineOf(kept.slice(-length));
+    if (fit.chi2 > LINE_CHI2) continue;
+    return fit.slope > TREND_SIGMAS * fit.error ? Math.min(2, Math.exp(fit.slope)) : 1;
+  }
+  return 1;
+}
+
+/** The weighted least-squares line through the estimates' logarithm: slope a run, its error, χ² a degree. */
+function lineOf(loads: readonly ModelLoad[]): { slope: number; error: number; chi2: number } {
+  const points = loads.map((l, i) => ({ x: i, y: Math.log(l.a), w: 1 / Math.max(0.02, l.noise ?? 0.05) ** 2 }));
+  const sum = (f: (p: (typeof points)[number]) => number): number => points.reduce((s, p) => s + f(p), 0);
+  const sw = sum((p) => p.w);
+  const mx = sum((p) => p.w * p.x) / sw;
+  const my = sum((p) => p.w * p.y) / sw;
+  const sxx = sum((p) => p.w * (p.x - mx) ** 2);
+  const slope = sum((p) => p.w * (p.x - mx) * (p.y - my)) / sxx;
+  const chi2 = sum((p) => p.w * (p.y - my - slope * (p.x - mx)) ** 2) / (points.length - 2);
+  // Residuals beyond the estimates' own noise widen the slope's error with them.
+  return { slope, error: Math.sqrt(Math.max(1, chi2) / sxx), chi2 };
 }
 
 /** The relative run-to-run spread of the recent latencies (a robust σ: 1.48 × MAD / median), 0–25%. */

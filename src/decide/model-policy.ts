@@ -48,7 +48,10 @@ function withFloor(ctx: Context, state: ModelState): ModelState {
   const { policy, now } = ctx.input;
   const failing = ctx.failures !== undefined && ctx.failures.ratio > policy.decay.maxFailureRatio;
   const hurt = failing || ctx.evaluations.some((e) => e.breached);
-  if (last && last.action === 'down' && last.applied === ctx.current && hurt) {
+  // A stop's step back (a bottleneck, a target out of reach) is no scale-down the model sized: the
+  // count it left was no better.
+  const stoppedBefore = ctx.prior.model?.stuck !== null && ctx.prior.model?.stuck !== undefined;
+  if (last && last.action === 'down' && last.applied === ctx.current && hurt && !stoppedBefore) {
     return { ...state, floor: { c: last.current, until: now + FLOOR_MS } };
   }
   return state;
@@ -90,7 +93,8 @@ function onBreach(ctx: Context, run: PolicyRun, view: ModelView): Draft {
     const why = `${run.why}; ${view.suspect.why}: one test step, ${current}→${desired}, before sizing on it`;
     return { reason: 'TargetBreached', desired, why: why + released, calm: false, test: view.suspect.kind };
   }
-  const desired = view.need !== undefined ? Math.max(view.need, current + 1) : stepUp(current, run.measured, policy);
+  const sized = view.need !== undefined ? Math.max(view.need, current + 1) : stepUp(current, run.measured, policy);
+  const desired = view.retry ? Math.min(sized, testStep(current)) : sized;
   return { reason: 'TargetBreached', desired, why: `${run.why}; ${sizedBy(view, current)}${released}`, calm: false };
 }
 
@@ -101,7 +105,8 @@ function onFailing(ctx: Context, run: PolicyRun, view: ModelView): Draft {
   if (view.need !== undefined && view.need > ctx.current) {
     const released = view.released ? `; ${view.released}` : '';
     const why = `${run.why}; ${sizedBy(view, ctx.current)}${released}`;
-    return { reason: 'FailingService', desired: view.need, why, calm: false };
+    const desired = view.retry ? Math.min(view.need, testStep(ctx.current)) : view.need;
+    return { reason: 'FailingService', desired, why, calm: false };
   }
   return failingHold(ctx, run);
 }

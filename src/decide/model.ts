@@ -126,8 +126,9 @@ export interface ModelView {
   control?: string;
   /** Scaling stopped: a bottleneck, or a target out of reach; `now`: decided this run (go back to `back`). */
   stuck?: { kind: 'bottleneck' | 'reach'; back: number; why: string; now: boolean };
-  /** A stop lifted this run, and why. */
+  /** A stop lifted this run, and why; `retry`: by time alone, so the scale-up is one test step. */
   released?: string;
+  retry?: boolean;
   text: string; // `s₀ 10.2 ms, utilization 72% at 3 ready`
   /** Predicts the primary latency at c replicas (the mean, ms), at the load one run ahead. */
   predict: (c: number) => number;
@@ -280,7 +281,12 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // below the service time would ask for every replica there is.
   const reachOnly = stuck?.kind === 'reach' || clipped || read.saturated;
   const limits = reachOnly ? reachLimits(policy, input.evaluations, t, s0) : latencyLimits(policy, input.evaluations);
-  const growth = growthOf(state.loads);
+  // A trend sizes ahead only where this run tells the load (a queue well beyond the latency's noise,
+  // failing, or a production rate): near s₀ at many servers a reading follows the count itself (a
+  // little noise reads as a busy queue), and would feed a trend of its own.
+  const queueing = t >= s0 * (1 + Math.max(0.3, 4 * jitter));
+  const telling = fromRate !== undefined || clipped || read.lower || queueing;
+  const growth = telling ? growthOf(state.loads) : 1;
   const usable = !clipped && !saturated;
   // With a rate, an idle-looking latency still sizes (the rate says how far the load is from the knee).
   const slots = policy.model.concurrency;
@@ -391,6 +397,7 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   };
   if (judged.control) view.control = judged.control;
   if (judged.released) view.released = judged.released;
+  if (judged.retry) view.retry = true;
   if (stuck) {
     view.stuck = {
       kind: stuck.kind,

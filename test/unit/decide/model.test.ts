@@ -128,15 +128,15 @@ describe('the model policy: sizing', () => {
   });
 
   it('a load rising run after run: sized for where it is going, one run ahead (never down on it)', () => {
-    // 2.27, 2.61, 3.0 servers of load at 4 replicas: ×1.15 a run, beyond the estimates' noise.
-    const loads = [2.27, 2.61].map((a, i) => ({ at: NOW - (2 - i) * MIN, a, noise: 0.03 }));
+    // 1.97, 2.27, 2.61, 3.0 servers of load at 4 replicas: ×1.15 a run, beyond the estimates' noise.
+    const loads = [1.97, 2.27, 2.61].map((a, i) => ({ at: NOW - (3 - i) * MIN, a, noise: 0.03 }));
     const mean = latency(0.3, 4); // the load now: 3 servers, 15 ms (within the headroom today)
     const rising = run({ replicas: 4, mean, model: learned({ loads, noise: 0.02 }) });
     assert.match(rising.message, /the load rising ×1\.1\d a run/, rising.message);
     const steady = run({ replicas: 4, mean, model: learned({ noise: 0.02 }) });
     assert.ok(rising.applied > steady.applied, `${rising.message} | ${steady.message}`);
     // A step (flat, then a jump) is no trend.
-    const step = [2.0, 2.02].map((a, i) => ({ at: NOW - (2 - i) * MIN, a, noise: 0.03 }));
+    const step = [2.0, 2.02, 1.99].map((a, i) => ({ at: NOW - (3 - i) * MIN, a, noise: 0.03 }));
     const jumped = run({ replicas: 4, mean: latency(0.33, 4), model: learned({ loads: step }) });
     assert.doesNotMatch(jumped.message, /rising/, jumped.message);
   });
