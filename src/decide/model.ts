@@ -363,8 +363,9 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const sure = utilizationAt(t / (1 + 2 * jitter) / s0, n) * n;
   const surely = sized(headroom, sure, sure * growth, 1 + 2 * jitter);
   let needEarly: number | undefined;
-  // A rate is no noisy latency: it asks for a scale-up within target at once.
-  if (rated) needEarly = need;
+  // A rate is no noisy latency, and a saturated queue no steady state (it breaches within the run if it
+  // is not yet): either asks for a scale-up within target at once.
+  if (rated || (saturated && !falling)) needEarly = need;
   else if (early !== undefined && growth > 1) needEarly = early;
   else if (surely !== undefined && surely > ready) needEarly = surely;
   else if (early !== undefined && earlier !== undefined) needEarly = Math.min(early, earlier);

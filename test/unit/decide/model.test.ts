@@ -155,6 +155,17 @@ describe('the model policy: sizing', () => {
     assert.match(calm.message, /sized from goodput recently, so no scale-down yet/);
   });
 
+  it('a saturated queue within a lenient target scales up at once (no steady state to wait on)', () => {
+    // A mean of 25 service times at 4 replicas, under a 300 ms target: the queue is past any steady
+    // state, and will breach within the run if it has not yet.
+    const lenient = modelPolicy({
+      targets: [{ label: 'mean', request: REQ, type: { kind: 'mean' }, target: 300, tolerance: 0 }],
+    });
+    const d = run({ replicas: 4, mean: 250, pol: lenient });
+    assert.equal(d.reason, 'Headroom', d.message);
+    assert.ok(d.applied >= 6, d.message);
+  });
+
   it('a saturated queue (a mean of ten service times or more, no failure in the probe): at least ×1.5', () => {
     const d = run({ replicas: 6, mean: 1000 });
     assert.equal(d.applied, 9, d.message);
