@@ -375,6 +375,31 @@ describe('the model policy: growing load is not a bottleneck', () => {
     assert.equal(run({ replicas: 4, mean: 12, model: learned({ stuck }) }).state.model?.stuck, null);
   });
 
+  it('failing after a scale-up where the run before was not, or serving more than before: load that grew, no hold', () => {
+    // 4 → 6 from 25 ms; at 6 a third of the requests time out: the load outgrew what was added.
+    const failing = run({ replicas: 6, mean: 900, failures: 33, model: learned({ check: check() }) });
+    assert.equal(failing.action, 'up', failing.message);
+    assert.equal(failing.state.model?.misses, 0, failing.message);
+    // Failing at both counts: 40% then 25% of 1000 failing — more served beyond the sampling error, if
+    // less than 6 replicas promise over 4 (a growing load hid the rest): sized again, not held.
+    const before = check({ clipped: true, failShare: 0.4, requests: 1000, t: 900 });
+    const more = run({ replicas: 6, mean: 900, failures: 250, requests: 1000, model: learned({ check: before }) });
+    assert.equal(more.action, 'up', more.message);
+    assert.equal(more.state.model?.misses, 0, more.message);
+    // As many failing as before: the replicas did not show (held one run to tell).
+    const same = run({ replicas: 6, mean: 900, failures: 400, requests: 1000, model: learned({ check: before }) });
+    assert.equal(same.action, 'hold', same.message);
+    assert.match(same.message, /holding one run at 6/);
+  });
+
+  it('a stop retried after 30 minutes with no sign of growth: one test step, not a sizing', () => {
+    const stuck = { kind: 'bottleneck' as const, since: NOW - 31 * MIN, back: 4, t: 900, s0: 25 };
+    const model = learned({ stuck: { ...stuck, failShare: 0.5, requests: 1000, strikes: 1 } });
+    const d = run({ replicas: 8, mean: 900, failures: 500, requests: 1000, model });
+    assert.match(d.message, /30 minutes since scaling stopped/, d.message);
+    assert.equal(d.applied, 10, `8 × 1.25, where the share served would size 16: ${d.message}`);
+  });
+
   it('a failing service is never stepped back down by a stop, nor where the probe saw any failure', () => {
     const stuck = { kind: 'bottleneck' as const, since: NOW, back: 2, t: 25, s0: 25, failShare: 0, requests: 100 };
     const struck = { ...stuck, strikes: 2 };
