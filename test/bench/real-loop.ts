@@ -9,6 +9,9 @@
 // probe and state; `targets` in a fragment replace the default (mean of GET /work ≤ 25 ms); settle.timeout
 // and stabilization.downscaleWindow are compressed as the minute is. Stops by itself, bounded, leaves
 // no process (the bundle is killed on a time limit or Ctrl-C).
+// The row `model + rate` is the recommended policy with a load signal: a real Prometheus (the test
+// harness's, test/prepare.sh builds it) scraping the service's request counter every second, and
+// `signals.rate` reading its rate over the last 5 s.
 //   npm run build && node_modules/.bin/node test/bench/real-loop.ts [--quick] [--policies a,b] [--profiles step]
 //   … --policy NAME=FILE   (another row from a policy fragment)
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { oracleReplicas, PROFILES, QUICK_PROFILES, reversals, type RealProfile }
 import { parseDuration, readPolicy, type PolicyFragment } from '../../examples/demo/policy.ts';
 import { BUNDLE, runScaler, scalerYaml, type ScalerRun } from './real/scaler.ts';
 import { startRealService, type WindowStats } from './real/service.ts';
+import { startPrometheus, type PrometheusServer } from '../harness/prometheus.ts';
 
 const TARGET_MS = 25;
 const SLOTS = 2;
@@ -35,10 +39,13 @@ const POLICY_FILES: Record<string, string> = {
 };
 /** The HPA on CPU at 60% (what KEDA/HPA users run): from production's busy slots, not the bundle. */
 const HPA = 'HPA on CPU (60%)';
+/** The recommended policy with a production request rate from a real Prometheus (DESIGN §9). */
+const WITH_RATE = 'model + rate';
+const RATE_QUERY = 'sum(rate(requests_total[5s]))';
 
 const { values: args } = parseArgs({
   options: {
-    policies: { type: 'string', default: `LPA default,LPA tuned,model,${HPA}` },
+    policies: { type: 'string', default: `LPA default,LPA tuned,model,${WITH_RATE},${HPA}` },
     policy: { type: 'string', multiple: true, default: [] }, // NAME=FILE, e.g. model=examples/recommended-policy.yaml
     profiles: { type: 'string', default: 'step' }, // ids, or all
     quick: { type: 'boolean', default: false },
@@ -55,7 +62,8 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(`node test/bench/real-loop.ts [options]   (build first: npm run build)
-  --policies A,B      rows, by name (default "LPA default,LPA tuned,model,${HPA}"; known: ${Object.keys(POLICY_FILES).join(', ')}, ${HPA})
+  --policies A,B      rows, by name (default "LPA default,LPA tuned,model,${WITH_RATE},${HPA}";
+                      known: ${Object.keys(POLICY_FILES).join(', ')}, ${WITH_RATE}, ${HPA})
   --policy NAME=FILE  add a row from a policy fragment (also selected), e.g. model=examples/recommended-policy.yaml
   --profiles A,B      ${PROFILES.map((p) => `${p.id} (${p.name})`).join(', ')}, or all (default step)
   --quick             12 runs, step at run 3, 2 s probes
@@ -99,6 +107,7 @@ async function main(): Promise<void> {
   ].filter(Boolean);
   const policies = names.map((n) => {
     if (n === HPA) return { name: HPA, file: '-', keys: {} };
+    if (n === WITH_RATE) return { ...readPolicy(WITH_RATE, POLICY_FILES['model']!), rate: true };
     const file = POLICY_FILES[n];
     if (!file)
       throw new Error(`no policy "${n}" (known: ${Object.keys(POLICY_FILES).join(', ')}; or --policy NAME=FILE)`);
@@ -165,7 +174,11 @@ interface LoopOptions {
   log: (line: string) => void;
 }
 
-async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOptions): Promise<Outcome> {
+async function runLoop(
+  profile: RealProfile,
+  policy: PolicyFragment & { rate?: boolean },
+  o: LoopOptions,
+): Promise<Outcome> {
   const oracle = (run: number): number => oracleReplicas(profile.load(run), SLOTS, SERVICE_MS, TARGET_MS);
   const dir = mkdtempSync(join(tmpdir(), 'latency-scaler-real-loop-'));
   const service = await startRealService({
@@ -187,7 +200,15 @@ async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOpti
   let overruns = 0;
   let lastWindow: WindowStats | undefined;
   const hpa = hpaOnCpu(0.6);
+  let prometheus: PrometheusServer | undefined;
   try {
+    let keys = policy.keys;
+    if (policy.rate) {
+      prometheus = await startPrometheus({ scrape: [new URL(service.url).host] });
+      // Two scrapes at least, so the first run's rate is measured.
+      await prometheus.waitFor(RATE_QUERY, (a) => (a.data?.result.length ?? 0) === 1, 30_000);
+      keys = { ...keys, signals: { prometheus: { url: prometheus.url }, rate: { query: RATE_QUERY } } };
+    }
     const config = join(dir, 'scaler.yaml');
     writeFileSync(
       config,
@@ -201,7 +222,7 @@ async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOpti
           runSeconds: o.runSeconds,
           ...o.probe,
         },
-        policy,
+        { ...policy, keys },
       ),
     );
     const limitMs = parseDuration(o.probe.duration) + 30_000;
@@ -240,6 +261,7 @@ async function runLoop(profile: RealProfile, policy: PolicyFragment, o: LoopOpti
       );
     }
   } finally {
+    await prometheus?.stop();
     await service.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,9 @@
 // CPU; a request that has waited longer than `queueTimeoutMs` in the queue is answered 503 at once (the
 // service fails past saturation). Only ready replicas serve. Production traffic is Poisson, generated
 // in-process straight into the queue (no HTTP) and measured per run window; the scaler's probe comes
-// over HTTP into the same queue. A webhook holds the replica count (the http scale target).
+// over HTTP into the same queue. A webhook holds the replica count (the http scale target). GET /metrics
+// exports the requests offered (production and probe, failures included) as a Prometheus counter,
+// `requests_total`, for the load signal (a Prometheus scraping it reads the rate as production's).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seeded } from '../sim/service.ts';
@@ -124,8 +126,10 @@ export async function startRealService(options: ServiceOptions): Promise<RealSer
       head = 0;
     }
   };
+  let offered = 0; // every request that entered the queue: the counter /metrics exports
   const submit = (job: Job): void => {
     if (closed) return;
+    offered++;
     queue.push(job);
     dispatch();
   };
@@ -166,6 +170,11 @@ export async function startRealService(options: ServiceOptions): Promise<RealSer
 
   const service = createServer((req, res) => {
     req.resume();
+    if (req.url === '/metrics') {
+      const text = `# HELP requests_total Requests offered.\n# TYPE requests_total counter\nrequests_total ${offered}\n`;
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+      return;
+    }
     if (req.url !== '/work') {
       res.writeHead(404).end();
       return;
