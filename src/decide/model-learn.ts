@@ -28,6 +28,8 @@ const TREND_SIGMAS = 2;
 const LINE_CHI2 = 4;
 /** The load estimates kept for the trend. */
 const LOAD_RUNS = 6;
+/** A growth beyond this a run is steep: each of the last two rises must bear it out. */
+const STEEP = 1.2;
 /** The fewest estimates a trend is fitted on. */
 const MIN_TREND_RUNS = 4;
 
@@ -164,7 +166,12 @@ export function growthOf(loads: readonly ModelLoad[]): number {
   for (let length = kept.length; length >= MIN_TREND_RUNS; length--) {
     const fit = lineOf(kept.slice(-length));
     if (fit.chi2 > LINE_CHI2) continue;
-    return fit.slope > TREND_SIGMAS * fit.error ? Math.min(2, Math.exp(fit.slope)) : 1;
+    if (fit.slope <= TREND_SIGMAS * fit.error) return 1;
+    // A steep forecast must be borne out by each of the last two rises (half its slope at least): a
+    // step past noisy estimates near s₀ fits a line too, and the jump alone would size it twice.
+    const rises = kept.slice(-3).map((l, i, xs) => (i > 0 ? Math.log(l.a / xs[i - 1]!.a) : Infinity));
+    if (fit.slope > Math.log(STEEP) && Math.min(...rises) < fit.slope / 2) return 1;
+    return Math.min(2, Math.exp(fit.slope));
   }
   return 1;
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decide, type DecideInput } from '../../../src/decide/decide.ts';
 import { emptyModel } from '../../../src/decide/model.ts';
+import { growthOf } from '../../../src/decide/model-learn.ts';
 import { meanResponse, utilizationAt as utilizationAtStretch } from '../../../src/decide/queueing.ts';
 import { decodeModel, type ModelState } from '../../../src/model/model-state.ts';
 import { decodeRecord, encodeRecord, type StateRecord } from '../../../src/model/state-record.ts';
@@ -139,6 +140,20 @@ describe('the model policy: sizing', () => {
     const step = [2.0, 2.02, 1.99].map((a, i) => ({ at: NOW - (3 - i) * MIN, a, noise: 0.03 }));
     const jumped = run({ replicas: 4, mean: latency(0.33, 4), model: learned({ loads: step }) });
     assert.doesNotMatch(jumped.message, /rising/, jumped.message);
+  });
+
+  it('the trend: a line through the estimates beyond its error; a step past noisy estimates is none', () => {
+    const loads = (as: number[], noise = 0.05) => as.map((a, i) => ({ at: NOW + i * MIN, a, noise }));
+    const ramp = growthOf(loads([2, 2.16, 2.33, 2.52, 2.72, 2.94])); // ×1.08 a run
+    assert.ok(ramp > 1.07 && ramp < 1.09, `${ramp}`);
+    assert.equal(growthOf(loads([2, 2.05, 1.95, 2.02, 1.98, 2.01])), 1, 'flat');
+    const surge = growthOf(loads([1, 1.6, 2.56, 4.1]));
+    assert.ok(surge > 1.55, `${surge}`);
+    // Flat near s₀ (the estimates noisy: 50%), then the load jumps ×4 and the next run reads ×1.12 more:
+    // a line fits within that noise (×1.3 a run), but the last rise does not bear out a steep growth.
+    const flat = loads([1.9, 2.0, 1.8, 1.9], 0.5);
+    const step = [...flat, ...loads([8, 9]).map((l, i) => ({ ...l, at: NOW + (4 + i) * MIN }))];
+    assert.equal(growthOf(step), 1);
   });
 
   it('failures clip the latency: sized from the requests served, then no scale-down for the stable window', () => {
