@@ -242,9 +242,7 @@ function grewSince(ref: { t: number; failShare: number; requests: number }, run:
   if (run.clipped && wasClipped) {
     const fell = 1 - ref.failShare - (1 - run.failShare);
     const enough = Math.min(run.requests, ref.requests) >= MIN_REQUESTS_TO_JUDGE;
-    const error = Math.sqrt(
-      shareVariance(1 - run.failShare, run.requests) + shareVariance(1 - ref.failShare, ref.requests),
-    );
+    const error = shareError(1 - run.failShare, run.requests, 1 - ref.failShare, ref.requests);
     if (enough && fell > ONE_SIDED_90 * error) return `failures ${pct(ref.failShare)} → ${pct(run.failShare)}`;
     return undefined;
   }
