@@ -44,6 +44,8 @@ export interface Learned {
   slots: number;
   /** The load was not trending: two close runs saw one load (else a change between them calibrates nothing). */
   steady: boolean;
+  /** It queued too deep for a steady state: near saturation, its queue climbing during the test. */
+  deep: boolean;
 }
 
 export function emptyModel(s0: number, now: number, revision: string | undefined): ModelState {
@@ -87,8 +89,12 @@ export function learnFrom(prior: ModelState, run: Learned): ModelState {
   if (aged) state = { ...state, s0: t, s0At: at, fits: 0 };
   else if (state.fits === 0 && lowest < state.s0) state = { ...state, s0: lowest, s0At: at };
   const last = state.last;
+  // A run queued too deep for a steady state, or the run after one (the backlog drains into it): its
+  // latency is the queue's passing state, so it neither calibrates s₀ nor teaches the noise. (A surge
+  // paired with its drain fitted s₀ twice its truth, and an idle-looking service was halved.)
+  const unsteady = run.deep || last?.deep === true;
   const close = run.lastRunAt !== null && now - Date.parse(run.lastRunAt) <= PAIR_GAP_MS;
-  const row = state.same?.c === run.ready && close ? state.same.t : [];
+  const row = !unsteady && state.same?.c === run.ready && close ? state.same.t : [];
   if (row.length >= 2) {
     // Three close runs in a row at one count: the second difference t₁ − 2t₂ + t₃ cancels a load that
     // moves steadily (a ramp, a daily cycle) and leaves the measurement's noise (σ√6 apart, on average
@@ -100,21 +106,22 @@ export function learnFrom(prior: ModelState, run: Learned): ModelState {
     state = { ...state, spreads, noise: round3(Math.min(MAX_NOISE, median(spreads))) };
   }
   const apart = last && Math.max(last.t, t) / Math.min(last.t, t) >= MIN_PAIR_STRETCH;
-  if (last && close && run.steady && apart && last.c !== run.ready) {
+  const pairs = !unsteady && last && close && run.steady && last.c !== run.ready;
+  if (pairs && apart) {
     const fit = serviceTimeFrom(last, { c: run.ready, t }, run.slots);
     if (fit !== undefined) {
       // The first fit replaces the lowest latency seen, but never above it (that bound is hard).
       const s0 = state.fits === 0 ? Math.min(fit, state.s0) : (1 - FIT_WEIGHT) * state.s0 + FIT_WEIGHT * fit;
       state = { ...state, s0: Math.min(s0, t, last.t), s0At: at, fits: state.fits + 1 };
     }
-  } else if (last && close && run.steady && last.c !== run.ready) {
+  } else if (pairs) {
     state = boundedBelow(state, last, { c: run.ready, t }, run.slots, at);
   }
   const fast = run.fast === undefined ? state.fast : [...state.fast, round(run.fast)].slice(-FAST_RUNS);
   return {
     ...state,
-    same: { c: run.ready, t: [...row, round(t)].slice(-SAME_RUNS) },
-    last: { c: run.ready, t },
+    same: { c: run.ready, t: unsteady ? [] : [...row, round(t)].slice(-SAME_RUNS) },
+    last: { c: run.ready, t, ...(run.deep ? { deep: true as const } : {}) },
     recent: [...state.recent, round(t)].slice(-RECENT_RUNS),
     fast,
   };

@@ -34,6 +34,11 @@ const MAX_OVERLOAD = 4;
 const SATURATED = 0.99;
 /** A mean of this many service times is a queue past any steady state, whatever the count (one replica: 95%). */
 const SATURATED_STRETCH = 20;
+/**
+ * Beyond this utilization a run is no steady state (within a short test its queue has not settled): it
+ * calibrates nothing, nor scales the production rate.
+ */
+const DEEP_UTILIZATION = 0.95;
 /** The growth a saturated run asks for at least (the load is at least the capacity, by how much unknown). */
 const SATURATED_GROWTH = 1.5;
 /** A latency that fell by this share since the last run: a backlog draining, not a load to size on. */
@@ -203,15 +208,16 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     fast - baseline >= SLOWER_BY_MS &&
     fast - baseline >= SLOWER_SHARE * (t - before);
   const rhoBefore = utilizationAt(t / before, n);
+  const climbing = climb?.growing === true;
+  const deep = climbing || rhoBefore >= DEEP_UTILIZATION || t >= SATURATED_STRETCH * before;
   // A suspect run teaches neither the noise nor a calibration (its change is not the queue's).
-  const learning = learned(input, t, !slower && rhoBefore < FAST_UTILIZATION ? fast : undefined, slower);
+  const learning = learned(input, t, !slower && rhoBefore < FAST_UTILIZATION ? fast : undefined, slower, deep);
   let state = clipped ? { ...prior, last: null } : learnFrom(prior, learning);
   if (state.probe?.idle === null && ready >= state.probe.c) {
     // The calibration step serves: it moved the latency (a fit) or nothing (the service is not busy).
     state = { ...state, probe: { ...state.probe, idle: state.fits === prior.fits } };
   }
   let s0 = Math.min(before, state.s0);
-  const climbing = climb?.growing === true;
   let read = readLoad(t, s0, n, clipped ? overload(input.failures!) : undefined, climbing);
   const loadEntry = (r: typeof read, s: number) => ({
     at: now,
@@ -224,7 +230,8 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const rate = productionRate(input.observations);
   // Informative: a queue the latency shows well beyond its noise, short of saturation (near s₀ with
   // many servers the latency cannot tell 10% busy from 70%).
-  const informative = !clipped && !read.saturated && read.rho <= 0.95 && t >= s0 * (1 + Math.max(0.3, 4 * jitter));
+  const informative =
+    !clipped && !read.saturated && read.rho <= DEEP_UTILIZATION && t >= s0 * (1 + Math.max(0.3, 4 * jitter));
   if (rate !== undefined && rate > 0 && informative) {
     const sample = read.a / rate;
     const known = state.perRequest;
@@ -468,7 +475,7 @@ function productionRate(observations: Observations | undefined): number | undefi
 }
 
 /** This run as the model learns from it; a suspect run is kept from pairing with the last (no noise, no fit). */
-function learned(input: ModelInput, t: number, fast: number | undefined, suspect: boolean): Learned {
+function learned(input: ModelInput, t: number, fast: number | undefined, suspect: boolean, deep: boolean): Learned {
   return {
     ready: input.ready,
     t,
@@ -477,6 +484,7 @@ function learned(input: ModelInput, t: number, fast: number | undefined, suspect
     lastRunAt: suspect ? null : input.lastRunAt,
     slots: input.policy.model.concurrency,
     steady: growthOf(input.prior?.loads ?? []) === 1,
+    deep,
   };
 }
 

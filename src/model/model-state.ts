@@ -86,7 +86,11 @@ export interface ModelState {
   fits: number; // calibrations from changes seen so far (0: s₀ is only the lowest latency seen)
   recent: number[]; // the last few trusted mean latencies (ms): s₀ is never above the lowest of them
   rev: string | null; // the target's revision s₀ was learned on
-  last: { c: number; t: number } | null; // the last trusted run (ready replicas, mean ms), for calibration
+  /**
+   * The last trusted run (ready replicas, mean ms), for calibration; `deep`: it queued too deep for a
+   * steady state (its queue still growing, or draining into the next run): it calibrates nothing.
+   */
+  last: { c: number; t: number; deep?: true } | null;
   /** The latencies of the last few trusted runs in a row at one count: their mean is a scale-down's measure. */
   same?: { c: number; t: number[] };
   noise?: number; // the relative run-to-run noise of the latency between close runs at one count
@@ -137,7 +141,7 @@ export function decodeModel(x: unknown): ModelState | null {
     Array.isArray(m.recent) &&
     m.recent.every(positive) &&
     (m.rev === null || typeof m.rev === 'string') &&
-    (m.last === null || (object(m.last) && count(m.last.c) && positive(m.last.t))) &&
+    (m.last === null || isLast(m.last)) &&
     (m.same === undefined ||
       (object(m.same) && count(m.same.c) && Array.isArray(m.same.t) && m.same.t.every(positive))) &&
     (m.noise === undefined || share(m.noise)) &&
@@ -159,6 +163,10 @@ export function decodeModel(x: unknown): ModelState | null {
     (m.floor === undefined || (object(m.floor) && count(m.floor.c) && num(m.floor.until))) &&
     (m.probe === null || (object(m.probe) && count(m.probe.c) && [true, false, null].includes(m.probe.idle)));
   return ok ? m : null;
+}
+
+function isLast(l: NonNullable<ModelState['last']>): boolean {
+  return object(l) && count(l.c) && positive(l.t) && (l.deep === undefined || l.deep === true);
 }
 
 function isCheck(c: ModelCheck): boolean {

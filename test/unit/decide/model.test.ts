@@ -535,6 +535,30 @@ describe('the model policy: what it learns and trusts', () => {
     assert.ok((jagged.at(-1)!.state.model?.noise ?? 0) > 0.1, JSON.stringify(jagged.at(-1)!.state.model));
   });
 
+  it('a surge queued past any steady state, and its backlog draining into the next run, calibrate nothing', () => {
+    // Load of ~16 servers of s₀ 10 ms: at 12 replicas the queue runs away (60 ms, 98% busy), the scale-up
+    // to 18 drains it (40 ms), then 18 replicas serve it at 11–12.5 ms. Paired, the surge and its drain
+    // fitted s₀ to 19 ms, read the service at 18 as idle, and the scale-down went to 14 (below the load).
+    const surge = [60, 40, 11, 12.5, 12.4, 12.6].map((mean, i) => ({ replicas: i === 0 ? 12 : 18, mean }));
+    const ds = sequence(surge, learned({ noise: 0.05 }));
+    const models = ds.map((d) => d.state.model!);
+    assert.deepEqual(
+      models.map((m) => m.s0),
+      surge.map(() => S0),
+      JSON.stringify(models.map((m) => m.last)),
+    );
+    assert.ok(
+      models.every((m) => (m.noise ?? 0) <= 0.1),
+      JSON.stringify(models.map((m) => m.spreads)),
+    );
+    const calm = ds.slice(2);
+    const downs = calm.filter((d) => d.applied < 18).map((d) => `${d.applied}: ${d.message}`);
+    assert.ok(
+      calm.every((d) => d.applied >= 16),
+      downs.join('\n'),
+    );
+  });
+
   it('a stored model with a latency ≤ 0, an earlier shape, or any nonsense is learned afresh', () => {
     assert.equal(decodeModel({ ...learned(), recent: [12, -3] }), null, 'a latency ≤ 0');
     assert.equal(decodeModel({ ...learned(), s0: 0 }), null);
