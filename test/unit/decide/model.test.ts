@@ -293,6 +293,17 @@ describe('the model policy: a target with no room above s₀', () => {
     );
   });
 
+  it("a scale-down that breached sets a floor; a stop's step back does not (that count was no better)", () => {
+    const down = { at: new Date(NOW - MIN).toISOString(), current: 6, desired: 4, applied: 4, needed: 4 };
+    const history = [{ ...down, action: 'down', reason: 'decay 6→4', observations: [] }];
+    const stuck = { kind: 'bottleneck' as const, since: NOW - 5 * MIN, back: 4, t: 30, s0: 10 };
+    const breach = (model: ModelState) => run({ replicas: 4, mean: 30, model, rec: { history, lastReplicas: 4 } });
+    const decayed = breach(learned());
+    assert.deepEqual(decayed.state.model?.floor, { c: 6, until: NOW + 30 * MIN }, decayed.message);
+    const stepBack = breach(learned({ stuck: { ...stuck, failShare: 0, requests: 100, strikes: 1 } }));
+    assert.equal(stepBack.state.model?.floor, undefined, stepBack.message);
+  });
+
   it('a target with room above s₀: the same runs are sized by the model, never tried', () => {
     // At 2 replicas, 5% above s₀ is a load that 1 replica would queue past the target: the model holds.
     const roomy = modelPolicy({
