@@ -232,7 +232,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   // many servers the latency cannot tell 10% busy from 70%).
   const informative =
     !clipped && !read.saturated && read.rho <= DEEP_UTILIZATION && t >= s0 * (1 + Math.max(0.3, 4 * jitter));
-  if (rate !== undefined && rate > 0 && informative) {
+  // A failing run's load is its share served (a sampling error of a few percent): it scales the rate as
+  // a queue does, where it was no lower bound.
+  const scales = informative || (clipped && !read.lower);
+  if (rate !== undefined && rate > 0 && scales) {
     const sample = read.a / rate;
     const known = state.perRequest;
     const perRequest = known === undefined ? sample : (1 - PER_REQUEST_WEIGHT) * known + PER_REQUEST_WEIGHT * sample;

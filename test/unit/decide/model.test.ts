@@ -52,6 +52,7 @@ interface Run {
   pol?: ReturnType<typeof modelPolicy>;
   generator?: number; // the generator's mean event-loop delay
   now?: number;
+  rate?: number; // the production request rate a load signal measured (req/s)
 }
 
 function run(o: Run) {
@@ -67,6 +68,7 @@ function run(o: Run) {
   const observations = {
     ...observe(mean, extra),
     ...(o.generator ? { generator: { meanMs: o.generator, p99Ms: o.generator, maxMs: o.generator, samples: 50 } } : {}),
+    ...(o.rate !== undefined ? { production: { server: 'p', targets: {}, rate: { query: 'q', value: o.rate } } } : {}),
   };
   observations.aggregated = { ...observations.aggregated, failures };
   const now = o.now ?? NOW;
@@ -568,6 +570,19 @@ describe('the model policy: what it learns and trusts', () => {
       calm.every((d) => d.applied >= 16),
       downs.join('\n'),
     );
+  });
+
+  it('a production rate is scaled where a queue or the share served tells the load, not near s₀', () => {
+    const near = run({ replicas: 5, mean: 11, rate: 100 });
+    assert.equal(near.state.model?.perRequest, undefined, 'near s₀ the latency cannot tell 10% busy from 70%');
+    const queue = run({ replicas: 5, mean: latency(0.4, 5), rate: 400 });
+    assert.equal(queue.state.model?.rateFits, 1, queue.message);
+    // 30% failing at 4 replicas: ~4 / 0.7 servers of load, offered 500 req/s (failures included).
+    const failing = run({ replicas: 4, mean: 900, failures: 30, rate: 500 });
+    const perRequest = failing.state.model?.perRequest ?? 0;
+    assert.ok(perRequest > 0.008 && perRequest < 0.016, `${perRequest}: ${failing.message}`);
+    // 90% failing is read as "at least ×4": a lower bound scales nothing.
+    assert.equal(run({ replicas: 4, mean: 900, failures: 90, rate: 500 }).state.model?.perRequest, undefined);
   });
 
   it('a stored model with a latency ≤ 0, an earlier shape, or any nonsense is learned afresh', () => {
