@@ -285,6 +285,14 @@ const COMMANDS: Entry[] = [
           array: true,
           describe: "the API calls' limits, as for run: --set api.timeout=5s, --set api.retryFor=10s",
         })
+        .option('prometheus', {
+          type: 'string',
+          describe: "also propose production signals from this Prometheus: the workload's request rate and p95",
+        })
+        .option('prometheus-selector', {
+          type: 'string',
+          describe: 'the matchers of its series there, e.g. \'job="shop"\' (default: its namespace and pods)',
+        })
         .option('output', { alias: 'o', choices: ['text', 'json'] as const }) as Argv,
     config: noConfig,
     module: () => import('./commands/init.ts'),
@@ -316,6 +324,8 @@ const COMMANDS: Entry[] = [
           overlay: args['overlay'] as string | undefined,
           jobs: String(args['jobs']),
           set: args.set,
+          prometheus: args['prometheus'] as string | undefined,
+          prometheusSelector: args['prometheus-selector'] as string | undefined,
         },
         ctx,
       );

@@ -17,6 +17,14 @@ import { discoverWorkload, type Found } from '../target/discover.ts';
 import { HttpScaleTarget } from '../target/http.ts';
 import type { CommandContext } from './context.ts';
 import { refuseOverlayFiles, writeOverlay } from './init-overlay.ts';
+import {
+  productionTargetYaml,
+  prometheusOf,
+  proposeFrom,
+  signalsSaid,
+  signalsYaml,
+  type ProposedSignals,
+} from './init-signals.ts';
 import { plural } from '../plural.ts';
 
 export interface InitOptions {
@@ -37,6 +45,10 @@ export interface InitOptions {
   jobs: string;
   /** `--set api.timeout=2s`, `api.retryFor`: the limits of the calls init makes, as a run's. */
   set?: string[] | undefined;
+  /** A Prometheus to propose production signals from (the workload's request rate and p95). */
+  prometheus?: string | undefined;
+  /** The matchers of the workload's series there (`job="shop"`); a Kubernetes workload has a default. */
+  prometheusSelector?: string | undefined;
 }
 
 /** What the baseline may fail: the failureRatio target the file carries. Above it, the file breaches at once. */
@@ -49,6 +61,7 @@ export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<
     issues.push({ path: '--out', message: `${o.out} exists; pass --force to replace it` });
   if (o.overlay) issues.push(...refuseOverlayFiles(o));
   const api = apiLimits(o.set ?? [], issues);
+  const prometheus = o.prometheus === undefined ? undefined : prometheusOf(o, issues);
   if (issues.length > 0) throw new InvalidArgumentError(issues);
   const limits = { signal: ctx.signal, limits: { callTimeoutMs: api.timeout, deadlineMs: api.retryFor } };
   const found = /^https?:\/\//.test(o.workload)
@@ -56,17 +69,20 @@ export async function initCommand(o: InitOptions, ctx: CommandContext): Promise<
     : await discoverWorkload(o, ctx.env, limits);
   const host = o.host ?? found.serviceUrl;
   refuseFarHost(host, found.serviceUrl);
+  // Before any load: a Prometheus that cannot be asked costs the service nothing.
+  const signals = prometheus ? await proposeFrom(prometheus, found, api.timeout, ctx) : undefined;
+  if (signals) ctx.log.log(signals.proposal ? 'info' : 'warn', signalsSaid(signals));
   ctx.log.log(
     'info',
     `measuring ${found.describe} at ${host}${o.path}: ${plural(o.users, 'user')} for ${o.durationMs / 1000} s`,
   );
   const observations = await baseline(host, o, ctx.signal);
   refuseFailedBaseline(observations, host, found, o);
-  const yaml = scalerYaml(found, observations, o);
+  const yaml = scalerYaml(found, observations, o, signals);
   await writeFile(o.out, yaml);
   // In a cluster a webhook's record needs a store that outlives the pod (its files are read-only and go with it).
   if (o.overlay)
-    await writeOverlay(o, found.webhook ? scalerYaml(found, observations, o, 'cluster') : yaml, found, ctx);
+    await writeOverlay(o, found.webhook ? scalerYaml(found, observations, o, signals, 'cluster') : yaml, found, ctx);
   const stats = observations.aggregated;
   const said =
     `wrote ${o.out} for ${found.describe} (${found.via}): baseline mean ${round(stats.mean)} ms, ` +
@@ -198,7 +214,13 @@ export function proposedLimit(baselineMs: number, factor: number): number {
 }
 
 /** The file: `where` is where it will run — by hand (the default), or the overlay's CronJob (`cluster`). */
-function scalerYaml(found: Found, o: Observations, opts: InitOptions, where: 'here' | 'cluster' = 'here'): string {
+function scalerYaml(
+  found: Found,
+  o: Observations,
+  opts: InitOptions,
+  signals: ProposedSignals | undefined,
+  where: 'here' | 'cluster' = 'here',
+): string {
   const s = o.aggregated;
   const p95 = s.percentiles['p95'] ?? s.max;
   const limit = proposedLimit(p95, opts.factor);
@@ -209,6 +231,9 @@ function scalerYaml(found: Found, o: Observations, opts: InitOptions, where: 'he
       `# reached only inside the cluster): \`latency-scaler run -c ${opts.out} --dry-run --host ${opts.host}\`.`
     : `then try \`latency-scaler run -c ${opts.out} --dry-run\`.`;
   const users = plural(opts.users, 'user');
+  const production = signals
+    ? productionTargetYaml(signals, limit, opts.factor, (ms) => proposedLimit(ms, opts.factor)) + signalsYaml(signals)
+    : '';
   return `# latency-scaler configuration written by \`latency-scaler init\` on ${new Date().toISOString().slice(0, 10)}
 # for ${found.describe}, measured through ${found.via}.
 # Baseline (${users}, ${opts.durationMs / 1000} s, 100 ms between requests): ${plural(s.count, 'request')},
@@ -227,7 +252,7 @@ targets:
   - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: p95, target: ${limit} }
   # More than 1% failing is a breach too (fast errors look fast).
   - { method: GET, endpoint: ${JSON.stringify(opts.path)}, type: failureRatio, target: 0.01 }
-${stateYaml(found, where)}
+${production}${stateYaml(found, where)}
 ${RECOMMENDED_POLICY}`;
 }
 

@@ -49,11 +49,16 @@ function statusText(status: number, text: string): string {
   return `it answered HTTP ${status}${detail ? `: ${detail}` : ''}${hint}`;
 }
 
+/** The run's source, and what `init --prometheus` asks besides: the metric names a selector's series carry. */
+export interface PrometheusSource extends SignalSource {
+  metricNames(matchers: string, bounds: ReadBounds): Promise<string[]>;
+}
+
 export function createPrometheus(
   config: PrometheusConfig,
   timeoutMs: number,
   env: Record<string, string | undefined>,
-): SignalSource {
+): PrometheusSource {
   const { base, authorization: fromUrl } = splitCredentials(config.url);
   const headers: Record<string, string> = { ...config.headers, accept: 'application/json' };
   const authorization = fromUrl ?? authorizationOf(config.auth, env);
@@ -153,6 +158,22 @@ export function createPrometheus(
       const checks = await Promise.all(queries.map((q) => checkOne(q, bounds)));
       bounds.signal?.throwIfAborted();
       return checks;
+    },
+    async metricNames(matchers, bounds) {
+      // The label values endpoint is GET only; the selector goes in the URL.
+      const url = `${base}/api/v1/label/__name__/values?${new URLSearchParams({ 'match[]': `{${matchers}}` })}`;
+      const call = { method: 'GET' as const, url, headers, timeoutMs, ...bounds, dispatcher };
+      let answer: unknown;
+      try {
+        answer = await httpJson(call, FAILURES);
+      } catch (err) {
+        const bad = err instanceof HttpStatusFailure && err.status === 400;
+        throw bad ? new ConfigError([{ path: '--prometheus-selector', message: `${where}: ${err.message}` }]) : err;
+      }
+      const data = (answer as { status?: unknown; data?: unknown } | null)?.data;
+      if (!Array.isArray(data) || !data.every((n) => typeof n === 'string'))
+        throw new Error(`it answered no list of metric names (${printable(JSON.stringify(answer).slice(0, 80))})`);
+      return data as string[];
     },
     close: async () => {
       await dispatcher?.close();

@@ -5,7 +5,7 @@
 // holds or lets the probe decide, never goes down, and says why (DESIGN §9).
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages, runBundle, type CliResult } from '../helpers/cli.ts';
@@ -374,3 +374,73 @@ async function primed(probe: number | undefined): Promise<ScaleServer> {
   assert.equal(record.reason, 'WithinTargets', `${record.message}\n${r.stderr}`);
   return scale;
 }
+
+describe('init --prometheus: the production signals a first scaler.yaml proposes', () => {
+  /** `init <webhook> --prometheus …` through the bundle, measuring the service; the file it wrote, if any. */
+  async function init(extra: string[], url = prometheus.url): Promise<{ r: CliResult; out: string; file?: string }> {
+    const scale = await scaleServer(2);
+    const out = join(dir, `init-${n}.yaml`);
+    const args = ['init', scale.url, '--host', service.url, '--path', '/work', '--duration', '1s'];
+    const r = await runBundle([...args, '--out', out, '--prometheus', url, ...extra]);
+    return { r, out, ...(existsSync(out) ? { file: readFileSync(out, 'utf8') } : {}) };
+  }
+  const selector = (): string => `instance="${service.address}"`;
+
+  it("proposes the rate and the p95 of the workload's series, read now; validate accepts both queries", async () => {
+    const { r, out, file = '' } = await init(['--prometheus-selector', `{${selector()}}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const sel = `{${selector()}}`;
+    assert.ok(file.includes(`rate: { query: 'sum(rate(http_request_duration_seconds_count${sel}[1m]))' }`), file);
+    const p95 = `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket${sel}[1m]))) * 1000`;
+    assert.ok(file.includes(`    query: '${p95}'`), file);
+    // Production answers in 30 ms (the histogram's p95 ≈ 49 ms): × 2, rounded up. The rate is production's
+    // 40 req/s plus whatever the earlier tests' probes sent within the minute it averages.
+    const target = Number(/name: p95-prod\n {4}query: .*\n {4}target: (\d+)/.exec(file)?.[1]);
+    assert.ok(target >= 80 && target <= 110, file);
+    const rate = Number(/the request rate \(now (\d+(?:\.\d+)?) req\/s\)/.exec(file)?.[1]);
+    assert.ok(rate >= 30 && rate <= 400, `the rate read now, production's 40 req/s and the probes': ${rate}\n${file}`);
+    assert.match(messages(r.stderr), /proposing the rate of http_request_duration_seconds_count and the p95 of/);
+    assert.match(file, /the one init reached \(a port-forward\): in the cluster, set its Service address there/);
+    const checked = await runBundle(['validate', '-c', out]);
+    assert.equal(checked.code, 0, checked.stderr + checked.stdout);
+    assert.match(checked.stdout, /p95-prod/);
+  });
+
+  it('a selector no series matches: the file reads no production signal, and init says so', async () => {
+    const { r, file } = await init(['--prometheus-selector', 'instance="127.0.0.1:1"']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(file !== undefined && !file.includes('signals:') && !file.includes('p95-prod'), file);
+    assert.match(
+      messages(r.stderr),
+      /no series match \{instance="127\.0\.0\.1:1"\} \(is --prometheus-selector right\?\)/,
+    );
+  });
+
+  it('Prometheus refused: exit 1 naming it and the cause, no request to the service, nothing written', async () => {
+    await proxy.refuse(true);
+    try {
+      const probes = service.probes();
+      const { r, file } = await init(['--prometheus-selector', selector()], proxy.url);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(messages(r.stderr), /Prometheus at http:\/\/127\.0\.0\.1:\d+: listing the metric names .*refused/);
+      assert.equal(file, undefined);
+      assert.equal(service.probes(), probes, 'no baseline was sent');
+    } finally {
+      await proxy.refuse(false);
+    }
+  });
+
+  it('bad input: a selector Prometheus cannot parse, a webhook with none, credentials in the URL: exit 2', async () => {
+    const bad = await init(['--prometheus-selector', 'instance=']);
+    assert.equal(bad.r.code, 2, bad.r.stderr);
+    assert.match(messages(bad.r.stderr), /--prometheus-selector: Prometheus at .*: it answered HTTP 400/);
+    assert.equal(bad.file, undefined);
+    const none = await init([]);
+    assert.equal(none.r.code, 2, none.r.stderr);
+    assert.match(messages(none.r.stderr), /--prometheus-selector: is required with a webhook target/);
+    const secret = await init(['--prometheus-selector', selector()], prometheus.url.replace('//', '//u:hunter2@'));
+    assert.equal(secret.r.code, 2, secret.r.stderr);
+    assert.match(messages(secret.r.stderr), /--prometheus: carries credentials/);
+    assert.doesNotMatch(secret.r.stderr, /hunter2/);
+  });
+});
