@@ -54,8 +54,11 @@ const MIN_FAST_REQUESTS = 50;
 const FAST_UTILIZATION = 0.9;
 /** The weight of a new sample of the production rate's scale (servers per request/s). */
 const PER_REQUEST_WEIGHT = 0.2;
-/** Runs that taught the rate's scale before the model sizes on it. */
-const RATE_FITS = 2;
+/**
+ * Runs that taught the rate's scale before the model sizes on it. One: at PER_REQUEST_WEIGHT a second
+ * fit moves the scale by a fifth of its difference, so waiting for it only delayed the rate, unchecked.
+ */
+const RATE_FITS = 1;
 /** The relative noise of a load read from the production rate (a counter's rate over a minute). */
 const RATE_NOISE = 0.03;
 /**

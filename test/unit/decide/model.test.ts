@@ -585,6 +585,16 @@ describe('the model policy: what it learns and trusts', () => {
     assert.equal(run({ replicas: 4, mean: 900, failures: 90, rate: 500 }).state.model?.perRequest, undefined);
   });
 
+  it('one run that scaled the rate sizes from it: a fall the latency near s₀ cannot tell goes down at once', () => {
+    // 400 req/s queue 4 servers' worth at 5 replicas: 0.01 servers a request/s. Then production falls ÷4.
+    const [queued, fell] = sequence([
+      { replicas: 5, mean: latency(0.4, 5), rate: 400 },
+      { replicas: 5, mean: 10.5, rate: 100 },
+    ]);
+    assert.equal(queued!.state.model?.rateFits, 1, queued!.message);
+    assert.ok(fell!.applied <= 3, `1 server of load by the rate, not a hold or a step of one: ${fell!.message}`);
+  });
+
   it('a stored model with a latency ≤ 0, an earlier shape, or any nonsense is learned afresh', () => {
     assert.equal(decodeModel({ ...learned(), recent: [12, -3] }), null, 'a latency ≤ 0');
     assert.equal(decodeModel({ ...learned(), s0: 0 }), null);
