@@ -62,6 +62,12 @@ const RATE_FITS = 1;
 /** The relative noise of a load read from the production rate (a counter's rate over a minute). */
 const RATE_NOISE = 0.03;
 /**
+ * The most the latency of settled runs may cut the rate's load by, for a scale-down: a scale read high
+ * (from a failing run's share served, or an s₀ fitted a few percent low) would hold its replicas, but at
+ * many servers an s₀ a few percent high reads a busy queue as idle, so the latency may only trim it.
+ */
+const RATE_CUT = 0.8;
+/**
  * A latency below this share of s₀ (and three σ of its noise below): the service got faster (s₀ learned
  * afresh).
  */
@@ -350,7 +356,13 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
   const same = state.same?.c === ready && state.same.t.length > 0 ? state.same.t : [t];
   const settled = same.reduce((x, y) => x + y, 0) / same.length;
   const worst = settled * (1 + jitter / Math.sqrt(same.length));
-  const heavier = clipped ? load : rated ? load * (1 + RATE_NOISE) : utilizationAt(Math.max(t, worst) / s0, n) * n;
+  const latencyWorst = utilizationAt(Math.max(t, worst) / s0, n) * n;
+  // With a rate, the latency still bounds the load from above where the runs at this count settled
+  // (trimming it by at most RATE_CUT): a scale read high must not hold the replicas it asked for.
+  const bounded = usable && !climbing && !informative && same.length >= 2;
+  const rateWorst = load * (1 + RATE_NOISE);
+  const trimmed = bounded ? Math.min(rateWorst, Math.max(latencyWorst, rateWorst * RATE_CUT)) : rateWorst;
+  const heavier = clipped ? load : rated ? trimmed : latencyWorst;
   // At or below s₀ too: an idle service is where a scale-down is surest (sized on that worst load,
   // one run ahead where it rises: no scale-down into a rising load).
   const downward = size(headroom * 0.9, heavier, heavier * growth);

@@ -595,6 +595,20 @@ describe('the model policy: what it learns and trusts', () => {
     assert.ok(fell!.applied <= 3, `1 server of load by the rate, not a hold or a step of one: ${fell!.message}`);
   });
 
+  it('a scale read high does not hold what the latency of settled runs says is idle (cut by at most a fifth)', () => {
+    // The scale says 3 servers of load at 200 req/s; the truth is 2 (s₀ 10 ms): 6 replicas read near idle.
+    let model: ModelState | null = learned({ perRequest: 0.015, rateFits: 1 });
+    const decisions = [0, 1, 2, 3].map((i) => {
+      const d = run({ replicas: 6, mean: latency(0.2, 6), rate: 200, model, now: NOW + i * MIN });
+      model = d.state.model;
+      return d;
+    });
+    // By the rate alone (3.09 servers at worst) 5 replicas; once the runs at 6 settled, the latency's
+    // worst reading cuts the load to 2.47 servers: 4.
+    const settled = decisions.at(-1)!;
+    assert.equal(settled.applied, 4, settled.message);
+  });
+
   it('a stored model with a latency ≤ 0, an earlier shape, or any nonsense is learned afresh', () => {
     assert.equal(decodeModel({ ...learned(), recent: [12, -3] }), null, 'a latency ≤ 0');
     assert.equal(decodeModel({ ...learned(), s0: 0 }), null);
