@@ -243,7 +243,10 @@ export function runModel(input: ModelInput): { state: ModelState | null; view?: 
     !clipped && !read.saturated && read.rho <= DEEP_UTILIZATION && t >= s0 * (1 + Math.max(0.3, 4 * jitter));
   // A failing run's load is its share served (a sampling error of a few percent): it scales the rate as
   // a queue does, where it was no lower bound.
-  const scales = informative || (clipped && !read.lower);
+  // Where a stop holds (or was just lifted to try a step), the latency and failures are a bottleneck's or
+  // out of reach, not the replicas' queue: they teach the rate nothing.
+  const stopped = prior.stuck !== null || prior.again !== null;
+  const scales = !stopped && (informative || (clipped && !read.lower));
   if (rate !== undefined && rate > 0 && scales) {
     const sample = read.a / rate;
     const known = state.perRequest;

@@ -585,6 +585,23 @@ describe('the model policy: what it learns and trusts', () => {
     assert.equal(run({ replicas: 4, mean: 900, failures: 90, rate: 500 }).state.model?.perRequest, undefined);
   });
 
+  it('where a stop holds, a failing run teaches the rate nothing (its capacity is the bottleneck’s)', () => {
+    const stuck = { kind: 'bottleneck' as const, since: NOW - 5 * MIN, back: 4, t: 30, s0: 25 };
+    const stopped = learned({
+      perRequest: 0.01,
+      rateFits: 3,
+      stuck: { ...stuck, failShare: 0, requests: 100, strikes: 2 },
+    });
+    const d = run({ replicas: 4, mean: 900, failures: 30, rate: 500, model: stopped });
+    assert.equal(d.state.model?.perRequest, 0.01, d.message);
+    // The same run with no stop is read as ~4 / 0.7 servers of load: the scale moves.
+    assert.notEqual(
+      run({ replicas: 4, mean: 900, failures: 30, rate: 500, model: learned({ perRequest: 0.01, rateFits: 3 }) }).state
+        .model?.perRequest,
+      0.01,
+    );
+  });
+
   it('one run that scaled the rate sizes from it: a fall the latency near s₀ cannot tell goes down at once', () => {
     // 400 req/s queue 4 servers' worth at 5 replicas: 0.01 servers a request/s. Then production falls ÷4.
     const [queued, fell] = sequence([
